@@ -1,0 +1,253 @@
+"""The words of SPEC.md as types: the event contract booking systems send us.
+
+Every model forbids unknown fields so that a typo, or clinical data such as a reason
+for visit, is refused with a clear message instead of being silently stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+
+class Kind(enum.StrEnum):
+    """What a message tells the patient."""
+
+    CONFIRMATION = "confirmation"
+    MODIFICATION = "modification"
+    CANCELLATION = "cancellation"
+    REMINDER = "reminder"
+    CONTACT_CHANGE = "contact_change"
+    NO_SHOW = "no_show"
+
+
+class Channel(enum.StrEnum):
+    """How a message reaches the patient (a "communication mode" in SPEC.md)."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    VOICE = "voice"
+
+
+class Lang(enum.StrEnum):
+    FR = "fr"
+    EN = "en"
+
+
+class EventType(enum.StrEnum):
+    BOOKED = "appointment.booked"
+    MODIFIED = "appointment.modified"
+    CONTACT_CHANGED = "appointment.contact_changed"
+    CANCELLED = "appointment.cancelled"
+    ATTENDANCE_CHANGED = "appointment.attendance_changed"
+
+
+class Attendance(enum.StrEnum):
+    UNCONFIRMED = "unconfirmed"
+    PRESENT = "present"
+    ABSENT = "absent"
+
+
+class Status(enum.StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+
+
+# Field names that booking systems commonly use for clinical data. Refusing them by name
+# gives the integrator a sentence that says why, instead of a generic "extra field".
+CLINICAL_FIELDS = frozenset(
+    {
+        "reason", "reason_for_visit", "visit_reason", "notes", "note",
+        "diagnosis", "comment", "comments",
+    }
+)
+
+_E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _phone(value: str) -> str:
+    cleaned = re.sub(r"[\s().-]", "", value)
+    if not _E164.match(cleaned):
+        raise ValueError("must be a phone number in international form, for example +15145550123")
+    return cleaned
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if not _EMAIL.match(value) or len(value) > 254:
+        raise ValueError("must be an email address such as patient@example.org")
+    return value
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{value!r} is not an IANA time zone; use a name such as America/Toronto"
+        ) from None
+    return value
+
+
+Phone = Annotated[str, AfterValidator(_phone)]
+Email = Annotated[str, AfterValidator(_email)]
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_clinical_data(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            clinical = sorted(CLINICAL_FIELDS.intersection(data))
+            if clinical:
+                raise ValueError(
+                    f"{', '.join(clinical)}: clinical data is never accepted by the gateway; "
+                    "remove the field from the event"
+                )
+        return data
+
+
+class Address(Strict):
+    number: Annotated[str, Field(min_length=1, max_length=20)]
+    street: Text
+    office: Annotated[str, Field(max_length=40)] | None = None
+    city: Text
+    province: Annotated[str, Field(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$")]
+    postal_code: Annotated[str, Field(pattern=r"^[A-Z][0-9][A-Z] ?[0-9][A-Z][0-9]$")]
+
+
+class CustomParagraphs(Strict):
+    """A clinic's own paragraph per message kind and language, added to emails."""
+
+    fr: Annotated[str, Field(max_length=1000)] | None = None
+    en: Annotated[str, Field(max_length=1000)] | None = None
+
+
+class Location(Strict):
+    """A clinic site (a *lieu*), as the patient should see it, with its options."""
+
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Text
+    phone: Phone
+    address: Address
+    time_zone: TimeZoneName = "America/Toronto"
+    cancellation_notice_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 24 * 60
+    no_show_message: bool = False
+    custom_paragraphs: dict[Kind, CustomParagraphs] = Field(default_factory=dict)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+class Patient(Strict):
+    first_name: Text
+    last_name: Text
+    language: Lang = Lang.FR
+    mobile_phone: Phone | None = None
+    home_phone: Phone | None = None
+    email: Email | None = None
+    modes: Annotated[frozenset[Channel], Field(min_length=1)] = frozenset({Channel.EMAIL})
+    self_serve: bool = True
+
+    def address_for(self, channel: Channel) -> str | None:
+        """The patient's address on a channel, or None when they cannot be reached there."""
+        return {
+            Channel.EMAIL: self.email,
+            Channel.SMS: self.mobile_phone,
+            Channel.VOICE: self.home_phone,
+        }[channel]
+
+
+class Appointment(Strict):
+    """The full appointment snapshot carried by every event."""
+
+    reference: Annotated[str, Field(pattern=r"^[0-9]{10}$")]
+    start: dt.datetime = Field(
+        description="Local start time at the location, e.g. 2026-12-01T09:30:00 "
+        "(an offset, if given, must agree with the location's time zone)"
+    )
+    duration_minutes: Annotated[int, Field(ge=1, le=24 * 60)]
+    professional_name: Text
+    hide_professional_name: bool = False
+    location: Location
+    patient: Patient
+    status: Status = Status.BOOKED
+    attendance: Attendance = Attendance.UNCONFIRMED
+    attendance_set_at: dt.datetime | None = Field(
+        default=None, description="When attendance was last set; defaults to the event's time"
+    )
+
+    @field_validator("attendance_set_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must carry a UTC offset, for example 2026-12-01T14:00:00-05:00")
+        return value
+
+    @model_validator(mode="after")
+    def _localise_start(self) -> Appointment:
+        zone = self.location.zone
+        if self.start.tzinfo is None:
+            local = self.start.replace(tzinfo=zone)
+        else:
+            local = self.start.astimezone(zone)
+        object.__setattr__(self, "start", local)
+        return self
+
+    def start_utc(self) -> dt.datetime:
+        return self.start.astimezone(dt.UTC)
+
+    def channels(self) -> list[Channel]:
+        """Chosen modes the patient can actually be reached on, in a stable order."""
+        return [c for c in Channel if c in self.patient.modes and self.patient.address_for(c)]
+
+    def what_patient_sees(self) -> tuple[object, ...]:
+        """The fields whose change is a *modification* for the patient."""
+        return (self.start, self.duration_minutes, self.professional_name, self.location.id,
+                self.location.name, self.location.address, self.location.phone)
+
+
+class Event(Strict):
+    """One appointment event from a booking system."""
+
+    event_id: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")]
+    type: EventType
+    version: Annotated[
+        int, Field(ge=1, description="Increases with every change of the appointment")
+    ]
+    occurred_at: dt.datetime
+    appointment: Appointment
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("must carry a UTC offset, for example 2026-12-01T14:00:00-05:00")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Event:
+        cancelled = self.appointment.status is Status.CANCELLED
+        if (self.type is EventType.CANCELLED) != cancelled:
+            raise ValueError(
+                "appointment.status must be 'cancelled' exactly when type is appointment.cancelled"
+            )
+        return self

@@ -1,0 +1,165 @@
+"""The values that flow between planning, the schedule and the send step.
+
+All times here are aware UTC datetimes. Each value turns into JSON and back so that the
+schedule and the Dramatiq messages can carry it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from notifier.domain import Appointment, Channel, Kind
+
+
+def _utc(value: str | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromisoformat(value).astimezone(dt.UTC)
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.astimezone(dt.UTC).isoformat()
+
+
+@dataclass(frozen=True)
+class AppointmentState:
+    """What the gateway remembers of an appointment.
+
+    Parameters:
+      appointment: the latest snapshot applied.
+      version: that snapshot's version; older events are ignored.
+      cancel_closes_at: when online cancellation closes. Fixed when the appointment is
+        first seen: seed 004 keeps the initial deadline even if the location or its
+        policy changes later.
+      attendance_set_at: when attendance was last set (starts the no-show delay).
+    """
+
+    appointment: Appointment
+    version: int
+    cancel_closes_at: dt.datetime
+    attendance_set_at: dt.datetime | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "appointment": self.appointment.model_dump(mode="json"),
+                "version": self.version,
+                "cancel_closes_at": _iso(self.cancel_closes_at),
+                "attendance_set_at": _iso(self.attendance_set_at),
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> AppointmentState:
+        data = json.loads(raw)
+        closes = _utc(data["cancel_closes_at"])
+        assert closes is not None
+        return cls(
+            appointment=Appointment.model_validate(data["appointment"]),
+            version=int(data["version"]),
+            cancel_closes_at=closes,
+            attendance_set_at=_utc(data["attendance_set_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class PlannedMessage:
+    """One message the gateway means to send.
+
+    Parameters:
+      reference: the appointment's reference number.
+      kind, channel: what and how.
+      version: the appointment version the message was planned for.
+      send_at: when to hand it to the channel (already inside the channel's window).
+      deadline: it is not sent at or after this instant.
+      offset_seconds: for a reminder, how long before the start it is due.
+    """
+
+    reference: str
+    kind: Kind
+    channel: Channel
+    version: int
+    send_at: dt.datetime
+    deadline: dt.datetime
+    offset_seconds: int | None = None
+
+    @property
+    def slot(self) -> str:
+        """The schedule member: a newer plan for the same slot replaces a pending one."""
+        base = f"{self.reference}:{self.kind}:{self.channel}"
+        return base if self.offset_seconds is None else f"{base}:{self.offset_seconds}"
+
+    @property
+    def key(self) -> str:
+        """The send key: the gateway sends at most one message per key."""
+        return f"{self.slot}:v{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reference": self.reference,
+            "kind": str(self.kind),
+            "channel": str(self.channel),
+            "version": self.version,
+            "send_at": _iso(self.send_at),
+            "deadline": _iso(self.deadline),
+            "offset_seconds": self.offset_seconds,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlannedMessage:
+        send_at, deadline = _utc(data["send_at"]), _utc(data["deadline"])
+        assert send_at is not None and deadline is not None
+        return cls(
+            reference=str(data["reference"]),
+            kind=Kind(data["kind"]),
+            channel=Channel(data["channel"]),
+            version=int(data["version"]),
+            send_at=send_at,
+            deadline=deadline,
+            offset_seconds=data.get("offset_seconds"),
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> PlannedMessage:
+        return cls.from_dict(json.loads(raw))
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A message the gateway decided not to send, with a reason code from
+    :mod:`notifier.planning.reasons`."""
+
+    reference: str
+    kind: Kind
+    channel: Channel | None
+    reason: str
+    version: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": str(self.kind),
+            "channel": None if self.channel is None else str(self.channel),
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one event changes.
+
+    Parameters:
+      state: the appointment state to store.
+      upserts: messages to add to the schedule (replacing any pending one in the same slot).
+      removals: schedule slots of this appointment to withdraw.
+      skipped: messages decided against, with their reasons.
+    """
+
+    state: AppointmentState
+    upserts: tuple[PlannedMessage, ...] = ()
+    removals: frozenset[str] = field(default_factory=frozenset)
+    skipped: tuple[Skipped, ...] = ()

@@ -1,0 +1,157 @@
+"""Deployment settings, read from ``NOTIFIER_*`` environment variables and validated at start.
+
+A wrong or missing setting stops the process with one line that names it
+(see :func:`load_settings`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from notifier.domain import Channel, Lang
+from notifier.planning.windows import SendingWindow
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(d|h|m|s)\s*$")
+_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(value: object) -> dt.timedelta:
+    """``"3d"``, ``"24h"``, ``"90m"``, ``"30s"`` or a number of seconds."""
+    if isinstance(value, dt.timedelta):
+        return value
+    if isinstance(value, int | float):
+        return dt.timedelta(seconds=value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a duration; write it as 3d, 24h, 90m or 30s")
+    return dt.timedelta(seconds=int(match[1]) * _UNITS[match[2]])
+
+
+def _durations(value: object) -> object:
+    if isinstance(value, str):
+        return [parse_duration(part) for part in value.split(",") if part.strip()]
+    return value
+
+
+def _window(value: object) -> object:
+    return SendingWindow.parse(value) if isinstance(value, str) else value
+
+
+Duration = Annotated[dt.timedelta, BeforeValidator(parse_duration)]
+
+
+class Settings(BaseSettings):
+    """Everything a deployment chooses. Defaults suit the local demo."""
+
+    model_config = SettingsConfigDict(env_prefix="NOTIFIER_", frozen=True, extra="ignore")
+
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db; when unset, `notifier demo` starts a private Redis",
+    )
+    api_token: SecretStr | None = Field(
+        default=None, description="Bearer token booking systems present to POST /v1/events"
+    )
+    queue_prefix: str = Field(default="notifier", pattern=r"^[a-z][a-z0-9_-]{0,30}$")
+
+    # What patients read.
+    sender_name: str = Field(default="Rendez-vous santé", min_length=1, max_length=30)
+    web_address: str = Field(default="www.rendez-vous.example.org", min_length=4)
+    fee_notice_fr: str = "Frais msg/données applicables"
+    fee_notice_en: str = "Msg/data rates may apply"
+    cancel_link_pattern: str = Field(
+        default="https://rendez-vous.example.org/?r={reference}&l={lang}",
+        description="Online cancel link; {reference} and {lang} are filled in",
+    )
+    cancel_link_lang_fr: str = "f"
+    cancel_link_lang_en: str = "a"
+
+    # When messages are sent.
+    reminder_offsets: Annotated[list[dt.timedelta], NoDecode, BeforeValidator(_durations)] = Field(
+        default_factory=lambda: [dt.timedelta(days=3), dt.timedelta(days=1)]
+    )
+    reminder_min_lead: Duration = Field(
+        default=dt.timedelta(hours=2),
+        description="A reminder later than this before the start is dropped",
+    )
+    no_show_delay: Duration = dt.timedelta(hours=24)
+    no_show_deadline: Duration = dt.timedelta(hours=48)
+    window_sms: Annotated[SendingWindow, NoDecode, BeforeValidator(_window)] = Field(
+        default_factory=lambda: SendingWindow.parse("mon-sun 08:00-21:00")
+    )
+    window_voice: Annotated[SendingWindow, NoDecode, BeforeValidator(_window)] = Field(
+        default_factory=lambda: SendingWindow.parse("mon-fri 09:00-21:30; sat-sun 10:00-18:00")
+    )
+    window_email: Annotated[SendingWindow, NoDecode, BeforeValidator(_window)] = Field(
+        default_factory=lambda: SendingWindow.parse("always")
+    )
+    sms_segment_budget: int = Field(default=3, ge=1, le=10)
+
+    # Where messages go and how long we remember.
+    outbox_dir: Path = Path("var/outbox")
+    event_retention: Duration = dt.timedelta(days=30)
+    scheduler_poll: Duration = dt.timedelta(seconds=1)
+    scheduler_lease: Duration = dt.timedelta(seconds=30)
+
+    @field_validator("cancel_link_pattern")
+    @classmethod
+    def _pattern_has_reference(cls, value: str) -> str:
+        if "{reference}" not in value:
+            raise ValueError("must contain {reference} (and usually {lang})")
+        try:
+            value.format(reference="0", lang="f")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("may only use the placeholders {reference} and {lang}") from None
+        return value
+
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _positive_offsets(cls, value: list[dt.timedelta]) -> list[dt.timedelta]:
+        if any(offset <= dt.timedelta(0) for offset in value):
+            raise ValueError("offsets must be positive, for example 3d,1d")
+        return sorted(set(value), reverse=True)
+
+    def window(self, channel: Channel) -> SendingWindow:
+        return {
+            Channel.SMS: self.window_sms,
+            Channel.VOICE: self.window_voice,
+            Channel.EMAIL: self.window_email,
+        }[channel]
+
+    def fee_notice(self, lang: Lang) -> str:
+        return self.fee_notice_fr if lang is Lang.FR else self.fee_notice_en
+
+    def cancel_link(self, reference: str, lang: Lang) -> str:
+        code = self.cancel_link_lang_fr if lang is Lang.FR else self.cancel_link_lang_en
+        return self.cancel_link_pattern.format(reference=reference, lang=code)
+
+    @cached_property
+    def key_prefix(self) -> str:
+        return self.queue_prefix
+
+
+class SettingsError(SystemExit):
+    """Raised at start when a setting is wrong: its message is the one line to print."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; a wrong one becomes a one-line SystemExit."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "NOTIFIER_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise SettingsError(f"setting {name} is wrong: {first['msg']}") from None
