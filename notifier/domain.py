@@ -92,6 +92,12 @@ def _email(value: str) -> str:
     return value
 
 
+def _reference(value: str) -> str:
+    if not re.fullmatch(r"[0-9]{10}", value):
+        raise ValueError("must be the appointment's 10-digit reference number, e.g. 0012345678")
+    return value
+
+
 def _time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -179,7 +185,7 @@ class Patient(Strict):
 class Appointment(Strict):
     """The full appointment snapshot carried by every event."""
 
-    reference: Annotated[str, Field(pattern=r"^[0-9]{10}$")]
+    reference: Annotated[str, AfterValidator(_reference)]
     start: dt.datetime = Field(
         description="Local start time at the location, e.g. 2026-12-01T09:30:00 "
         "(an offset, if given, must agree with the location's time zone)"

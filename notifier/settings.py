@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
@@ -138,9 +137,11 @@ class Settings(BaseSettings):
         code = self.cancel_link_lang_fr if lang is Lang.FR else self.cancel_link_lang_en
         return self.cancel_link_pattern.format(reference=reference, lang=code)
 
-    @cached_property
-    def key_prefix(self) -> str:
-        return self.queue_prefix
+    def require_redis_url(self, process: str) -> str:
+        """The Redis URL, or a one-line stop naming the setting."""
+        if not self.redis_url:
+            raise SettingsError(f"setting NOTIFIER_REDIS_URL is missing: the {process} needs it")
+        return self.redis_url
 
 
 class SettingsError(SystemExit):

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.redis_server import RedisServer, running_redis
+from notifier.local_redis import RedisServer, running_redis
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""A private redis-server for tests: started on a free port, in a temporary folder, and
-stopped afterwards. Tests never touch a Redis they did not start."""
+"""A private redis-server: started on a free loopback port in a folder of its own and
+stopped afterwards. The tests and the demo use it, so neither touches a Redis it did not
+start."""
 
 from __future__ import annotations
 
@@ -12,6 +13,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import redis
+
+INSTALL_HINT = (
+    "redis-server is not installed; run: sudo apt-get install -y redis-server "
+    "(Debian/Ubuntu) or: brew install redis (macOS)"
+)
+
+
+class RedisServerMissing(RuntimeError):
+    """No redis-server binary on PATH."""
 
 
 def free_port() -> int:
@@ -29,12 +39,12 @@ class RedisServer:
       extra_args: more redis-server options (for example a durability config file).
     """
 
-    def __init__(self, workdir: Path, *, port: int | None = None, extra_args: tuple[str, ...] = ()):
+    def __init__(
+        self, workdir: Path, *, port: int | None = None, extra_args: tuple[str, ...] = ()
+    ) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            raise RuntimeError(
-                "redis-server is not installed; run: sudo apt-get install -y redis-server"
-            )
+            raise RedisServerMissing(INSTALL_HINT)
         self.binary = binary
         self.workdir = workdir
         self.port = port or free_port()
@@ -62,7 +72,9 @@ class RedisServer:
                 return
             except redis.ConnectionError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"redis-server did not start; see {self.workdir}/redis.log")
+                    raise RuntimeError(
+                        f"redis-server did not start; see {self.workdir}/redis.log"
+                    ) from None
                 time.sleep(0.02)
             finally:
                 client.close()
@@ -75,8 +87,10 @@ class RedisServer:
 
 
 @contextmanager
-def running_redis(workdir: Path, **kwargs: object) -> Iterator[RedisServer]:
-    server = RedisServer(workdir, **kwargs)  # type: ignore[arg-type]
+def running_redis(
+    workdir: Path, *, port: int | None = None, extra_args: tuple[str, ...] = ()
+) -> Iterator[RedisServer]:
+    server = RedisServer(workdir, port=port, extra_args=extra_args)
     server.start()
     try:
         yield server

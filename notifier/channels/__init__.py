@@ -1,0 +1,1 @@
+"""Channel clients: each hands a rendered message to one provider behind one interface."""

@@ -1,0 +1,64 @@
+"""The Dramatiq door, for booking systems written in Python.
+
+    from notifier.client import EventSender
+
+    sender = EventSender("redis://redis.internal:6379/0")
+    sender.send(event)          # a dict (or notifier.domain.Event) following the contract
+
+``send`` validates the event first and raises :class:`InvalidEventError` with every
+problem (field path and sentence), so a mistake surfaces in the booking system rather than
+in the gateway's dead letters. The gateway's workers then apply it exactly as they apply
+``POST /v1/events``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from pydantic import ValidationError
+
+from notifier.actors import INTAKE_ACTOR, INTAKE_QUEUE
+from notifier.domain import Event
+from notifier.problems import Problem, describe, summary
+
+
+class InvalidEventError(ValueError):
+    """The event does not follow the contract; ``problems`` lists each field and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(summary(problems))
+        self.problems = problems
+
+
+class EventSender:
+    """Enqueues appointment events for the gateway.
+
+    Parameters:
+      redis_url: the gateway's Redis (the one its workers use).
+      prefix: the gateway's NOTIFIER_QUEUE_PREFIX, if it changed the default.
+    """
+
+    def __init__(self, redis_url: str, *, prefix: str = "notifier") -> None:
+        self.broker = RedisBroker(url=redis_url, namespace=f"{prefix}-dramatiq")
+
+    def send(self, event: Event | Mapping[str, Any]) -> str:
+        """Validate and enqueue one event; returns the Dramatiq message id."""
+        try:
+            parsed = event if isinstance(event, Event) else Event.model_validate(event)
+        except ValidationError as exc:
+            raise InvalidEventError(describe(exc)) from None
+        message: dramatiq.Message[Any] = dramatiq.Message(
+            queue_name=INTAKE_QUEUE,
+            actor_name=INTAKE_ACTOR,
+            args=(parsed.model_dump(mode="json"),),
+            kwargs={},
+            options={},
+        )
+        self.broker.enqueue(message)
+        return message.message_id
+
+    def close(self) -> None:
+        self.broker.close()

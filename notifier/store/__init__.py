@@ -1,0 +1,1 @@
+"""Redis edges: the appointment store, the durable schedule and the delivery log."""

@@ -1,0 +1,47 @@
+"""An appointment's story: every event received and every message decided, in order.
+
+Lines hold codes, kinds, channels, versions and times: never a name, phone or email.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import redis
+
+from notifier.store.keys import Keys
+
+# The story of one appointment rarely exceeds a few dozen lines; the cap bounds a
+# runaway booking system without losing anything an operator would look for.
+MAX_LINES = 500
+
+
+class History:
+    """Append-only story per appointment.
+
+    Parameters:
+      client: a redis-py client.
+      keys: the deployment's key names.
+      retention: how long a story is kept after its last line.
+    """
+
+    def __init__(self, client: redis.Redis, *, keys: Keys, retention: dt.timedelta) -> None:
+        self.client = client
+        self.keys = keys
+        self.retention = retention
+
+    def stage(self, pipe: Any, reference: str, line: dict[str, Any]) -> None:
+        key = self.keys.history(reference)
+        pipe.rpush(key, json.dumps(line, ensure_ascii=False))
+        pipe.ltrim(key, -MAX_LINES, -1)
+        pipe.expire(key, self.retention)
+
+    def append(self, reference: str, line: dict[str, Any]) -> None:
+        with self.client.pipeline(transaction=False) as pipe:
+            self.stage(pipe, reference, line)
+            pipe.execute()
+
+    def read(self, reference: str) -> list[dict[str, Any]]:
+        return [json.loads(raw) for raw in self.client.lrange(self.keys.history(reference), 0, -1)]

@@ -1,0 +1,50 @@
+"""Names of every Redis key the gateway owns, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Key names under one prefix (``settings.queue_prefix``).
+
+    Parameters:
+      prefix: the namespace of one deployment; two deployments may share a Redis.
+    """
+
+    prefix: str = "notifier"
+
+    def appointment(self, reference: str) -> str:
+        return f"{self.prefix}:appt:{reference}"
+
+    def pending(self, reference: str) -> str:
+        """Hash: schedule slot -> planned message JSON, for one appointment."""
+        return f"{self.prefix}:pending:{reference}"
+
+    @property
+    def pending_prefix(self) -> str:
+        return f"{self.prefix}:pending:"
+
+    def history(self, reference: str) -> str:
+        return f"{self.prefix}:history:{reference}"
+
+    def event(self, event_id: str) -> str:
+        return f"{self.prefix}:event:{event_id}"
+
+    def delivery(self, key: str) -> str:
+        return f"{self.prefix}:delivery:{key}"
+
+    @property
+    def schedule(self) -> str:
+        """Sorted set: slot, scored by when it is due (epoch seconds)."""
+        return f"{self.prefix}:schedule"
+
+    @property
+    def claimed(self) -> str:
+        """Sorted set: claimed message JSON, scored by when the claim lapses."""
+        return f"{self.prefix}:claimed"
+
+    @property
+    def scheduler_heartbeat(self) -> str:
+        return f"{self.prefix}:scheduler:last-run"

@@ -1,0 +1,167 @@
+"""The durable schedule: planned messages wait in Redis until they are due.
+
+Long waits (reminders days ahead) are kept out of Dramatiq's delay queue, which holds
+delayed messages in worker memory in FIFO order (FIELD-NOTES). Here:
+
+- ``<prefix>:pending:<reference>`` (hash) holds each appointment's planned messages by slot;
+- ``<prefix>:schedule`` (sorted set) orders the slots by due time;
+- ``<prefix>:claimed`` (sorted set) holds messages a scheduler took but has not yet
+  confirmed as handed to Dramatiq, scored by when that claim lapses.
+
+A scheduler killed between claim and hand-off loses nothing: once the claim lapses, any
+scheduler claims the message again. A message handed off twice is harmless because the
+send step sends each key at most once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+
+from notifier.planning.entries import PlannedMessage
+from notifier.store.keys import Keys
+
+# KEYS: schedule, claimed. ARGV: now, lease_until, limit, pending key prefix.
+# Lapsed claims first, so a dead scheduler's work goes out before newer work.
+_CLAIM = """
+local out = {}
+local lapsed = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+for _, payload in ipairs(lapsed) do
+  redis.call('ZADD', KEYS[2], ARGV[2], payload)
+  out[#out + 1] = payload
+end
+local room = tonumber(ARGV[3]) - #out
+if room > 0 then
+  local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, room)
+  for _, slot in ipairs(due) do
+    redis.call('ZREM', KEYS[1], slot)
+    local reference = string.match(slot, '^[^:]+')
+    local payload = redis.call('HGET', ARGV[4] .. reference, slot)
+    if payload then
+      redis.call('ZADD', KEYS[2], ARGV[2], payload)
+      out[#out + 1] = payload
+    end
+  end
+end
+return out
+"""
+
+# KEYS: claimed, pending hash. ARGV: payload, slot.
+# The pending entry goes only if it is still the one handed off: a newer plan for the
+# same slot, written meanwhile, stays scheduled.
+_ACK = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('HGET', KEYS[2], ARGV[2]) == ARGV[1] then
+  redis.call('HDEL', KEYS[2], ARGV[2])
+end
+return 1
+"""
+
+# KEYS: pending hash, schedule. ARGV: slot, payload, score.
+# A deferred message comes back only if no newer plan took its slot.
+_DEFER = """
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+  return 1
+end
+return 0
+"""
+
+
+def epoch(at: dt.datetime) -> float:
+    return at.timestamp()
+
+
+class Schedule:
+    """Planned messages waiting in Redis.
+
+    Parameters:
+      client: a redis-py client (responses as bytes).
+      keys: the deployment's key names.
+      lease: how long a claim protects a message before another scheduler may take it.
+    """
+
+    def __init__(self, client: redis.Redis, *, keys: Keys, lease: dt.timedelta) -> None:
+        self.client = client
+        self.keys = keys
+        self.lease = lease
+        self._claim = client.register_script(_CLAIM)
+        self._ack = client.register_script(_ACK)
+        self._defer = client.register_script(_DEFER)
+
+    def stage_changes(
+        self,
+        pipe: Any,
+        reference: str,
+        *,
+        upserts: Iterable[PlannedMessage],
+        removals: Iterable[str],
+        expire_at: dt.datetime,
+    ) -> None:
+        """Queue, on a MULTI pipeline, the writes that replace an appointment's entries."""
+        pending = self.keys.pending(reference)
+        for slot in removals:
+            pipe.hdel(pending, slot)
+            pipe.zrem(self.keys.schedule, slot)
+        wrote = False
+        for message in upserts:
+            pipe.hset(pending, message.slot, message.to_json())
+            pipe.zadd(self.keys.schedule, {message.slot: epoch(message.send_at)})
+            wrote = True
+        if wrote:
+            pipe.expireat(pending, expire_at)
+
+    def pending_slots(self, reference: str, *, reader: Any = None) -> frozenset[str]:
+        raw = (reader or self.client).hkeys(self.keys.pending(reference))
+        return frozenset(s.decode() if isinstance(s, bytes) else s for s in raw)
+
+    def pending(self, reference: str) -> list[PlannedMessage]:
+        raw = self.client.hvals(self.keys.pending(reference))
+        return sorted((PlannedMessage.from_json(r) for r in raw), key=lambda m: m.send_at)
+
+    def claim(self, now: dt.datetime, *, limit: int = 500) -> list[str]:
+        """Take up to ``limit`` due messages (JSON), leased until ``now + lease``."""
+        raw = self._claim(
+            keys=[self.keys.schedule, self.keys.claimed],
+            args=[epoch(now), epoch(now + self.lease), limit, self.keys.pending_prefix],
+        )
+        return [r.decode() if isinstance(r, bytes) else r for r in raw]
+
+    def ack(self, payloads: Iterable[str]) -> None:
+        """Confirm that claimed messages were handed to Dramatiq."""
+        with self.client.pipeline(transaction=False) as pipe:
+            for payload in payloads:
+                message = PlannedMessage.from_json(payload)
+                self._ack(
+                    keys=[self.keys.claimed, self.keys.pending(message.reference)],
+                    args=[payload, message.slot],
+                    client=pipe,
+                )
+            pipe.execute()
+
+    def defer(self, message: PlannedMessage, until: dt.datetime) -> bool:
+        """Put a message back for later (outside its window now); False if a newer plan
+        already holds its slot."""
+        moved = dataclasses.replace(message, send_at=until)
+        return bool(
+            self._defer(
+                keys=[self.keys.pending(message.reference), self.keys.schedule],
+                args=[moved.slot, moved.to_json(), epoch(until)],
+            )
+        )
+
+    def size(self) -> int:
+        return int(self.client.zcard(self.keys.schedule))
+
+    def claimed_count(self) -> int:
+        return int(self.client.zcard(self.keys.claimed))
+
+    def next_due(self) -> dt.datetime | None:
+        first = self.client.zrange(self.keys.schedule, 0, 0, withscores=True)
+        if not first:
+            return None
+        return dt.datetime.fromtimestamp(float(first[0][1]), dt.UTC)

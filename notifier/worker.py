@@ -1,0 +1,26 @@
+"""The worker process's module: ``dramatiq notifier.worker`` (or ``notifier worker``).
+
+Reads the settings, builds the broker on NOTIFIER_REDIS_URL and declares the actors.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+import redis
+
+from notifier.actors import build_broker, declare_actors, utc_now
+from notifier.channels.registry import channel_clients
+from notifier.logs import configure_logging
+from notifier.settings import load_settings
+
+configure_logging()
+settings = load_settings()
+redis_url = settings.require_redis_url("worker")
+broker = build_broker(settings)
+dramatiq.set_broker(broker)
+actors = declare_actors(
+    broker,
+    settings,
+    client=redis.Redis.from_url(redis_url),
+    channels=channel_clients(settings, clock=utc_now),
+)

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dramatiq
+import pytest
+import redis
+from dramatiq.brokers.redis import RedisBroker
+
+from notifier.actors import SEND_QUEUE, Actors, build_broker, declare_actors
+from notifier.channels.registry import channel_clients
+from notifier.settings import Settings
+from tests.factories import Clock, local
+
+
+@dataclass
+class Gateway:
+    """The gateway's Redis-side parts wired on the tests' own Redis, with a hand clock."""
+
+    settings: Settings
+    client: redis.Redis
+    broker: RedisBroker
+    actors: Actors
+    clock: Clock
+    outbox: Path
+
+    def drain(self, queue: str = SEND_QUEUE) -> None:
+        """Run a real Dramatiq worker until ``queue`` is empty."""
+        worker = dramatiq.Worker(self.broker, worker_threads=2, worker_timeout=100)
+        worker.start()
+        try:
+            self.broker.join(queue, timeout=30_000)
+            worker.join()
+        finally:
+            worker.stop()
+
+    def outbox_files(self) -> list[Path]:
+        return sorted(self.outbox.glob("*/*.txt"))
+
+
+@pytest.fixture
+def gateway(redis_url: str, outbox: Path) -> Iterator[Gateway]:
+    settings = Settings(
+        redis_url=redis_url, outbox_dir=outbox, window_sms="always", window_voice="always"
+    )
+    clock = Clock(local(2026, 11, 24, 10))
+    client = redis.Redis.from_url(redis_url)
+    broker = build_broker(settings)
+    actors = declare_actors(
+        broker, settings, client=client, channels=channel_clients(settings, clock=clock),
+        clock=clock,
+    )
+    yield Gateway(settings, client, broker, actors, clock, outbox)
+    broker.close()
+    client.close()

@@ -1,0 +1,114 @@
+"""Intake against a real Redis: dedupe, ordering, atomic replacement of the schedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import redis
+
+from notifier.domain import Channel, Kind
+from notifier.settings import Settings
+from notifier.store.history import History
+from notifier.store.intake import Intake
+from tests.factories import event, local
+
+SETTINGS = Settings(window_sms="always", window_voice="always")
+NOW = local(2026, 11, 24, 10)
+START = local(2026, 12, 1, 9, 30)
+
+
+def pending_kinds(intake: Intake, reference: str = "0000000001") -> set[tuple[Kind, Channel]]:
+    return {(m.kind, m.channel) for m in intake.schedule.pending(reference)}
+
+
+def test_a_booking_schedules_its_confirmation_and_reminders(redis_client: redis.Redis) -> None:
+    intake = Intake(redis_client, SETTINGS)
+    answer = intake.accept(event("booked", start=START, at=NOW, modes=("sms", "email")), NOW)
+
+    assert answer.status_code == 202
+    assert answer.body["status"] == "accepted"
+    kinds = pending_kinds(intake)
+    assert kinds == {
+        (Kind.CONFIRMATION, Channel.SMS), (Kind.CONFIRMATION, Channel.EMAIL),
+        (Kind.REMINDER, Channel.SMS), (Kind.REMINDER, Channel.EMAIL),
+    }
+    reminders = [m for m in intake.schedule.pending("0000000001") if m.kind is Kind.REMINDER]
+    assert sorted(m.offset_seconds or 0 for m in reminders) == [86400, 86400, 259200, 259200]
+    assert intake.schedule.size() == 6
+    stored = intake.load("0000000001")
+    assert stored is not None and stored.version == 1
+
+
+def test_the_same_event_twice_is_applied_once_and_answered_the_same(
+    redis_client: redis.Redis,
+) -> None:
+    intake = Intake(redis_client, SETTINGS)
+    booked = event("booked", start=START, at=NOW, event_id="evt-1")
+    first = intake.accept(booked, NOW)
+    second = intake.accept(booked, NOW + dt.timedelta(minutes=5))
+
+    assert second == first
+    assert intake.schedule.size() == len(first.body["planned"])
+    events = [line for line in History(redis_client, keys=intake.keys,
+                                       retention=SETTINGS.event_retention).read("0000000001")
+              if line["what"] == "event"]
+    assert len(events) == 1
+
+
+def test_an_older_version_is_ignored_and_reported(redis_client: redis.Redis) -> None:
+    intake = Intake(redis_client, SETTINGS)
+    intake.accept(event("modified", version=3, start=START, at=NOW), NOW)
+    before = intake.schedule.pending("0000000001")
+
+    late = intake.accept(
+        event("modified", version=2, start=START + dt.timedelta(days=1), at=NOW), NOW
+    )
+
+    assert late.status_code == 200
+    assert late.body["status"] == "ignored"
+    assert late.body["reason"] == "stale_version"
+    assert late.body["stored_version"] == 3
+    state = intake.load("0000000001")
+    assert state is not None and state.version == 3 and state.appointment.start == START
+    assert intake.schedule.pending("0000000001") == before
+
+
+def test_a_modification_replaces_the_reminders(redis_client: redis.Redis) -> None:
+    intake = Intake(redis_client, SETTINGS)
+    intake.accept(event("booked", start=START, at=NOW, modes=("email",)), NOW)
+    later = START + dt.timedelta(days=2)
+
+    intake.accept(event("modified", version=2, start=later, at=NOW, modes=("email",)), NOW)
+
+    reminders = [m for m in intake.schedule.pending("0000000001") if m.kind is Kind.REMINDER]
+    assert len(reminders) == 2
+    assert {m.version for m in reminders} == {2}
+    assert {m.send_at for m in reminders} == {
+        (later - dt.timedelta(days=3)).astimezone(dt.UTC),
+        (later - dt.timedelta(days=1)).astimezone(dt.UTC),
+    }
+    assert intake.schedule.size() == 3  # two reminders and the pending confirmation
+
+
+def test_a_cancellation_withdraws_everything_pending(redis_client: redis.Redis) -> None:
+    intake = Intake(redis_client, SETTINGS)
+    intake.accept(event("booked", start=START, at=NOW, modes=("sms",)), NOW)
+
+    answer = intake.accept(event("cancelled", version=2, start=START, at=NOW, modes=("sms",)), NOW)
+
+    assert answer.status_code == 202
+    assert pending_kinds(intake) == {(Kind.CANCELLATION, Channel.SMS)}
+    assert intake.schedule.size() == 1
+
+
+def test_an_event_refused_by_planning_rules_stores_its_decision(
+    redis_client: redis.Redis,
+) -> None:
+    intake = Intake(redis_client, SETTINGS)
+    past = NOW - dt.timedelta(hours=1)
+
+    answer = intake.accept(event("booked", start=past, at=NOW, modes=("email",)), NOW)
+
+    assert answer.body["planned"] == []
+    assert {s["reason"] for s in answer.body["skipped"]} == {"start_in_past"}
+    assert intake.schedule.size() == 0
