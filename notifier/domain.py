@@ -80,7 +80,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def _phone(value: str) -> str:
     cleaned = re.sub(r"[\s().-]", "", value)
-    if not _E164.match(cleaned):
+    # North American numbers (+1) have exactly ten digits after the country code.
+    if not _E164.match(cleaned) or (cleaned.startswith("+1") and len(cleaned) != 12):
         raise ValueError("must be a phone number in international form, for example +15145550123")
     return cleaned
 

@@ -104,15 +104,14 @@ class Schedule:
     ) -> None:
         """Queue, on a MULTI pipeline, the writes that replace an appointment's entries."""
         pending = self.keys.pending(reference)
-        for slot in removals:
-            pipe.hdel(pending, slot)
-            pipe.zrem(self.keys.schedule, slot)
-        wrote = False
-        for message in upserts:
-            pipe.hset(pending, message.slot, message.to_json())
-            pipe.zadd(self.keys.schedule, {message.slot: epoch(message.send_at)})
-            wrote = True
-        if wrote:
+        gone = list(removals)
+        if gone:
+            pipe.hdel(pending, *gone)
+            pipe.zrem(self.keys.schedule, *gone)
+        messages = list(upserts)
+        if messages:
+            pipe.hset(pending, mapping={m.slot: m.to_json() for m in messages})
+            pipe.zadd(self.keys.schedule, {m.slot: epoch(m.send_at) for m in messages})
             pipe.expireat(pending, expire_at)
 
     def pending_slots(self, reference: str, *, reader: Any = None) -> frozenset[str]:
