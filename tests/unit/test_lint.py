@@ -1,0 +1,218 @@
+"""``notifier lint`` and ``notifier preview`` over the shipped and broken catalogues."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from notifier.domain import Channel, Kind, Lang
+from notifier.messages.catalogue import TEMPLATES_DIR
+from notifier.messages.lint import (
+    invited_opt_out_words,
+    preview,
+    run_lint,
+    shouted_opt_out_words,
+    web_addresses,
+)
+from notifier.settings import Settings
+
+SETTINGS = Settings()
+
+
+def lint(templates: Path | None = None, *, lang: Lang = Lang.EN,
+         settings: Settings = SETTINGS) -> tuple[int, str]:
+    out = io.StringIO()
+    code = run_lint(settings, out, templates_dir=templates, lang=lang)
+    return code, out.getvalue()
+
+
+@pytest.fixture
+def templates(tmp_path: Path) -> Path:
+    """A private copy of the shipped catalogue, to break."""
+    copy = tmp_path / "templates"
+    shutil.copytree(TEMPLATES_DIR, copy)
+    return copy
+
+
+def problems(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith(("PROBLEM", "PROBLÈME"))]
+
+
+def test_shipped_catalogue_passes() -> None:
+    code, output = lint()
+    assert code == 0, output
+    assert problems(output) == []
+    assert "lint: 144 messages rendered, no problems" in output
+    sms_lines = [line for line in output.splitlines() if line.startswith("sms/")]
+    assert len(sms_lines) >= 12  # at least one per kind and language
+    assert "sms/fr/reminder.txt.j2 (cancel link open): GSM-7, 160 characters, 1 segment(s)" \
+        in sms_lines
+
+
+def test_shipped_catalogue_passes_in_french() -> None:
+    code, output = lint(lang=Lang.FR)
+    assert code == 0
+    assert "lint : 144 messages générés, aucun problème" in output
+    assert "(lien d'annulation fermé) : GSM-7" in output
+
+
+def test_reply_annuler_fails(templates: Path) -> None:
+    (templates / "sms/fr/no_show.txt.j2").write_text(
+        "{{ first_name }}, RV manqué - {{ clinic }}. Répondez ANNULER pour annuler le prochain.\n"
+    )
+    code, output = lint(templates)
+    assert code == 1
+    [line, *_] = problems(output)
+    assert line.startswith("PROBLEM sms/fr/no_show.txt.j2: invites patients to send ANNULER")
+
+
+def test_reply_cancel_in_email_fails(templates: Path) -> None:
+    path = templates / "email/en/reminder.txt.j2"
+    path.write_text(path.read_text().replace(
+        "This is a reminder of your upcoming appointment.",
+        "This is a reminder. Reply CANCEL if you cannot come."))
+    code, output = lint(templates)
+    assert code == 1
+    assert any("email/en/reminder.txt.j2: invites patients to send CANCEL" in p
+               for p in problems(output))
+
+
+def test_over_budget_fails(templates: Path) -> None:
+    (templates / "sms/en/cancellation.txt.j2").write_text(
+        "Appointment cancelled for {{ first_name }} - {{ clinic }}. " * 8 + "\n"
+    )
+    code, output = lint(templates)
+    assert code == 1
+    assert any(p.startswith("PROBLEM sms/en/cancellation.txt.j2: 4 SMS segments")
+               and "over the budget of 3" in p for p in problems(output))
+
+
+def test_budget_comes_from_settings() -> None:
+    code, output = lint(settings=Settings(sms_segment_budget=1))
+    assert code == 1
+    assert any("sms/fr/confirmation.txt.j2: 2 SMS segments" in p for p in problems(output))
+
+
+def test_missing_english_twin_fails(templates: Path) -> None:
+    (templates / "sms/en/reminder.txt.j2").unlink()
+    code, output = lint(templates)
+    assert code == 1
+    found = problems(output)
+    assert ("PROBLEM sms/en/reminder.txt.j2: missing, but its French twin "
+            "sms/fr/reminder.txt.j2 exists") in found
+    assert [p for p in found if "does not render" in p] == [
+        "PROBLEM sms/en/reminder.txt.j2: does not render (cancel link open): "
+        "template sms/en/reminder.txt.j2 not found"
+    ]
+
+
+def test_missing_shared_part_twin_fails(templates: Path) -> None:
+    (templates / "voice/fr/_call.txt.j2").rename(templates / "voice/fr/_appel.txt.j2")
+    code, output = lint(templates, lang=Lang.FR)
+    assert code == 1
+    found = problems(output)
+    assert ("PROBLÈME voice/fr/_call.txt.j2 : absent, alors que son pendant anglais "
+            "voice/en/_call.txt.j2 existe") in found
+    assert ("PROBLÈME voice/en/_appel.txt.j2 : absent, alors que son pendant français "
+            "voice/fr/_appel.txt.j2 existe") in found
+
+
+def test_syntax_error_and_undefined_name_fail(templates: Path) -> None:
+    (templates / "email/fr/reminder.subject.j2").write_text("Rappel {% if %}\n")
+    (templates / "voice/en/reminder.txt.j2").write_text("Hello {{ last_name }}.\n")
+    code, output = lint(templates)
+    assert code == 1
+    found = problems(output)
+    assert any(p.startswith("PROBLEM email/fr/reminder.subject.j2: does not render") for p in found)
+    assert any(p.startswith("PROBLEM voice/en/reminder.txt.j2: does not render")
+               and "last_name" in p for p in found)
+
+
+def test_url_in_voice_fails(templates: Path) -> None:
+    path = templates / "voice/fr/reminder.txt.j2"
+    path.write_text(path.read_text().replace(
+        "Lieu : {{ clinic }}.", "Lieu : {{ clinic }}. Détails sur {{ web_address }}."))
+    code, output = lint(templates)
+    assert code == 1
+    assert any("voice/fr/reminder.txt.j2: a voice call must not speak a web address" in p
+               for p in problems(output))
+
+
+def test_hard_coded_link_fails(templates: Path) -> None:
+    (templates / "sms/en/cancellation.txt.j2").write_text(
+        "Cancelled: {{ first_name }} - {{ clinic }}. Book again: https://book.example.com\n"
+    )
+    (templates / "sms/fr/cancellation.txt.j2").write_text(
+        "RV annulé {{ first_name }} - {{ clinic }}. "
+        "https://rendez-vous.example.org/?r={{ reference }}&l=f\n"
+    )
+    code, output = lint(templates)
+    assert code == 1
+    found = problems(output)
+    assert any("sms/en/cancellation.txt.j2: web address https://book.example.com" in p
+               for p in found)
+    assert any("sms/fr/cancellation.txt.j2: shows the cancel link where online "
+               "cancellation is not possible" in p for p in found)
+
+
+def test_link_without_phone_fallback_fails(templates: Path) -> None:
+    (templates / "sms/en/_cancel.txt.j2").write_text(
+        "{% if cancel_link %}To cancel: {{ cancel_link }}{% endif %}\n"
+    )
+    code, output = lint(templates)
+    assert code == 1
+    found = problems(output)
+    assert any("sms/en/reminder.txt.j2: offers the cancel link while it is open, but not "
+               "the clinic's phone once it is closed (cancel link closed)" in p for p in found)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("Reply CANCEL to cancel", ["CANCEL"]),
+        ("Répondez ANNULER", ["ANNULER"]),
+        ("repondez annuler", ["annuler"]),
+        ("Textez « ANNULER » au 64636", ["ANNULER"]),
+        ('Text "END" to stop', ["END"]),
+        ("reply with the word QUIT", ["QUIT"]),
+        ("Envoyez le mot FIN", ["FIN"]),
+        ("Text STOP to opt out", []),
+        ("Textez ARRET pour ne plus recevoir de textos", []),
+        ("Textez ARRET pour annuler la réception de textos", []),
+        ("Annuler : https://x.example.org/?r=1", []),
+        ("To cancel: https://x.example.org", []),
+        ("Merci de ne pas y répondre.", []),
+        ("Please do not reply to it.", []),
+    ],
+)
+def test_invited_opt_out_words(text: str, words: list[str]) -> None:
+    assert invited_opt_out_words(text) == words
+
+
+def test_shouted_and_web_addresses() -> None:
+    assert shouted_opt_out_words("ANNULER : lien. Annuler : lien. STOP") == ["ANNULER"]
+    assert web_addresses("Voir www.rvsq.gouv.qc.ca. Ou https://a.example.org/?r=1&l=f, "
+                         "ou rvsq.ca") == [
+        "www.rvsq.gouv.qc.ca", "https://a.example.org/?r=1&l=f", "rvsq.ca"]
+    assert web_addresses("Dr. Roy à 9 h 30 a.m. Msg/data") == []
+
+
+def test_preview_email_and_sms() -> None:
+    email = preview(Kind.CONFIRMATION, Channel.EMAIL, Lang.FR, SETTINGS)
+    assert email.startswith("# email/fr/confirmation.txt.j2\nObjet : Rendez-vous confirmé : ")
+    assert "Bonjour Émilie," in email
+    assert "(partie HTML : " in email
+    sms = preview(Kind.REMINDER, Channel.SMS, Lang.EN, SETTINGS, cancel_open=False)
+    assert "To cancel, call the clinic at 514-555-0123." in sms
+    assert sms.rstrip().endswith("-- GSM-7, 155 characters, 1 segment(s)")
+    voice = preview(Kind.NO_SHOW, Channel.VOICE, Lang.EN, SETTINGS)
+    assert "press 1" in voice
+
+
+def test_missing_folder_fails(tmp_path: Path) -> None:
+    code, output = lint(tmp_path / "nowhere")
+    assert code == 1
+    assert problems(output) == [f"PROBLEM {tmp_path / 'nowhere'}: no such folder"]
