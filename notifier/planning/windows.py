@@ -82,6 +82,8 @@ class SendingWindow:
                 continue
             opens = _instant(day, daily.opens, zone)
             closes = _instant(day, daily.closes, zone)
+            if opens >= closes:  # the whole window fell in a spring-forward gap that day
+                continue
             if at < opens:
                 return opens
             if at < closes:

@@ -1,0 +1,91 @@
+"""The send-time decision: decide late, check again (ARCHITECTURE.md).
+
+A planned message leaves only if it is still true of the appointment as stored when it
+is due: not cancelled, not moved, not started, still on a mode the patient uses, inside
+its channel's sending hours and before its deadline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from notifier.domain import Attendance, Kind, Status
+from notifier.planning.entries import AppointmentState, PlannedMessage
+from notifier.planning.reasons import Reason
+from notifier.settings import Settings
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send now. Parameters: address: the patient's address on the message's channel."""
+
+    address: str
+
+
+@dataclass(frozen=True)
+class Defer:
+    """Outside the channel's hours now, but they open again before the deadline.
+
+    Parameters: until: when they open (UTC).
+    """
+
+    until: dt.datetime
+
+
+@dataclass(frozen=True)
+class Drop:
+    """Never send this message. Parameters: reason: a code from :class:`Reason`."""
+
+    reason: str
+
+
+def decide_at_send(
+    message: PlannedMessage,
+    state: AppointmentState | None,
+    settings: Settings,
+    now: dt.datetime,
+) -> Send | Defer | Drop:
+    """What to do with ``message`` at ``now``, given the appointment as stored now."""
+    reason = _why_not(message, state, now)
+    if reason is not None:
+        return Drop(reason)
+    assert state is not None
+    appointment = state.appointment
+    window = settings.window(message.channel)
+    opening = window.first_opening(now, appointment.location.zone)
+    if opening != now.astimezone(dt.UTC):
+        return Defer(opening) if opening < message.deadline else Drop(Reason.OUTSIDE_WINDOW)
+    address = appointment.patient.address_for(message.channel)
+    assert address is not None, "channels() only lists modes with an address"
+    return Send(address)
+
+
+def _why_not(
+    message: PlannedMessage, state: AppointmentState | None, now: dt.datetime
+) -> Reason | None:
+    if state is None:
+        return Reason.UNKNOWN_APPOINTMENT
+    if now >= message.deadline:
+        return Reason.PAST_DEADLINE
+    appointment = state.appointment
+    cancelled = appointment.status is Status.CANCELLED
+    kind = message.kind
+    if kind is Kind.CANCELLATION:
+        if not cancelled:
+            return Reason.NO_LONGER_CANCELLED
+    elif cancelled:
+        return Reason.CANCELLED
+    if kind is Kind.REMINDER and message.version != state.version:
+        # Reminders are planned again on every event: an older one may name a moved time.
+        return Reason.SUPERSEDED
+    if kind is Kind.NO_SHOW:
+        if appointment.attendance is not Attendance.ABSENT:
+            return Reason.ATTENDANCE_CHANGED
+        if not appointment.location.no_show_message:
+            return Reason.NO_SHOW_DISABLED
+    elif appointment.start_utc() <= now:
+        return Reason.START_PASSED
+    if message.channel not in appointment.channels():
+        return Reason.CHANNEL_NOT_CHOSEN
+    return None
