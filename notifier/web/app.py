@@ -1,0 +1,140 @@
+"""The web process: the intake API (and, alongside it, the health check).
+
+``create_app`` checks at load time what the process cannot run without, so that a
+deployment with no API token stops with one line instead of serving an open door.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import redis
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from notifier.domain import Event
+from notifier.settings import Settings, SettingsError
+from notifier.store.intake import Intake
+from notifier.web import intake
+from notifier.web.context import WebContext
+from notifier.web.errors import install_error_handlers
+
+MIN_TOKEN_LENGTH = 16
+
+DESCRIPTION = """\
+Booking systems send appointment events here; the gateway tells patients, in French or
+English, by email, SMS and voice call, that an appointment was booked, changed,
+cancelled, is coming up or was missed.
+
+Every request to `/v1/events` carries `Authorization: Bearer <token>`. Send the full
+appointment as it is now with every event; give each event a unique `event_id` (a repeat
+gets the same answer and does nothing more) and increase `version` with every change of
+the appointment. Never send clinical data (reason for visit, notes): it is refused.
+"""
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _version() -> str:
+    try:
+        return version("notifier")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+def _api_token(settings: Settings) -> bytes:
+    token = settings.api_token.get_secret_value() if settings.api_token else ""
+    if not token:
+        raise SettingsError(
+            "setting NOTIFIER_API_TOKEN is missing: the web process will not serve an open API"
+        )
+    if len(token) < MIN_TOKEN_LENGTH or token != token.strip():
+        raise SettingsError(
+            f"setting NOTIFIER_API_TOKEN is wrong: use at least {MIN_TOKEN_LENGTH} characters, "
+            "without spaces around it"
+        )
+    return token.encode()
+
+
+def create_app(
+    settings: Settings,
+    *,
+    client: redis.Redis | None = None,
+    clock: Callable[[], dt.datetime] = utc_now,
+) -> FastAPI:
+    """The ASGI app of the web process.
+
+    Parameters:
+      settings: the deployment's settings; ``api_token`` is required, and ``redis_url``
+        unless ``client`` is given.
+      client: a Redis client to use instead of one made from ``settings.redis_url``
+        (the app then leaves closing it to the caller).
+      clock: the current time, aware UTC.
+
+    Raises:
+      SettingsError: when a setting the web process needs is missing or wrong.
+    """
+    token = _api_token(settings)
+    owns_client = client is None
+    if client is None:
+        client = redis.Redis.from_url(settings.require_redis_url("web process"))
+    context = WebContext(
+        settings=settings,
+        client=client,
+        intake=Intake(client, settings),
+        clock=clock,
+        api_token=token,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_client:
+            context.client.close()
+
+    app = FastAPI(
+        title="Patient notifier",
+        summary="Appointment events in, the right patient messages out.",
+        description=DESCRIPTION,
+        version=_version(),
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    install_error_handlers(app)
+    app.include_router(intake.router)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness check (no token needed)")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _with_event_schema(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    summary=app.summary,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _with_event_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Publish the Event model, which the intake route reads itself (to check the token and
+    the size before parsing) and so does not declare as a body parameter."""
+    event = Event.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(event.pop("$defs", {}))
+    components["Event"] = event
+    return schema

@@ -1,0 +1,38 @@
+"""What the request handlers of one app share."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import redis
+from fastapi import Request
+
+from notifier.settings import Settings
+from notifier.store.intake import Intake
+
+
+@dataclass(frozen=True)
+class WebContext:
+    """The app's shared parts, kept on ``app.state.context``.
+
+    Parameters:
+      settings: the deployment's settings.
+      client: the Redis client (a connection pool).
+      intake: stores and plans accepted events.
+      clock: the current time (aware UTC); tests pass a fixed one.
+      api_token: the bearer token booking systems must present, as bytes.
+    """
+
+    settings: Settings
+    client: redis.Redis
+    intake: Intake
+    clock: Callable[[], dt.datetime]
+    api_token: bytes
+
+
+def web_context(request: Request) -> WebContext:
+    context = request.app.state.context
+    assert isinstance(context, WebContext)
+    return context

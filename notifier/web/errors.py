@@ -1,0 +1,117 @@
+"""Error answers of the HTTP API: one JSON shape, sentences a developer can act on.
+
+Every refusal carries ``{"error": <code>, "message": <sentence>}``; a refused event adds
+``problems``, one per field (worded by :mod:`notifier.problems`, as for the Dramatiq
+door). No answer ever repeats a submitted value: it could be a phone number or a name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
+
+from notifier.problems import describe
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer."""
+
+    error: str
+    message: str
+
+
+class Problem(BaseModel):
+    """One reason an event was refused.
+
+    Parameters:
+      field: dotted path of the field, e.g. ``appointment.patient.mobile_phone``;
+        ``(body)`` when the problem concerns the event as a whole.
+      message: what to change, in one sentence.
+    """
+
+    field: str
+    message: str
+
+
+class InvalidEventBody(ErrorBody):
+    """The body of a 422 answer."""
+
+    problems: list[Problem]
+
+
+class ApiError(Exception):
+    """A refusal to answer with ``{"error": code, "message": message}``.
+
+    Parameters:
+      status_code: the HTTP status.
+      code: a stable, machine-readable error name.
+      message: one sentence for the integrator.
+      headers: extra response headers (e.g. ``WWW-Authenticate``).
+      problems: per-field problems of a refused event.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        message: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        problems: Sequence[Problem] = (),
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+        self.problems = list(problems)
+
+    def body(self) -> dict[str, Any]:
+        if self.problems:
+            return InvalidEventBody(
+                error=self.code, message=self.message, problems=self.problems
+            ).model_dump()
+        return ErrorBody(error=self.code, message=self.message).model_dump()
+
+
+def invalid_event(exc: ValidationError) -> ApiError:
+    """The answer to an event that does not meet the contract (or is not JSON)."""
+    for error in exc.errors(include_input=False, include_url=False):
+        if error["type"] == "json_invalid":
+            where = error.get("ctx", {}).get("error", "")
+            return ApiError(400, "malformed_json", f"the body is not valid JSON ({where})")
+    problems = [Problem(**problem) for problem in describe(exc)]
+    count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+    return ApiError(422, "invalid_event", f"the event was refused: {count}", problems=problems)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every refusal, including the framework's own (404, 405), in the same shape."""
+
+    async def api_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiError)
+        return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers)
+
+    async def http_error(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        code = re.sub(r"[^a-z]+", "_", str(exc.detail).lower()).strip("_") or "error"
+        body = ErrorBody(error=code, message=str(exc.detail)).model_dump()
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    async def request_error(_: Request, exc: Exception) -> JSONResponse:
+        # Query or header validation on routes that declare them: same shape, no input echoed.
+        assert isinstance(exc, RequestValidationError)
+        fields = sorted({".".join(str(part) for part in error["loc"]) for error in exc.errors()})
+        error = ApiError(422, "invalid_request", f"the request was refused: {', '.join(fields)}")
+        return JSONResponse(error.body(), status_code=422)
+
+    app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, request_error)

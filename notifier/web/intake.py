@@ -1,0 +1,189 @@
+"""``POST /v1/events``: the HTTP door for booking systems.
+
+The order of checks is deliberate: the token first (a stranger learns nothing about the
+contract), then the size, then the JSON, then the contract. Nothing is stored unless all
+pass.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any, Literal
+
+import redis
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from notifier.domain import Event
+from notifier.web.auth import require_token, unauthorized
+from notifier.web.body import payload_too_large, read_body
+from notifier.web.context import WebContext, web_context
+from notifier.web.errors import ApiError, ErrorBody, InvalidEventBody, invalid_event
+from notifier.web.examples import BOOKED as EXAMPLE_BOOKED
+from notifier.web.examples import EVENT_EXAMPLES
+
+log = logging.getLogger(__name__)
+
+MAX_EVENT_BYTES = 64 * 1024
+
+
+class IntakeReply(BaseModel):
+    """The answer to an accepted or ignored event; the same event id always gets the same one.
+
+    An accepted event also lists the messages it ``planned`` (kind, channel, send_at),
+    the pending ones it ``withdrew`` and those it ``skipped`` (with a reason).
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    status: Literal["accepted", "ignored"]
+    event_id: str
+    reference: str
+    version: int
+    reason: str | None = Field(default=None, description="Why an event was ignored")
+    stored_version: int | None = Field(
+        default=None, description="For an ignored event: the version the gateway holds"
+    )
+
+
+_EXAMPLE_IDS = {
+    "event_id": EXAMPLE_BOOKED["event_id"],
+    "reference": EXAMPLE_BOOKED["appointment"]["reference"],
+    "version": EXAMPLE_BOOKED["version"],
+}
+
+
+def unavailable() -> ApiError:
+    return ApiError(
+        503,
+        "unavailable",
+        "the event could not be stored right now; retry it later",
+        headers={"Retry-After": "5"},
+    )
+
+
+def _documented(model: type[BaseModel], description: str, example: dict[str, Any]) -> Any:
+    return {
+        "model": model,
+        "description": description,
+        "content": {"application/json": {"example": example}},
+    }
+
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: _documented(
+        IntakeReply,
+        "Accepted: stored, and its messages are planned. Sending the same event again "
+        "(same event_id) gets this same answer.",
+        {
+            **_EXAMPLE_IDS,
+            "status": "accepted",
+            "planned": [
+                {"kind": "confirmation", "channel": "sms", "send_at": "2026-11-24T15:30:00+00:00"},
+                {"kind": "reminder", "channel": "sms", "send_at": "2027-06-12T13:30:00+00:00"},
+            ],
+            "withdrawn": [],
+            "skipped": [],
+        },
+    ),
+    200: _documented(
+        IntakeReply,
+        "Ignored: the gateway already holds a newer version of this appointment.",
+        {**_EXAMPLE_IDS, "status": "ignored", "reason": "stale_version", "stored_version": 2},
+    ),
+    400: _documented(
+        ErrorBody,
+        "The body is not JSON.",
+        {
+            "error": "malformed_json",
+            "message": "the body is not valid JSON (EOF while parsing a value at line 1 column 5)",
+        },
+    ),
+    401: _documented(
+        ErrorBody,
+        "No bearer token, or the wrong one.",
+        unauthorized().body(),
+    ),
+    413: _documented(
+        ErrorBody,
+        f"The body is larger than {MAX_EVENT_BYTES // 1024} KiB.",
+        payload_too_large(MAX_EVENT_BYTES).body(),
+    ),
+    422: _documented(
+        InvalidEventBody,
+        "The event does not meet the contract. Each problem names a field and says what it "
+        "must be; submitted values are never repeated.",
+        {
+            "error": "invalid_event",
+            "message": "the event was refused: 1 problem",
+            "problems": [
+                {
+                    "field": "appointment.patient.mobile_phone",
+                    "message": "must be a phone number in international form, "
+                    "for example +15145550123",
+                }
+            ],
+        },
+    ),
+    503: _documented(
+        ErrorBody,
+        "The gateway cannot reach its store; nothing was stored. Retry later with the same event.",
+        unavailable().body(),
+    ),
+}
+
+router = APIRouter(tags=["events"])
+
+
+@router.post(
+    "/v1/events",
+    summary="Send an appointment event",
+    description=(
+        "One appointment event from a booking system: the full appointment snapshot as it "
+        "is now. `event_id` makes a repeat harmless; `version` orders events of the same "
+        "appointment (an older version than the one held is ignored). Reasons for visit "
+        "and other clinical notes are refused. Bodies are limited to "
+        f"{MAX_EVENT_BYTES // 1024} KiB."
+    ),
+    status_code=202,
+    response_model=IntakeReply,
+    responses=RESPONSES,
+    dependencies=[Depends(require_token)],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/Event"},
+                    "examples": EVENT_EXAMPLES,
+                }
+            },
+        }
+    },
+)
+async def post_event(
+    request: Request, context: Annotated[WebContext, Depends(web_context)]
+) -> JSONResponse:
+    raw = await read_body(request, limit=MAX_EVENT_BYTES)
+    try:
+        event = Event.model_validate_json(raw)
+    except ValidationError as exc:
+        refusal = invalid_event(exc)
+        fields = ", ".join(problem.field for problem in refusal.problems)
+        log.info("refused event: %s%s", refusal.code, f" ({fields})" if fields else "")
+        raise refusal from None
+    try:
+        answer = await run_in_threadpool(context.intake.accept, event, context.clock())
+    except redis.RedisError as exc:
+        log.error(
+            "event %s (%s, appointment %s): not stored, %s",
+            event.event_id,
+            event.type.value,
+            event.appointment.reference,
+            type(exc).__name__,
+        )
+        raise unavailable() from None
+    # Intake logs the outcome (event id, type, reference), the same for both doors.
+    return JSONResponse(answer.body, status_code=answer.status_code)
