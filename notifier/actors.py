@@ -22,6 +22,7 @@ from dramatiq.brokers.redis import RedisBroker
 from pydantic import ValidationError
 
 from notifier.channels.base import ChannelClient
+from notifier.clock import utc_now
 from notifier.domain import Channel, Event
 from notifier.problems import describe, summary
 from notifier.sending import SendStep
@@ -44,10 +45,6 @@ INTAKE_RETRIES: dict[str, Any] = {"max_retries": 10, "min_backoff": 1_000, "max_
 class InvalidEvent(Exception):
     """An event message that does not follow the contract. Not retried: Dramatiq keeps
     it in the intake queue's dead letters (7 days) with this message for an operator."""
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def build_broker(settings: Settings, *, url: str | None = None) -> RedisBroker:

@@ -252,9 +252,10 @@ class Event(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Event:
-        cancelled = self.appointment.status is Status.CANCELLED
-        if (self.type is EventType.CANCELLED) != cancelled:
-            raise ValueError(
-                "appointment.status must be 'cancelled' exactly when type is appointment.cancelled"
-            )
+        # Other events (a contact or attendance change) may concern a cancelled appointment.
+        status = self.appointment.status
+        if self.type is EventType.CANCELLED and status is not Status.CANCELLED:
+            raise ValueError("an appointment.cancelled event needs appointment.status 'cancelled'")
+        if self.type is EventType.BOOKED and status is not Status.BOOKED:
+            raise ValueError("an appointment.booked event needs appointment.status 'booked'")
         return self

@@ -63,6 +63,9 @@ class RedisServer:
              "--logfile", str(self.workdir / "redis.log")],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # Its own session: a Ctrl-C meant for the caller must not stop Redis before
+            # the processes that use it have finished.
+            start_new_session=True,
         )
         client = redis.Redis.from_url(self.url)
         deadline = time.monotonic() + 10

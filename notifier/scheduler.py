@@ -107,8 +107,9 @@ def _as_dict(payload: str) -> dict[str, object]:
 
 def run(settings: Settings) -> int:
     """The ``scheduler`` process: runs until SIGTERM or SIGINT, then finishes its pass."""
-    from notifier.actors import build_broker, declare_actors, utc_now
+    from notifier.actors import build_broker, declare_actors
     from notifier.channels.registry import channel_clients
+    from notifier.clock import utc_now
     from notifier.logs import configure_logging
 
     configure_logging()

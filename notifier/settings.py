@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from notifier.domain import Channel, Lang
 from notifier.planning.windows import SendingWindow
+from notifier.problems import describe
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(d|h|m|s)\s*$")
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -153,6 +154,6 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        first = exc.errors()[0]
-        name = "NOTIFIER_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
-        raise SettingsError(f"setting {name} is wrong: {first['msg']}") from None
+        first = describe(exc)[0]
+        name = "NOTIFIER_" + first["field"].split(".")[0].upper()
+        raise SettingsError(f"setting {name} is wrong: {first['message']}") from None

@@ -8,8 +8,9 @@ from __future__ import annotations
 import dramatiq
 import redis
 
-from notifier.actors import build_broker, declare_actors, utc_now
+from notifier.actors import build_broker, declare_actors
 from notifier.channels.registry import channel_clients
+from notifier.clock import utc_now
 from notifier.logs import configure_logging
 from notifier.settings import load_settings
 

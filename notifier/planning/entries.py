@@ -29,9 +29,9 @@ class AppointmentState:
     Parameters:
       appointment: the latest snapshot applied.
       version: that snapshot's version; older events are ignored.
-      cancel_closes_at: when online cancellation closes. Fixed when the appointment is
-        first seen: seed 004 keeps the initial deadline even if the location or its
-        policy changes later.
+      cancel_closes_at: when online cancellation closes: the start minus the notice the
+        location required when the appointment was first seen (seed 004 keeps that
+        notice even if the location or its policy changes later).
       attendance_set_at: when attendance was last set (starts the no-show delay).
     """
 

@@ -182,6 +182,8 @@ class _Planner:
         was_cancelled = previous is not None and previous.status is Status.CANCELLED
         if kind is Kind.CANCELLATION and was_cancelled:
             return Reason.ALREADY_CANCELLED
+        if kind is not Kind.CANCELLATION and self.appointment.status is Status.CANCELLED:
+            return Reason.CANCELLED
         if self.appointment.start_utc() <= self.now:
             return Reason.START_IN_PAST
         if previous is None or was_cancelled:

@@ -16,6 +16,7 @@ import redis
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from notifier.clock import utc_now
 from notifier.domain import Event
 from notifier.settings import Settings, SettingsError
 from notifier.store.intake import Intake
@@ -35,10 +36,6 @@ appointment as it is now with every event; give each event a unique `event_id` (
 gets the same answer and does nothing more) and increase `version` with every change of
 the appointment. Never send clinical data (reason for visit, notes): it is refused.
 """
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _version() -> str:

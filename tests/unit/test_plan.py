@@ -364,6 +364,16 @@ def test_a_contact_change_goes_to_the_new_details_and_re_targets_reminders() -> 
     assert result.removals == {s for s in pending if ":sms" not in s}
 
 
+def test_a_contact_change_on_a_cancelled_appointment_sends_nothing() -> None:
+    first = booked()
+    cancelled = plan(event("cancelled", version=2, start=START, at=NOW), NOW,
+                     previous=first.state, pending=_apply(first))
+    result = plan(event("contact_changed", version=3, start=START, at=NOW, modes=("sms",),
+                        status="cancelled"), NOW, previous=cancelled.state)
+    assert result.upserts == ()
+    assert skips(result) == {(Kind.CONTACT_CHANGE, None, "cancelled")}
+
+
 def test_a_contact_change_event_that_changes_nothing_is_not_sent() -> None:
     first = booked()
     result = plan(event("contact_changed", version=2, start=START, at=NOW), NOW,
