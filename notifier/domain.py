@@ -153,6 +153,7 @@ class Location(Strict):
     id: Annotated[str, Field(min_length=1, max_length=64)]
     name: Text
     phone: Phone
+    email: Email | None = Field(default=None, description="Where patients' email replies go")
     address: Address
     time_zone: TimeZoneName = "America/Toronto"
     cancellation_notice_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 24 * 60

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BeforeValidator,
@@ -17,6 +17,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -106,6 +107,70 @@ class Settings(BaseSettings):
     scheduler_poll: Duration = dt.timedelta(seconds=1)
     scheduler_lease: Duration = dt.timedelta(seconds=30)
 
+    # Providers. Each channel uses the outbox until a provider is chosen for it.
+    sms_provider: Literal["outbox", "twilio"] = "outbox"
+    voice_provider: Literal["outbox", "twilio"] = "outbox"
+    email_provider: Literal["outbox", "smtp"] = "outbox"
+    public_base_url: str | None = Field(
+        default=None,
+        description="The gateway's public https URL as Twilio calls it (signatures and "
+        "status callbacks are built from it)",
+    )
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_api_base_url: str | None = Field(
+        default=None, description="Only to point the client at a Twilio-compatible test server"
+    )
+    twilio_sms_from: str | None = Field(default=None, description="Sender number or short code")
+    twilio_messaging_service_sid: str | None = None
+    twilio_voice_from: str | None = Field(default=None, description="Caller ID for voice calls")
+    twilio_timeout: Duration = dt.timedelta(seconds=10)
+    sms_validity: Duration = Field(
+        default=dt.timedelta(minutes=30),
+        description="Twilio drops an SMS it could not hand to the carrier within this time",
+    )
+    sms_segments_per_second: float = Field(
+        default=1.0, gt=0, description="Per sender: 1 long code, 3 toll-free, 100 short code"
+    )
+    voice_calls_per_second: float = Field(default=1.0, gt=0)
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout: Duration = dt.timedelta(seconds=15)
+    email_from_address: str = "no-reply@rendez-vous.example.org"
+    delivery_retention: Duration = dt.timedelta(days=30)
+
+    # Patients who text back.
+    optout_scope: str = Field(
+        default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="The sender (short code or Messaging Service) opt-outs apply to",
+    )
+    twilio_answers_english_keywords: bool = Field(
+        default=False,
+        description="True when the Twilio account itself answers STOP/START/HELP",
+    )
+    no_reply_notice_interval: Duration = dt.timedelta(days=1)
+
+    @model_validator(mode="after")
+    def _providers_complete(self) -> Settings:
+        needs: list[str] = []
+        if "twilio" in (self.sms_provider, self.voice_provider):
+            needs += ["twilio_account_sid", "twilio_auth_token", "public_base_url"]
+        if self.sms_provider == "twilio" and not self.twilio_messaging_service_sid:
+            needs.append("twilio_sms_from")
+        if self.voice_provider == "twilio":
+            needs.append("twilio_voice_from")
+        if self.email_provider == "smtp":
+            needs.append("smtp_host")
+        missing = [name for name in needs if not getattr(self, name)]
+        if missing:
+            raise ValueError(
+                f"NOTIFIER_{missing[0].upper()} is required by the chosen provider"
+            )
+        return self
+
     @field_validator("cancel_link_pattern")
     @classmethod
     def _pattern_has_reference(cls, value: str) -> str:
@@ -155,5 +220,7 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = describe(exc)[0]
+        if first["field"] == "(body)":  # a rule across settings names them itself
+            raise SettingsError(f"settings are incomplete: {first['message']}") from None
         name = "NOTIFIER_" + first["field"].split(".")[0].upper()
         raise SettingsError(f"setting {name} is wrong: {first['message']}") from None
