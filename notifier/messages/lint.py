@@ -22,6 +22,8 @@ import jinja2
 from markupsafe import escape
 
 from notifier.domain import Channel, Kind, Lang
+from notifier.inbound.keywords import KeywordKind
+from notifier.inbound.replies import REPLY_LANGS, render_reply_text, reply_template
 from notifier.messages.catalogue import (
     TEMPLATES_DIR,
     Rendered,
@@ -32,6 +34,7 @@ from notifier.messages.catalogue import (
     template_names,
 )
 from notifier.messages.samples import SAMPLE_NOW, sample_state
+from notifier.messages.sms import sms_encoding
 from notifier.planning.entries import AppointmentState
 from notifier.settings import Settings
 
@@ -131,6 +134,12 @@ _WORDS: dict[str, dict[Lang, str]] = {
         Lang.FR: "invite les patients à envoyer {word}, un mot de désabonnement des "
                  "opérateurs : qui l'envoie ne reçoit plus aucun texto ({variant})",
     },
+    "reply_segments": {
+        Lang.EN: "an automatic reply must fit in one SMS segment; this one takes {segments}",
+        Lang.FR: "une réponse automatique doit tenir en un seul segment SMS ; celle-ci en "
+                 "prend {segments}",
+    },
+    "reply": {Lang.EN: "automatic reply", Lang.FR: "réponse automatique"},
     "ok": {
         Lang.EN: "lint: {count} messages rendered, no problems",
         Lang.FR: "lint : {count} messages générés, aucun problème",
@@ -318,6 +327,7 @@ def run_lint(
         for kind in Kind:
             for channel in Channel:
                 _lint_message(report, kind, channel, message_lang, settings, now, folder)
+    _lint_replies(report, settings, folder)
     key = "failed" if report.problems else "ok"
     report.say(key, count=report.rendered, problems=report.problems)
     return 1 if report.problems else 0
@@ -365,6 +375,28 @@ def _lint_message(
         closed = results.get(variant.code)
         if closed is not None and link not in closed.text and phone not in closed.text:
             report.problem(names["text"], "no_phone", variant=variant.label(report.lang))
+
+
+def _lint_replies(report: _Report, settings: Settings, folder: Path) -> None:
+    """Answers to patients' texts: each renders, is one segment and invites no opt-out
+    word other than ours (they are not counted with the appointment messages)."""
+    label = _WORDS["reply"][report.lang]
+    for reply_lang in REPLY_LANGS:
+        for kind in KeywordKind:
+            name = reply_template(kind, reply_lang)
+            try:
+                text = render_reply_text(kind, reply_lang, settings, templates_dir=folder)
+            except Exception as exc:  # any failure is the template's: report it, go on
+                report.problem(name, "does_not_render", variant=label, error=_describe(exc))
+                continue
+            sms = sms_encoding(text)
+            report.say("sms_line", name=name, variant=label, encoding=sms.encoding,
+                       characters=sms.characters, segments=sms.segments)
+            if sms.segments > 1:
+                report.problem(name, "reply_segments", segments=sms.segments)
+            words = invited_opt_out_words(text) + shouted_opt_out_words(text)
+            for word in dict.fromkeys(words):
+                report.problem(name, "opt_out_invite", word=word, variant=label)
 
 
 def _describe(exc: Exception) -> str:
