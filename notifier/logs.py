@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import re
 
+import dramatiq
+
 _PHONE = re.compile(r"\+\d{8,15}\b|\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 
@@ -19,8 +21,20 @@ def redact(text: str) -> str:
     return _PHONE.sub("[phone]", text)
 
 
+def _without_payload(arg: object) -> object:
+    # Dramatiq logs whole messages ("Failed to process message intake_event({...})"), whose
+    # arguments hold names and numbers: keep only what identifies the message.
+    if isinstance(arg, dramatiq.Message):
+        return f"{arg.actor_name}({arg.message_id})"
+    return arg
+
+
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_without_payload(arg) for arg in record.args)
+        elif record.args is not None:
+            record.args = _without_payload(record.args)  # type: ignore[assignment]
         record.msg = redact(record.getMessage())
         record.args = None
         return True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,12 +34,15 @@ class AppointmentState:
         location required when the appointment was first seen (seed 004 keeps that
         notice even if the location or its policy changes later).
       attendance_set_at: when attendance was last set (starts the no-show delay).
+      planned: for each schedule slot other than reminders, the version of its latest
+        plan. A message handed off for an older version is superseded by a newer one.
     """
 
     appointment: Appointment
     version: int
     cancel_closes_at: dt.datetime
     attendance_set_at: dt.datetime | None = None
+    planned: Mapping[str, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -47,6 +51,7 @@ class AppointmentState:
                 "version": self.version,
                 "cancel_closes_at": _iso(self.cancel_closes_at),
                 "attendance_set_at": _iso(self.attendance_set_at),
+                "planned": dict(self.planned),
             },
             ensure_ascii=False,
         )
@@ -61,6 +66,7 @@ class AppointmentState:
             version=int(data["version"]),
             cancel_closes_at=closes,
             attendance_set_at=_utc(data["attendance_set_at"]),
+            planned={str(k): int(v) for k, v in data.get("planned", {}).items()},
         )
 
 
@@ -74,6 +80,7 @@ class PlannedMessage:
       version: the appointment version the message was planned for.
       send_at: when to hand it to the channel (already inside the channel's window).
       deadline: it is not sent at or after this instant.
+      start: the appointment start the message was planned for.
       offset_seconds: for a reminder, how long before the start it is due.
     """
 
@@ -83,6 +90,7 @@ class PlannedMessage:
     version: int
     send_at: dt.datetime
     deadline: dt.datetime
+    start: dt.datetime
     offset_seconds: int | None = None
 
     @property
@@ -93,7 +101,13 @@ class PlannedMessage:
 
     @property
     def key(self) -> str:
-        """The send key: the gateway sends at most one message per key."""
+        """The send key: the gateway sends at most one message per key.
+
+        A reminder is keyed by the start it announces, not by version: an event that does
+        not move the appointment plans the same reminder again under the same key.
+        """
+        if self.kind is Kind.REMINDER:
+            return f"{self.slot}:{self.start.astimezone(dt.UTC):%Y%m%dT%H%MZ}"
         return f"{self.slot}:v{self.version}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,13 +118,15 @@ class PlannedMessage:
             "version": self.version,
             "send_at": _iso(self.send_at),
             "deadline": _iso(self.deadline),
+            "start": _iso(self.start),
             "offset_seconds": self.offset_seconds,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlannedMessage:
         send_at, deadline = _utc(data["send_at"]), _utc(data["deadline"])
-        assert send_at is not None and deadline is not None
+        start = _utc(data["start"])
+        assert send_at is not None and deadline is not None and start is not None
         return cls(
             reference=str(data["reference"]),
             kind=Kind(data["kind"]),
@@ -118,6 +134,7 @@ class PlannedMessage:
             version=int(data["version"]),
             send_at=send_at,
             deadline=deadline,
+            start=start,
             offset_seconds=data.get("offset_seconds"),
         )
 

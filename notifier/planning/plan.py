@@ -9,6 +9,7 @@ which pending slots to withdraw, and which messages it decided against and why.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -64,6 +65,11 @@ def plan_event(
     )
     planner = _Planner(state, previous, pending, settings, now.astimezone(dt.UTC), hide_changed)
     kind = _IMMEDIATE.get(event.type)
+    was_cancelled = previous is not None and previous.appointment.status is Status.CANCELLED
+    if state.appointment.status is Status.CANCELLED and not was_cancelled:
+        # However the booking system says it (a cancelled event, or a cancelled status in a
+        # modification or contact change), the patient is told of a cancellation.
+        kind = Kind.CANCELLATION
     if kind is not None:
         planner.immediate(kind)
     planner.reminders()
@@ -102,6 +108,7 @@ def next_state(previous: AppointmentState | None, event: Event) -> AppointmentSt
         version=event.version,
         cancel_closes_at=appointment.start_utc() - notice,
         attendance_set_at=set_at,
+        planned={} if previous is None else previous.planned,
     )
 
 
@@ -154,8 +161,10 @@ class _Planner:
         return self.state.appointment
 
     def plan(self) -> Plan:
+        planned = dict(self.state.planned)
+        planned.update({m.slot: m.version for m in self.upserts if m.kind is not Kind.REMINDER})
         return Plan(
-            state=self.state,
+            state=dataclasses.replace(self.state, planned=planned),
             upserts=tuple(self.upserts),
             removals=self._removals(),
             skipped=tuple(self.skipped),
@@ -207,10 +216,15 @@ class _Planner:
             return
         moved = self.previous is not None and self.previous.appointment.start_utc() != start
         deadline = start - self.settings.reminder_min_lead
+        zone = appointment.location.zone
         for offset in self.settings.reminder_offsets:
-            due = reminder_due(start, offset, appointment.location.zone)
+            on_time = reminder_due(start, offset, zone)
             seconds = int(offset.total_seconds())
             for channel in self._channels(Kind.REMINDER):
+                # Outside the channel's hours, send earlier the same day rather than the
+                # next morning, which could be the day of the appointment itself.
+                earlier = self.settings.window(channel).last_call(on_time, zone)
+                due = earlier if earlier is not None and earlier > self.now else on_time
                 if due > self.now:
                     self._place(Kind.REMINDER, channel, due=due, deadline=deadline,
                                 offset_seconds=seconds)
@@ -313,6 +327,7 @@ class _Planner:
                 version=self.state.version,
                 send_at=send_at,
                 deadline=deadline.astimezone(dt.UTC),
+                start=self.appointment.start_utc(),
                 offset_seconds=offset_seconds,
             )
         )
@@ -325,6 +340,7 @@ class _Planner:
             version=self.state.version,
             send_at=self.now,
             deadline=self.now,
+            start=self.now,
             offset_seconds=offset_seconds,
         ).slot
 

@@ -76,9 +76,11 @@ def _why_not(
             return Reason.NO_LONGER_CANCELLED
     elif cancelled:
         return Reason.CANCELLED
-    if kind is Kind.REMINDER and message.version != state.version:
-        # Reminders are planned again on every event: an older one may name a moved time.
-        return Reason.SUPERSEDED
+    if kind is Kind.REMINDER:
+        if message.start != appointment.start_utc():
+            return Reason.SUPERSEDED  # it would announce a time that has moved
+    elif state.planned.get(message.slot, message.version) > message.version:
+        return Reason.SUPERSEDED  # a newer plan for the same slot will say it
     if kind is Kind.NO_SHOW:
         if appointment.attendance is not Attendance.ABSENT:
             return Reason.ATTENDANCE_CHANGED

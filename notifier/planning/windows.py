@@ -7,6 +7,9 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+# How long before a window closes a message pulled earlier is sent.
+LAST_CALL = dt.timedelta(minutes=15)
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RULE = re.compile(
     r"^(?P<first>[a-z]{3})(?:-(?P<last>[a-z]{3}))?\s+"
@@ -89,6 +92,25 @@ class SendingWindow:
             if at < closes:
                 return at
         raise AssertionError("a parsed window is open at least one day a week")
+
+    def last_call(self, at: dt.datetime, zone: ZoneInfo) -> dt.datetime | None:
+        """The latest instant <= ``at`` inside the window on ``at``'s local day, in UTC:
+        ``at`` itself when open, else :data:`LAST_CALL` before that day's closing time if
+        it has passed; None when the window has not opened yet that day."""
+        at = at.astimezone(dt.UTC)
+        if self.hours is None:
+            return at
+        day = at.astimezone(zone).date()
+        daily = self.hours[day.weekday()]
+        if daily is None:
+            return None
+        opens = _instant(day, daily.opens, zone)
+        closes = _instant(day, daily.closes, zone)
+        if opens >= closes or at < opens:
+            return None
+        if at < closes:
+            return at
+        return max(opens, closes - LAST_CALL)
 
     def contains(self, at: dt.datetime, zone: ZoneInfo) -> bool:
         return self.first_opening(at, zone) == at.astimezone(dt.UTC)

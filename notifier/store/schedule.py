@@ -3,7 +3,8 @@
 Long waits (reminders days ahead) are kept out of Dramatiq's delay queue, which holds
 delayed messages in worker memory in FIFO order (FIELD-NOTES). Here:
 
-- ``<prefix>:pending:<reference>`` (hash) holds each appointment's planned messages by slot;
+- ``<prefix>:pending:<reference>`` (hash) holds each appointment's planned messages by
+  slot until they are handed off;
 - ``<prefix>:schedule`` (sorted set) orders the slots by due time;
 - ``<prefix>:claimed`` (sorted set) holds messages a scheduler took but has not yet
   confirmed as handed to Dramatiq, scored by when that claim lapses.
@@ -26,7 +27,9 @@ from notifier.planning.entries import PlannedMessage
 from notifier.store.keys import Keys
 
 # KEYS: schedule, claimed. ARGV: now, lease_until, limit, pending key prefix.
-# Lapsed claims first, so a dead scheduler's work goes out before newer work.
+# A claimed message leaves its appointment's pending hash: "pending" means "not yet
+# handed off", which planning relies on. Lapsed claims go first, so a dead scheduler's
+# work goes out before newer work.
 _CLAIM = """
 local out = {}
 local lapsed = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
@@ -39,26 +42,16 @@ if room > 0 then
   local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, room)
   for _, slot in ipairs(due) do
     redis.call('ZREM', KEYS[1], slot)
-    local reference = string.match(slot, '^[^:]+')
-    local payload = redis.call('HGET', ARGV[4] .. reference, slot)
+    local pending = ARGV[4] .. string.match(slot, '^[^:]+')
+    local payload = redis.call('HGET', pending, slot)
     if payload then
+      redis.call('HDEL', pending, slot)
       redis.call('ZADD', KEYS[2], ARGV[2], payload)
       out[#out + 1] = payload
     end
   end
 end
 return out
-"""
-
-# KEYS: claimed, pending hash. ARGV: payload, slot.
-# The pending entry goes only if it is still the one handed off: a newer plan for the
-# same slot, written meanwhile, stays scheduled.
-_ACK = """
-redis.call('ZREM', KEYS[1], ARGV[1])
-if redis.call('HGET', KEYS[2], ARGV[2]) == ARGV[1] then
-  redis.call('HDEL', KEYS[2], ARGV[2])
-end
-return 1
 """
 
 # KEYS: pending hash, schedule. ARGV: slot, payload, score.
@@ -90,7 +83,6 @@ class Schedule:
         self.keys = keys
         self.lease = lease
         self._claim = client.register_script(_CLAIM)
-        self._ack = client.register_script(_ACK)
         self._defer = client.register_script(_DEFER)
 
     def stage_changes(
@@ -132,15 +124,9 @@ class Schedule:
 
     def ack(self, payloads: Iterable[str]) -> None:
         """Confirm that claimed messages were handed to Dramatiq."""
-        with self.client.pipeline(transaction=False) as pipe:
-            for payload in payloads:
-                message = PlannedMessage.from_json(payload)
-                self._ack(
-                    keys=[self.keys.claimed, self.keys.pending(message.reference)],
-                    args=[payload, message.slot],
-                    client=pipe,
-                )
-            pipe.execute()
+        batch = list(payloads)
+        if batch:
+            self.client.zrem(self.keys.claimed, *batch)
 
     def defer(self, message: PlannedMessage, until: dt.datetime) -> bool:
         """Put a message back for later (outside its window now); False if a newer plan

@@ -509,3 +509,23 @@ def test_an_absence_reported_late_is_sent_now_if_still_before_its_deadline() -> 
     result = _absent(AFTER, booked(), attendance_set_at=set_at.isoformat())
     message = by_slot(result)[Kind.NO_SHOW, Channel.EMAIL, None]
     assert (message.send_at, message.deadline) == (AFTER, set_at + dt.timedelta(hours=48))
+
+
+@pytest.mark.parametrize("kind", ["modified", "contact_changed", "attendance_changed"])
+def test_a_cancelled_status_in_any_event_tells_the_patient_of_the_cancellation(
+    kind: str,
+) -> None:
+    first = booked(modes=("email",))
+    result = plan(event(kind, version=2, start=START, at=NOW, modes=("email",),
+                        status="cancelled"), NOW, previous=first.state, pending=_apply(first))
+    assert {(m.kind, m.channel) for m in result.upserts} == {(Kind.CANCELLATION, Channel.EMAIL)}
+    assert all(":reminder:" in s or ":confirmation:" in s for s in result.removals)
+
+
+def test_a_late_evening_appointment_is_reminded_before_the_window_closes_the_day_before() -> None:
+    evening = local(2026, 3, 17, 21, 30)  # after the SMS window's 21:00 close
+    result = booked(start=evening, modes=("sms",))
+    one_day = by_slot(result)[(Kind.REMINDER, Channel.SMS, J1)]
+    assert one_day.send_at == local(2026, 3, 16, 20, 45)
+    three_days = by_slot(result)[(Kind.REMINDER, Channel.SMS, J3)]
+    assert three_days.send_at == local(2026, 3, 14, 20, 45)

@@ -37,10 +37,11 @@ BOOKED = state_after("booked")
 
 def message(kind: Kind = Kind.CONFIRMATION, channel: Channel = Channel.SMS, *,
             version: int = 1, send_at: dt.datetime = NOW,
-            deadline: dt.datetime = START, offset: int | None = None) -> PlannedMessage:
+            deadline: dt.datetime = START, offset: int | None = None,
+            start: dt.datetime = START) -> PlannedMessage:
     return PlannedMessage(reference=BOOKED.appointment.reference, kind=kind, channel=channel,
                           version=version, send_at=send_at, deadline=deadline,
-                          offset_seconds=offset)
+                          start=start.astimezone(dt.UTC), offset_seconds=offset)
 
 
 @pytest.mark.parametrize(
@@ -85,12 +86,29 @@ def test_a_cancellation_goes_only_while_the_appointment_is_cancelled() -> None:
     assert decide_at_send(cancellation, rebooked, SETTINGS, NOW) == Drop("no_longer_cancelled")
 
 
-def test_a_reminder_planned_for_an_older_version_is_superseded() -> None:
-    moved = state_after("modified", version=2, previous=BOOKED, start=START + dt.timedelta(days=1))
+def test_a_reminder_for_a_start_that_moved_is_superseded() -> None:
+    later = START + dt.timedelta(days=1)
+    moved = state_after("modified", version=2, previous=BOOKED, start=later)
     reminder = message(Kind.REMINDER, version=1, deadline=START, offset=86400)
     assert decide_at_send(reminder, moved, SETTINGS, NOW) == Drop("superseded")
-    current = dataclasses.replace(reminder, version=2)
+    current = dataclasses.replace(reminder, version=2, start=later.astimezone(dt.UTC))
     assert isinstance(decide_at_send(current, moved, SETTINGS, NOW), Send)
+
+
+def test_a_reminder_survives_an_event_that_does_not_move_the_appointment() -> None:
+    present = state_after("attendance_changed", version=2, previous=BOOKED,
+                          attendance="present")
+    reminder = message(Kind.REMINDER, version=1, deadline=START, offset=86400)
+    assert isinstance(decide_at_send(reminder, present, SETTINGS, NOW), Send)
+
+
+def test_a_modification_handed_off_before_a_newer_one_is_superseded() -> None:
+    second = state_after("modified", version=2, previous=BOOKED, start=START + dt.timedelta(days=1))
+    third = state_after("modified", version=3, previous=second, start=START + dt.timedelta(days=2))
+    older = message(Kind.MODIFICATION, version=2)
+    assert decide_at_send(older, third, SETTINGS, NOW) == Drop("superseded")
+    assert isinstance(decide_at_send(dataclasses.replace(older, version=3), third, SETTINGS, NOW),
+                      Send)
 
 
 def test_a_confirmation_is_still_true_after_a_newer_version() -> None:

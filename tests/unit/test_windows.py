@@ -206,3 +206,18 @@ def test_a_window_lost_in_the_spring_forward_gap_opens_the_next_week() -> None:
     assert window.first_opening(sunday, zone) == dt.datetime(2026, 3, 15, 2, 30, tzinfo=zone)
     partly_lost = SendingWindow.parse("sun 02:30-04:00")
     assert partly_lost.first_opening(sunday, zone) == dt.datetime(2026, 3, 8, 3, 30, tzinfo=zone)
+
+
+@given(windows(earliest=AFTER_SMALL_HOURS), instants, zones)
+def test_last_call_is_open_not_later_and_on_the_same_local_day(
+    window: SendingWindow, at: dt.datetime, zone: ZoneInfo
+) -> None:
+    earlier = window.last_call(at, zone)
+    if earlier is None:
+        assert not _inside_on_wall_clock(window, at, zone)
+        return
+    assert earlier <= at
+    assert earlier.astimezone(zone).date() == at.astimezone(zone).date()
+    assert _inside_on_wall_clock(window, earlier, zone)
+    if _inside_on_wall_clock(window, at, zone):
+        assert earlier == at
