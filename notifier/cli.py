@@ -12,9 +12,15 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from notifier.domain import Channel, Kind, Lang
 from notifier.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    import redis
+
+    from notifier.inbound.optouts import OptOutStore
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -98,6 +104,110 @@ def demo(_: argparse.Namespace, settings: Settings) -> int:
     return run_demo(settings)
 
 
+def _optout_store(settings: Settings) -> tuple[redis.Redis, OptOutStore]:
+    import redis
+
+    from notifier.inbound.optouts import OptOutStore
+
+    client = redis.Redis.from_url(settings.require_redis_url("optout command"))
+    return client, OptOutStore(client, settings)
+
+
+def _redis_down(exc: Exception) -> int:
+    print(f"notifier: cannot reach Redis ({type(exc).__name__}); nothing changed", file=sys.stderr)
+    return 1
+
+
+def optout_show(args: argparse.Namespace, settings: Settings) -> int:
+    import redis
+
+    from notifier.privacy import mask_address
+
+    channel = Channel(args.channel)
+    client, store = _optout_store(settings)
+    try:
+        state = store.state(args.number, channel)
+        history = [e for e in store.audit(args.number, count=50) if e.channel is channel][-10:]
+    except redis.RedisError as exc:
+        return _redis_down(exc)
+    finally:
+        client.close()
+    where = f"{mask_address(args.number)}, {channel} from sender scope {store.scope}"
+    if state is None:
+        print(f"{where}: subscribed (never opted out)")
+    else:
+        status = "OPTED OUT" if state.opted_out else "subscribed"
+        keyword = f", keyword {state.keyword}" if state.keyword else ""
+        print(f"{where}: {status} since {state.since.isoformat()} ({state.source}{keyword})")
+    for entry in history:
+        details = [f"{entry.previous} -> {entry.state}", entry.source]
+        for label, value in (
+            ("keyword", entry.keyword),
+            ("message", entry.provider_message_id),
+            ("reason:", entry.reason),
+        ):
+            if value:
+                details.append(f"{label} {value}")
+        print(f"  {entry.at.isoformat()}  {', '.join(details)}")
+    return 0
+
+
+def _optout_change(args: argparse.Namespace, settings: Settings, *, opted_out: bool) -> int:
+    import redis
+
+    from notifier.clock import utc_now
+    from notifier.inbound.optouts import OptOutSource
+    from notifier.privacy import mask_address
+
+    channel = Channel(args.channel)
+    client, store = _optout_store(settings)
+    change = store.opt_out if opted_out else store.opt_in
+    try:
+        changed = change(
+            args.number, channel=channel, source=OptOutSource.OPERATOR,
+            reason=args.reason, now=utc_now(),
+        )
+    except redis.RedisError as exc:
+        return _redis_down(exc)
+    finally:
+        client.close()
+    what = "opted out of" if opted_out else "subscribed to"
+    if changed:
+        print(f"{mask_address(args.number)} is now {what} {channel}; recorded in the audit")
+    else:
+        print(f"{mask_address(args.number)} was already {what} {channel}; nothing changed")
+    return 0
+
+
+def optout_set(args: argparse.Namespace, settings: Settings) -> int:
+    return _optout_change(args, settings, opted_out=True)
+
+
+def optout_clear(args: argparse.Namespace, settings: Settings) -> int:
+    return _optout_change(args, settings, opted_out=False)
+
+
+def optout_export(args: argparse.Namespace, settings: Settings) -> int:
+    import redis
+
+    client, store = _optout_store(settings)
+    try:
+        if args.output is None:
+            rows = store.export(sys.stdout)
+        else:
+            with args.output.open("w", newline="", encoding="utf-8") as out:
+                rows = store.export(out)
+    except redis.RedisError as exc:
+        return _redis_down(exc)
+    except OSError as exc:
+        print(f"notifier: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+        return 1
+    finally:
+        client.close()
+    print(f"notifier: exported {rows} opt-out states (scope {store.scope})", file=sys.stderr)
+    return 0
+
+
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
@@ -108,6 +218,21 @@ def _port(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
     return int(text)
+
+
+def _phone_number(text: str) -> str:
+    from notifier.inbound.optouts import InvalidNumber, e164
+
+    try:
+        return e164(text)
+    except InvalidNumber as exc:  # the message never repeats the number
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _reason(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must say why (it is kept in the audit)")
+    return text.strip()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -217,6 +342,49 @@ def build_parser() -> argparse.ArgumentParser:
         "Run the whole gateway locally on sample appointments, with a private Redis.",
         "Messages are written to the outbox folder (NOTIFIER_OUTBOX_DIR, default "
         "var/outbox/) instead of being sent.",
+    )
+
+    group = commands.add_parser(
+        "optout",
+        help="Show, set or clear a number's SMS or voice opt-out; export them all (CSV).",
+        description="A number's opt-out state for the sender scope NOTIFIER_OPTOUT_SCOPE. "
+        "Every change is kept in the audit with its reason. Needs NOTIFIER_REDIS_URL.",
+    )
+    actions = group.add_subparsers(title="actions", metavar="ACTION", required=True)
+
+    def optout_action(name: str, run: Command, summary: str) -> argparse.ArgumentParser:
+        sub = actions.add_parser(name, help=summary, description=summary)
+        sub.set_defaults(run=run)
+        return sub
+
+    def number_and_channel(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "number", metavar="NUMBER", type=_phone_number,
+            help="the phone number in international form, e.g. +15145550123",
+        )
+        sub.add_argument(
+            "--channel", choices=[Channel.SMS.value, Channel.VOICE.value],
+            default=Channel.SMS.value, help="sms (texts) or voice (calls); default: sms",
+        )
+
+    number_and_channel(optout_action(
+        "show", optout_show, "Print a number's state and its latest changes."
+    ))
+    for name, run, summary in (
+        ("set", optout_set, "Opt a number out: no more messages on the channel."),
+        ("clear", optout_clear, "Opt a number back in (only with the patient's consent)."),
+    ):
+        sub = optout_action(name, run, summary)
+        number_and_channel(sub)
+        sub.add_argument(
+            "--reason", required=True, type=_reason,
+            help="why, for the audit (e.g. 'patient asked by phone, ticket 1234')",
+        )
+    sub = optout_action(
+        "export", optout_export, "Write every number's state as CSV, for the clinic's records."
+    )
+    sub.add_argument(
+        "--output", metavar="FILE", type=Path, help="write to FILE instead of standard output"
     )
     return parser
 
