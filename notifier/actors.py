@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,10 +25,13 @@ from pydantic import ValidationError
 from notifier.channels.base import ChannelClient
 from notifier.clock import utc_now
 from notifier.domain import Channel, Event
+from notifier.inbound.optouts import OptOutStore
 from notifier.problems import describe, summary
-from notifier.sending import SendStep
+from notifier.sending import RATE_LIMIT_MAX_WAIT, SendStep, Throttled
 from notifier.settings import Settings
 from notifier.store.intake import Intake
+from notifier.store.keys import Keys
+from notifier.store.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +39,12 @@ INTAKE_QUEUE = "intake"
 SEND_QUEUE = "send"
 INTAKE_ACTOR = "intake_event"
 SEND_ACTOR = "send_message"
+SEND_EXHAUSTED_ACTOR = "send_exhausted"
 
 # Appointment messages are worth little once late: retry for minutes, not Dramatiq's
-# default of days. The send step re-checks the deadline on every attempt anyway.
-SEND_RETRIES: dict[str, Any] = {"max_retries": 5, "min_backoff": 2_000, "max_backoff": 60_000}
+# default of days. The send step chooses its own delays and re-checks the deadline.
+SEND_MAX_RETRIES = 6
+SEND_RETRIES: dict[str, Any] = {"min_backoff": 2_000, "max_backoff": 60_000}
 INTAKE_RETRIES: dict[str, Any] = {"max_retries": 10, "min_backoff": 1_000, "max_backoff": 60_000}
 
 
@@ -58,6 +64,30 @@ def build_broker(settings: Settings, *, url: str | None = None) -> RedisBroker:
 class Actors:
     intake: dramatiq.Actor[[dict[str, Any]], None]
     send: dramatiq.Actor[[dict[str, Any]], None]
+    send_exhausted: dramatiq.Actor[[dict[str, Any], dict[str, Any]], None]
+
+
+def _retry_send(retries: int, exception: BaseException) -> bool:
+    # Waiting for a rate-limit slot is not a failed attempt; the deadline still bounds it.
+    return isinstance(exception, Throttled) or retries < SEND_MAX_RETRIES
+
+
+def rate_limiters(client: redis.Redis, settings: Settings) -> dict[Channel, RateLimiter]:
+    """One shared timeline per Twilio sender (SMS) and per account (voice)."""
+    keys = Keys(settings.queue_prefix)
+    limiters: dict[Channel, RateLimiter] = {}
+    if settings.sms_provider == "twilio":
+        sender = settings.twilio_messaging_service_sid or settings.twilio_sms_from or ""
+        limiters[Channel.SMS] = RateLimiter(
+            client, keys.rate(f"sms:{sender}"), per_second=settings.sms_segments_per_second,
+            max_wait=RATE_LIMIT_MAX_WAIT,
+        )
+    if settings.voice_provider == "twilio":
+        limiters[Channel.VOICE] = RateLimiter(
+            client, keys.rate(f"voice:{settings.twilio_account_sid}"),
+            per_second=settings.voice_calls_per_second, max_wait=RATE_LIMIT_MAX_WAIT,
+        )
+    return limiters
 
 
 def declare_actors(
@@ -67,10 +97,12 @@ def declare_actors(
     client: redis.Redis,
     channels: Mapping[Channel, ChannelClient],
     clock: Callable[[], dt.datetime] = utc_now,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Actors:
-    """Declare both actors on ``broker``, bound to one Redis client and set of channels."""
+    """Declare the actors on ``broker``, bound to one Redis client and set of channels."""
     intake = Intake(client, settings)
-    step = SendStep(client, settings, channels=channels, clock=clock)
+    step = SendStep(client, settings, channels=channels, opt_outs=OptOutStore(client, settings),
+                    limiters=rate_limiters(client, settings), clock=clock, sleep=sleep)
 
     def intake_event(event: dict[str, Any]) -> None:
         try:
@@ -84,13 +116,21 @@ def declare_actors(
     def send_message(payload: dict[str, Any]) -> None:
         step(payload)
 
+    def send_exhausted(message: dict[str, Any], retries: dict[str, Any]) -> None:
+        step.exhausted(message["args"][0])
+
     return Actors(
         intake=dramatiq.Actor(
             intake_event, broker=broker, actor_name=INTAKE_ACTOR, queue_name=INTAKE_QUEUE,
             priority=0, options={**INTAKE_RETRIES, "throws": (InvalidEvent,)},
         ),
+        send_exhausted=dramatiq.Actor(
+            send_exhausted, broker=broker, actor_name=SEND_EXHAUSTED_ACTOR,
+            queue_name=SEND_QUEUE, priority=0, options={"max_retries": 3},
+        ),
         send=dramatiq.Actor(
             send_message, broker=broker, actor_name=SEND_ACTOR, queue_name=SEND_QUEUE,
-            priority=0, options=SEND_RETRIES,
+            priority=0, options={**SEND_RETRIES, "retry_when": _retry_send,
+                                 "on_retry_exhausted": SEND_EXHAUSTED_ACTOR},
         ),
     )

@@ -1,8 +1,18 @@
 """The send step: decide late, check again, then hand one message to its channel.
 
 Runs inside the ``send_message`` Dramatiq actor. The appointment is re-read when the
-message leaves; a message that is no longer true is dropped with its reason, and the
-delivery log makes a redelivered Dramatiq message harmless.
+message leaves; a message that is no longer true, or for a number that opted out, is
+suppressed with its reason. The delivery log makes a redelivered Dramatiq message harmless.
+
+Provider failures (see :class:`~notifier.channels.base.FailureClass`):
+
+- transient: retried after a short delay, never past the message's deadline;
+- permanent: stopped and recorded (Twilio 21610 also records the opt-out);
+- configuration: stopped, recorded and logged as an error for the operator;
+- ambiguous (a timeout or 5xx on a create: the message may have gone): retried at most
+  ``AMBIGUOUS_RETRIES`` time(s). We prefer a rare, counted duplicate to a silently lost
+  reminder; the record's ``ambiguous`` field counts them. A worker killed mid-send leaves
+  the record ``submitting``, and its redelivery is treated the same way.
 """
 
 from __future__ import annotations
@@ -10,31 +20,57 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
+import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
+import dramatiq
 import redis
 
-from notifier.channels.base import ChannelClient
+from notifier.channels.base import ChannelClient, DeliveryError, FailureClass
 from notifier.domain import Channel
+from notifier.inbound.optouts import OptOutSource
 from notifier.messages.catalogue import render
-from notifier.planning.entries import PlannedMessage
+from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.planning.send_check import Defer, Drop, decide_at_send
 from notifier.settings import Settings
-from notifier.store.deliveries import FINAL, DeliveryLog, DeliveryStatus
+from notifier.store.deliveries import HANDED_OVER, DeliveryLog, DeliveryStatus
 from notifier.store.history import History
 from notifier.store.intake import Intake
 from notifier.store.keys import Keys
+from notifier.store.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
+
+AMBIGUOUS_RETRIES = 1
+# Longer than any legitimate attempt (provider timeout plus a rate-limit wait).
+ATTEMPT_LOCK = dt.timedelta(seconds=60)
+ATTEMPT_LOCK_RETRY_MS = 5_000
+RATE_LIMIT_MAX_WAIT = dt.timedelta(seconds=5)
+# Retry delays for transient failures: short and fixed, as the notification services do.
+TRANSIENT_DELAYS = (dt.timedelta(seconds=10), dt.timedelta(seconds=30), dt.timedelta(minutes=1),
+                    dt.timedelta(minutes=2), dt.timedelta(minutes=5))
 
 
 class SendOutcome(enum.StrEnum):
     SENT = "sent"
-    DROPPED = "dropped"
+    SUPPRESSED = "suppressed"
     DEFERRED = "deferred"
     ALREADY_DONE = "already_done"
-    UNCERTAIN = "uncertain"
+    FAILED = "failed"
+
+
+class OptOuts(Protocol):
+    def is_opted_out(self, number: str, channel: Channel = ...) -> bool: ...
+
+    def opt_out(self, number: str, *, channel: Channel = ..., source: str,
+                keyword: str | None = ..., provider_message_id: str | None = ...,
+                reason: str | None = ..., now: dt.datetime) -> bool: ...
+
+
+class Throttled(dramatiq.Retry):
+    """The provider's throughput limit is reached: try again at ``delay`` ms, without
+    counting it as a failed attempt (see ``retry_when`` in :mod:`notifier.actors`)."""
 
 
 class SendStep:
@@ -44,7 +80,10 @@ class SendStep:
       client: a redis-py client.
       settings: the deployment's settings.
       channels: the client for each channel.
+      opt_outs: the opt-out state, checked for SMS and voice at send time.
+      limiters: a throughput limit per channel (none for the outbox).
       clock: returns the current time (aware).
+      sleep: waits a number of seconds (for a rate-limit slot).
     """
 
     def __init__(
@@ -53,53 +92,143 @@ class SendStep:
         settings: Settings,
         *,
         channels: Mapping[Channel, ChannelClient],
+        opt_outs: OptOuts,
+        limiters: Mapping[Channel, RateLimiter] | None = None,
         clock: Callable[[], dt.datetime],
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
         self.channels = channels
+        self.opt_outs = opt_outs
+        self.limiters = limiters or {}
         self.clock = clock
+        self.sleep = sleep
         keys = Keys(settings.queue_prefix)
         self.store = Intake(client, settings)
-        self.deliveries = DeliveryLog(client, keys=keys, retention=settings.event_retention)
+        self.deliveries = DeliveryLog(client, keys=keys, retention=settings.delivery_retention)
         self.history = History(client, keys=keys, retention=settings.event_retention)
 
     def __call__(self, payload: Mapping[str, Any]) -> SendOutcome:
         message = PlannedMessage.from_dict(dict(payload))
         now = self.clock()
-        done = self.deliveries.get(message.key).get("status")
-        if done in FINAL:
+        record = self.deliveries.get(message.key)
+        if record.get("status") in HANDED_OVER:
             return SendOutcome.ALREADY_DONE
         state = self.store.load(message.reference)
         verdict = decide_at_send(message, state, self.settings, now)
         if isinstance(verdict, Defer):
             self.store.schedule.defer(message, verdict.until)
-            log.info("message %s deferred to %s (outside its window)", message.key,
+            log.info("message %s waits for its window until %s", message.key,
                      verdict.until.isoformat())
             return SendOutcome.DEFERRED
         if isinstance(verdict, Drop):
-            self.deliveries.begin(message, now)
-            if self.deliveries.finish(message, DeliveryStatus.DROPPED, now, reason=verdict.reason):
-                self._tell(message, now, "dropped", reason=verdict.reason)
-            log.info("message %s dropped: %s", message.key, verdict.reason)
-            return SendOutcome.DROPPED
+            return self._suppress(message, verdict.reason, now)
+        address = verdict.address
+        if message.channel is not Channel.EMAIL and self.opt_outs.is_opted_out(
+            address, message.channel
+        ):
+            return self._suppress(message, "opted_out", now)
         assert state is not None
-        client = self.channels[message.channel]
-        previous = self.deliveries.begin(message, now)
-        if previous in FINAL:
+        if not self.deliveries.lock_attempt(message.key, ttl=ATTEMPT_LOCK):
+            # Handed off twice and the other copy is being sent right now.
+            raise Throttled("another attempt is in flight", delay=ATTEMPT_LOCK_RETRY_MS)
+        try:
+            return self._attempt(message, state, address, now)
+        finally:
+            self.deliveries.unlock_attempt(message.key)
+
+    def _attempt(
+        self, message: PlannedMessage, state: AppointmentState, address: str, now: dt.datetime
+    ) -> SendOutcome:
+        record = self.deliveries.get(message.key)
+        if record.get("status") in HANDED_OVER:
             return SendOutcome.ALREADY_DONE
-        if previous == DeliveryStatus.SENDING and not client.idempotent:
-            # An earlier attempt died after starting to send: it may have gone out.
-            # At most once: record the doubt instead of risking a second message.
-            self.deliveries.finish(message, DeliveryStatus.FAILED, now, reason="interrupted")
-            self._tell(message, now, "failed", reason="interrupted")
-            log.warning("message %s interrupted mid-send earlier; not sent again", message.key)
-            return SendOutcome.UNCERTAIN
+        client = self.channels[message.channel]
+        if record.get("status") == DeliveryStatus.SUBMITTING and not client.idempotent:
+            # An earlier attempt died or timed out mid-send: the message may have gone.
+            ambiguous = int(record.get("ambiguous", "0")) + 1
+            if ambiguous > AMBIGUOUS_RETRIES:
+                return self._fail(message, "interrupted", now)
+            self.deliveries.advance(message.key, DeliveryStatus.SUBMITTING, now,
+                                    fields={"ambiguous": ambiguous})
+            log.warning("message %s: resending after an interrupted attempt", message.key)
         rendered = render(message.kind, message.channel, state, self.settings, now)
-        provider_id = client.send(message, rendered, verdict.address)
-        self.deliveries.finish(message, DeliveryStatus.SENT, self.clock(), provider_id=provider_id)
+        self._wait_for_slot(message, rendered.sms.segments if rendered.sms else 1, now)
+        previous = self.deliveries.begin(message, now)
+        if previous in HANDED_OVER:
+            return SendOutcome.ALREADY_DONE
+        try:
+            receipt = client.send(message, rendered, address)
+        except DeliveryError as error:
+            return self._failed_attempt(message, error, address, now)
+        self.deliveries.link_provider(receipt.provider_id, message.key)
+        self.deliveries.advance(message.key, DeliveryStatus(receipt.status), self.clock(),
+                                fields={"provider_id": receipt.provider_id})
         self._tell(message, now, "sent")
-        log.info("message %s sent", message.key)
+        log.info("message %s handed to its provider (%s)", message.key, receipt.status)
         return SendOutcome.SENT
+
+    def _wait_for_slot(self, message: PlannedMessage, cost: int, now: dt.datetime) -> None:
+        limiter = self.limiters.get(message.channel)
+        if limiter is None:
+            return
+        wait = limiter.reserve(cost, now)
+        if wait < 0:
+            log.info("message %s waits %.1fs for the provider's rate limit", message.key, -wait)
+            raise Throttled("provider rate limit", delay=int(-wait * 1000) + 1)
+        if wait > 0:
+            self.sleep(wait)
+
+    def _failed_attempt(
+        self, message: PlannedMessage, error: DeliveryError, address: str, now: dt.datetime
+    ) -> SendOutcome:
+        if error.opted_out:
+            self.opt_outs.opt_out(address, channel=message.channel,
+                                  source=OptOutSource.TWILIO_21610,
+                                  reason=f"provider error {error.code}", now=now)
+        if error.failure in (FailureClass.PERMANENT, FailureClass.CONFIGURATION):
+            if error.failure is FailureClass.CONFIGURATION:
+                log.error("CONFIGURATION problem with the %s provider (code %s): %s; message %s "
+                          "not sent", message.channel, error.code, error.detail, message.key)
+            return self._fail(message, f"provider_{error.failure}", now,
+                              {"error_code": error.code})
+        attempt = int(self.deliveries.get(message.key).get("attempts", "1"))
+        delay = dt.timedelta(seconds=error.retry_after) if error.retry_after else (
+            TRANSIENT_DELAYS[min(attempt - 1, len(TRANSIENT_DELAYS) - 1)]
+        )
+        if now + delay >= message.deadline:
+            return self._fail(message, "past_deadline", now, {"error_code": error.code})
+        if error.failure is FailureClass.TRANSIENT:
+            # Certainly not sent: the next attempt starts afresh.
+            self.deliveries.advance(message.key, DeliveryStatus.RETRYING, now,
+                                    fields={"error_code": error.code})
+        log.warning("message %s: %s failure %s; retrying in %ds", message.key, error.failure,
+                    error.code, delay.total_seconds())
+        raise dramatiq.Retry(f"{error.failure} failure {error.code}",
+                             delay=int(delay.total_seconds() * 1000))
+
+    def _suppress(self, message: PlannedMessage, reason: str, now: dt.datetime) -> SendOutcome:
+        _, changed = self.deliveries.advance(message.key, DeliveryStatus.SUPPRESSED, now,
+                                             message=message, fields={"reason": reason})
+        if changed:
+            self._tell(message, now, "suppressed", reason=reason)
+        log.info("message %s suppressed: %s", message.key, reason)
+        return SendOutcome.SUPPRESSED
+
+    def _fail(self, message: PlannedMessage, reason: str, now: dt.datetime,
+              fields: Mapping[str, str] | None = None) -> SendOutcome:
+        _, changed = self.deliveries.advance(message.key, DeliveryStatus.FAILED, now,
+                                             message=message,
+                                             fields={"reason": reason, **(fields or {})})
+        if changed:
+            self._tell(message, now, "failed", reason=reason)
+        log.warning("message %s failed: %s", message.key, reason)
+        return SendOutcome.FAILED
+
+    def exhausted(self, payload: Mapping[str, Any]) -> None:
+        """Every retry was used: record the failure (Dramatiq keeps the dead letter)."""
+        message = PlannedMessage.from_dict(dict(payload))
+        self._fail(message, "retries_exhausted", self.clock())
 
     def _tell(self, message: PlannedMessage, now: dt.datetime, what: str, **extra: str) -> None:
         self.history.append(
@@ -113,3 +242,5 @@ class SendStep:
                 **extra,
             },
         )
+
+

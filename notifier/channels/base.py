@@ -1,12 +1,66 @@
-"""The interface every channel client implements."""
+"""The interface every channel client implements, and how a provider says no."""
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from notifier.messages.catalogue import Rendered
     from notifier.planning.entries import PlannedMessage
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a provider answered when it took a message.
+
+    Parameters:
+      provider_id: the provider's id (Twilio's SID, the SMTP queue id, the outbox key).
+      status: the provider's first status in our words (see
+        :class:`notifier.store.deliveries.DeliveryStatus`): ``accepted``, ``queued``,
+        ``sent`` or ``delivered``.
+    """
+
+    provider_id: str
+    status: str
+
+
+class FailureClass(enum.StrEnum):
+    """What a failure means for the message."""
+
+    TRANSIENT = "transient"  # try again shortly, within the message's deadline
+    PERMANENT = "permanent"  # this message to this address will never work: stop
+    CONFIGURATION = "configuration"  # our account or settings are wrong: stop, alert
+    AMBIGUOUS = "ambiguous"  # the provider may have taken it (timeout, 5xx on a create)
+
+
+class DeliveryError(Exception):
+    """A provider refused or failed a message.
+
+    Parameters:
+      failure: the class of failure, which decides retry or stop.
+      code: the provider's code (e.g. Twilio's ``21610``, SMTP's ``550``), or ours.
+      detail: one sentence for operators; never a recipient or message text.
+      retry_after: seconds the provider asked us to wait, if it said.
+      opted_out: the provider says the recipient opted out (Twilio 21610).
+    """
+
+    def __init__(
+        self,
+        failure: FailureClass,
+        code: str,
+        detail: str,
+        *,
+        retry_after: float | None = None,
+        opted_out: bool = False,
+    ) -> None:
+        super().__init__(f"{failure} failure {code}: {detail}")
+        self.failure = failure
+        self.code = code
+        self.detail = detail
+        self.retry_after = retry_after
+        self.opted_out = opted_out
 
 
 class ChannelClient(Protocol):
@@ -20,6 +74,6 @@ class ChannelClient(Protocol):
 
     idempotent: bool
 
-    def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> str:
-        """Deliver, and return the provider's id for the message."""
+    def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
+        """Deliver; raise :class:`DeliveryError` when the provider refuses or fails."""
         ...

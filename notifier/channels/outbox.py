@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from notifier.channels.base import Receipt
 from notifier.messages.catalogue import Rendered
 from notifier.planning.entries import PlannedMessage
 
@@ -31,7 +32,7 @@ class OutboxClient:
         self.directory = directory
         self.clock = clock
 
-    def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> str:
+    def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
         now = self.clock()
         folder = self.directory / now.astimezone(dt.UTC).strftime("%Y-%m-%d")
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -54,7 +55,8 @@ class OutboxClient:
         _write(folder / f"{name}.txt", "\n".join(headers) + "\n\n" + rendered.text + "\n")
         if rendered.html is not None:
             _write(folder / f"{name}.html", rendered.html)
-        return f"outbox:{message.key}"
+        # A file in the outbox is as delivered as a message can be.
+        return Receipt(provider_id=f"outbox:{message.key}", status="delivered")
 
 
 def _write(path: Path, text: str) -> None:

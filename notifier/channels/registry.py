@@ -5,15 +5,66 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+import redis
+
 from notifier.channels.base import ChannelClient
 from notifier.channels.outbox import OutboxClient
-from notifier.domain import Channel
+from notifier.channels.smtp_email import SmtpEmailClient
+from notifier.channels.test_recipients import TestRecipientClient
+from notifier.channels.twilio_client import build_client
+from notifier.channels.twilio_sms import TwilioSmsClient
+from notifier.channels.twilio_voice import TwilioVoiceClient
+from notifier.domain import Channel, Location
+from notifier.planning.entries import AppointmentState
 from notifier.settings import Settings
+from notifier.store.keys import Keys
+
+
+def stored_locations(
+    client: redis.Redis, settings: Settings
+) -> Callable[[str], Location | None]:
+    """The location of an appointment as stored by the intake, by reference."""
+    keys = Keys(settings.queue_prefix)
+
+    def location(reference: str) -> Location | None:
+        raw = client.get(keys.appointment(reference))
+        return None if raw is None else AppointmentState.from_json(raw).appointment.location
+
+    return location
 
 
 def channel_clients(
-    settings: Settings, *, clock: Callable[[], dt.datetime]
+    settings: Settings,
+    *,
+    clock: Callable[[], dt.datetime],
+    client: redis.Redis | None = None,
 ) -> dict[Channel, ChannelClient]:
-    """The outbox serves every channel until a provider is configured for it."""
+    """The client for each channel: Twilio for SMS and voice and SMTP for email when
+    chosen in settings, the outbox otherwise; in front of each, the test recipients
+    (:mod:`notifier.channels.test_recipients`), which never reach a provider.
+
+    Parameters:
+      settings: ``sms_provider``, ``voice_provider``, ``email_provider`` and theirs.
+      clock: the current time, aware.
+      client: the Redis client voice calls and email read appointments from (and voice
+        keeps its TwiML in); one from ``settings.redis_url`` when not given.
+    """
     outbox = OutboxClient(settings.outbox_dir, clock=clock)
-    return {channel: outbox for channel in Channel}
+    chosen: dict[Channel, ChannelClient] = {channel: outbox for channel in Channel}
+    if "twilio" in (settings.sms_provider, settings.voice_provider):
+        twilio = build_client(settings)
+        if settings.sms_provider == "twilio":
+            chosen[Channel.SMS] = TwilioSmsClient(settings, client=twilio)
+    if settings.voice_provider == "twilio" or settings.email_provider == "smtp":
+        if client is None:
+            client = redis.Redis.from_url(settings.require_redis_url("worker"))
+        locations = stored_locations(client, settings)
+        if settings.voice_provider == "twilio":
+            chosen[Channel.VOICE] = TwilioVoiceClient(
+                settings, redis_client=client, locations=locations, clock=clock, client=twilio
+            )
+        if settings.email_provider == "smtp":
+            chosen[Channel.EMAIL] = SmtpEmailClient(settings, locations=locations, clock=clock)
+    return {
+        channel: TestRecipientClient(inner, channel=channel) for channel, inner in chosen.items()
+    }

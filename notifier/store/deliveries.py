@@ -1,13 +1,18 @@
-"""The delivery log: one record per send key, so that a redelivered Dramatiq message
-never sends twice.
+"""The delivery log: one record per send key, whose status only moves forward.
 
-A record's status moves forward only: ``sending`` -> ``sent`` | ``dropped`` | ``failed``.
+    submitting / retrying  <  accepted  <  sent  <  delivered | undelivered | failed | suppressed
+
+``submitting`` means an attempt is under way (or died under way); ``retrying`` means the
+last attempt certainly did not reach the provider and another will follow. Provider
+callbacks arrive in any order and possibly twice: an update that would move a record back
+is ignored. Records expire after the retention period.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Mapping
 from typing import Any
 
 import redis
@@ -17,37 +22,53 @@ from notifier.store.keys import Keys
 
 
 class DeliveryStatus(enum.StrEnum):
-    SENDING = "sending"
+    SUBMITTING = "submitting"
+    RETRYING = "retrying"
+    ACCEPTED = "accepted"
     SENT = "sent"
-    DROPPED = "dropped"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
     FAILED = "failed"
+    SUPPRESSED = "suppressed"
 
 
-FINAL = frozenset({DeliveryStatus.SENT, DeliveryStatus.DROPPED, DeliveryStatus.FAILED})
+RANK = {
+    DeliveryStatus.SUBMITTING: 0,
+    DeliveryStatus.RETRYING: 0,
+    DeliveryStatus.ACCEPTED: 1,
+    DeliveryStatus.SENT: 2,
+    DeliveryStatus.DELIVERED: 3,
+    DeliveryStatus.UNDELIVERED: 3,
+    DeliveryStatus.FAILED: 3,
+    DeliveryStatus.SUPPRESSED: 3,
+}
+IN_FLIGHT = frozenset(s for s, rank in RANK.items() if rank == 0)
+FINAL = frozenset(s for s, rank in RANK.items() if rank == 3)
+# Once a provider took the message, the send step has nothing left to do.
+HANDED_OVER = frozenset(s for s, rank in RANK.items() if rank >= 1)
 
-# KEYS: record. ARGV: now, ttl seconds, then field/value pairs describing the message.
-# Returns the previous status: a final one means "already done, do nothing";
-# 'sending' means an earlier attempt died mid-send.
-_BEGIN = """
-local previous = redis.call('HGET', KEYS[1], 'status')
-if previous and previous ~= 'sending' then
-  return previous
+_RANKS_LUA = "{" + ", ".join(f"['{s}'] = {r}" for s, r in RANK.items()) + "}"
+
+# KEYS: record. ARGV: status, now, ttl seconds, then field/value pairs.
+# Moves forward only; among the in-flight statuses (rank 0) any move is allowed.
+# Returns the previous status ('' if none) and whether the record changed.
+_ADVANCE = f"""
+local ranks = {_RANKS_LUA}
+local previous = redis.call('HGET', KEYS[1], 'status') or ''
+local old = ranks[previous]
+local new = ranks[ARGV[1]]
+if old ~= nil and not (new > old or (new == 0 and old == 0)) then
+  return {{previous, 0}}
 end
-redis.call('HSET', KEYS[1], 'status', 'sending', 'updated_at', ARGV[1], unpack(ARGV, 3))
-redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-return previous or ''
-"""
-
-# KEYS: record. ARGV: status, now, ttl, then field/value pairs. Never moves back from final.
-_FINISH = """
-local previous = redis.call('HGET', KEYS[1], 'status')
-if previous and previous ~= 'sending' then
-  return 0
+if previous == '' then
+  redis.call('HSET', KEYS[1], 'created_at', ARGV[2])
 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updated_at', ARGV[2], unpack(ARGV, 4))
+if ARGV[1] == 'submitting' then
+  redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
-return 1
+return {{previous, 1}}
 """
 
 
@@ -57,41 +78,65 @@ class DeliveryLog:
     Parameters:
       client: a redis-py client.
       keys: the deployment's key names.
-      retention: how long a record is kept.
+      retention: how long a record is kept after its last change.
     """
 
     def __init__(self, client: redis.Redis, *, keys: Keys, retention: dt.timedelta) -> None:
         self.client = client
         self.keys = keys
         self.ttl = int(retention.total_seconds())
-        self._begin = client.register_script(_BEGIN)
-        self._finish = client.register_script(_FINISH)
+        self._advance = client.register_script(_ADVANCE)
 
-    def begin(self, message: PlannedMessage, now: dt.datetime) -> str | None:
-        """Mark the key as being sent. Returns its previous status (None if new)."""
-        fields = _describe(message)
-        previous = self._begin(
-            keys=[self.keys.delivery(message.key)],
-            args=[now.isoformat(), self.ttl, *fields],
-        )
-        text = previous.decode() if isinstance(previous, bytes) else str(previous)
-        return text or None
-
-    def finish(
+    def advance(
         self,
-        message: PlannedMessage,
+        key: str,
         status: DeliveryStatus,
         now: dt.datetime,
-        **details: str,
-    ) -> bool:
-        """Record a final status; False if the record was already final."""
-        extra: list[str] = [item for pair in details.items() for item in pair]
-        return bool(
-            self._finish(
-                keys=[self.keys.delivery(message.key)],
-                args=[str(status), now.isoformat(), self.ttl, *_describe(message), *extra],
-            )
+        *,
+        message: PlannedMessage | None = None,
+        fields: Mapping[str, str | int] | None = None,
+    ) -> tuple[str | None, bool]:
+        """Move the record for ``key`` to ``status`` if that is forward, writing ``fields``
+        (and the message's description) with it.
+
+        Returns the previous status (None for a new record) and whether it changed.
+        """
+        pairs: list[str | int] = [item for pair in (fields or {}).items() for item in pair]
+        if message is not None:
+            pairs += _describe(message)
+        previous, changed = self._advance(
+            keys=[self.keys.delivery(key)], args=[str(status), now.isoformat(), self.ttl, *pairs]
         )
+        text = previous.decode() if isinstance(previous, bytes) else str(previous)
+        return (text or None), bool(changed)
+
+    def begin(self, message: PlannedMessage, now: dt.datetime) -> str | None:
+        """Mark an attempt as started; returns the status before it (None if new).
+
+        A final or handed-over record is left alone (the caller sees its status).
+        """
+        previous, _ = self.advance(message.key, DeliveryStatus.SUBMITTING, now, message=message)
+        return previous
+
+    def lock_attempt(self, key: str, *, ttl: dt.timedelta) -> bool:
+        """Take the right to attempt ``key`` now; False while another worker holds it.
+
+        The lock outlives the longest legitimate attempt; a worker killed mid-send lets
+        it lapse, after which the record shows ``submitting``: an interrupted attempt.
+        """
+        ms = int(ttl.total_seconds() * 1000)
+        return bool(self.client.set(self.keys.attempt_lock(key), "1", nx=True, px=ms))
+
+    def unlock_attempt(self, key: str) -> None:
+        self.client.delete(self.keys.attempt_lock(key))
+
+    def link_provider(self, provider_id: str, key: str) -> None:
+        """Remember which send key a provider id belongs to (for status callbacks)."""
+        self.client.set(self.keys.provider(provider_id), key, ex=self.ttl)
+
+    def key_for_provider(self, provider_id: str) -> str | None:
+        raw = self.client.get(self.keys.provider(provider_id))
+        return None if raw is None else raw.decode() if isinstance(raw, bytes) else str(raw)
 
     def get(self, key: str) -> dict[str, str]:
         raw: dict[Any, Any] = self.client.hgetall(self.keys.delivery(key))
@@ -101,10 +146,10 @@ class DeliveryLog:
         }
 
 
-def _describe(message: PlannedMessage) -> list[str]:
+def _describe(message: PlannedMessage) -> list[str | int]:
     return [
         "reference", message.reference,
         "kind", str(message.kind),
         "channel", str(message.channel),
-        "version", str(message.version),
+        "version", message.version,
     ]

@@ -35,6 +35,16 @@ class Keys:
     def delivery(self, key: str) -> str:
         return f"{self.prefix}:delivery:{key}"
 
+    def attempt_lock(self, key: str) -> str:
+        return f"{self.prefix}:attempt:{key}"
+
+    def provider(self, provider_id: str) -> str:
+        """Provider id (Twilio SID) -> send key, for status callbacks."""
+        return f"{self.prefix}:provider:{provider_id}"
+
+    def rate(self, name: str) -> str:
+        return f"{self.prefix}:rate:{name}"
+
     @property
     def schedule(self) -> str:
         """Sorted set: slot, scored by when it is due (epoch seconds)."""

@@ -20,7 +20,7 @@ from notifier.clock import utc_now
 from notifier.domain import Event
 from notifier.settings import Settings, SettingsError
 from notifier.store.intake import Intake
-from notifier.web import intake
+from notifier.web import inbound, intake, status_callbacks, voice
 from notifier.web.context import WebContext
 from notifier.web.errors import install_error_handlers
 
@@ -105,6 +105,9 @@ def create_app(
     app.state.context = context
     install_error_handlers(app)
     app.include_router(intake.router)
+    app.include_router(voice.router)
+    app.include_router(inbound.router)
+    app.include_router(status_callbacks.router)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness check (no token needed)")
     def healthz() -> dict[str, str]:

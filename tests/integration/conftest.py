@@ -11,6 +11,8 @@ from dramatiq.brokers.redis import RedisBroker
 
 from notifier.actors import SEND_QUEUE, Actors, build_broker, declare_actors
 from notifier.channels.registry import channel_clients
+from notifier.inbound.optouts import OptOutStore
+from notifier.sending import SendStep
 from notifier.settings import Settings
 from tests.factories import Clock, local
 
@@ -35,6 +37,13 @@ class Gateway:
             worker.join()
         finally:
             worker.stop()
+
+    def send_step(self, settings: Settings | None = None) -> SendStep:
+        """A send step on the outbox, as the worker builds it."""
+        settings = settings or self.settings
+        return SendStep(self.client, settings,
+                        channels=channel_clients(settings, clock=self.clock),
+                        opt_outs=OptOutStore(self.client, settings), clock=self.clock)
 
     def outbox_files(self) -> list[Path]:
         return sorted(self.outbox.glob("*/*.txt"))

@@ -5,13 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-import redis
-
-from notifier.channels.registry import channel_clients
 from notifier.domain import Channel, Kind
+from notifier.planning.entries import PlannedMessage
 from notifier.planning.windows import SendingWindow
 from notifier.scheduler import Scheduler
-from notifier.sending import SendOutcome, SendStep
+from notifier.sending import SendOutcome
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.intake import Intake
 from notifier.store.schedule import Schedule
@@ -94,9 +92,7 @@ def test_a_redelivered_message_is_sent_once(gateway: Gateway) -> None:
     intake = Intake(gateway.client, gateway.settings)
     intake.accept(event("booked", start=START, at=now, modes=("sms",)), now)
     payload = json.loads(intake.schedule.claim(now)[0])
-    step = SendStep(gateway.client, gateway.settings,
-                    channels=channel_clients(gateway.settings, clock=gateway.clock),
-                    clock=gateway.clock)
+    step = gateway.send_step()
 
     assert step(payload) is SendOutcome.SENT
     assert step(payload) is SendOutcome.ALREADY_DONE
@@ -104,7 +100,7 @@ def test_a_redelivered_message_is_sent_once(gateway: Gateway) -> None:
     record = DeliveryLog(gateway.client, keys=intake.keys,
                          retention=gateway.settings.event_retention).get(
         "0000000001:confirmation:sms:v1")
-    assert record["status"] == "sent" and record["attempts"] == "1"
+    assert record["status"] == "delivered" and record["attempts"] == "1"
 
 
 def test_a_message_no_longer_true_is_dropped_with_its_reason(gateway: Gateway) -> None:
@@ -118,15 +114,13 @@ def test_a_message_no_longer_true_is_dropped_with_its_reason(gateway: Gateway) -
     # ...then the appointment is cancelled before a worker picks it up.
     intake.accept(event("cancelled", version=2, start=START, at=gateway.clock(),
                         modes=("email",)), gateway.clock())
-    step = SendStep(gateway.client, gateway.settings,
-                    channels=channel_clients(gateway.settings, clock=gateway.clock),
-                    clock=gateway.clock)
+    step = gateway.send_step()
 
-    assert step(reminder) is SendOutcome.DROPPED
-    key = f"0000000001:reminder:email:{reminder['offset_seconds']}:v1"
+    assert step(reminder) is SendOutcome.SUPPRESSED
+    key = PlannedMessage.from_dict(reminder).key
     record = DeliveryLog(gateway.client, keys=intake.keys,
                          retention=gateway.settings.event_retention).get(key)
-    assert record["status"] == "dropped" and record["reason"] == "cancelled"
+    assert record["status"] == "suppressed" and record["reason"] == "cancelled"
     assert not [f for f in gateway.outbox_files() if "reminder" in f.name]
 
 
@@ -141,12 +135,64 @@ def test_a_message_outside_its_window_waits_for_it(
     intake.accept(event("booked", start=START, at=night, modes=("sms",)), night)
     payload = json.loads(intake.schedule.claim(night)[0])
     intake.schedule.ack([json.dumps(payload)])
-    step = SendStep(redis.Redis.from_url(redis_url), settings,
-                    channels=channel_clients(settings, clock=gateway.clock),
-                    clock=gateway.clock)
+    step = gateway.send_step(settings)
 
     assert step(payload) is SendOutcome.DEFERRED
     waiting = [m for m in intake.schedule.pending("0000000001") if m.kind is Kind.CONFIRMATION]
     assert len(waiting) == 1 and waiting[0].channel is Channel.SMS
     assert waiting[0].send_at == local(2026, 11, 25, 9).astimezone(dt.UTC)
     assert gateway.outbox_files() == []
+
+
+def test_an_event_during_a_hand_off_neither_doubles_nor_loses_a_reminder(
+    gateway: Gateway,
+) -> None:
+    intake = Intake(gateway.client, gateway.settings)
+    now = gateway.clock()
+    intake.accept(event("booked", start=START, at=now, modes=("email",)), now)
+    intake.schedule.ack(intake.schedule.claim(now))  # the confirmation left
+    gateway.clock.set(local(2026, 11, 30, 9, 30))
+    step = gateway.send_step()
+    reminder = next(json.loads(p) for p in intake.schedule.claim(gateway.clock())
+                    if json.loads(p)["offset_seconds"] == 86400)
+
+    # The worker sends the J-1 reminder before the scheduler acknowledges it, and a
+    # contact change that does not move the appointment arrives in between.
+    assert step(reminder) is SendOutcome.SENT
+    intake.accept(event("contact_changed", version=2, start=START, at=gateway.clock(),
+                        modes=("email",), language="en"), gateway.clock())
+    assert not [m for m in intake.schedule.pending("0000000001") if m.kind is Kind.REMINDER]
+    assert step(reminder) is SendOutcome.ALREADY_DONE
+    assert len([f for f in gateway.outbox_files() if "reminder" in f.name]) == 1
+
+
+def test_a_reminder_handed_off_survives_an_event_that_does_not_move_the_appointment(
+    gateway: Gateway,
+) -> None:
+    intake = Intake(gateway.client, gateway.settings)
+    now = gateway.clock()
+    intake.accept(event("booked", start=START, at=now, modes=("sms",)), now)
+    gateway.clock.set(local(2026, 11, 30, 9, 30))
+    taken = intake.schedule.claim(gateway.clock())
+    intake.schedule.ack(taken)
+    reminder = next(json.loads(p) for p in taken if json.loads(p)["kind"] == "reminder")
+
+    intake.accept(event("attendance_changed", version=2, start=START, at=gateway.clock(),
+                        modes=("sms",), attendance="present"), gateway.clock())
+
+    assert gateway.send_step()(reminder) is SendOutcome.SENT
+
+
+def test_a_move_after_the_confirmation_left_is_sent_as_a_modification(gateway: Gateway) -> None:
+    intake = Intake(gateway.client, gateway.settings)
+    now = gateway.clock()
+    intake.accept(event("booked", start=START, at=now, modes=("email",)), now)
+    confirmation = json.loads(intake.schedule.claim(now)[0])
+
+    answer = intake.accept(event("modified", version=2, start=START + dt.timedelta(hours=2),
+                                 at=now, modes=("email",)), now)
+
+    assert [p["kind"] for p in answer.body["planned"]].count("modification") == 1
+    step = gateway.send_step()
+    assert step(confirmation) is SendOutcome.SENT
+    assert "Kind: confirmation" in gateway.outbox_files()[0].read_text()

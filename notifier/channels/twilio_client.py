@@ -1,0 +1,175 @@
+"""The Twilio REST client as the gateway uses it: a timeout, no retries, honest errors.
+
+``TwilioHttpClient`` has no timeout by default, and with ``max_retries`` it re-POSTs a
+create on failure, which sends the same SMS twice (FIELD-NOTES). Here every request has
+the configured timeout and no HTTP-level retry at all; retries are the send step's
+decision. Every failure of a create becomes a :class:`DeliveryError`:
+
+- an answer with an error (4xx, 5xx) is classified by :mod:`twilio_errors`; a 5xx is
+  *ambiguous*: Twilio may have created the message before failing;
+- no connection at all (refused, DNS, connect timeout) is *transient*: the request
+  never left, so sending again cannot double the message;
+- a connection lost or a read timeout after the request was written is *ambiguous*.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import threading
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from notifier.channels.base import DeliveryError, FailureClass
+from notifier.channels.twilio_errors import classify, explain
+from notifier.domain import Lang
+from notifier.settings import Settings
+
+T = TypeVar("T")
+
+# Connections kept open to Twilio per process (one per worker thread is plenty).
+POOL_SIZE = 16
+
+
+class GatewayHttpClient(TwilioHttpClient):  # type: ignore[misc]
+    """Twilio's HTTP client with a timeout on every request and no retries.
+
+    Parameters:
+      timeout: seconds to wait to connect and for each read.
+      base_url: send every request to this scheme and host instead of Twilio's (a
+        Twilio-compatible test server); the path is kept.
+    """
+
+    def __init__(self, *, timeout: float, base_url: str | None = None) -> None:
+        super().__init__(pool_connections=True, timeout=timeout)
+        adapter = HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=POOL_SIZE)
+        assert self.session is not None
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self._base = urlsplit(base_url) if base_url else None
+        # Each worker thread reads the headers of its own last answer (Retry-After).
+        self._last = threading.local()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        if self._base is not None:
+            parts = urlsplit(url)
+            url = urlunsplit(
+                (self._base.scheme, self._base.netloc, parts.path, parts.query, "")
+            )
+        self._last.headers = {}
+        response = super().request(
+            method, url, params=params, data=data, headers=headers, auth=auth,
+            timeout=timeout, allow_redirects=allow_redirects,
+        )
+        self._last.headers = dict(response.headers or {})
+        return response
+
+    def last_headers(self) -> Mapping[str, str]:
+        """The headers of this thread's last answer (empty when none came)."""
+        headers: Mapping[str, str] = getattr(self._last, "headers", {})
+        return headers
+
+
+def build_client(settings: Settings) -> Client:
+    """A Twilio client for the configured account, with the configured timeout and API
+    address, and no retries."""
+    if not settings.twilio_account_sid or settings.twilio_auth_token is None:
+        raise ValueError("Twilio is not configured: account SID and auth token are needed")
+    http = GatewayHttpClient(
+        timeout=settings.twilio_timeout.total_seconds(), base_url=settings.twilio_api_base_url
+    )
+    return Client(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token.get_secret_value(),
+        http_client=http,
+    )
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds asked for by a ``Retry-After`` header: a number of seconds, or an HTTP
+    date read against the answer's own ``Date`` header (no clock needed)."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    value = lowered.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        until = email.utils.parsedate_to_datetime(value)
+        sent = email.utils.parsedate_to_datetime(lowered.get("date", ""))
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (until - sent).total_seconds())
+
+
+def call_twilio(client: Client, create: Callable[[], T], *, what: str) -> T:
+    """Run one create call (``what`` names it in errors, e.g. ``"SMS"``) and turn every
+    failure into a :class:`DeliveryError`."""
+    try:
+        return create()
+    except (TwilioRestException, TwilioServiceException) as exc:
+        raise _refused(exc, client) from None
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        if _never_connected(exc):
+            raise DeliveryError(
+                FailureClass.TRANSIENT, "connection",
+                f"could not connect to Twilio to create the {what}; nothing was sent",
+            ) from None
+        code = "timeout" if isinstance(exc, requests.Timeout) else "connection-lost"
+        raise DeliveryError(
+            FailureClass.AMBIGUOUS, code,
+            f"Twilio did not answer the {what} create in time or the connection broke: "
+            "it may have been created",
+        ) from None
+    except TwilioException as exc:  # e.g. an answer that is not the JSON expected
+        raise DeliveryError(
+            FailureClass.AMBIGUOUS, "bad-answer",
+            f"Twilio's answer to the {what} create could not be read "
+            f"({type(exc).__name__}): it may have been created",
+        ) from None
+
+
+def _refused(exc: TwilioRestException | TwilioServiceException, client: Client) -> DeliveryError:
+    status = int(exc.status) if exc.status is not None else None
+    code = int(exc.code) if isinstance(exc.code, int) and exc.code >= 10000 else None
+    failure = classify(status, code)
+    wait = None
+    http = client.http_client
+    if failure is FailureClass.TRANSIENT and isinstance(http, GatewayHttpClient):
+        wait = retry_after(http.last_headers())
+    return DeliveryError(
+        failure,
+        str(code) if code is not None else f"http-{status}",
+        explain(code, Lang.EN, http_status=status),
+        retry_after=wait,
+        opted_out=code == 21610,
+    )
+
+
+def _never_connected(exc: requests.RequestException) -> bool:
+    """True when the request provably never reached the server."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    return isinstance(reason, NewConnectionError | ConnectTimeoutError)

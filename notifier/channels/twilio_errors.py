@@ -1,0 +1,202 @@
+"""What a Twilio error means for a message, and how to say it to an operator.
+
+Pure: :func:`classify` reads an HTTP status and a Twilio error code (from a failed API
+call, or the ``ErrorCode`` of a status callback, which has no HTTP status) and returns
+the :class:`~notifier.channels.base.FailureClass` that decides retry or stop.
+
+Twilio refines its codes over time (FIELD-NOTES), so codes not listed here fall back on
+their family: an unknown 2xxxx (API request errors) is permanent, an unknown 3xxxx
+(carrier delivery errors) is transient. Callers that want "transient once" for unknown
+codes can ask :func:`is_known`.
+"""
+
+from __future__ import annotations
+
+from notifier.channels.base import FailureClass
+from notifier.domain import Lang
+
+RATE_LIMITED = 20429
+
+PERMANENT_CODES = frozenset({21610, 21211, 21614, 21635, 30004, 30005, 30006, 30007})
+TRANSIENT_CODES = frozenset({RATE_LIMITED, 21611, 30001, 30003, 30008, 30450, 30500})
+CONFIGURATION_CODES = frozenset({20003, 21408, 21606, 30032, 30034})
+
+# Twilio's codes are five digits; the client puts the HTTP status in ``code`` when the
+# answer carried no code of its own.
+_FIRST_TWILIO_CODE = 10000
+
+
+def classify(http_status: int | None, code: int | None) -> FailureClass:
+    """The failure class of a Twilio error.
+
+    Parameters:
+      http_status: the HTTP status of a failed API call; None for a status callback's
+        ``ErrorCode`` or when no answer came at all.
+      code: Twilio's error code, if any.
+
+    Order matters: a 429 (or 20429) is always safe to retry; a 5xx on a create is
+    ambiguous whatever its code (the message may have been taken); then a listed code's
+    class; a 401, 403 or 404 (our account or address is wrong); then the code's family;
+    then the HTTP status.
+    """
+    if code is not None and code < _FIRST_TWILIO_CODE:
+        code = None
+    if http_status == 429 or code == RATE_LIMITED:
+        return FailureClass.TRANSIENT
+    if http_status is not None and http_status >= 500:
+        return FailureClass.AMBIGUOUS
+    if code is not None:
+        if code in PERMANENT_CODES:
+            return FailureClass.PERMANENT
+        if code in TRANSIENT_CODES:
+            return FailureClass.TRANSIENT
+        if code in CONFIGURATION_CODES:
+            return FailureClass.CONFIGURATION
+    if http_status in (401, 403, 404):
+        # Wrong credentials, a forbidden resource or a wrong account or API address.
+        return FailureClass.CONFIGURATION
+    if code is not None:
+        if 30000 <= code < 40000:
+            return FailureClass.TRANSIENT
+        if 20000 <= code < 30000:
+            return FailureClass.PERMANENT
+    if http_status is not None and 400 <= http_status < 500:
+        return FailureClass.PERMANENT
+    # No answer at all (timeout, connection lost): the provider may have the message.
+    return FailureClass.AMBIGUOUS
+
+
+def is_known(code: int | None) -> bool:
+    """Whether ``code`` is one of the codes classified by name (not by its family)."""
+    return code in PERMANENT_CODES | TRANSIENT_CODES | CONFIGURATION_CODES
+
+
+_EXPLANATIONS: dict[int, tuple[str, str]] = {
+    # code: (English, French)
+    21610: (
+        "The recipient has opted out of texts from this sender (they replied STOP).",
+        "Le destinataire s'est désabonné des textos de cet expéditeur (il a répondu STOP).",
+    ),
+    21211: (
+        "The recipient's phone number is not valid.",
+        "Le numéro de téléphone du destinataire n'est pas valide.",
+    ),
+    21614: (
+        "The number is not a cell phone and cannot receive texts (a voice call may work).",
+        "Ce numéro n'est pas un cellulaire et ne peut pas recevoir de textos "
+        "(un appel vocal pourrait fonctionner).",
+    ),
+    21635: (
+        "The number is a landline and cannot receive texts (a voice call may work).",
+        "Ce numéro est une ligne fixe et ne peut pas recevoir de textos "
+        "(un appel vocal pourrait fonctionner).",
+    ),
+    30004: (
+        "The message was blocked by the recipient or their carrier.",
+        "Le message a été bloqué par le destinataire ou par son opérateur.",
+    ),
+    30005: (
+        "The number is unknown to its carrier or no longer in service.",
+        "Le numéro est inconnu de son opérateur ou n'est plus en service.",
+    ),
+    30006: (
+        "The number is a landline or its carrier cannot be reached: it cannot receive texts.",
+        "Le numéro est une ligne fixe ou son opérateur est injoignable : il ne peut pas "
+        "recevoir de textos.",
+    ),
+    30007: (
+        "The carrier filtered the message as unwanted (spam filtering).",
+        "L'opérateur a filtré le message comme indésirable (filtre antipourriel).",
+    ),
+    RATE_LIMITED: (
+        "Twilio is limiting how fast we send requests: the message will be tried again "
+        "shortly.",
+        "Twilio limite le rythme de nos requêtes : le message sera réessayé sous peu.",
+    ),
+    21611: (
+        "The sender's queue of outgoing texts is full: the message will be tried again "
+        "shortly.",
+        "La file d'attente des textos sortants de l'expéditeur est pleine : le message sera "
+        "réessayé sous peu.",
+    ),
+    30001: (
+        "Twilio's sending queue overflowed before the message could go out.",
+        "La file d'envoi de Twilio a débordé avant que le message puisse partir.",
+    ),
+    30003: (
+        "The recipient's phone cannot be reached (turned off or out of coverage).",
+        "Le téléphone du destinataire est injoignable (éteint ou hors de la zone de "
+        "couverture).",
+    ),
+    30008: (
+        "The carrier reported an unknown error.",
+        "L'opérateur a signalé une erreur inconnue.",
+    ),
+    30450: (
+        "Twilio's fraud protection is blocking this number for 15 to 30 minutes.",
+        "La protection antifraude de Twilio bloque ce numéro pendant 15 à 30 minutes.",
+    ),
+    30500: (
+        "Twilio had an internal error while handling the message.",
+        "Twilio a eu une erreur interne en traitant le message.",
+    ),
+    20003: (
+        "Twilio refused our credentials: check the account SID and the auth token.",
+        "Twilio a refusé nos identifiants : vérifiez le SID du compte et le jeton "
+        "d'authentification.",
+    ),
+    21408: (
+        "The Twilio account is not allowed to reach this country or region "
+        "(geographic permissions).",
+        "Le compte Twilio n'a pas l'autorisation de joindre ce pays ou cette région "
+        "(autorisations géographiques).",
+    ),
+    21606: (
+        "The sender number cannot send texts from this Twilio account.",
+        "Le numéro expéditeur ne peut pas envoyer de textos à partir de ce compte Twilio.",
+    ),
+    30032: (
+        "The toll-free sender number has not been verified with Twilio.",
+        "Le numéro sans frais expéditeur n'a pas été vérifié auprès de Twilio.",
+    ),
+    30034: (
+        "The sender number is not registered for US A2P 10DLC messaging.",
+        "Le numéro expéditeur n'est pas inscrit au programme américain A2P 10DLC.",
+    ),
+}
+
+_BY_CLASS: dict[FailureClass, tuple[str, str]] = {
+    FailureClass.PERMANENT: (
+        "Twilio refused the message for good{code}.",
+        "Twilio a refusé le message définitivement{code}.",
+    ),
+    FailureClass.TRANSIENT: (
+        "Twilio could not deliver the message for now{code}; it will be tried again.",
+        "Twilio n'a pas pu livrer le message pour l'instant{code}; il sera réessayé.",
+    ),
+    FailureClass.CONFIGURATION: (
+        "Twilio refused the request because of our account or settings{code}.",
+        "Twilio a refusé la requête à cause de notre compte ou de nos paramètres{code}.",
+    ),
+    FailureClass.AMBIGUOUS: (
+        "Twilio gave no clear answer{code}: the message may or may not have been taken.",
+        "Twilio n'a pas donné de réponse claire{code} : le message a peut-être été pris "
+        "en charge, peut-être pas.",
+    ),
+}
+
+
+def explain(code: int | None, lang: Lang, *, http_status: int | None = None) -> str:
+    """One sentence for operators about a Twilio error, in French or English.
+
+    A listed code has its own sentence; any other gets its class's sentence, naming the
+    code (or the HTTP status) when there is one.
+    """
+    index = 1 if lang is Lang.FR else 0
+    if code is not None and code in _EXPLANATIONS:
+        return _EXPLANATIONS[code][index]
+    failure = classify(http_status, code)
+    shown = code if code is not None else http_status
+    word = "erreur" if lang is Lang.FR else "error"
+    part = "" if shown is None else f" ({word} {shown})"
+    return _BY_CLASS[failure][index].format(code=part)

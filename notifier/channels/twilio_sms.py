@@ -1,0 +1,80 @@
+"""SMS through Twilio's Messages API.
+
+Choices:
+
+- The body goes out exactly as the catalogue rendered and counted it: ``SmartEncoded`` is
+  off, because :func:`notifier.messages.sms.normalise_sms` already swapped quotes, dashes
+  and odd spaces (all Smart Encoding would do; it never touches accented letters), and a
+  body Twilio re-encodes would no longer match the segments we rate-limit and bill by.
+- ``ValidityPeriod`` is the configured ``sms_validity`` (30 minutes by default, not
+  Twilio's 10 hours): a reminder stuck in a queue is dropped rather than delivered late
+  or at night.
+- The status callback is ``{public_base_url}/v1/twilio/status``, so every message's fate
+  comes back to the delivery record.
+- A create is not idempotent: see :mod:`notifier.channels.twilio_client` for which
+  failures are ambiguous.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twilio.rest import Client
+
+from notifier.channels.base import Receipt
+from notifier.channels.twilio_client import build_client, call_twilio
+from notifier.messages.catalogue import Rendered
+from notifier.planning.entries import PlannedMessage
+from notifier.settings import Settings
+
+STATUS_PATH = "/v1/twilio/status"
+# Twilio accepts a validity period of 1 to 36,000 seconds.
+MAX_VALIDITY_SECONDS = 36_000
+
+
+def status_callback_url(settings: Settings) -> str:
+    """Where Twilio posts status callbacks for messages and calls."""
+    if not settings.public_base_url:
+        raise ValueError("NOTIFIER_PUBLIC_BASE_URL is needed for Twilio status callbacks")
+    return settings.public_base_url.rstrip("/") + STATUS_PATH
+
+
+def validity_seconds(settings: Settings) -> int:
+    """The configured SMS validity, within what Twilio accepts."""
+    seconds = int(settings.sms_validity.total_seconds())
+    return min(MAX_VALIDITY_SECONDS, max(1, seconds))
+
+
+class TwilioSmsClient:
+    """Sends each message as one Twilio SMS.
+
+    Parameters:
+      settings: the sender (``twilio_messaging_service_sid`` if set, else
+        ``twilio_sms_from``), validity period, public URL and Twilio account.
+      client: a Twilio client; by default one from :func:`build_client`.
+    """
+
+    idempotent = False
+
+    def __init__(self, settings: Settings, *, client: Client | None = None) -> None:
+        self.settings = settings
+        self.client = client or build_client(settings)
+        self.status_callback = status_callback_url(settings)
+
+    def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
+        options: dict[str, Any] = {
+            "to": address,
+            "body": rendered.text,
+            "status_callback": self.status_callback,
+            "validity_period": validity_seconds(self.settings),
+            "smart_encoded": False,
+        }
+        if self.settings.twilio_messaging_service_sid:
+            options["messaging_service_sid"] = self.settings.twilio_messaging_service_sid
+        else:
+            options["from_"] = self.settings.twilio_sms_from
+        created = call_twilio(
+            self.client, lambda: self.client.messages.create(**options), what="SMS"
+        )
+        # Twilio answers "queued" (or "accepted" through a Messaging Service): taken.
+        return Receipt(provider_id=str(created.sid), status="accepted")

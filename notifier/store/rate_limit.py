@@ -1,0 +1,60 @@
+"""Provider throughput limits shared by every worker: a reservation limiter in Redis.
+
+Each send reserves its slot in time (cost = SMS segments, or 1 call) on a per-sender
+timeline; the caller waits until its slot, or, when the slot is further away than it may
+wait, gives the message back to be retried then, without using up a retry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import redis
+
+# KEYS: the sender's timeline. ARGV: now (ms), cost (ms of the timeline), longest wait (ms).
+# Returns the wait in ms (the slot is reserved), or -wait when it is too far (nothing
+# reserved).
+_RESERVE = """
+local now = tonumber(ARGV[1])
+local free_at = tonumber(redis.call('GET', KEYS[1]) or '0')
+local start = math.max(free_at, now)
+local wait = start - now
+if wait > tonumber(ARGV[3]) then
+  return -wait
+end
+local until_ms = start + tonumber(ARGV[2])
+redis.call('SET', KEYS[1], until_ms, 'PX', math.ceil(until_ms - now) + 1000)
+return wait
+"""
+
+
+class RateLimiter:
+    """Limits one sender to ``per_second`` units (SMS segments, calls) per second.
+
+    Parameters:
+      client: a redis-py client.
+      key: the Redis key of this sender's timeline.
+      per_second: units per second.
+      max_wait: the longest a caller should wait in-process for its slot.
+    """
+
+    def __init__(
+        self, client: redis.Redis, key: str, *, per_second: float, max_wait: dt.timedelta
+    ) -> None:
+        self.key = key
+        self.unit_ms = 1000.0 / per_second
+        self.max_wait_ms = int(max_wait.total_seconds() * 1000)
+        self._reserve = client.register_script(_RESERVE)
+
+    def reserve(self, cost: int, now: dt.datetime) -> float:
+        """Reserve ``cost`` units. Returns seconds to wait before sending (>= 0) when
+        reserved, or a negative number of seconds (how long until a slot) when not."""
+        now_ms = int(now.timestamp() * 1000)
+        waited = int(
+            self._reserve(
+                keys=[self.key],
+                args=[now_ms, math.ceil(cost * self.unit_ms), self.max_wait_ms],
+            )
+        )
+        return waited / 1000.0

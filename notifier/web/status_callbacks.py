@@ -1,0 +1,77 @@
+"""``POST /v1/twilio/status``: Twilio tells us what became of a message or a call.
+
+Callbacks arrive in any order and possibly twice; the delivery log only moves forward,
+so a late ``sent`` after ``delivered`` changes nothing. Signed like every Twilio webhook.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from notifier.channels.twilio_status import delivery_status
+from notifier.domain import Channel
+from notifier.inbound.optouts import OptOutSource, OptOutStore
+from notifier.store.deliveries import FINAL, DeliveryLog
+from notifier.store.history import History
+from notifier.web.context import WebContext, web_context
+from notifier.web.twilio_signature import signed_twilio_form
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["twilio webhooks"])
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+
+@router.post(
+    "/v1/twilio/status",
+    summary="Twilio status callback for messages and calls (signed by Twilio)",
+    response_class=Response,
+    responses={200: {"content": {"text/xml": {}}}, 403: {"description": "Not signed by Twilio"}},
+)
+async def status_callback(
+    request: Request, form: Annotated[dict[str, str], Depends(signed_twilio_form)]
+) -> Response:
+    context = web_context(request)
+    await run_in_threadpool(_record, context, form)
+    return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+def _record(context: WebContext, form: dict[str, str]) -> None:
+    sid = form.get("MessageSid") or form.get("CallSid") or ""
+    raw_status = form.get("MessageStatus") or form.get("SmsStatus") or form.get("CallStatus", "")
+    status = delivery_status(raw_status)
+    settings = context.settings
+    deliveries = DeliveryLog(context.client, keys=context.intake.keys,
+                             retention=settings.delivery_retention)
+    key = deliveries.key_for_provider(sid) if sid else None
+    if key is None or status is None:
+        log.info("status callback for %s (%s) ignored: unknown message or status",
+                 sid or "no sid", raw_status or "no status")
+        return
+    now = context.clock()
+    fields: dict[str, str | int] = {"provider_status": raw_status}
+    error_code = form.get("ErrorCode") or ""
+    if error_code:
+        fields["error_code"] = error_code
+    if form.get("AnsweredBy"):
+        fields["answered_by"] = form["AnsweredBy"]
+    _, changed = deliveries.advance(key, status, now, fields=fields)
+    log.info("status callback for %s: %s%s", key, raw_status, " (recorded)" if changed else "")
+    if error_code == "21610" and form.get("To"):
+        OptOutStore(context.client, settings).opt_out(
+            form["To"], channel=Channel.SMS, source=OptOutSource.TWILIO_21610,
+            provider_message_id=sid, reason="provider error 21610", now=now,
+        )
+    if changed and status in FINAL:
+        record = deliveries.get(key)
+        History(context.client, keys=context.intake.keys,
+                retention=settings.event_retention).append(
+            record.get("reference", ""),
+            {"at": now.isoformat(), "what": str(status), "key": key,
+             "kind": record.get("kind", ""), "channel": record.get("channel", ""),
+             **({"error_code": error_code} if error_code else {})},
+        )

@@ -1,0 +1,310 @@
+"""Real delivery through the send step: the real twilio client against a Twilio-compatible
+server on loopback, aiosmtplib against an SMTP server on loopback, and status callbacks
+posted over HTTP, signed like Twilio's, to the gateway's own web app."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import dramatiq
+import pytest
+import redis
+import uvicorn
+
+from notifier.actors import _retry_send
+from notifier.channels.registry import channel_clients
+from notifier.domain import Channel
+from notifier.inbound.optouts import OptOutStore
+from notifier.local_redis import free_port
+from notifier.planning.entries import PlannedMessage
+from notifier.sending import SendOutcome, SendStep, Throttled
+from notifier.settings import Settings
+from notifier.store.deliveries import DeliveryLog
+from notifier.store.intake import Intake
+from notifier.web.app import create_app
+from tests.factories import Clock, event, local
+from tests.fakes.conftest_fixtures import fake_smtp, fake_twilio
+from tests.fakes.smtp_server import FakeSmtp
+from tests.fakes.twilio_server import FakeTwilio, Outcome, rebase
+
+__all__ = ["fake_smtp", "fake_twilio"]  # fixtures
+
+PUBLIC = "https://gateway.example.org"
+START = local(2026, 12, 1, 9, 30)
+MOBILE = "+15145550188"
+
+
+@dataclass
+class Delivery:
+    settings: Settings
+    client: redis.Redis
+    clock: Clock
+    fake: FakeTwilio
+    smtp: FakeSmtp
+    intake: Intake
+    step: SendStep
+    waits: list[float]
+
+    def book(self, *modes: str, version: int = 1, **options: Any) -> list[dict[str, Any]]:
+        """Accept a booking and claim what is due now; returns the claimed payloads."""
+        now = self.clock()
+        self.intake.accept(event("booked", start=START, at=now, modes=modes, version=version,
+                                 **options), now)
+        claimed = self.intake.schedule.claim(now)
+        self.intake.schedule.ack(claimed)
+        return [json.loads(p) for p in claimed]
+
+    def record(self, payload: dict[str, Any]) -> dict[str, str]:
+        return self.deliveries.get(PlannedMessage.from_dict(payload).key)
+
+    @property
+    def deliveries(self) -> DeliveryLog:
+        return DeliveryLog(self.client, keys=self.intake.keys,
+                           retention=self.settings.delivery_retention)
+
+
+@pytest.fixture
+def web_port(redis_client: redis.Redis) -> Iterator[int]:
+    """The port of a real HTTP server for the gateway's web app, started by ``serve``."""
+    yield free_port()
+
+
+@pytest.fixture
+def delivery(
+    redis_url: str, redis_client: redis.Redis, fake_twilio: FakeTwilio, fake_smtp: FakeSmtp,
+    web_port: int, tmp_path: Any,
+) -> Iterator[Delivery]:
+    settings = Settings(
+        redis_url=redis_url, outbox_dir=tmp_path / "outbox", api_token="t" * 32,
+        window_sms="always", window_voice="always", public_base_url=PUBLIC,
+        twilio_sms_from="+15145550000", twilio_voice_from="+15145550001",
+        twilio_timeout=dt.timedelta(seconds=1), sms_segments_per_second=1.0,
+        **fake_twilio.settings_overrides(), **fake_smtp.settings_overrides(),
+    )
+    clock = Clock(local(2026, 11, 24, 10))
+    waits: list[float] = []
+    step = SendStep(redis_client, settings,
+                    channels=channel_clients(settings, clock=clock, client=redis_client),
+                    opt_outs=OptOutStore(redis_client, settings),
+                    limiters={}, clock=clock, sleep=waits.append)
+    fake_twilio.deliver_to = rebase(PUBLIC, f"http://127.0.0.1:{web_port}")
+    app = create_app(settings, client=redis_client, clock=clock)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=web_port,
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    ready = threading.Event()
+    while not ready.wait(0.02):
+        if server.started:
+            ready.set()
+    try:
+        yield Delivery(settings, redis_client, clock, fake_twilio, fake_smtp,
+                       Intake(redis_client, settings), step, waits)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_an_sms_goes_to_twilio_with_callback_validity_and_then_is_delivered(
+    delivery: Delivery,
+) -> None:
+    (payload,) = delivery.book("sms")
+
+    assert delivery.step(payload) is SendOutcome.SENT
+
+    (sent,) = delivery.fake.messages
+    assert sent.to == MOBILE and sent.from_ == "+15145550000"
+    assert sent.status_callback == f"{PUBLIC}/v1/twilio/status"
+    assert sent.get("ValidityPeriod") == "1800"
+    assert sent.body and "Émilie" in sent.body
+    record = delivery.record(payload)
+    assert record["status"] == "accepted" and record["provider_id"] == sent.sid
+
+    assert delivery.fake.callback(sent.sid, "sent") == 200
+    assert delivery.fake.callback(sent.sid, "delivered") == 200
+    assert delivery.record(payload)["status"] == "delivered"
+
+
+def test_callbacks_out_of_order_or_twice_never_move_a_record_back(delivery: Delivery) -> None:
+    (payload,) = delivery.book("sms")
+    delivery.step(payload)
+    sid = delivery.fake.messages[0].sid
+
+    assert delivery.fake.callback(sid, "delivered") == 200
+    assert delivery.fake.callback(sid, "sent") == 200
+    assert delivery.fake.callback(sid, "delivered") == 200
+    assert delivery.fake.callback(sid, "queued") == 200
+
+    record = delivery.record(payload)
+    assert record["status"] == "delivered" and record["provider_status"] == "delivered"
+
+
+def test_an_unsigned_or_forged_callback_is_refused_and_changes_nothing(
+    delivery: Delivery,
+) -> None:
+    (payload,) = delivery.book("sms")
+    delivery.step(payload)
+    sid = delivery.fake.messages[0].sid
+    before = delivery.record(payload)
+    url = f"{PUBLIC}/v1/twilio/status"
+    form = {"MessageSid": sid, "MessageStatus": "failed", "ErrorCode": "30007"}
+
+    assert delivery.fake.callback_raw(url, form, signature=None) == 403
+    assert delivery.fake.callback_raw(url, form, signature="bm90IGEgc2lnbmF0dXJl") == 403
+    forged = delivery.fake.sign(url, {**form, "ErrorCode": "30003"})
+    assert delivery.fake.callback_raw(url, form, signature=forged) == 403
+
+    assert delivery.record(payload) == before
+
+
+def test_a_transient_refusal_is_retried_shortly_and_then_sent_once(delivery: Delivery) -> None:
+    (payload,) = delivery.book("sms")
+    delivery.fake.script_messages(Outcome.too_many_requests(retry_after=20))
+
+    with pytest.raises(dramatiq.Retry) as retry:
+        delivery.step(payload)
+    assert retry.value.delay == 20_000
+    assert delivery.record(payload)["status"] == "retrying"
+
+    assert delivery.step(payload) is SendOutcome.SENT
+    assert len(delivery.fake.messages) == 1
+    assert delivery.record(payload)["attempts"] == "2"
+
+
+def test_a_permanent_refusal_stops_with_the_providers_code(delivery: Delivery) -> None:
+    (payload,) = delivery.book("sms")
+    delivery.fake.script_messages(Outcome.error(21211))
+
+    assert delivery.step(payload) is SendOutcome.FAILED
+
+    record = delivery.record(payload)
+    assert record["status"] == "failed" and record["error_code"] == "21211"
+    assert record["reason"] == "provider_permanent"
+    assert delivery.step(payload) is SendOutcome.ALREADY_DONE
+
+
+def test_21610_marks_the_number_opted_out_and_later_sms_are_suppressed(
+    delivery: Delivery,
+) -> None:
+    (payload,) = delivery.book("sms")
+    delivery.fake.script_messages(Outcome.error(21610))
+
+    assert delivery.step(payload) is SendOutcome.FAILED
+    assert OptOutStore(delivery.client, delivery.settings).is_opted_out(MOBILE)
+
+    delivery.clock.set(local(2026, 11, 28, 9, 30))
+    due = delivery.intake.schedule.claim(delivery.clock())
+    reminder = json.loads(due[0])
+    assert delivery.step(reminder) is SendOutcome.SUPPRESSED
+    assert delivery.record(reminder)["reason"] == "opted_out"
+    assert len(delivery.fake.requests) == 1
+
+
+def test_a_configuration_error_stops_loudly(
+    delivery: Delivery, caplog: pytest.LogCaptureFixture
+) -> None:
+    (payload,) = delivery.book("sms")
+    delivery.fake.script_messages(Outcome.error(20003, status=401))
+
+    with caplog.at_level(logging.ERROR):
+        assert delivery.step(payload) is SendOutcome.FAILED
+
+    assert delivery.record(payload)["reason"] == "provider_configuration"
+    assert any("CONFIGURATION" in r.getMessage() for r in caplog.records)
+    assert not any(MOBILE in r.getMessage() for r in caplog.records)
+
+
+def test_an_ambiguous_failure_is_retried_once_and_the_duplicate_is_counted(
+    delivery: Delivery,
+) -> None:
+    (payload,) = delivery.book("sms")
+    # Twilio took the message but answered 500: we cannot know, so we send once more.
+    delivery.fake.script_messages(Outcome.server_error(500, accepted=True))
+
+    with pytest.raises(dramatiq.Retry):
+        delivery.step(payload)
+    assert delivery.record(payload)["status"] == "submitting"
+    assert delivery.step(payload) is SendOutcome.SENT
+
+    record = delivery.record(payload)
+    assert record["status"] == "accepted" and record["ambiguous"] == "1"
+    assert len(delivery.fake.messages) == 2
+
+
+def test_a_timeout_twice_gives_up_rather_than_risk_a_third_message(delivery: Delivery) -> None:
+    (payload,) = delivery.book("sms")
+    delivery.fake.script_messages(Outcome.timeout(3, accepted=True),
+                                  Outcome.timeout(3, accepted=True))
+
+    with pytest.raises(dramatiq.Retry):
+        delivery.step(payload)
+    with pytest.raises(dramatiq.Retry):
+        delivery.step(payload)
+    assert delivery.step(payload) is SendOutcome.FAILED
+
+    assert delivery.record(payload)["reason"] == "interrupted"
+    assert len(delivery.fake.messages) == 2
+
+
+def test_no_retry_goes_past_the_deadline(delivery: Delivery) -> None:
+    (payload,) = delivery.book("sms")
+    delivery.clock.set(START - dt.timedelta(seconds=5))
+    delivery.fake.script_messages(Outcome.error(30003, status=400))
+
+    assert delivery.step(payload) is SendOutcome.FAILED
+    assert delivery.record(payload)["reason"] == "past_deadline"
+
+
+def test_the_rate_limit_counts_segments_and_waits_without_burning_retries(
+    delivery: Delivery,
+) -> None:
+    from notifier.actors import rate_limiters
+
+    limiter = rate_limiters(delivery.client, delivery.settings)[Channel.SMS]
+    step = SendStep(delivery.client, delivery.settings, channels=delivery.step.channels,
+                    opt_outs=OptOutStore(delivery.client, delivery.settings),
+                    limiters={Channel.SMS: limiter}, clock=delivery.clock,
+                    sleep=delivery.waits.append)
+    payloads = [delivery.book("sms", reference=f"000000010{n}")[0] for n in range(4)]
+
+    for payload in payloads[:3]:
+        assert step(payload) is SendOutcome.SENT
+    segments = int(delivery.fake.messages[0].get("NumSegments") or 2)
+    assert delivery.waits == [segments * 1.0, segments * 2.0]
+    with pytest.raises(Throttled) as throttled:
+        step(payloads[3])
+    assert throttled.value.delay is not None and throttled.value.delay > 5_000
+    assert _retry_send(1_000, throttled.value)
+    assert not _retry_send(1_000, dramatiq.Retry("other"))
+
+
+def test_an_email_goes_through_smtp_as_text_and_html(delivery: Delivery) -> None:
+    (payload,) = delivery.book("email")
+
+    assert delivery.step(payload) is SendOutcome.SENT
+
+    (received,) = delivery.smtp.messages
+    message = received.message
+    assert message["To"] == "emilie.tremblay@example.org"
+    assert "Clinique médicale du Plateau" in str(message["From"])
+    kinds = {part.get_content_type() for part in message.walk()}
+    assert {"text/plain", "text/html"} <= kinds
+    assert delivery.record(payload)["status"] == "sent"
+
+
+def test_a_call_is_placed_and_completed(delivery: Delivery) -> None:
+    (payload,) = delivery.book("voice")
+
+    assert delivery.step(payload) is SendOutcome.SENT
+
+    (call,) = delivery.fake.calls
+    assert call.twiml and 'language="fr-CA"' in call.twiml
+    assert delivery.fake.callback(call.sid, "completed", answered_by="machine_end_beep") == 200
+    record = delivery.record(payload)
+    assert record["status"] == "delivered" and record["answered_by"] == "machine_end_beep"
