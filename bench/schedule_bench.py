@@ -88,7 +88,7 @@ def main() -> None:
         sample = range(0, len(booked), max(1, len(booked) // 1000))
         pending_bytes = sum(int(client.memory_usage(intake.keys.pending(reference(n))) or 0)
                             for n in sample) * len(booked) / len(sample)
-        zset_bytes = int(client.memory_usage(intake.keys.schedule) or 0)
+        zset_bytes = sum(int(client.memory_usage(key) or 0) for key in intake.keys.schedules)
 
         moved = [event("modified", version=2, start=start_of(n) + dt.timedelta(hours=1),
                        at=NOW, reference=reference(n), modes=("email",), event_id=f"m-{n}")

@@ -122,12 +122,12 @@ class SendStep:
                      verdict.until.isoformat())
             return SendOutcome.DEFERRED
         if isinstance(verdict, Drop):
-            return self._suppress(message, verdict.reason, now)
+            return self._suppress(message, verdict.reason, now, state)
         address = verdict.address
         if message.channel is not Channel.EMAIL and self.opt_outs.is_opted_out(
             address, message.channel
         ):
-            return self._suppress(message, "opted_out", now)
+            return self._suppress(message, "opted_out", now, state)
         assert state is not None
         if not self.deliveries.lock_attempt(message.key, ttl=ATTEMPT_LOCK):
             # Handed off twice and the other copy is being sent right now.
@@ -154,7 +154,7 @@ class SendStep:
             log.warning("message %s: resending after an interrupted attempt", message.key)
         rendered = render(message.kind, message.channel, state, self.settings, now)
         self._wait_for_slot(message, rendered.sms.segments if rendered.sms else 1, now)
-        previous = self.deliveries.begin(message, now)
+        previous = self.deliveries.begin(message, now, _dimensions(state))
         if previous in HANDED_OVER:
             return SendOutcome.ALREADY_DONE
         try:
@@ -207,9 +207,12 @@ class SendStep:
         raise dramatiq.Retry(f"{error.failure} failure {error.code}",
                              delay=int(delay.total_seconds() * 1000))
 
-    def _suppress(self, message: PlannedMessage, reason: str, now: dt.datetime) -> SendOutcome:
-        _, changed = self.deliveries.advance(message.key, DeliveryStatus.SUPPRESSED, now,
-                                             message=message, fields={"reason": reason})
+    def _suppress(self, message: PlannedMessage, reason: str, now: dt.datetime,
+                  state: AppointmentState | None) -> SendOutcome:
+        _, changed = self.deliveries.advance(
+            message.key, DeliveryStatus.SUPPRESSED, now, message=message,
+            fields={"reason": reason, **_dimensions(state)},
+        )
         if changed:
             self._tell(message, now, "suppressed", reason=reason)
         log.info("message %s suppressed: %s", message.key, reason)
@@ -244,3 +247,9 @@ class SendStep:
         )
 
 
+def _dimensions(state: AppointmentState | None) -> dict[str, str | int]:
+    """What operators count deliveries by, besides kind and channel."""
+    if state is None:
+        return {}
+    appointment = state.appointment
+    return {"lang": str(appointment.patient.language), "location": appointment.location.id}

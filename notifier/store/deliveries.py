@@ -47,11 +47,17 @@ FINAL = frozenset(s for s, rank in RANK.items() if rank == 3)
 # Once a provider took the message, the send step has nothing left to do.
 HANDED_OVER = frozenset(s for s, rank in RANK.items() if rank >= 1)
 
+# Hourly counts are kept for a little over the longest dashboard period (a week).
+STATS_TTL_SECONDS = 8 * 24 * 3600
+
 _RANKS_LUA = "{" + ", ".join(f"['{s}'] = {r}" for s, r in RANK.items()) + "}"
 
-# KEYS: record. ARGV: status, now, ttl seconds, then field/value pairs.
-# Moves forward only; among the in-flight statuses (rank 0) any move is allowed.
-# Returns the previous status ('' if none) and whether the record changed.
+# KEYS: record, this hour's counts. ARGV: status, now, ttl seconds, counts ttl seconds,
+# then field/value pairs. Moves forward only; among the in-flight statuses (rank 0) any
+# move is allowed. Each status a record reaches (but the in-flight ones) is counted by
+# status|channel|kind|language|location|reason, so dashboards read a few small hashes
+# instead of scanning every record. Returns the previous status ('' if none) and whether
+# the record changed.
 _ADVANCE = f"""
 local ranks = {_RANKS_LUA}
 local previous = redis.call('HGET', KEYS[1], 'status') or ''
@@ -63,11 +69,23 @@ end
 if previous == '' then
   redis.call('HSET', KEYS[1], 'created_at', ARGV[2])
 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updated_at', ARGV[2], unpack(ARGV, 4))
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updated_at', ARGV[2], unpack(ARGV, 5))
 if ARGV[1] == 'submitting' then
   redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
+if new > 0 then
+  local r = redis.call('HMGET', KEYS[1], 'channel', 'kind', 'lang', 'location',
+                       'error_code', 'reason')
+  local why = r[5] or r[6] or ''
+  if ARGV[1] ~= 'failed' and ARGV[1] ~= 'undelivered' and ARGV[1] ~= 'suppressed' then
+    why = ''
+  end
+  local field = table.concat({{ARGV[1], r[1] or '', r[2] or '', r[3] or '', r[4] or '', why}},
+                             '|')
+  redis.call('HINCRBY', KEYS[2], field, 1)
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
+end
 return {{previous, 1}}
 """
 
@@ -104,18 +122,24 @@ class DeliveryLog:
         pairs: list[str | int] = [item for pair in (fields or {}).items() for item in pair]
         if message is not None:
             pairs += _describe(message)
+        hour = now.astimezone(dt.UTC).strftime("%Y%m%d%H")
         previous, changed = self._advance(
-            keys=[self.keys.delivery(key)], args=[str(status), now.isoformat(), self.ttl, *pairs]
+            keys=[self.keys.delivery(key), self.keys.stats(hour)],
+            args=[str(status), now.isoformat(), self.ttl, STATS_TTL_SECONDS, *pairs],
         )
         text = previous.decode() if isinstance(previous, bytes) else str(previous)
         return (text or None), bool(changed)
 
-    def begin(self, message: PlannedMessage, now: dt.datetime) -> str | None:
+    def begin(
+        self, message: PlannedMessage, now: dt.datetime,
+        fields: Mapping[str, str | int] | None = None,
+    ) -> str | None:
         """Mark an attempt as started; returns the status before it (None if new).
 
         A final or handed-over record is left alone (the caller sees its status).
         """
-        previous, _ = self.advance(message.key, DeliveryStatus.SUBMITTING, now, message=message)
+        previous, _ = self.advance(message.key, DeliveryStatus.SUBMITTING, now,
+                                   message=message, fields=fields)
         return previous
 
     def lock_attempt(self, key: str, *, ttl: dt.timedelta) -> bool:

@@ -45,10 +45,18 @@ class Keys:
     def rate(self, name: str) -> str:
         return f"{self.prefix}:rate:{name}"
 
+    def schedule(self, channel: str) -> str:
+        """Sorted set per channel: slot, scored by when it is due (epoch seconds). One set
+        per channel lets operators count what is due per channel in O(log n)."""
+        return f"{self.prefix}:schedule:{channel}"
+
     @property
-    def schedule(self) -> str:
-        """Sorted set: slot, scored by when it is due (epoch seconds)."""
-        return f"{self.prefix}:schedule"
+    def schedules(self) -> list[str]:
+        return [self.schedule(channel) for channel in ("email", "sms", "voice")]
+
+    def stats(self, hour: str) -> str:
+        """Hash of delivery counts for one UTC hour (``YYYYMMDDHH``)."""
+        return f"{self.prefix}:stats:{hour}"
 
     @property
     def claimed(self) -> str:

@@ -5,7 +5,7 @@ delayed messages in worker memory in FIFO order (FIELD-NOTES). Here:
 
 - ``<prefix>:pending:<reference>`` (hash) holds each appointment's planned messages by
   slot until they are handed off;
-- ``<prefix>:schedule`` (sorted set) orders the slots by due time;
+- ``<prefix>:schedule:<channel>`` (sorted sets) order the slots by due time;
 - ``<prefix>:claimed`` (sorted set) holds messages a scheduler took but has not yet
   confirmed as handed to Dramatiq, scored by when that claim lapses.
 
@@ -26,27 +26,30 @@ import redis
 from notifier.planning.entries import PlannedMessage
 from notifier.store.keys import Keys
 
-# KEYS: schedule, claimed. ARGV: now, lease_until, limit, pending key prefix.
-# A claimed message leaves its appointment's pending hash: "pending" means "not yet
-# handed off", which planning relies on. Lapsed claims go first, so a dead scheduler's
-# work goes out before newer work.
+# KEYS: claimed, then each channel's schedule. ARGV: now, lease_until, limit, pending key
+# prefix. A claimed message leaves its appointment's pending hash: "pending" means "not
+# yet handed off", which planning relies on. Lapsed claims go first, so a dead
+# scheduler's work goes out before newer work.
 _CLAIM = """
 local out = {}
-local lapsed = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
 for _, payload in ipairs(lapsed) do
-  redis.call('ZADD', KEYS[2], ARGV[2], payload)
+  redis.call('ZADD', KEYS[1], ARGV[2], payload)
   out[#out + 1] = payload
 end
-local room = tonumber(ARGV[3]) - #out
-if room > 0 then
-  local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, room)
+for i = 2, #KEYS do
+  local room = tonumber(ARGV[3]) - #out
+  if room <= 0 then
+    break
+  end
+  local due = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', ARGV[1], 'LIMIT', 0, room)
   for _, slot in ipairs(due) do
-    redis.call('ZREM', KEYS[1], slot)
+    redis.call('ZREM', KEYS[i], slot)
     local pending = ARGV[4] .. string.match(slot, '^[^:]+')
     local payload = redis.call('HGET', pending, slot)
     if payload then
       redis.call('HDEL', pending, slot)
-      redis.call('ZADD', KEYS[2], ARGV[2], payload)
+      redis.call('ZADD', KEYS[1], ARGV[2], payload)
       out[#out + 1] = payload
     end
   end
@@ -67,6 +70,11 @@ return 0
 
 def epoch(at: dt.datetime) -> float:
     return at.timestamp()
+
+
+def slot_channel(slot: str) -> str:
+    """The channel named in a slot (``reference:kind:channel[:offset]``)."""
+    return slot.split(":")[2]
 
 
 class Schedule:
@@ -99,11 +107,13 @@ class Schedule:
         gone = list(removals)
         if gone:
             pipe.hdel(pending, *gone)
-            pipe.zrem(self.keys.schedule, *gone)
+            for slot in gone:
+                pipe.zrem(self.keys.schedule(slot_channel(slot)), slot)
         messages = list(upserts)
         if messages:
             pipe.hset(pending, mapping={m.slot: m.to_json() for m in messages})
-            pipe.zadd(self.keys.schedule, {m.slot: epoch(m.send_at) for m in messages})
+            for m in messages:
+                pipe.zadd(self.keys.schedule(m.channel), {m.slot: epoch(m.send_at)})
             pipe.expireat(pending, expire_at)
 
     def pending_slots(self, reference: str, *, reader: Any = None) -> frozenset[str]:
@@ -117,7 +127,7 @@ class Schedule:
     def claim(self, now: dt.datetime, *, limit: int = 500) -> list[str]:
         """Take up to ``limit`` due messages (JSON), leased until ``now + lease``."""
         raw = self._claim(
-            keys=[self.keys.schedule, self.keys.claimed],
+            keys=[self.keys.claimed, *self.keys.schedules],
             args=[epoch(now), epoch(now + self.lease), limit, self.keys.pending_prefix],
         )
         return [r.decode() if isinstance(r, bytes) else r for r in raw]
@@ -134,19 +144,24 @@ class Schedule:
         moved = dataclasses.replace(message, send_at=until)
         return bool(
             self._defer(
-                keys=[self.keys.pending(message.reference), self.keys.schedule],
+                keys=[self.keys.pending(message.reference),
+                      self.keys.schedule(message.channel)],
                 args=[moved.slot, moved.to_json(), epoch(until)],
             )
         )
 
     def size(self) -> int:
-        return int(self.client.zcard(self.keys.schedule))
+        with self.client.pipeline(transaction=False) as pipe:
+            for key in self.keys.schedules:
+                pipe.zcard(key)
+            return sum(int(n) for n in pipe.execute())
 
     def claimed_count(self) -> int:
         return int(self.client.zcard(self.keys.claimed))
 
     def next_due(self) -> dt.datetime | None:
-        first = self.client.zrange(self.keys.schedule, 0, 0, withscores=True)
-        if not first:
-            return None
-        return dt.datetime.fromtimestamp(float(first[0][1]), dt.UTC)
+        with self.client.pipeline(transaction=False) as pipe:
+            for key in self.keys.schedules:
+                pipe.zrange(key, 0, 0, withscores=True)
+            firsts = [float(first[0][1]) for first in pipe.execute() if first]
+        return dt.datetime.fromtimestamp(min(firsts), dt.UTC) if firsts else None

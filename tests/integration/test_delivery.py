@@ -129,6 +129,12 @@ def test_an_sms_goes_to_twilio_with_callback_validity_and_then_is_delivered(
     assert delivery.fake.callback(sent.sid, "sent") == 200
     assert delivery.fake.callback(sent.sid, "delivered") == 200
     assert delivery.record(payload)["status"] == "delivered"
+    counts = delivery.client.hgetall(delivery.intake.keys.stats("2026112415"))
+    assert {k.decode(): int(v) for k, v in counts.items()} == {
+        "accepted|sms|confirmation|fr|plateau|": 1,
+        "sent|sms|confirmation|fr|plateau|": 1,
+        "delivered|sms|confirmation|fr|plateau|": 1,
+    }
 
 
 def test_callbacks_out_of_order_or_twice_never_move_a_record_back(delivery: Delivery) -> None:

@@ -44,6 +44,45 @@ def send(fake: FakeSmtp, message: EmailMessage | None = None, **options: Any) ->
     )
 
 
+class _SettlingSMTP(aiosmtplib.SMTP):
+    """An aiosmtplib client that can wait until its connection is really closed.
+
+    Closing a TLS connection (close_notify both ways) needs the event loop a moment after
+    QUIT; ``asyncio.run`` may end first and leave the socket to the garbage collector, whose
+    ResourceWarning then lands on some later test.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.opened = False
+        self.lost = asyncio.Event()
+
+    async def connect(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().connect(*args, **kwargs)
+        finally:
+            self.opened = self.transport is not None
+
+    def _on_connection_lost(self, protocol: Any) -> None:
+        super()._on_connection_lost(protocol)
+        self.lost.set()
+
+
+def send_tls(fake: FakeSmtp, **options: Any) -> None:
+    """What ``aiosmtplib.send`` does (connect, send, QUIT), then wait for the close."""
+
+    async def run() -> None:
+        client = _SettlingSMTP(hostname=fake.host, port=fake.port, timeout=5, **options)
+        try:
+            async with client:
+                await client.send_message(reminder())
+        finally:
+            if client.opened:
+                await asyncio.wait_for(client.lost.wait(), 5)
+
+    asyncio.run(run())
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeSmtp]:
     with FakeSmtp() as server:
@@ -144,7 +183,7 @@ def test_auth_is_required_and_checked(smtp_server_factory: SmtpFactory) -> None:
 def test_starttls_is_required_before_auth(smtp_server_factory: SmtpFactory) -> None:
     fake = smtp_server_factory(username="clinique", password="mot-de-passe", security="starttls")
 
-    send(
+    send_tls(
         fake, start_tls=True, tls_context=fake.client_tls_context(),
         username="clinique", password="mot-de-passe",
     )
@@ -158,7 +197,7 @@ def test_starttls_is_required_before_auth(smtp_server_factory: SmtpFactory) -> N
 def test_implicit_tls(smtp_server_factory: SmtpFactory) -> None:
     fake = smtp_server_factory(security="tls")
 
-    send(fake, use_tls=True, tls_context=fake.client_tls_context())
+    send_tls(fake, use_tls=True, tls_context=fake.client_tls_context())
 
     (received,) = fake.messages
     assert received.tls
@@ -168,7 +207,7 @@ def test_an_untrusted_certificate_is_refused(smtp_server_factory: SmtpFactory) -
     fake = smtp_server_factory(security="tls")
 
     with pytest.raises(aiosmtplib.SMTPConnectError):
-        send(fake, use_tls=True)  # the system store does not know our certificate
+        send_tls(fake, use_tls=True)  # the system store does not know our certificate
 
     assert fake.messages == []
 
