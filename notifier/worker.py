@@ -19,9 +19,17 @@ settings = load_settings()
 redis_url = settings.require_redis_url("worker")
 broker = build_broker(settings)
 dramatiq.set_broker(broker)
-actors = declare_actors(
-    broker,
-    settings,
-    client=redis.Redis.from_url(redis_url),
-    channels=channel_clients(settings, clock=utc_now),
-)
+client = redis.Redis.from_url(redis_url)
+channels = channel_clients(settings, clock=utc_now, client=client)
+actors = declare_actors(broker, settings, client=client, channels=channels)
+
+
+class CloseChannels(dramatiq.Middleware):
+    """Closes the channel clients' open connections (SMTP) when the worker stops."""
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        for channel_client in {id(c): c for c in channels.values()}.values():
+            channel_client.close()
+
+
+broker.add_middleware(CloseChannels())

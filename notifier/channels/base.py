@@ -77,3 +77,7 @@ class ChannelClient(Protocol):
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
         """Deliver; raise :class:`DeliveryError` when the provider refuses or fails."""
         ...
+
+    def close(self) -> None:
+        """Release open connections (a worker process stopping)."""
+        ...

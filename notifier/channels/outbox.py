@@ -59,6 +59,10 @@ class OutboxClient:
         return Receipt(provider_id=f"outbox:{message.key}", status="delivered")
 
 
+    def close(self) -> None:
+        """Nothing stays open between messages."""
+
+
 def _write(path: Path, text: str) -> None:
     partial = path.with_suffix(path.suffix + ".partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -105,3 +105,8 @@ class TestRecipientClient:
         if outcome is Outcome.DELIVERED:
             return Receipt(provider_id=f"test:{message.key}", status="delivered")
         raise simulated_failure(self.channel, outcome)
+
+    def close(self) -> None:
+        close = getattr(self.inner, "close", None)
+        if callable(close):
+            close()

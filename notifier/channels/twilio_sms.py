@@ -61,6 +61,9 @@ class TwilioSmsClient:
         self.client = client or build_client(settings)
         self.status_callback = status_callback_url(settings)
 
+    def close(self) -> None:
+        """The twilio client's HTTP session is shared; nothing of ours stays open."""
+
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
         options: dict[str, Any] = {
             "to": address,

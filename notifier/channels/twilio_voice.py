@@ -145,6 +145,9 @@ class TwilioVoiceClient:
         self.client = client or build_client(settings)
         self.status_callback = status_callback_url(settings)
 
+    def close(self) -> None:
+        """The twilio client's HTTP session is shared; nothing of ours stays open."""
+
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
         self._check_window(message)
         twiml = call_twiml(rendered.text, rendered.lang, key=message.key, settings=self.settings)
