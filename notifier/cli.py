@@ -31,6 +31,9 @@ messages out (email, SMS, voice; French and English).
 Settings come from NOTIFIER_* environment variables (see config/env.example).
 """
 
+# Seconds a stopping web process waits for requests in flight.
+WEB_SHUTDOWN_GRACE = 5
+
 
 def preview(args: argparse.Namespace, settings: Settings) -> int:
     import jinja2
@@ -69,7 +72,9 @@ def web(args: argparse.Namespace, settings: Settings) -> int:
     app = create_app(settings)  # refuses to start without a token or Redis
     configure_logging()
     # log_config=None: uvicorn's records go through our handler, which redacts.
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
+    # A client that stalls must not hold a stopping process forever.
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None,
+                timeout_graceful_shutdown=WEB_SHUTDOWN_GRACE)
     return 0
 
 
@@ -206,6 +211,108 @@ def optout_export(args: argparse.Namespace, settings: Settings) -> int:
         client.close()
     print(f"notifier: exported {rows} opt-out states (scope {store.scope})", file=sys.stderr)
     return 0
+
+
+def _redis_client(settings: Settings, what: str) -> redis.Redis:
+    import redis
+
+    return redis.Redis.from_url(settings.require_redis_url(what))
+
+
+def status(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    import redis
+
+    from notifier.clock import utc_now
+    from notifier.operations.status import health_summary
+    from notifier.operations.terminal import render_status
+
+    client = _redis_client(settings, "status command")
+    try:
+        summary = health_summary(client, settings, utc_now())
+    except redis.RedisError as exc:
+        if args.json:
+            print(json.dumps({"healthy": False, "problems": ["redis_unreachable"]}))
+        print(f"notifier: cannot reach Redis ({type(exc).__name__})", file=sys.stderr)
+        return 1
+    finally:
+        client.close()
+    if args.json:
+        print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_status(summary, Lang(args.lang)))
+    return 0 if summary.healthy else 1
+
+
+def _operator() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name for this uid (some containers)
+        return f"uid-{os.getuid()}"
+
+
+def dead_letters_list(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    import redis
+
+    from notifier.operations.dead_letters import list_dead
+    from notifier.operations.terminal import render_dead_letters
+
+    client = _redis_client(settings, "dead-letters command")
+    try:
+        letters = list_dead(client, settings, args.queue, limit=args.limit)
+    except redis.RedisError as exc:
+        print(f"notifier: cannot reach Redis ({type(exc).__name__})", file=sys.stderr)
+        return 1
+    finally:
+        client.close()
+    if args.json:
+        print(json.dumps([letter.to_dict() for letter in letters], ensure_ascii=False,
+                         indent=2))
+    else:
+        print(render_dead_letters(letters, Lang(args.lang)))
+    return 0
+
+
+def _dead_letter_action(args: argparse.Namespace, settings: Settings, *, action: str) -> int:
+    import redis
+
+    from notifier.clock import utc_now
+    from notifier.operations import dead_letters
+
+    client = _redis_client(settings, "dead-letters command")
+    options = {"actor": _operator(), "reason": args.reason, "now": utc_now()}
+    try:
+        if action == "requeue" and args.all:
+            count = dead_letters.requeue_all(client, settings, args.queue, **options)
+            print(f"requeued {count} dead letter(s) of the {args.queue} queue; "
+                  "recorded in the audit")
+            return 0
+        act = dead_letters.requeue if action == "requeue" else dead_letters.discard
+        done = act(client, settings, args.queue, args.id, **options)
+    except redis.RedisError as exc:
+        return _redis_down(exc)
+    finally:
+        client.close()
+    if not done:
+        print(f"notifier: no dead letter {args.id} in the {args.queue} queue (already "
+              "requeued, discarded or expired); nothing changed", file=sys.stderr)
+        return 1
+    past = "requeued" if action == "requeue" else "discarded"
+    print(f"{past} dead letter {args.id} of the {args.queue} queue; recorded in the audit")
+    return 0
+
+
+def dead_letters_requeue(args: argparse.Namespace, settings: Settings) -> int:
+    return _dead_letter_action(args, settings, action="requeue")
+
+
+def dead_letters_discard(args: argparse.Namespace, settings: Settings) -> int:
+    return _dead_letter_action(args, settings, action="discard")
 
 
 def _positive(text: str) -> int:
@@ -386,6 +493,59 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--output", metavar="FILE", type=Path, help="write to FILE instead of standard output"
     )
+
+    def terminal_language(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--lang", choices=[lang.value for lang in Lang], default=Lang.EN.value,
+            help="language of the report (default: en)",
+        )
+
+    sub = add(
+        "status",
+        status,
+        "Print the gateway's health: queues, workers, scheduler, schedule, deliveries.",
+        "Exit status 1 when messages are not going out (no live worker, the scheduler "
+        "stopped, or Redis unreachable). Needs NOTIFIER_REDIS_URL.",
+    )
+    sub.add_argument("--json", action="store_true", help="print JSON instead of text")
+    terminal_language(sub)
+
+    group = commands.add_parser(
+        "dead-letters",
+        help="List, requeue or discard Dramatiq messages that failed for good.",
+        description="Dead letters are kept 7 days. Requeue and discard are recorded in the "
+        "operators' audit with your user name and the reason. Needs NOTIFIER_REDIS_URL.",
+    )
+    letters = group.add_subparsers(title="actions", metavar="ACTION", required=True)
+    # The queues of notifier.actors, named here so that --help imports nothing heavy.
+    queue_names = ["intake", "send"]
+    sub = letters.add_parser("list", help="Print the latest dead letters, newest first.",
+                             description="Print the latest dead letters, newest first.")
+    sub.set_defaults(run=dead_letters_list)
+    sub.add_argument("--queue", choices=queue_names, help="only this queue (default: both)")
+    sub.add_argument("--limit", type=_positive, default=100,
+                     help="how many at most (default: 100)")
+    sub.add_argument("--json", action="store_true", help="print JSON instead of text")
+    terminal_language(sub)
+
+    sub = letters.add_parser(
+        "requeue", help="Put a dead letter (or all of a queue's) back on its queue.",
+        description="Put a dead letter (or all of a queue's) back on its queue, its "
+        "retries reset.",
+    )
+    sub.set_defaults(run=dead_letters_requeue)
+    which = sub.add_mutually_exclusive_group(required=True)
+    which.add_argument("id", metavar="ID", nargs="?", help="the dead letter's id (see list)")
+    which.add_argument("--all", action="store_true", help="every dead letter of the queue")
+    sub.add_argument("--queue", choices=queue_names, required=True, help="its queue")
+    sub.add_argument("--reason", required=True, type=_reason, help="why, for the audit")
+
+    sub = letters.add_parser("discard", help="Delete a dead letter for good.",
+                             description="Delete a dead letter for good.")
+    sub.set_defaults(run=dead_letters_discard)
+    sub.add_argument("id", metavar="ID", help="the dead letter's id (see list)")
+    sub.add_argument("--queue", choices=queue_names, required=True, help="its queue")
+    sub.add_argument("--reason", required=True, type=_reason, help="why, for the audit")
     return parser
 
 

@@ -90,6 +90,29 @@ return {{previous, 1}}
 """
 
 
+# KEYS: attempt lock, record. ARGV: lock ttl ms.
+_LOCK_AND_READ = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
+  return false
+end
+return redis.call('HGETALL', KEYS[2])
+"""
+
+# KEYS: record. ARGV: now, who, ttl seconds.
+_REOPEN = """
+local status = redis.call('HGET', KEYS[1], 'status')
+local reason = redis.call('HGET', KEYS[1], 'reason')
+if status ~= 'failed' or (reason ~= 'retries_exhausted' and reason ~= 'interrupted') then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'status', 'retrying', 'updated_at', ARGV[1],
+           'reopened_at', ARGV[1], 'reopened_by', ARGV[2])
+redis.call('HDEL', KEYS[1], 'ambiguous')
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+
 class DeliveryLog:
     """Per-key records of what became of each planned message.
 
@@ -104,6 +127,8 @@ class DeliveryLog:
         self.keys = keys
         self.ttl = int(retention.total_seconds())
         self._advance = client.register_script(_ADVANCE)
+        self._reopen = client.register_script(_REOPEN)
+        self._lock_and_read = client.register_script(_LOCK_AND_READ)
 
     def advance(
         self,
@@ -142,32 +167,63 @@ class DeliveryLog:
                                    message=message, fields=fields)
         return previous
 
-    def lock_attempt(self, key: str, *, ttl: dt.timedelta) -> bool:
-        """Take the right to attempt ``key`` now; False while another worker holds it.
+    def reopen(self, key: str, now: dt.datetime, *, by: str) -> bool:
+        """An operator sends a message again after the gateway gave up on it (every retry
+        used, or an interrupted attempt it would not repeat): the record goes back to
+        ``retrying``. The one move backwards, and only from those two failures."""
+        return bool(self._reopen(keys=[self.keys.delivery(key)],
+                                 args=[now.isoformat(), by, self.ttl]))
+
+    def lock_and_read(self, key: str, *, ttl: dt.timedelta) -> dict[str, str] | None:
+        """Take the right to attempt ``key`` now and read its record; None while another
+        worker holds it.
 
         The lock outlives the longest legitimate attempt; a worker killed mid-send lets
         it lapse, after which the record shows ``submitting``: an interrupted attempt.
         """
         ms = int(ttl.total_seconds() * 1000)
-        return bool(self.client.set(self.keys.attempt_lock(key), "1", nx=True, px=ms))
+        raw = self._lock_and_read(keys=[self.keys.attempt_lock(key), self.keys.delivery(key)],
+                                  args=[ms])
+        if raw is None:
+            return None
+        flat = [text(item) for item in raw]
+        return dict(zip(flat[::2], flat[1::2], strict=True))
 
     def unlock_attempt(self, key: str) -> None:
         self.client.delete(self.keys.attempt_lock(key))
 
-    def link_provider(self, provider_id: str, key: str) -> None:
+    def stage_advance(
+        self, pipe: Any, key: str, status: DeliveryStatus, now: dt.datetime,
+        fields: Mapping[str, str | int],
+    ) -> None:
+        """:meth:`advance` queued on a pipeline (its answer is not needed)."""
+        pairs: list[str | int] = [item for pair in fields.items() for item in pair]
+        hour = now.astimezone(dt.UTC).strftime("%Y%m%d%H")
+        self._advance(keys=[self.keys.delivery(key), self.keys.stats(hour)],
+                      args=[str(status), now.isoformat(), self.ttl, STATS_TTL_SECONDS, *pairs],
+                      client=pipe)
+
+    def stage_link_provider(self, pipe: Any, provider_id: str, key: str) -> None:
         """Remember which send key a provider id belongs to (for status callbacks)."""
-        self.client.set(self.keys.provider(provider_id), key, ex=self.ttl)
+        pipe.set(self.keys.provider(provider_id), key, ex=self.ttl)
+
+    def link_provider(self, provider_id: str, key: str) -> None:
+        self.stage_link_provider(self.client, provider_id, key)
 
     def key_for_provider(self, provider_id: str) -> str | None:
         raw = self.client.get(self.keys.provider(provider_id))
         return None if raw is None else raw.decode() if isinstance(raw, bytes) else str(raw)
 
     def get(self, key: str) -> dict[str, str]:
-        raw: dict[Any, Any] = self.client.hgetall(self.keys.delivery(key))
-        return {
-            (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
-            for k, v in raw.items()
-        }
+        return decode_record(self.client.hgetall(self.keys.delivery(key)))
+
+
+def text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def decode_record(raw: Mapping[Any, Any]) -> dict[str, str]:
+    return {text(k): text(v) for k, v in raw.items()}
 
 
 def _describe(message: PlannedMessage) -> list[str | int]:

@@ -1,0 +1,414 @@
+"""Dead letters: Dramatiq messages that failed for good, and what operators do with them.
+
+Dramatiq keeps them 7 days in ``<ns>:<queue>.XQ`` (sorted set id -> when it died, ms)
+and ``<ns>:<queue>.XQ.msgs`` (hash id -> message JSON). An operator may:
+
+- requeue one (or all): the message leaves the dead letters and joins its queue as a new
+  Dramatiq message with the same message id and its retries reset;
+- discard one: it leaves the dead letters for good.
+
+Each action and its audit line are written by one Lua script: the dead letter leaves
+and the copy is enqueued together (nothing is lost if the process dies in between, and
+two operators clicking at once requeue it once). The enqueue writes exactly what
+Dramatiq's own ``enqueue`` writes (``dispatch.lua``: HSET ``.msgs``, RPUSH the queue).
+
+What is shown of a message never includes its arguments as they are: a ``send_message``
+shows its send key, an ``intake_event`` its event id, type and reference number. A
+message's ``args`` hold patients' names, numbers and emails.
+
+A ``send_message`` that used every retry was recorded ``failed`` by the send step
+(``retries_exhausted``); requeuing it reopens that record, so the copy is sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import dramatiq
+import redis
+from dramatiq.common import q_name
+from pydantic import ValidationError
+
+from notifier.actors import INTAKE_ACTOR, SEND_ACTOR, SEND_EXHAUSTED_ACTOR
+from notifier.domain import Event, EventType
+from notifier.logs import redact
+from notifier.operations.queues import QUEUES, QueueKeys, queue_keys
+from notifier.operations.text import iso, require_aware, text, text_map
+from notifier.planning.entries import PlannedMessage
+from notifier.problems import describe, summary
+from notifier.settings import Settings
+from notifier.store.deliveries import DeliveryLog
+from notifier.store.keys import Keys
+
+# The audit keeps the latest actions; a year of a busy deployment's requeues fits.
+AUDIT_MAX_LENGTH = 100_000
+# Options Dramatiq's Retries middleware and the broker add to a message on its way.
+_RUN_OPTIONS = ("retries", "traceback", "requeue_timestamp", "eta", "redis_message_id")
+# Exceptions whose message we wrote and know to be free of patient data.
+_OUR_EXCEPTIONS = re.compile(r"^(notifier|dramatiq)\.[\w.]+$")
+# An exception's line in a traceback: its (qualified) class name, then its message.
+_EXCEPTION_LINE = re.compile(
+    r"^(?P<name>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?::\s?(?P<message>.*))?$"
+)
+_BUILTIN_EXCEPTION = re.compile(r"(Error|Exception|Exit|Interrupt|Warning|Iteration)$")
+_EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+_REFERENCE = re.compile(r"^[0-9]{10}$")
+
+# KEYS: dead set, dead hash, queue list, queue hash, audit stream.
+# ARGV: dead id, new id ('' to discard), new message, audit max length, audit pairs...
+_MOVE = """
+local removed = redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[1])
+if removed == 0 then
+  return 0
+end
+if ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[4], ARGV[2], ARGV[3])
+  redis.call('RPUSH', KEYS[3], ARGV[2])
+end
+redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 5))
+return 1
+"""
+
+
+def audit_key(settings: Settings) -> str:
+    """The stream of operators' actions: ``<prefix>:operations:audit``."""
+    return f"{Keys(settings.queue_prefix).prefix}:operations:audit"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One dead message, as an operator may see it.
+
+    Parameters:
+      queue: its queue (``intake`` or ``send``).
+      message_id: its id in the dead letters (what requeue and discard take).
+      actor: the actor it was for (``intake_event``, ``send_message``, ...).
+      failed_at: when it died (aware UTC).
+      retries: how many retries it had used.
+      reason: why it failed, in one line, without patient data.
+      summary: what it was about: for ``send_message`` the send key, reference, kind and
+        channel; for ``intake_event`` the event id, type and reference. Never the
+        message's arguments themselves.
+      delivery_status: for a send, the status of its delivery record now (a final one
+        means requeueing will not send it again).
+      dramatiq_message_id: Dramatiq's own id (kept by a requeue; appears in worker logs).
+    """
+
+    queue: str
+    message_id: str
+    actor: str
+    failed_at: dt.datetime
+    retries: int
+    reason: str
+    summary: dict[str, str] = field(default_factory=dict)
+    delivery_status: str | None = None
+    dramatiq_message_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"queue": self.queue, "message_id": self.message_id, "actor": self.actor,
+                "failed_at": iso(self.failed_at), "retries": self.retries,
+                "reason": self.reason, "summary": self.summary,
+                "delivery_status": self.delivery_status,
+                "dramatiq_message_id": self.dramatiq_message_id}
+
+
+@dataclass(frozen=True)
+class OperatorAction:
+    """One line of the operators' audit.
+
+    Parameters:
+      id: the stream entry id.
+      at: when (aware UTC).
+      actor: who (an operator's name, or the OS user for the command line).
+      action: ``requeue`` or ``discard``.
+      queue, message_id: which dead letter.
+      reason: why, as the operator wrote it.
+      summary: what the message was about (as in :class:`DeadLetter`).
+    """
+
+    id: str
+    at: dt.datetime
+    actor: str
+    action: str
+    queue: str
+    message_id: str
+    reason: str
+    summary: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "at": iso(self.at), "actor": self.actor,
+                "action": self.action, "queue": self.queue, "message_id": self.message_id,
+                "reason": self.reason, "summary": self.summary}
+
+
+# Reading -------------------------------------------------------------------------------
+
+
+def _summary(actor: str, args: Any) -> dict[str, str]:
+    first = args[0] if isinstance(args, list | tuple) and args else None
+    if not isinstance(first, dict):
+        return {}
+    if actor == SEND_EXHAUSTED_ACTOR:  # (the failed message as a dict, retry counts)
+        inner = first.get("args")
+        return _summary(SEND_ACTOR, inner)
+    if actor == SEND_ACTOR:
+        try:
+            message = PlannedMessage.from_dict(first)
+        except (KeyError, ValueError, TypeError, AssertionError):
+            return {}
+        return {"key": message.key, "reference": message.reference,
+                "kind": str(message.kind), "channel": str(message.channel)}
+    if actor == INTAKE_ACTOR:
+        found: dict[str, str] = {}
+        event_id = first.get("event_id")
+        if isinstance(event_id, str) and _EVENT_ID.match(event_id):
+            found["event_id"] = event_id
+        kind = first.get("type")
+        if kind in {str(t) for t in EventType}:
+            found["type"] = str(kind)
+        appointment = first.get("appointment")
+        reference = appointment.get("reference") if isinstance(appointment, dict) else None
+        if isinstance(reference, str) and _REFERENCE.match(reference):
+            found["reference"] = reference
+        return found
+    return {}
+
+
+def _last_line(trace: str) -> str:
+    """The exception a stored traceback ends with, as one safe line.
+
+    Its message is kept only for our own and Dramatiq's exceptions, whose messages are
+    written without patient data; another library's may quote the data it choked on
+    (pydantic does), so only its name is kept. A multi-line message's continuation lines
+    are skipped when looking for the exception's line.
+    """
+    for line in reversed(trace.strip().splitlines()):
+        found = _EXCEPTION_LINE.match(line)
+        if found is None:
+            continue
+        name, message = found["name"], (found["message"] or "").strip()
+        short = name.rsplit(".", 1)[-1]
+        if not short[:1].isupper():  # exception classes are CamelCase; field paths are not
+            continue
+        if _OUR_EXCEPTIONS.match(name):
+            return redact(f"{short}: {message}" if message else short)[:300]
+        if "." in name or _BUILTIN_EXCEPTION.search(short):
+            return short[:100]
+    return ""
+
+
+def _reason(actor: str, options: Mapping[str, Any], args: Any) -> str:
+    trace = options.get("traceback")
+    if isinstance(trace, str) and trace.strip():
+        return _last_line(trace)
+    if actor == INTAKE_ACTOR and isinstance(args, list | tuple) and args:
+        try:
+            Event.model_validate(args[0])
+        except ValidationError as exc:
+            return f"InvalidEvent: {summary(describe(exc))}"[:300]
+    return ""
+
+
+def _decode(raw: bytes | str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def list_dead(
+    client: redis.Redis,
+    settings: Settings,
+    queue: str | None = None,
+    limit: int = 100,
+) -> list[DeadLetter]:
+    """The most recent dead letters (of one queue, or all), newest first."""
+    queues = QUEUES if queue is None else (queue_keys(settings, queue).queue,)
+    found: list[tuple[str, str, float, dict[str, Any] | None]] = []
+    for name in queues:
+        keys = queue_keys(settings, name)
+        ranked: list[Any] = client.zrevrange(keys.dead, 0, limit - 1, withscores=True)
+        if not ranked:
+            continue
+        ids = [text(member) for member, _ in ranked]
+        bodies: list[Any] = client.hmget(keys.dead_messages, ids)
+        for (member, score), body in zip(ranked, bodies, strict=True):
+            found.append((name, text(member), float(score),
+                          None if body is None else _decode(body)))
+    found.sort(key=lambda item: -item[2])
+    letters = [_letter(name, member, score, data) for name, member, score, data in found[:limit]]
+    return _with_delivery_status(client, settings, letters)
+
+
+def _letter(queue: str, member: str, score: float, data: dict[str, Any] | None) -> DeadLetter:
+    data = data or {}
+    options = data.get("options") if isinstance(data.get("options"), dict) else {}
+    assert isinstance(options, dict)
+    actor = str(data.get("actor_name", ""))
+    args = data.get("args")
+    return DeadLetter(
+        queue=queue, message_id=member, actor=actor,
+        failed_at=dt.datetime.fromtimestamp(score / 1000, dt.UTC),
+        retries=int(options.get("retries", 0) or 0),
+        reason=_reason(actor, options, args) if data else "message missing",
+        summary=_summary(actor, args),
+        dramatiq_message_id=str(data.get("message_id", "")),
+    )
+
+
+def _with_delivery_status(
+    client: redis.Redis, settings: Settings, letters: list[DeadLetter]
+) -> list[DeadLetter]:
+    sends = [i for i, letter in enumerate(letters) if "key" in letter.summary]
+    if not sends:
+        return letters
+    keys = Keys(settings.queue_prefix)
+    with client.pipeline(transaction=False) as pipe:
+        for i in sends:
+            pipe.hmget(keys.delivery(letters[i].summary["key"]), ["status", "reason"])
+        records = pipe.execute()
+    updated = list(letters)
+    for i, (status, why) in zip(sends, records, strict=True):
+        letter = letters[i]
+        reason = letter.reason or ("" if why is None else text(why))
+        updated[i] = dataclasses.replace(
+            letter, delivery_status=None if status is None else text(status), reason=reason
+        )
+    return updated
+
+
+# Acting --------------------------------------------------------------------------------
+
+
+def _audit_pairs(
+    action: str, keys: QueueKeys, message_id: str, *, actor: str, reason: str,
+    now: dt.datetime, summary_: Mapping[str, str],
+) -> list[str]:
+    fields = {
+        "at": require_aware(now).isoformat(), "actor": actor, "action": action,
+        "queue": keys.queue, "message_id": message_id, "reason": reason,
+        "summary": json.dumps(dict(summary_), sort_keys=True),
+    }
+    return [item for pair in fields.items() for item in pair]
+
+
+def _fresh_copy(data: bytes | str) -> tuple[str, str, dict[str, str]]:
+    """A new Redis id and the message to enqueue: Dramatiq's message with its run options
+    (retries, traceback, delay) dropped, so it starts afresh."""
+    message = dramatiq.Message.decode(data if isinstance(data, bytes) else data.encode())
+    options = {k: v for k, v in message.options.items() if k not in _RUN_OPTIONS}
+    new_id = str(uuid.uuid4())
+    options["redis_message_id"] = new_id
+    fresh = dataclasses.replace(message, queue_name=q_name(message.queue_name),
+                                options=options)
+    return new_id, fresh.encode().decode(), _summary(message.actor_name, list(message.args))
+
+
+def _check(actor: str, reason: str) -> None:
+    if not actor.strip():
+        raise ValueError("actor must name who acts (it is kept in the audit)")
+    if not reason.strip():
+        raise ValueError("reason must say why (it is kept in the audit)")
+
+
+def _move(
+    client: redis.Redis, settings: Settings, queue: str, message_id: str, *, requeue: bool,
+    actor: str, reason: str, now: dt.datetime,
+) -> bool:
+    _check(actor, reason)
+    keys = queue_keys(settings, queue)
+    raw = client.hget(keys.dead_messages, message_id)
+    if raw is None:
+        return False
+    if requeue:
+        new_id, body, about = _fresh_copy(raw)
+    else:
+        data = _decode(raw) or {}
+        new_id, body = "", ""
+        about = _summary(str(data.get("actor_name", "")), data.get("args"))
+    moved = client.register_script(_MOVE)(
+        keys=[keys.dead, keys.dead_messages, keys.ready, keys.messages, audit_key(settings)],
+        args=[message_id, new_id, body, AUDIT_MAX_LENGTH,
+              *_audit_pairs("requeue" if requeue else "discard", keys, message_id,
+                            actor=actor, reason=reason.strip(), now=now, summary_=about)],
+    )
+    if moved and requeue and "key" in about:
+        # The send step recorded the message as failed when it gave up; a requeued copy
+        # must find it open again, or it would take it as done and send nothing.
+        DeliveryLog(client, keys=Keys(settings.queue_prefix),
+                    retention=settings.delivery_retention).reopen(about["key"], now, by=actor)
+    return bool(moved)
+
+
+def requeue(
+    client: redis.Redis, settings: Settings, queue: str, message_id: str, *,
+    actor: str, reason: str, now: dt.datetime,
+) -> bool:
+    """Put dead letter ``message_id`` back on ``queue`` with its retries reset; False if
+    it is no longer among the dead letters (already requeued, discarded or expired).
+
+    Raises:
+      ValueError: for an unknown queue, or an empty actor or reason.
+    """
+    return _move(client, settings, queue, message_id, requeue=True, actor=actor,
+                 reason=reason, now=now)
+
+
+def requeue_all(
+    client: redis.Redis, settings: Settings, queue: str, *,
+    actor: str, reason: str, now: dt.datetime,
+) -> int:
+    """Requeue every dead letter of ``queue``; returns how many were requeued. Each one
+    gets its own audit line."""
+    _check(actor, reason)
+    keys = queue_keys(settings, queue)
+    # The ones dead now: a requeued message that dies again is not taken a second time.
+    members = [text(m) for m in client.zrange(keys.dead, 0, -1)]
+    return sum(requeue(client, settings, queue, m, actor=actor, reason=reason, now=now)
+               for m in members)
+
+
+def discard(
+    client: redis.Redis, settings: Settings, queue: str, message_id: str, *,
+    actor: str, reason: str, now: dt.datetime,
+) -> bool:
+    """Delete dead letter ``message_id`` for good; False if it is no longer there.
+
+    Raises:
+      ValueError: for an unknown queue, or an empty actor or reason.
+    """
+    return _move(client, settings, queue, message_id, requeue=False, actor=actor,
+                 reason=reason, now=now)
+
+
+def operator_actions(
+    client: redis.Redis, settings: Settings, count: int = 50
+) -> list[OperatorAction]:
+    """The latest ``count`` operator actions, newest first."""
+    entries: list[Any] = client.xrevrange(audit_key(settings), count=count) or []
+    actions = []
+    for entry_id, raw in entries:
+        fields = text_map(raw)
+        try:
+            about = json.loads(fields.get("summary", "{}"))
+        except ValueError:
+            about = {}
+        actions.append(OperatorAction(
+            id=text(entry_id),
+            at=dt.datetime.fromisoformat(fields["at"]).astimezone(dt.UTC),
+            actor=fields.get("actor", ""), action=fields.get("action", ""),
+            queue=fields.get("queue", ""), message_id=fields.get("message_id", ""),
+            reason=fields.get("reason", ""),
+            summary={str(k): str(v) for k, v in about.items()} if isinstance(about, dict)
+            else {},
+        ))
+    return actions

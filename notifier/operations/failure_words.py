@@ -1,0 +1,134 @@
+"""Why a message failed, in words an operator reads, in English and French.
+
+A failure's reason in the delivery counts is either a provider's code (a Twilio error
+code for SMS and voice, an SMTP reply code or one of our SMTP client's words for email)
+or one of the gateway's reason codes. Each gets one sentence.
+"""
+
+from __future__ import annotations
+
+from notifier.channels import twilio_errors
+from notifier.domain import Channel, Lang
+from notifier.planning import reasons
+
+# The send step's own codes (see notifier.sending); planning's codes live in reasons.py.
+_SEND_REASONS: dict[str, tuple[str, str]] = {
+    "opted_out": (
+        "Not sent: the number has opted out of this channel.",
+        "Non envoyé : le numéro s'est désabonné de ce mode de communication.",
+    ),
+    "interrupted": (
+        "Stopped: an attempt was interrupted and may have reached the provider; it was not "
+        "sent again, to avoid a duplicate.",
+        "Arrêté : une tentative a été interrompue et a peut-être atteint le fournisseur; le "
+        "message n'a pas été renvoyé, pour éviter un doublon.",
+    ),
+    "retries_exhausted": (
+        "Failed: every retry was used without success.",
+        "Échec : toutes les nouvelles tentatives ont été épuisées sans succès.",
+    ),
+    "provider_permanent": (
+        "Failed: the provider refused this message for good.",
+        "Échec : le fournisseur a refusé ce message de façon définitive.",
+    ),
+    "provider_configuration": (
+        "Failed: the provider refused our account or settings; check the configuration.",
+        "Échec : le fournisseur a refusé notre compte ou nos paramètres; vérifiez la "
+        "configuration.",
+    ),
+    "": (
+        "The provider gave no reason.",
+        "Le fournisseur n'a donné aucune raison.",
+    ),
+}
+
+# SMTP: our client's own words for failures without a reply code (smtp_email.py).
+_SMTP_WORDS: dict[str, tuple[str, str]] = {
+    "timeout": (
+        "The mail server did not answer in time; nothing was sent.",
+        "Le serveur de courriel n'a pas répondu à temps; rien n'a été envoyé.",
+    ),
+    "connection": (
+        "The mail server could not be reached; nothing was sent.",
+        "Impossible de joindre le serveur de courriel; rien n'a été envoyé.",
+    ),
+    "data-timeout": (
+        "The connection broke while the mail server took the message: it may have been "
+        "queued.",
+        "La connexion a coupé pendant que le serveur de courriel prenait le message : il a "
+        "peut-être été mis en file.",
+    ),
+    "tls": (
+        "The secure (TLS) connection to the mail server failed; check the security setting "
+        "and the server's certificate.",
+        "La connexion sécurisée (TLS) au serveur de courriel a échoué; vérifiez le paramètre "
+        "de sécurité et le certificat du serveur.",
+    ),
+    "not-supported": (
+        "The mail server does not offer what the settings require (STARTTLS, AUTH or "
+        "SMTPUTF8).",
+        "Le serveur de courriel n'offre pas ce que les paramètres exigent (STARTTLS, AUTH "
+        "ou SMTPUTF8).",
+    ),
+}
+
+_SMTP_CODES: dict[int, tuple[str, str]] = {
+    421: ("The mail server is unavailable for now (reply 421).",
+          "Le serveur de courriel n'est pas disponible pour l'instant (réponse 421)."),
+    450: ("The recipient's mailbox is unavailable for now (reply 450).",
+          "La boîte aux lettres du destinataire n'est pas disponible pour l'instant "
+          "(réponse 450)."),
+    451: ("The mail server had a local error; it may work later (reply 451).",
+          "Le serveur de courriel a eu une erreur locale; un nouvel essai pourrait "
+          "fonctionner (réponse 451)."),
+    452: ("The mail server is out of room for now (reply 452).",
+          "Le serveur de courriel manque d'espace pour l'instant (réponse 452)."),
+    535: ("The mail server refused our login; check the SMTP user name and password "
+          "(reply 535).",
+          "Le serveur de courriel a refusé notre connexion; vérifiez le nom d'utilisateur et "
+          "le mot de passe SMTP (réponse 535)."),
+    550: ("The recipient's mailbox does not exist or refuses mail (reply 550).",
+          "La boîte aux lettres du destinataire n'existe pas ou refuse le courriel "
+          "(réponse 550)."),
+    551: ("The recipient is not local to the mail server (reply 551).",
+          "Le destinataire n'est pas sur ce serveur de courriel (réponse 551)."),
+    552: ("The recipient's mailbox is full (reply 552).",
+          "La boîte aux lettres du destinataire est pleine (réponse 552)."),
+    553: ("The email address is not valid (reply 553).",
+          "L'adresse courriel n'est pas valide (réponse 553)."),
+    554: ("The mail server refused the message, often as spam (reply 554).",
+          "Le serveur de courriel a refusé le message, souvent comme pourriel (réponse 554)."),
+}
+
+
+def _smtp_reply(code: int, lang: Lang) -> str:
+    index = 1 if lang is Lang.FR else 0
+    if code in _SMTP_CODES:
+        return _SMTP_CODES[code][index]
+    if 400 <= code < 500:
+        return (f"The mail server refused for now (reply {code}); a retry may work.",
+                f"Le serveur de courriel a refusé pour l'instant (réponse {code}); un nouvel "
+                "essai pourrait fonctionner.")[index]
+    return (f"The mail server refused the message (reply {code}).",
+            f"Le serveur de courriel a refusé le message (réponse {code}).")[index]
+
+
+def explain_failure(reason: str, channel: Channel | str | None, lang: Lang) -> str:
+    """One sentence about why a message was not delivered.
+
+    Parameters:
+      reason: the provider's code or the gateway's reason code, as counted.
+      channel: the message's channel: decides whether a number is a Twilio or an SMTP code.
+      lang: the operator's language.
+    """
+    index = 1 if lang is Lang.FR else 0
+    if reason.isdigit():
+        code = int(reason)
+        if channel == Channel.EMAIL:
+            return _smtp_reply(code, lang)
+        return twilio_errors.explain(code, lang)
+    if channel == Channel.EMAIL and reason in _SMTP_WORDS:
+        return _SMTP_WORDS[reason][index]
+    if reason in _SEND_REASONS:
+        return _SEND_REASONS[reason][index]
+    return reasons.describe(reason, lang)

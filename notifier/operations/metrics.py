@@ -1,0 +1,152 @@
+"""The gateway's state as Prometheus metrics, read from Redis at each scrape.
+
+Every value is read when Prometheus asks, so any web process answers for the whole
+deployment (no per-process counters to add up). Labels hold queue names, channels,
+statuses and reason codes only: never an address, a name or a reference number.
+
+Metrics (all gauges but one):
+
+- ``notifier_redis_up``: 1 when Redis answered this scrape; when 0, nothing else follows;
+- ``notifier_queue_messages{queue,state}``: Dramatiq messages ``ready``, ``delayed``,
+  ``in_flight`` and ``dead`` (dead letters);
+- ``notifier_workers_live``: Dramatiq processes seen within the heartbeat timeout;
+- ``notifier_scheduler_last_run_timestamp_seconds`` and ``..._age_seconds``: the end of
+  the scheduler's last pass (absent if no pass ever ended);
+- ``notifier_schedule_messages{channel}``: messages waiting in the schedule;
+- ``notifier_schedule_overdue_messages``: due now, not yet taken by a scheduler;
+- ``notifier_schedule_due_next_hour_messages``: due within the hour (overdue included);
+- ``notifier_deliveries_last_hour{status,channel}``: statuses reached over the previous
+  whole UTC hour and the current one so far (hourly buckets; see delivery_stats);
+- ``notifier_delivery_failures_last_hour{status,channel,reason}``: undelivered, failed
+  and suppressed messages by reason code over the same hours;
+- ``notifier_delivery_rate_last_hour``: delivered / ended over the same hours (absent
+  when nothing ended);
+- ``notifier_opt_outs{channel}``: numbers opted out now;
+- ``notifier_opt_out_changes_total`` (counter): opt-out changes ever recorded (the
+  audit stream is never trimmed).
+
+Provider latency and webhook results are not recorded by the send step or the webhooks
+yet, so they are not here. Dramatiq's own worker metrics come from its Prometheus
+middleware in the worker processes (see the README).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+
+import redis
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from notifier.inbound.optouts import OptOutStore
+from notifier.operations.delivery_stats import delivery_counts
+from notifier.operations.queues import live_workers, queue_depths, scheduler_last_run
+from notifier.operations.schedule_ahead import due_within, overdue, schedule_size
+from notifier.operations.text import require_aware
+from notifier.settings import Settings
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def _gauge(name: str, documentation: str, value: float | None = None,
+           labels: Iterable[str] = ()) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation, labels=list(labels) or None)
+    if value is not None:
+        family.add_metric([], value)
+    return family
+
+
+def read_metrics(client: redis.Redis, settings: Settings, now: dt.datetime) -> list[Metric]:
+    """The metric families for one scrape.
+
+    Raises:
+      redis.RedisError: when Redis does not answer (see :func:`prometheus_text`).
+    """
+    now = require_aware(now)
+    families: list[Metric] = [_gauge("notifier_redis_up", "1 when Redis answered", 1)]
+
+    queues = _gauge("notifier_queue_messages", "Dramatiq messages by queue and state",
+                    labels=("queue", "state"))
+    for depth in queue_depths(client, settings):
+        for state in ("ready", "delayed", "in_flight", "dead"):
+            queues.add_metric([depth.queue, state], getattr(depth, state))
+    families.append(queues)
+    families.append(_gauge("notifier_workers_live",
+                           "Dramatiq processes seen within the heartbeat timeout",
+                           live_workers(client, settings, now)))
+
+    last_run = scheduler_last_run(client, settings)
+    if last_run is not None:
+        families.append(_gauge("notifier_scheduler_last_run_timestamp_seconds",
+                               "When the scheduler last finished a pass (Unix time)",
+                               last_run.timestamp()))
+        families.append(_gauge("notifier_scheduler_last_run_age_seconds",
+                               "Seconds since the scheduler last finished a pass",
+                               max(0.0, (now - last_run).total_seconds())))
+
+    waiting = _gauge("notifier_schedule_messages", "Messages waiting in the schedule",
+                     labels=("channel",))
+    for channel, size in schedule_size(client, settings).items():
+        waiting.add_metric([str(channel)], size)
+    families.append(waiting)
+    families.append(_gauge("notifier_schedule_overdue_messages",
+                           "Messages due now that no scheduler has taken",
+                           overdue(client, settings, now)))
+    families.append(_gauge("notifier_schedule_due_next_hour_messages",
+                           "Messages due within the next hour, overdue ones included",
+                           due_within(client, settings, now, dt.timedelta(hours=1))))
+
+    counts = delivery_counts(client, settings, now, "hour")
+    deliveries = _gauge("notifier_deliveries_last_hour",
+                        "Statuses reached over the previous and the current UTC hour",
+                        labels=("status", "channel"))
+    for name, statuses in counts.by_channel.items():
+        for status, count in statuses.items():
+            deliveries.add_metric([status, name], count)
+    families.append(deliveries)
+    failures = _gauge("notifier_delivery_failures_last_hour",
+                      "Undelivered, failed and suppressed messages by reason code, over the "
+                      "previous and the current UTC hour",
+                      labels=("status", "channel", "reason"))
+    for failure in [*counts.failures, *counts.suppressions]:
+        failures.add_metric([failure.status, failure.channel, failure.reason or "none"],
+                            failure.count)
+    families.append(failures)
+    if counts.delivery_rate is not None:
+        families.append(_gauge("notifier_delivery_rate_last_hour",
+                               "Delivered / (delivered + undelivered + failed) over the "
+                               "previous and the current UTC hour", counts.delivery_rate))
+
+    opt_outs = OptOutStore(client, settings).counts()
+    numbers = _gauge("notifier_opt_outs", "Numbers opted out now", labels=("channel",))
+    for name, count in opt_outs.items():
+        if name != "audit":
+            numbers.add_metric([name], count)
+    families.append(numbers)
+    changes = CounterMetricFamily("notifier_opt_out_changes",
+                                  "Opt-out changes recorded in the audit")
+    changes.add_metric([], opt_outs["audit"])
+    families.append(changes)
+    return families
+
+
+class _Scrape(Collector):
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self.families)
+
+
+def prometheus_text(client: redis.Redis, settings: Settings, now: dt.datetime) -> bytes:
+    """The metrics in Prometheus' text format; only ``notifier_redis_up 0`` when Redis
+    does not answer (so the outage itself is recorded)."""
+    try:
+        families = read_metrics(client, settings, now)
+    except redis.RedisError:
+        families = [_gauge("notifier_redis_up", "1 when Redis answered", 0)]
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Scrape(families))
+    return generate_latest(registry)

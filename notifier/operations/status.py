@@ -1,0 +1,199 @@
+"""The gateway's health at a glance: one summary for the console, ``notifier status``
+and ``/readyz``.
+
+Problems make the gateway unhealthy (messages stop going out): the scheduler has not
+finished a pass recently, or no worker is alive. Warnings call for a look but messages
+still flow: dead letters, a low delivery rate, overdue schedule entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+
+from notifier.domain import Lang
+from notifier.inbound.optouts import OptOutStore
+from notifier.operations.delivery_stats import delivery_counts
+from notifier.operations.queues import (
+    QueueDepth,
+    live_workers,
+    queue_depths,
+    scheduler_last_run,
+)
+from notifier.operations.schedule_ahead import due_within, overdue, schedule_size
+from notifier.operations.text import iso, require_aware
+from notifier.settings import Settings
+
+# A pass that hands off a large batch writes its heartbeat only when it ends: allow a
+# minute whatever the poll interval.
+MIN_STALE_AFTER = dt.timedelta(seconds=60)
+# Below this delivery rate (with enough outcomes to judge), the summary warns.
+LOW_DELIVERY_RATE = 0.9
+MIN_OUTCOMES_FOR_RATE = 20
+
+_WORDS: dict[str, tuple[str, str]] = {
+    "scheduler_never_ran": (
+        "No scheduler has ever finished a pass: reminders are not being handed out.",
+        "Aucun planificateur n'a jamais terminé de passage : les rappels ne partent pas.",
+    ),
+    "scheduler_stale": (
+        "The scheduler's last pass is too old: reminders are not being handed out.",
+        "Le dernier passage du planificateur date de trop longtemps : les rappels ne "
+        "partent pas.",
+    ),
+    "no_live_workers": (
+        "No Dramatiq worker is alive: nothing is being sent.",
+        "Aucun travailleur Dramatiq n'est actif : rien n'est envoyé.",
+    ),
+    "dead_letters": (
+        "Some messages failed for good and wait in the dead letters.",
+        "Des messages ont échoué définitivement et attendent dans les lettres mortes.",
+    ),
+    "low_delivery_rate": (
+        "The delivery rate over the last hour is low.",
+        "Le taux de livraison de la dernière heure est bas.",
+    ),
+    "overdue": (
+        "Messages have been due for over a minute but no scheduler has taken them.",
+        "Des messages sont dus depuis plus d'une minute, mais aucun planificateur ne les a "
+        "pris.",
+    ),
+}
+
+
+def describe_problem(code: str, lang: Lang) -> str:
+    """The sentence for a problem or warning code, in ``lang``."""
+    words = _WORDS.get(code)
+    if words is None:
+        return code
+    return words[1] if lang is Lang.FR else words[0]
+
+
+def stale_after(settings: Settings) -> dt.timedelta:
+    """How old the scheduler's last pass may be before it counts as stopped: three poll
+    intervals, and at least a minute."""
+    return max(3 * settings.scheduler_poll, MIN_STALE_AFTER)
+
+
+@dataclass(frozen=True)
+class HealthSummary:
+    """The gateway's state at ``checked_at``.
+
+    Parameters:
+      checked_at: when it was read (aware UTC).
+      queues: each Dramatiq queue's depth.
+      live_workers: Dramatiq processes seen within the heartbeat timeout.
+      scheduler_last_run: the end of the scheduler's last pass, None if never.
+      scheduler_stale: True when that is older than :func:`stale_after` (or never).
+      schedule_size: messages waiting in the schedule, per channel.
+      due_next_hour: messages due within the next hour (overdue ones included).
+      overdue: messages due now that no scheduler has taken.
+      deliveries_last_hour: how many reached each status in the last hour.
+      delivery_rate: the delivery rate over the last hour (None with no outcome).
+      dead_letters: dead letters across the queues.
+      opt_outs: numbers opted out per channel, and ``audit``: opt-out changes recorded.
+      problems: codes of what stops messages (see :func:`describe_problem`).
+      warnings: codes of what needs a look.
+    """
+
+    checked_at: dt.datetime
+    queues: list[QueueDepth]
+    live_workers: int
+    scheduler_last_run: dt.datetime | None
+    scheduler_stale: bool
+    schedule_size: dict[str, int]
+    due_next_hour: int
+    overdue: int
+    deliveries_last_hour: dict[str, int]
+    delivery_rate: float | None
+    dead_letters: int
+    opt_outs: dict[str, int]
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+    @property
+    def scheduler_age(self) -> dt.timedelta | None:
+        if self.scheduler_last_run is None:
+            return None
+        return self.checked_at - self.scheduler_last_run
+
+    def to_dict(self) -> dict[str, Any]:
+        age = self.scheduler_age
+        return {
+            "healthy": self.healthy,
+            "checked_at": iso(self.checked_at),
+            "queues": [q.to_dict() for q in self.queues],
+            "live_workers": self.live_workers,
+            "scheduler": {
+                "last_run": iso(self.scheduler_last_run),
+                "age_seconds": None if age is None else round(age.total_seconds(), 3),
+                "stale": self.scheduler_stale,
+            },
+            "schedule": {"size": self.schedule_size, "due_next_hour": self.due_next_hour,
+                         "overdue": self.overdue},
+            "deliveries_last_hour": {"by_status": self.deliveries_last_hour,
+                                     "delivery_rate": self.delivery_rate},
+            "dead_letters": self.dead_letters,
+            "opt_outs": self.opt_outs,
+            "problems": self.problems,
+            "warnings": self.warnings,
+        }
+
+
+def health_summary(client: redis.Redis, settings: Settings, now: dt.datetime) -> HealthSummary:
+    """Read the summary (a dozen round trips, each O(1) or O(log n)).
+
+    Raises:
+      redis.RedisError: when Redis does not answer.
+    """
+    now = require_aware(now)
+    queues = queue_depths(client, settings)
+    workers = live_workers(client, settings, now)
+    last_run = scheduler_last_run(client, settings)
+    stale = last_run is None or now - last_run > stale_after(settings)
+    sizes = schedule_size(client, settings)
+    late = overdue(client, settings, now)
+    counts = delivery_counts(client, settings, now, "hour")
+    dead = sum(q.dead for q in queues)
+
+    problems = []
+    if last_run is None:
+        problems.append("scheduler_never_ran")
+    elif stale:
+        problems.append("scheduler_stale")
+    if workers == 0:
+        problems.append("no_live_workers")
+    warnings = []
+    if dead:
+        warnings.append("dead_letters")
+    ended = sum(counts.by_status.get(s, 0) for s in ("delivered", "undelivered", "failed"))
+    if (counts.delivery_rate is not None and counts.delivery_rate < LOW_DELIVERY_RATE
+            and ended >= MIN_OUTCOMES_FOR_RATE):
+        warnings.append("low_delivery_rate")
+    # Entries overdue for a moment are normal (the next pass takes them); overdue for
+    # longer than a scheduler may be silent, while it reports passes, they need a look.
+    if late and not stale and due_within(client, settings, now, -stale_after(settings)):
+        warnings.append("overdue")
+    return HealthSummary(
+        checked_at=now,
+        queues=queues,
+        live_workers=workers,
+        scheduler_last_run=last_run,
+        scheduler_stale=stale,
+        schedule_size={str(c): n for c, n in sizes.items()},
+        due_next_hour=due_within(client, settings, now, dt.timedelta(hours=1)),
+        overdue=late,
+        deliveries_last_hour=counts.by_status,
+        delivery_rate=counts.delivery_rate,
+        dead_letters=dead,
+        opt_outs=OptOutStore(client, settings).counts(),
+        problems=problems,
+        warnings=warnings,
+    )
