@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BeforeValidator,
@@ -52,6 +54,68 @@ def _window(value: object) -> object:
 
 
 Duration = Annotated[dt.timedelta, BeforeValidator(parse_duration)]
+
+
+# Operators' console ---------------------------------------------------------------------
+# NOTIFIER_OPERATORS="alice:admin:*:<hash>;bob:viewer:plateau:<hash>", one entry per person:
+# name, role (viewer or admin), the clinic (location id) they may see or * for every clinic,
+# and a password hash from `python -m notifier.web.console.passwords`.
+
+# scrypt.<n>.<r>.<p>.<salt hex>.<key hex>: dots and hex need no quoting in shells,
+# .env files or compose files (unlike $ or base64).
+PASSWORD_HASH = re.compile(r"^scrypt\.(\d+)\.(\d+)\.(\d+)\.([0-9a-f]{32})\.([0-9a-f]{64})$")
+_OPERATOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+OperatorRole = Literal["viewer", "admin"]
+MIN_CONSOLE_SECRET_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class Operator:
+    """One person allowed into the operators' console.
+
+    Parameters:
+      name: what they type to sign in.
+      role: ``viewer`` looks; ``admin`` may also requeue, discard and change opt-outs.
+      location: the only clinic (location id) they see, or None for every clinic.
+      password_hash: from :mod:`notifier.web.console.passwords` (never the password).
+    """
+
+    name: str
+    role: OperatorRole
+    location: str | None
+    password_hash: str = field(repr=False)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def _operators(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    found: list[Operator] = []
+    for number, entry in enumerate((e.strip() for e in value.split(";") if e.strip()), 1):
+        parts = [part.strip() for part in entry.split(":")]
+        if len(parts) != 4:
+            raise ValueError(
+                f"entry {number} must be name:role:clinic:hash (clinic * for every clinic)"
+            )
+        name, role, scope, digest = parts
+        if not _OPERATOR_NAME.match(name):
+            raise ValueError(f"entry {number}: a name is 1 to 64 letters, digits, '.', '_', '-'")
+        if role not in ("viewer", "admin"):
+            raise ValueError(f"entry {number} ({name}): the role must be viewer or admin")
+        if scope != "*" and not 1 <= len(scope) <= 64:
+            raise ValueError(f"entry {number} ({name}): the clinic must be a location id or *")
+        if not PASSWORD_HASH.match(digest):
+            raise ValueError(
+                f"entry {number} ({name}): the hash must come from "
+                "python -m notifier.web.console.passwords"
+            )
+        if any(known.name == name for known in found):
+            raise ValueError(f"entry {number}: {name} is listed twice")
+        found.append(Operator(name, role, None if scope == "*" else scope, digest))  # type: ignore[arg-type]
+    return tuple(found)
 
 
 class Settings(BaseSettings):
@@ -106,6 +170,11 @@ class Settings(BaseSettings):
     event_retention: Duration = dt.timedelta(days=30)
     scheduler_poll: Duration = dt.timedelta(seconds=1)
     scheduler_lease: Duration = dt.timedelta(seconds=30)
+    # Dramatiq's Redis broker: a worker silent this long is dead, and the messages it held
+    # go back to their queue at a maintenance pass (a chance per broker command, out of a
+    # million). The defaults are Dramatiq's; fault tests shorten them.
+    worker_heartbeat_timeout: Duration = dt.timedelta(seconds=60)
+    broker_maintenance_chance: int = Field(default=1000, ge=0, le=1_000_000)
 
     # Providers. Each channel uses the outbox until a provider is chosen for it.
     sms_provider: Literal["outbox", "twilio"] = "outbox"
@@ -152,6 +221,39 @@ class Settings(BaseSettings):
         description="True when the Twilio account itself answers STOP/START/HELP",
     )
     no_reply_notice_interval: Duration = dt.timedelta(days=1)
+
+    # Operators' console (see Operator above).
+    operators: Annotated[tuple[Operator, ...], NoDecode, BeforeValidator(_operators)] = Field(
+        default=(), description="name:role:clinic:hash entries separated by ';'"
+    )
+    console_secret_key: SecretStr | None = Field(
+        default=None, description="Signs the console's session cookies (32 characters or more)"
+    )
+    console_session_hours: int = Field(default=12, ge=1, le=7 * 24)
+    console_time_zone: str = Field(default="America/Toronto",
+                                   description="Times shown to operators")
+
+    @field_validator("console_secret_key")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_CONSOLE_SECRET_LENGTH:
+            raise ValueError(f"use at least {MIN_CONSOLE_SECRET_LENGTH} random characters")
+        return value
+
+    @field_validator("console_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be a time zone name such as America/Toronto") from None
+        return value
+
+    @model_validator(mode="after")
+    def _console_signs_sessions(self) -> Settings:
+        if self.operators and self.console_secret_key is None:
+            raise ValueError("NOTIFIER_CONSOLE_SECRET_KEY is required when operators are listed")
+        return self
 
     @model_validator(mode="after")
     def _providers_complete(self) -> Settings:

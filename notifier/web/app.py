@@ -20,7 +20,8 @@ from notifier.clock import utc_now
 from notifier.domain import Event
 from notifier.settings import Settings, SettingsError
 from notifier.store.intake import Intake
-from notifier.web import inbound, intake, status_callbacks, voice
+from notifier.web import health, inbound, intake, status_callbacks, voice
+from notifier.web.console import router as console_router
 from notifier.web.context import WebContext
 from notifier.web.errors import install_error_handlers
 
@@ -108,6 +109,8 @@ def create_app(
     app.include_router(voice.router)
     app.include_router(inbound.router)
     app.include_router(status_callbacks.router)
+    app.include_router(health.router)
+    app.include_router(console_router)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness check (no token needed)")
     def healthz() -> dict[str, str]:

@@ -1,0 +1,257 @@
+"""What the overview page shows: queues, the schedule ahead, deliveries and failures.
+
+:func:`read_overview` gathers the numbers (a handful of Redis round trips, none of which
+grows with the number of records: see ``bench/console_bench.py``); :func:`overview_view`
+turns them into tables and charts in the operator's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from notifier.domain import Channel
+from notifier.operations.delivery_stats import (
+    DeliveryCounts,
+    HourCount,
+    Period,
+    deliveries_over_time,
+    delivery_counts,
+)
+from notifier.operations.schedule_ahead import bucket_starts, due_by_day, due_by_hour
+from notifier.operations.status import HealthSummary, describe_problem, health_summary
+from notifier.settings import Settings
+from notifier.store.deliveries import DeliveryStatus
+from notifier.web.console.charts import Bar, stacked_bars
+from notifier.web.console.i18n import Words
+
+PERIODS: tuple[Period, ...] = ("hour", "day", "week")
+CHANNELS = tuple(str(channel) for channel in Channel)
+# Bottom to top: good outcomes first, problems on top where the eye lands.
+STATUS_ORDER = tuple(str(s) for s in (
+    DeliveryStatus.DELIVERED, DeliveryStatus.SENT, DeliveryStatus.ACCEPTED,
+    DeliveryStatus.SUPPRESSED, DeliveryStatus.UNDELIVERED, DeliveryStatus.FAILED,
+))
+# The chart of deliveries over time: hours shown for each period.
+CHART_HOURS = {"hour": 24, "day": 24, "week": 7 * 24}
+# Delivery counts are read from one hash per hour, so their cost grows with the hours
+# and the variety of (status, channel, kind, language, clinic) seen in each, not with
+# the number of messages: a week is about a second of parsing on a busy deployment.
+# Operators refreshing the page within this time share one reading.
+DELIVERIES_FRESH_FOR = dt.timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Deliveries:
+    """Delivery counts for one period and clinic, as read at ``read_at``."""
+
+    read_at: dt.datetime
+    totals: DeliveryCounts
+    over_time: list[HourCount]
+
+
+class DeliveriesCache:
+    """The latest :class:`Deliveries` per (period, clinic), reused while fresh.
+
+    Parameters:
+      fresh_for: how long a reading is shown before it is read again.
+    """
+
+    def __init__(self, *, fresh_for: dt.timedelta = DELIVERIES_FRESH_FOR) -> None:
+        self.fresh_for = fresh_for
+        self._readings: dict[tuple[str, str | None], Deliveries] = {}
+
+    def get(self, client: redis.Redis, settings: Settings, now: dt.datetime, *,
+            period: Period, location: str | None) -> Deliveries:
+        key = (period, location)
+        known = self._readings.get(key)
+        if known is not None and known.read_at <= now < known.read_at + self.fresh_for:
+            return known
+        reading = Deliveries(
+            read_at=now,
+            totals=delivery_counts(client, settings, now, period, location),
+            over_time=deliveries_over_time(client, settings, now, CHART_HOURS[period],
+                                           location),
+        )
+        self._readings[key] = reading
+        return reading
+
+
+@dataclass(frozen=True)
+class Machinery:
+    """The gateway's moving parts, for operators who see every clinic.
+
+    Parameters:
+      health: queues, workers, the scheduler, the schedule's size, problems and warnings.
+      hours, days: messages due per channel in each coming hour and day.
+      hour_starts, day_starts: where those buckets start.
+    """
+
+    health: HealthSummary
+    hours: Mapping[Channel, list[int]]
+    days: Mapping[Channel, list[int]]
+    hour_starts: list[dt.datetime]
+    day_starts: list[dt.datetime]
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Everything the overview page reads.
+
+    Parameters:
+      now: when it was read.
+      deliveries_at: when the delivery counts were read (up to
+        :data:`DELIVERIES_FRESH_FOR` before ``now``).
+      period: the period the breakdowns cover.
+      machinery: queues and schedule; None for a clinic-scoped operator.
+      totals: the chosen period's counts (reading a week of hourly counts is the page's
+        dearest part, so only the period asked for is read).
+      over_time: hourly counts for the chart.
+    """
+
+    now: dt.datetime
+    deliveries_at: dt.datetime
+    period: Period
+    machinery: Machinery | None
+    totals: DeliveryCounts
+    over_time: list[HourCount]
+
+
+def read_overview(
+    client: redis.Redis, settings: Settings, now: dt.datetime, *, period: Period,
+    location: str | None, machinery: bool, zone: dt.tzinfo, cache: DeliveriesCache,
+) -> Overview:
+    """Read the overview's numbers.
+
+    Parameters:
+      cache: recent delivery counts (queues and the schedule are always read afresh).
+      location: only this clinic's deliveries (None: every clinic).
+      machinery: also read queues and the schedule (operators who see every clinic).
+      zone: the operators' time zone (the schedule's days are their days).
+    """
+    parts = None
+    if machinery:
+        parts = Machinery(
+            health=health_summary(client, settings, now),
+            hours=due_by_hour(client, settings, now, 24, tz=zone),
+            days=due_by_day(client, settings, now, 7, tz=zone),
+            hour_starts=bucket_starts(now, step="hour", count=24, tz=zone)[:-1],
+            day_starts=bucket_starts(now, step="day", count=7, tz=zone)[:-1],
+        )
+    deliveries = cache.get(client, settings, now, period=period, location=location)
+    return Overview(now=now, deliveries_at=deliveries.read_at, period=period,
+                    machinery=parts, totals=deliveries.totals, over_time=deliveries.over_time)
+
+
+def finished(counts: DeliveryCounts) -> int:
+    """Messages that reached an end (delivered, sent by email, failed...) in the period:
+    each status is counted once per message reaching it, so sum the final ones only."""
+    ends = (DeliveryStatus.DELIVERED, DeliveryStatus.UNDELIVERED, DeliveryStatus.FAILED,
+            DeliveryStatus.SUPPRESSED)
+    total = sum(counts.by_status.get(str(s), 0) for s in ends)
+    return total + counts.by_channel.get(str(Channel.EMAIL), {}).get(str(DeliveryStatus.SENT), 0)
+
+
+def _table(words: Words, prefix: str, rows: Mapping[str, Mapping[str, int]],
+           statuses: Sequence[str]) -> list[dict[str, Any]]:
+    return [
+        {"label": words.maybe(prefix, name) if prefix else (name or words("unknown")),
+         "cells": [words.number(counts.get(s, 0)) for s in statuses]}
+        for name, counts in rows.items()
+    ]
+
+
+def overview_view(data: Overview, words: Words) -> dict[str, Any]:
+    """The template's values for :func:`read_overview`'s numbers, in ``words``' language."""
+    chosen = data.totals
+    statuses = [s for s in STATUS_ORDER if s in chosen.by_status] + sorted(
+        s for s in chosen.by_status if s not in STATUS_ORDER)
+    status_names = {s: words.maybe("status", s) for s in (*STATUS_ORDER, *statuses)}
+    channel_names = {c: words.maybe("channel", c) for c in CHANNELS}
+    view: dict[str, Any] = {
+        "now": words.when(data.now),
+        "deliveries_at": words.when(data.deliveries_at),
+        "period": data.period,
+        "periods": PERIODS,
+        "summary": {
+            "finished": words.number(finished(chosen)),
+            "rate": words.percent(chosen.delivery_rate) if chosen.delivery_rate is not None
+            else words("deliveries.rate.none"),
+            "tone": _tone(chosen.delivery_rate),
+        },
+        "statuses": [status_names[s] for s in statuses],
+        "breakdowns": [
+            ("deliveries.by.status", [{"label": status_names[s],
+                                       "cells": [words.number(chosen.by_status[s])]}
+                                      for s in statuses], [words("deliveries.count")]),
+            ("deliveries.by.channel", _table(words, "channel", chosen.by_channel, statuses),
+             None),
+            ("deliveries.by.kind", _table(words, "kind", chosen.by_kind, statuses), None),
+            ("deliveries.by.lang", _table(words, "lang", chosen.by_lang, statuses), None),
+            ("deliveries.by.location", _table(words, "", chosen.by_location, statuses), None),
+        ],
+        "failures": [
+            {"reason": f.reason or "—", "channel": channel_names.get(f.channel, f.channel),
+             "status": words.maybe("status", f.status), "count": words.number(f.count),
+             "explanation": f.explanation_fr if words.lang == "fr" else f.explanation_en}
+            for f in (*chosen.failures, *chosen.suppressions)
+        ],
+        "over_time": stacked_bars(
+            [Bar(words.hour(h.hour) if len(data.over_time) <= 24 else words.day(h.hour),
+                 h.by_status) for h in data.over_time],
+            series=STATUS_ORDER, names=status_names,
+            title=words("deliveries.over_time"), empty=words("chart.empty"), width=1100,
+        ),
+        "machinery": None,
+    }
+    parts = data.machinery
+    if parts is not None:
+        health = parts.health
+        last_run = health.scheduler_last_run
+        view["machinery"] = {
+            "tone": "error" if health.problems else "warn" if health.warnings else "ok",
+            "verdict": words("overview.health.problem") if health.problems
+            else words("overview.health.attention") if health.warnings
+            else words("overview.health.ok"),
+            "problems": [describe_problem(code, words.lang)
+                         for code in (*health.problems, *health.warnings)],
+            "queues": [
+                {"queue": q.queue, "ready": words.number(q.ready),
+                 "in_flight": words.number(q.in_flight), "delayed": words.number(q.delayed),
+                 "dead": words.number(q.dead), "dead_count": q.dead}
+                for q in health.queues
+            ],
+            "workers": health.live_workers,
+            "scheduler": words.when(last_run) if last_run else words("queues.scheduler.never"),
+            "scheduler_age": None if last_run is None
+            else words("queues.scheduler.ago",
+                       seconds=words.number(max(0, int((data.now - last_run).total_seconds())))),
+            "scheduled": words.number(sum(health.schedule_size.values())),
+            "hours_chart": _ahead(parts.hours, [words.hour(s) for s in parts.hour_starts],
+                                  channel_names, words, "ahead.hours"),
+            "days_chart": _ahead(parts.days, [words.day(s) for s in parts.day_starts],
+                                 channel_names, words, "ahead.days"),
+            "hours_total": words("ahead.total", count=words.number(
+                sum(sum(v) for v in parts.hours.values()))),
+            "days_total": words("ahead.total", count=words.number(
+                sum(sum(v) for v in parts.days.values()))),
+        }
+    return view
+
+
+def _ahead(due: Mapping[Channel, list[int]], labels: list[str], names: Mapping[str, str],
+           words: Words, title: str) -> Any:
+    bars = [Bar(label, {str(c): counts[i] for c, counts in due.items()})
+            for i, label in enumerate(labels)]
+    return stacked_bars(bars, series=CHANNELS, names=names, title=words(title),
+                        empty=words("chart.empty"), width=560)
+
+
+def _tone(rate: float | None) -> str:
+    if rate is None:
+        return ""
+    return "good" if rate >= 0.95 else "warn" if rate >= 0.8 else "bad"

@@ -1,0 +1,80 @@
+"""The pages every operator reads: the overview and an appointment's story (and the
+overview's numbers as JSON, for scripts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+
+from notifier.operations.delivery_stats import Period
+from notifier.operations.story import appointment_story
+from notifier.web.console.access import ViewerDep
+from notifier.web.console.browser import PREFIX
+from notifier.web.console.overview import PERIODS, read_overview
+from notifier.web.console.overview import overview_view as build_overview
+from notifier.web.console.render import page, refusal
+from notifier.web.console.routing import console_router
+from notifier.web.console.story_view import REFERENCE, story_view
+from notifier.web.context import web_context
+
+router = console_router()
+
+
+def _period(value: str) -> Period:
+    for period in PERIODS:
+        if value == period:
+            return period
+    return "day"
+
+
+@router.get("/")
+def overview(request: Request, viewer: ViewerDep, period: str = "day") -> Response:
+    context = web_context(request)
+    browser = viewer.browser
+    data = read_overview(
+        context.client, context.settings, browser.now, period=_period(period),
+        location=viewer.location, machinery=viewer.unscoped, zone=browser.console.zone,
+        cache=browser.console.deliveries,
+    )
+    return page(browser, "overview.html", path=f"{PREFIX}/",
+                view=build_overview(data, browser.words))
+
+
+@router.get("/story")
+def story(request: Request, viewer: ViewerDep, reference: str = "") -> Response:
+    browser = viewer.browser
+    reference = reference.strip()
+    values: dict[str, Any] = {"reference": reference, "story": None, "problem": ""}
+    if reference and not REFERENCE.match(reference):
+        values["problem"] = browser.words("story.bad_reference")
+        return page(browser, "story.html", status=422, path=f"{PREFIX}/story", **values)
+    if reference:
+        context = web_context(request)
+        found = appointment_story(context.client, context.settings, reference)
+        # Another clinic's appointment answers exactly like an unknown one.
+        if found is None or not viewer.sees(found.location):
+            raise refusal(browser, 404, "error.not_found.title", "error.not_found")
+        values["story"] = story_view(found, browser.words)
+    return page(browser, "story.html", path=f"{PREFIX}/story", **values)
+
+
+@router.get("/api/overview")
+def overview_json(request: Request, viewer: ViewerDep, period: str = "day") -> Response:
+    """The overview's delivery numbers (and, for unscoped operators, the queues)."""
+    context = web_context(request)
+    browser = viewer.browser
+    data = read_overview(
+        context.client, context.settings, browser.now, period=_period(period),
+        location=viewer.location, machinery=viewer.unscoped, zone=browser.console.zone,
+        cache=browser.console.deliveries,
+    )
+    body: dict[str, Any] = {
+        "now": data.now.isoformat(),
+        "deliveries_read_at": data.deliveries_at.isoformat(),
+        "deliveries": data.totals.to_dict(),
+    }
+    if data.machinery is not None:
+        body["health"] = data.machinery.health.to_dict()
+    return browser.finish(JSONResponse(body))

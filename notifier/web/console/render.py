@@ -1,0 +1,81 @@
+"""Pages from Jinja2 templates, in the operator's language, with the session cookie.
+
+Templates live next to this module (``templates/``) and autoescape everything; charts
+come in as :class:`markupsafe.Markup` built by :mod:`.charts`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Response
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from notifier.privacy import mask_address
+from notifier.web.console.browser import PREFIX, Browser
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.filters["mask"] = mask_address
+
+
+class Refusal(Exception):
+    """A response that ends the request early (redirect to sign-in, 401, 403, 404).
+
+    :class:`notifier.web.console.routing.ConsoleRoute` answers with ``response``.
+    """
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _nav(browser: Browser) -> list[tuple[str, str]]:
+    operator = browser.operator
+    if operator is None:
+        return []
+    items = [(f"{PREFIX}/", "nav.overview"), (f"{PREFIX}/story", "nav.story")]
+    if operator.location is None:
+        items += [(f"{PREFIX}/dead-letters", "nav.dead_letters"),
+                  (f"{PREFIX}/opt-outs", "nav.opt_outs")]
+    return items
+
+
+def page(browser: Browser, template: str, *, status: int = 200, path: str = "",
+         **context: Any) -> Response:
+    """Render ``template`` for this browser.
+
+    Parameters:
+      browser: the request's browser (language, operator, form token).
+      template: a file under ``templates/``.
+      status: the HTTP status.
+      path: the current page's path (marks the navigation's current item).
+      context: the template's own values.
+    """
+    html = _env.get_template(template).render(
+        t=browser.words,
+        lang=str(browser.lang),
+        operator=browser.operator,
+        csrf=browser.session.csrf,
+        nav=_nav(browser),
+        path=path,
+        here=browser.here,
+        prefix=PREFIX,
+        **context,
+    )
+    return browser.finish(HTMLResponse(html, status_code=status))
+
+
+def refusal(browser: Browser, status: int, title: str, message: str) -> Refusal:
+    """A refusal page (403, 404) with a way back, as a :class:`Refusal` to raise."""
+    return Refusal(page(browser, "refusal.html", status=status, title=title,
+                        message=message))

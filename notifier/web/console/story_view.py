@@ -1,0 +1,97 @@
+"""An appointment's story as the operator reads it: one row per line, in their language."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from notifier.operations.failure_words import explain_failure
+from notifier.operations.story import Story, StoryEntry
+from notifier.planning.reasons import describe
+from notifier.privacy import mask_address
+from notifier.web.console.i18n import Words
+
+REFERENCE = re.compile(r"^\d{10}$")
+
+# A phone number in international form or an email address: masked if one ever reaches
+# a story line (the story holds none; this is a second line of defence).
+_ADDRESS = re.compile(r"\+\d{8,15}|[^\s@\"'<>,;]+@[^\s@\"'<>,;]+")
+
+
+def scrub(text: str) -> str:
+    """``text`` with any phone number or email address in it masked."""
+    return _ADDRESS.sub(lambda m: mask_address(m[0]), text)
+
+
+def _message(words: Words, details: dict[str, Any]) -> str:
+    parts = [words.maybe("kind", details.get("kind")), words.maybe("channel",
+                                                                   details.get("channel"))]
+    return " · ".join(parts)
+
+
+def _time(value: Any) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _lines(entry: StoryEntry, words: Words) -> list[str]:
+    """The row's details, one short sentence each."""
+    d = entry.details
+    lines: list[str] = []
+    if entry.what == "event":
+        lines.append(words.maybe("event", d.get("type")))
+        lines.append(f"v{d.get('version', '?')} · {words.maybe('intake', d.get('status'))}")
+        for planned in d.get("planned") or []:
+            due = words.when(_time(planned.get("send_at")))
+            lines.append(f"→ {_message(words, planned)} · {due}")
+        for skipped in d.get("skipped") or []:
+            reason = str(skipped.get("reason", ""))
+            head = _message(words, skipped) if skipped.get("kind") else ""
+            lines.append(f"✕ {head + ' : ' if head else ''}{describe(reason, words.lang)}")
+        if d.get("reason"):
+            lines.append(describe(str(d["reason"]), words.lang))
+    elif entry.what == "delivery":
+        lines.append(f"{_message(words, d)} · {words.maybe('status', d.get('status'))}")
+        if d.get("attempts"):
+            lines.append(words("story.attempts", count=d["attempts"]))
+        why = d.get("error_code") or d.get("reason")
+        if why and d.get("status") in ("failed", "undelivered", "suppressed"):
+            lines.append(explain_failure(str(why), d.get("channel"), words.lang))
+    else:
+        lines.append(_message(words, d))
+        if entry.what == "pending" and d.get("version") is not None:
+            lines.append(f"v{d['version']}")
+        if d.get("reason"):
+            lines.append(explain_failure(str(d["reason"]), d.get("channel"), words.lang))
+    return [scrub(line) for line in lines]
+
+
+def story_view(story: Story, words: Words) -> dict[str, Any]:
+    """The template's values for one appointment's story."""
+    facts = story.appointment
+    appointment = None
+    if facts is not None:
+        appointment = {
+            "status": words.maybe("appointment", facts.get("status")),
+            "start": words.when(_time(facts.get("start"))),
+            "version": facts.get("version"),
+            "location": facts.get("location"),
+            "lang": words.maybe("lang", facts.get("lang")),
+            "modes": ", ".join(words.maybe("channel", m) for m in facts.get("modes", [])),
+            "addresses": ", ".join(scrub(str(a)) for a in facts.get("addresses", {}).values()),
+        }
+    return {
+        "reference": story.reference,
+        "location": story.location,
+        "appointment": appointment,
+        "rows": [
+            {"when": words.when(entry.at), "what": words.maybe("what", entry.what),
+             "tone": str(entry.details.get("status", "")) if entry.what == "delivery"
+             else entry.what,
+             "lines": _lines(entry, words), "key": entry.key}
+            for entry in story.entries
+        ],
+    }

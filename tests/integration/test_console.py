@@ -1,0 +1,413 @@
+"""The operators' console over HTTP: sign-in, roles, clinic scope, CSRF, language, masking.
+
+The app runs on the tests' own Redis, filled by :func:`tests.browser.console_seed.seed`
+with real intake, real sends to the outbox and a dead letter made by a real worker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from notifier.actors import INTAKE_QUEUE
+from notifier.domain import Channel
+from notifier.inbound.optouts import OptOutStore
+from notifier.operations.dead_letters import list_dead, operator_actions
+from notifier.store.deliveries import DeliveryLog, DeliveryStatus
+from notifier.store.keys import Keys
+from notifier.web.app import create_app
+from notifier.web.console.browser import MAX_FAILURES_PER_NAME
+from notifier.web.console.passwords import hash_password
+from notifier.web.console.session import COOKIE
+from tests.browser.console_seed import (
+    ALICE,
+    OPTED_OUT_NUMBER,
+    PLATEAU_REFERENCE,
+    ROSEMONT_REFERENCE,
+    SOPHIE,
+    UNKNOWN_REFERENCE,
+    VICTOR,
+    Account,
+    assert_masked,
+    console_settings,
+    operators_setting,
+    seed,
+)
+from tests.integration.conftest import Gateway
+
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@dataclass
+class Console:
+    gateway: Gateway
+    http: TestClient
+
+    def csrf(self, path: str = "/console/sign-in") -> str:
+        match = _CSRF.search(self.http.get(path).text)
+        assert match, f"no form token on {path}"
+        return match[1]
+
+    def sign_in(self, account: Account, password: str | None = None,
+                next_path: str = "/console/") -> httpx.Response:
+        return self.http.post("/console/sign-in", data={
+            "csrf": self.csrf(), "name": account.name,
+            "password": account.password if password is None else password,
+            "next": next_path,
+        }, follow_redirects=False)
+
+    def post(self, path: str, data: dict[str, str], *, page: str) -> httpx.Response:
+        return self.http.post(path, data={"csrf": self.csrf(page), **data},
+                              follow_redirects=False)
+
+    def dead_ids(self) -> list[str]:
+        return [d.message_id for d in list_dead(self.gateway.client, self.gateway.settings)]
+
+
+def make_console(gateway: Gateway, **overrides: object) -> Console:
+    app = create_app(console_settings(gateway, **overrides), client=gateway.client,
+                     clock=gateway.clock)
+    return Console(gateway, TestClient(app, headers={"Accept-Language": "fr-CA,fr;q=0.9"}))
+
+
+@pytest.fixture
+def console(gateway: Gateway) -> Iterator[Console]:
+    seed(gateway)
+    yield make_console(gateway)
+
+
+# Without a session -----------------------------------------------------------------------
+
+def test_pages_redirect_to_sign_in_and_the_api_answers_401(console: Console) -> None:
+    page = console.http.get("/console/story?reference=0000000001", follow_redirects=False)
+    assert page.status_code == 303
+    assert page.headers["location"] == (
+        "/console/sign-in?next=%2Fconsole%2Fstory%3Freference%3D0000000001")
+
+    api = console.http.get("/console/api/overview")
+    assert api.status_code == 401 and api.json()["error"] == "unauthorized"
+
+
+def _routes(routes: list[Any]) -> Iterator[Any]:
+    """Every route, including those of included routers (which FastAPI may wrap)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        yield from _routes(inner.routes) if inner is not None else [route]
+
+
+def test_no_console_route_answers_without_a_session(console: Console) -> None:
+    app = console.http.app
+    routes = [(route.path, method) for route in _routes(app.routes)  # type: ignore[attr-defined]
+              if getattr(route, "path", "").startswith("/console")
+              for method in getattr(route, "methods", ())]
+    assert len(routes) >= 10
+    for path, method in routes:
+        answer = console.http.request(method, path, follow_redirects=False)
+        if path == "/console/sign-in":
+            assert answer.status_code in (200, 403), (method, path)  # the form, or no token
+            continue
+        assert answer.status_code in (303, 401, 403), (method, path, answer.status_code)
+        assert "alice" not in answer.text and "0000000001" not in answer.text
+
+
+def test_health_checks_need_no_session(console: Console) -> None:
+    assert console.http.get("/healthz").status_code == 200
+
+
+# Signing in ------------------------------------------------------------------------------
+
+def test_sign_in_sets_a_safe_session_cookie_and_goes_where_asked(console: Console) -> None:
+    answer = console.sign_in(ALICE, next_path="/console/dead-letters")
+
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/console/dead-letters"
+    cookie = answer.headers["set-cookie"]
+    assert cookie.startswith(f"{COOKIE}=")
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/console" in cookie
+    assert "Secure" not in cookie  # http here; see the https test
+    assert console.http.get("/console/dead-letters").status_code == 200
+
+
+def test_the_cookie_is_secure_when_the_public_url_is_https(gateway: Gateway) -> None:
+    console = make_console(gateway, public_base_url="https://gateway.example.org")
+    assert "Secure" in console.sign_in(ALICE).headers["set-cookie"]
+
+
+def test_sign_in_never_leaves_the_console(console: Console) -> None:
+    answer = console.sign_in(ALICE, next_path="https://evil.example.org/")
+    assert answer.headers["location"] == "/console/"
+    answer = console.sign_in(ALICE, next_path="//evil.example.org/console/")
+    assert answer.headers["location"] == "/console/"
+
+
+def test_a_wrong_password_or_an_unknown_name_gets_the_same_refusal(console: Console) -> None:
+    wrong = console.sign_in(ALICE, password="not-the-password")
+    unknown = console.sign_in(Account("mallory", "admin", None, "whatever"))
+
+    for answer in (wrong, unknown):
+        assert answer.status_code == 401
+        assert "Nom d’utilisateur ou mot de passe incorrect." in answer.text
+        assert COOKIE not in answer.headers.get("set-cookie", "") or "alice" not in answer.text
+    assert console.http.get("/console/", follow_redirects=False).status_code == 303
+
+
+def test_repeated_failures_lock_the_name_for_a_while(console: Console) -> None:
+    for _ in range(MAX_FAILURES_PER_NAME):
+        assert console.sign_in(ALICE, password="guess").status_code == 401
+
+    locked = console.sign_in(ALICE)  # even the right password
+    assert locked.status_code == 429
+    assert "Trop de tentatives manquées" in locked.text
+    assert console.sign_in(VICTOR).status_code == 303  # other names are not locked
+
+
+def test_a_forged_or_tampered_cookie_is_a_stranger(console: Console) -> None:
+    console.sign_in(ALICE)
+    value = console.http.cookies.get(COOKIE)
+    assert value
+    body, _, signature = value.rpartition(".")
+    console.http.cookies.clear()
+    console.http.cookies.set(COOKIE, body + "." + signature[::-1], path="/console")
+    assert console.http.get("/console/", follow_redirects=False).status_code == 303
+
+
+def test_sign_out_ends_the_session(console: Console) -> None:
+    console.sign_in(ALICE)
+    answer = console.post("/console/sign-out", {}, page="/console/")
+    assert answer.status_code == 303
+    assert console.http.get("/console/", follow_redirects=False).status_code == 303
+
+
+def test_a_changed_password_ends_existing_sessions(gateway: Gateway) -> None:
+    first = make_console(gateway)
+    first.sign_in(VICTOR)
+    cookie = first.http.cookies.get(COOKIE)
+    assert cookie
+    # The deployment restarted with a new hash for victor (same password, new salt).
+    entries = [f"victor:viewer:*:{hash_password(VICTOR.password)}" if e.startswith("victor:")
+               else e for e in operators_setting().split(";")]
+    second = make_console(gateway, operators=";".join(entries))
+    second.http.cookies.set(COOKIE, cookie, path="/console")
+    assert second.http.get("/console/", follow_redirects=False).status_code == 303
+
+
+# CSRF ------------------------------------------------------------------------------------
+
+def test_a_form_without_the_session_token_is_refused(console: Console) -> None:
+    console.sign_in(ALICE)
+    before = console.dead_ids()
+    assert before
+
+    answer = console.http.post("/console/dead-letters/requeue-all",
+                               data={"csrf": "forged", "queue": INTAKE_QUEUE},
+                               follow_redirects=False)
+
+    assert answer.status_code == 403
+    assert "Formulaire expiré" in answer.text
+    assert console.dead_ids() == before
+    no_token = console.http.post("/console/sign-in", data={"name": "alice",
+                                                           "password": ALICE.password})
+    assert no_token.status_code == 403
+
+
+# Roles and scope -------------------------------------------------------------------------
+
+def test_a_viewer_sees_dead_letters_but_cannot_requeue_or_discard(console: Console) -> None:
+    console.sign_in(VICTOR)
+    (dead_id,) = console.dead_ids()
+    page = console.http.get("/console/dead-letters")
+    assert page.status_code == 200 and "Remettre en file" not in page.text
+
+    for action in ("requeue", "discard", "requeue-all"):
+        answer = console.post(f"/console/dead-letters/{action}",
+                              {"queue": INTAKE_QUEUE, "id": dead_id, "reason": "try"},
+                              page="/console/dead-letters")
+        assert answer.status_code == 403, action
+    assert console.dead_ids() == [dead_id]
+    assert operator_actions(console.gateway.client, console.gateway.settings) == []
+
+
+def test_an_admin_requeues_a_dead_letter_and_the_action_is_recorded(console: Console) -> None:
+    console.sign_in(ALICE)
+    (dead_id,) = console.dead_ids()
+
+    answer = console.post("/console/dead-letters/requeue",
+                          {"queue": INTAKE_QUEUE, "id": dead_id, "reason": "fixed upstream"},
+                          page="/console/dead-letters")
+
+    assert answer.status_code == 303
+    assert console.dead_ids() == []
+    (action,) = operator_actions(console.gateway.client, console.gateway.settings)
+    assert (action.actor, action.action, action.reason) == ("alice", "requeue",
+                                                            "fixed upstream")
+    page = console.http.get(answer.headers["location"])
+    assert "1 message(s) remis en file." in page.text and "fixed upstream" in page.text
+
+
+def test_an_admin_discards_a_dead_letter(console: Console) -> None:
+    console.sign_in(ALICE)
+    (dead_id,) = console.dead_ids()
+    answer = console.post("/console/dead-letters/discard",
+                          {"queue": INTAKE_QUEUE, "id": dead_id, "reason": "test event"},
+                          page="/console/dead-letters")
+    assert answer.status_code == 303 and console.dead_ids() == []
+    (action,) = operator_actions(console.gateway.client, console.gateway.settings)
+    assert action.action == "discard"
+
+
+def test_a_clinic_scoped_viewer_sees_only_their_clinic(console: Console) -> None:
+    console.sign_in(SOPHIE)
+
+    own = console.http.get(f"/console/story?reference={PLATEAU_REFERENCE}")
+    other = console.http.get(f"/console/story?reference={ROSEMONT_REFERENCE}")
+    unknown = console.http.get(f"/console/story?reference={UNKNOWN_REFERENCE}")
+
+    assert own.status_code == 200 and "Rendez-vous 0000000001" in own.text
+    assert other.status_code == 404 and unknown.status_code == 404
+    assert other.text.replace(ROSEMONT_REFERENCE, UNKNOWN_REFERENCE) == \
+        unknown.text  # another clinic's appointment looks exactly like an unknown one
+    for path in ("/console/dead-letters", "/console/opt-outs"):
+        assert console.http.get(path).status_code == 403
+    overview = console.http.get("/console/?period=day")
+    assert overview.status_code == 200
+    assert "plateau" in overview.text and "rosemont" not in overview.text
+    assert "Files d’attente" not in overview.text
+    data = console.http.get("/console/api/overview").json()
+    assert "health" not in data
+    assert set(data["deliveries"]["by_location"]) == {"plateau"}
+
+
+def test_an_unscoped_operator_sees_every_clinic_and_the_queues(console: Console) -> None:
+    console.sign_in(VICTOR)
+    overview = console.http.get("/console/?period=day")
+    assert "plateau" in overview.text and "rosemont" in overview.text
+    assert "Files d’attente" in overview.text and "<svg" in overview.text
+    # The undelivered SMS, with its provider code explained in words.
+    assert "30005" in overview.text
+    assert console.http.get(f"/console/story?reference={ROSEMONT_REFERENCE}").status_code == 200
+
+
+def test_a_reference_that_is_not_ten_digits_is_explained(console: Console) -> None:
+    console.sign_in(VICTOR)
+    answer = console.http.get("/console/story?reference=12ab")
+    assert answer.status_code == 422 and "exactement 10 chiffres" in answer.text
+
+
+# Opt-outs --------------------------------------------------------------------------------
+
+def test_an_admin_looks_up_a_number_and_opts_it_back_in_with_a_reason(
+    console: Console,
+) -> None:
+    console.sign_in(ALICE)
+    found = console.post("/console/opt-outs/lookup", {"number": OPTED_OUT_NUMBER},
+                         page="/console/opt-outs")
+    assert found.status_code == 200 and "+1•••••••188" in found.text
+    assert "désabonné" in found.text
+    token = re.search(r'name="token" value="([^"]+)"', found.text)
+    assert token
+
+    changed = console.post("/console/opt-outs/change",
+                           {"token": token[1], "channel": "sms", "action": "in",
+                            "reason": "patient called the clinic"},
+                           page="/console/opt-outs")
+
+    assert changed.status_code == 200 and "État changé et consigné." in changed.text
+    store = OptOutStore(console.gateway.client, console.gateway.settings)
+    assert not store.is_opted_out(OPTED_OUT_NUMBER, Channel.SMS)
+    last = store.audit(OPTED_OUT_NUMBER)[-1]
+    assert (last.source, last.reason) == ("operator", "alice: patient called the clinic")
+
+
+def test_a_viewer_cannot_change_an_opt_out(console: Console) -> None:
+    console.sign_in(VICTOR)
+    found = console.post("/console/opt-outs/lookup", {"number": OPTED_OUT_NUMBER},
+                         page="/console/opt-outs")
+    assert found.status_code == 200 and 'name="token"' not in found.text
+    answer = console.post("/console/opt-outs/change",
+                          {"token": "x", "channel": "sms", "action": "in", "reason": "r"},
+                          page="/console/opt-outs")
+    assert answer.status_code == 403
+    store = OptOutStore(console.gateway.client, console.gateway.settings)
+    assert store.is_opted_out(OPTED_OUT_NUMBER, Channel.SMS)
+
+
+def test_a_lookup_token_is_only_good_for_who_made_it(console: Console) -> None:
+    console.sign_in(ALICE)
+    answer = console.post("/console/opt-outs/change",
+                          {"token": "made-up", "channel": "sms", "action": "in",
+                           "reason": "r"}, page="/console/opt-outs")
+    assert answer.status_code == 410 and "a expiré" in answer.text
+
+
+def test_an_invalid_number_is_refused_without_repeating_it(console: Console) -> None:
+    console.sign_in(ALICE)
+    answer = console.post("/console/opt-outs/lookup", {"number": "514-555-01x"},
+                          page="/console/opt-outs")
+    assert answer.status_code == 422 and "514-555-01x" not in answer.text
+
+
+# Language --------------------------------------------------------------------------------
+
+def test_the_language_follows_the_browser_until_the_operator_picks_one(
+    console: Console,
+) -> None:
+    english = console.http.get("/console/sign-in", headers={"Accept-Language": "en-CA,en"})
+    assert "<h1>Sign in</h1>" in english.text and 'lang="en-CA"' in english.text
+    french = console.http.get("/console/sign-in")
+    assert "<h1>Connexion</h1>" in french.text
+
+    console.sign_in(VICTOR)
+    chosen = console.post("/console/language", {"lang": "en", "next": "/console/story"},
+                          page="/console/")
+    assert chosen.status_code == 303 and chosen.headers["location"] == "/console/story"
+    story = console.http.get("/console/story")  # French browser, English chosen
+    assert "An appointment’s story" in story.text
+
+
+# Masking ---------------------------------------------------------------------------------
+
+def test_no_page_shows_a_patient_name_number_or_email(console: Console) -> None:
+    pages = ["/console/", "/console/?period=hour", "/console/?period=week",
+             f"/console/story?reference={PLATEAU_REFERENCE}",
+             f"/console/story?reference={ROSEMONT_REFERENCE}",
+             "/console/dead-letters", "/console/opt-outs", "/console/api/overview"]
+    for lang in ("fr", "en"):
+        console.http.cookies.clear()
+        console.sign_in(ALICE)
+        console.post("/console/language", {"lang": lang}, page="/console/")
+        for path in pages:
+            answer = console.http.get(path)
+            assert answer.status_code == 200, path
+            assert_masked(answer.text, f"{path} ({lang})")
+        for number in (OPTED_OUT_NUMBER, "+15145550177"):
+            found = console.post("/console/opt-outs/lookup", {"number": number},
+                                 page="/console/opt-outs")
+            assert_masked(found.text, "opt-out lookup")
+    story = console.http.get(f"/console/story?reference={PLATEAU_REFERENCE}").text
+    assert "e•••@example.org" in story  # masked, still useful
+
+
+def test_delivery_counts_are_read_again_after_30_seconds(console: Console) -> None:
+    console.sign_in(VICTOR)
+    first = console.http.get("/console/api/overview").json()
+    delivered = first["deliveries"]["by_status"]["delivered"]
+    deliveries = DeliveryLog(console.gateway.client, keys=Keys("notifier"),
+                             retention=console.gateway.settings.delivery_retention)
+    deliveries.advance("0000000001:reminder:sms:x", DeliveryStatus.DELIVERED,
+                       console.gateway.clock(), fields={"channel": "sms", "location": "plateau"})
+
+    console.gateway.clock.advance(dt.timedelta(seconds=29))
+    again = console.http.get("/console/api/overview").json()
+    assert again["deliveries"]["by_status"]["delivered"] == delivered
+    assert again["deliveries_read_at"] == first["deliveries_read_at"]
+
+    console.gateway.clock.advance(dt.timedelta(seconds=2))
+    fresh = console.http.get("/console/api/overview").json()
+    assert fresh["deliveries"]["by_status"]["delivered"] == delivered + 1
