@@ -57,7 +57,11 @@ def build_broker(settings: Settings, *, url: str | None = None) -> RedisBroker:
     redis_url = url or settings.redis_url
     if not redis_url:
         raise ValueError("NOTIFIER_REDIS_URL is not set")
-    return RedisBroker(url=redis_url, namespace=f"{settings.queue_prefix}-dramatiq")
+    return RedisBroker(
+        url=redis_url, namespace=f"{settings.queue_prefix}-dramatiq",
+        heartbeat_timeout=int(settings.worker_heartbeat_timeout.total_seconds() * 1000),
+        maintenance_chance=settings.broker_maintenance_chance,
+    )
 
 
 @dataclass(frozen=True)
