@@ -49,3 +49,6 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # The twilio client logs every request at INFO (URLs with the account SID, headers):
+    # noise at best, and a tenth of a worker's time per message.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)

@@ -59,11 +59,15 @@ class Scheduler:
         self.poll = settings.scheduler_poll
         self.after_claim = after_claim
 
-    def run_once(self) -> int:
-        """Hand off everything due now; returns how many entries were handed off."""
+    def run_once(self, stop: threading.Event | None = None) -> int:
+        """Hand off everything due now, one batch at a time, until nothing is due or
+        ``stop`` is set; returns how many entries were handed off."""
         handed = 0
         while True:
             now = self.clock()
+            if stop is not None and stop.is_set():
+                # What is left stays in the schedule for the next scheduler to take.
+                return handed
             claimed = self.schedule.claim(now, limit=self.batch)
             if self.after_claim is not None:
                 self.after_claim(claimed)
@@ -80,7 +84,7 @@ class Scheduler:
         log.info("scheduler started (poll every %.1fs)", self.poll.total_seconds())
         while not stop.is_set():
             try:
-                handed = self.run_once()
+                handed = self.run_once(stop)
                 if handed:
                     log.info("handed %d due message(s) to the workers", handed)
             except redis.RedisError as exc:

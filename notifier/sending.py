@@ -34,7 +34,7 @@ from notifier.messages.catalogue import render
 from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.planning.send_check import Defer, Drop, decide_at_send
 from notifier.settings import Settings
-from notifier.store.deliveries import HANDED_OVER, DeliveryLog, DeliveryStatus
+from notifier.store.deliveries import HANDED_OVER, DeliveryLog, DeliveryStatus, decode_record
 from notifier.store.history import History
 from notifier.store.intake import Intake
 from notifier.store.keys import Keys
@@ -43,13 +43,24 @@ from notifier.store.rate_limit import RateLimiter
 log = logging.getLogger(__name__)
 
 AMBIGUOUS_RETRIES = 1
-# Longer than any legitimate attempt (provider timeout plus a rate-limit wait).
-ATTEMPT_LOCK = dt.timedelta(seconds=60)
 ATTEMPT_LOCK_RETRY_MS = 5_000
 RATE_LIMIT_MAX_WAIT = dt.timedelta(seconds=5)
 # Retry delays for transient failures: short and fixed, as the notification services do.
 TRANSIENT_DELAYS = (dt.timedelta(seconds=10), dt.timedelta(seconds=30), dt.timedelta(minutes=1),
                     dt.timedelta(minutes=2), dt.timedelta(minutes=5))
+
+
+def attempt_lock(settings: Settings, channel: Channel) -> dt.timedelta:
+    """How long one attempt holds its message: longer than it can legitimately last (a
+    rate-limit wait, then the provider's own bound: connect, write and read for Twilio,
+    ``SmtpPool.send``'s overall bound for SMTP). A worker killed mid-send leaves the lock
+    to lapse; only then is its message tried again, so a short provider timeout also
+    brings an interrupted message back sooner."""
+    if channel is Channel.EMAIL:
+        provider = settings.smtp_timeout * 8 + dt.timedelta(seconds=5)
+    else:
+        provider = settings.twilio_timeout * 3
+    return RATE_LIMIT_MAX_WAIT + provider
 
 
 class SendOutcome(enum.StrEnum):
@@ -103,7 +114,8 @@ class SendStep:
         self.limiters = limiters or {}
         self.clock = clock
         self.sleep = sleep
-        keys = Keys(settings.queue_prefix)
+        self.client = client
+        self.keys = keys = Keys(settings.queue_prefix)
         self.store = Intake(client, settings)
         self.deliveries = DeliveryLog(client, keys=keys, retention=settings.delivery_retention)
         self.history = History(client, keys=keys, retention=settings.event_retention)
@@ -111,10 +123,9 @@ class SendStep:
     def __call__(self, payload: Mapping[str, Any]) -> SendOutcome:
         message = PlannedMessage.from_dict(dict(payload))
         now = self.clock()
-        record = self.deliveries.get(message.key)
+        record, state = self._read(message)
         if record.get("status") in HANDED_OVER:
             return SendOutcome.ALREADY_DONE
-        state = self.store.load(message.reference)
         verdict = decide_at_send(message, state, self.settings, now)
         if isinstance(verdict, Defer):
             self.store.schedule.defer(message, verdict.until)
@@ -129,42 +140,61 @@ class SendStep:
         ):
             return self._suppress(message, "opted_out", now, state)
         assert state is not None
-        if not self.deliveries.lock_attempt(message.key, ttl=ATTEMPT_LOCK):
+        locked = self.deliveries.lock_and_read(
+            message.key, ttl=attempt_lock(self.settings, message.channel)
+        )
+        if locked is None:
             # Handed off twice and the other copy is being sent right now.
             raise Throttled("another attempt is in flight", delay=ATTEMPT_LOCK_RETRY_MS)
         try:
-            return self._attempt(message, state, address, now)
-        finally:
+            outcome = self._attempt(message, state, locked, address, now)
+        except BaseException:
             self.deliveries.unlock_attempt(message.key)
+            raise
+        if outcome is not SendOutcome.SENT:  # a sent message's record unlocked it already
+            self.deliveries.unlock_attempt(message.key)
+        return outcome
+
+    def _read(self, message: PlannedMessage) -> tuple[dict[str, str], AppointmentState | None]:
+        """The message's delivery record and its appointment, in one round trip."""
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self.keys.delivery(message.key))
+            pipe.get(self.keys.appointment(message.reference))
+            raw_record, raw_state = pipe.execute()
+        state = None if raw_state is None else AppointmentState.from_json(raw_state)
+        return decode_record(raw_record), state
 
     def _attempt(
-        self, message: PlannedMessage, state: AppointmentState, address: str, now: dt.datetime
+        self, message: PlannedMessage, state: AppointmentState, record: dict[str, str],
+        address: str, now: dt.datetime,
     ) -> SendOutcome:
-        record = self.deliveries.get(message.key)
         if record.get("status") in HANDED_OVER:
             return SendOutcome.ALREADY_DONE
         client = self.channels[message.channel]
+        fields = _dimensions(state)
         if record.get("status") == DeliveryStatus.SUBMITTING and not client.idempotent:
             # An earlier attempt died or timed out mid-send: the message may have gone.
             ambiguous = int(record.get("ambiguous", "0")) + 1
             if ambiguous > AMBIGUOUS_RETRIES:
                 return self._fail(message, "interrupted", now)
-            self.deliveries.advance(message.key, DeliveryStatus.SUBMITTING, now,
-                                    fields={"ambiguous": ambiguous})
+            fields["ambiguous"] = ambiguous
             log.warning("message %s: resending after an interrupted attempt", message.key)
         rendered = render(message.kind, message.channel, state, self.settings, now)
         self._wait_for_slot(message, rendered.sms.segments if rendered.sms else 1, now)
-        previous = self.deliveries.begin(message, now, _dimensions(state))
+        previous = self.deliveries.begin(message, now, fields)
         if previous in HANDED_OVER:
             return SendOutcome.ALREADY_DONE
         try:
             receipt = client.send(message, rendered, address)
         except DeliveryError as error:
             return self._failed_attempt(message, error, address, now)
-        self.deliveries.link_provider(receipt.provider_id, message.key)
-        self.deliveries.advance(message.key, DeliveryStatus(receipt.status), self.clock(),
-                                fields={"provider_id": receipt.provider_id})
-        self._tell(message, now, "sent")
+        with self.client.pipeline(transaction=False) as pipe:
+            self.deliveries.stage_link_provider(pipe, receipt.provider_id, message.key)
+            self.deliveries.stage_advance(pipe, message.key, DeliveryStatus(receipt.status),
+                                          self.clock(), {"provider_id": receipt.provider_id})
+            self.history.stage(pipe, message.reference, self._line(message, now, "sent"))
+            pipe.delete(self.keys.attempt_lock(message.key))
+            pipe.execute()
         log.info("message %s handed to its provider (%s)", message.key, receipt.status)
         return SendOutcome.SENT
 
@@ -234,17 +264,19 @@ class SendStep:
         self._fail(message, "retries_exhausted", self.clock())
 
     def _tell(self, message: PlannedMessage, now: dt.datetime, what: str, **extra: str) -> None:
-        self.history.append(
-            message.reference,
-            {
-                "at": now.astimezone(dt.UTC).isoformat(),
-                "what": what,
-                "key": message.key,
-                "kind": str(message.kind),
-                "channel": str(message.channel),
-                **extra,
-            },
-        )
+        self.history.append(message.reference, self._line(message, now, what, **extra))
+
+    @staticmethod
+    def _line(message: PlannedMessage, now: dt.datetime, what: str,
+              **extra: str) -> dict[str, str]:
+        return {
+            "at": now.astimezone(dt.UTC).isoformat(),
+            "what": what,
+            "key": message.key,
+            "kind": str(message.kind),
+            "channel": str(message.channel),
+            **extra,
+        }
 
 
 def _dimensions(state: AppointmentState | None) -> dict[str, str | int]:

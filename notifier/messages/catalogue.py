@@ -77,6 +77,8 @@ def environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates ship with the code: no need to stat every file on every render.
+        auto_reload=False,
     )
 
 

@@ -39,6 +39,7 @@ class History:
         pipe.expire(key, self.retention)
 
     def append(self, reference: str, line: dict[str, Any]) -> None:
+        """Append one line now (its own round trip; see :meth:`stage` to share one)."""
         with self.client.pipeline(transaction=False) as pipe:
             self.stage(pipe, reference, line)
             pipe.execute()

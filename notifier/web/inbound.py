@@ -151,6 +151,9 @@ class InboundSms:
             pipe.sismember(self.optouts.opted_out_key(Channel.SMS), number)
             *claimed, opted_out = pipe.execute()
         if not all(claimed):
+            # A replay under a fresh idempotency token (a header, outside the signature)
+            # leaves no marker behind: a duplicate writes nothing.
+            self._release([claim for claim, new in zip(claims, claimed, strict=True) if new])
             return Handled(None, Outcome.DUPLICATE, keyword.kind)
         try:
             return self._act(keyword, number, bool(opted_out), form, now)

@@ -1,8 +1,8 @@
 """``POST /v1/events``: the HTTP door for booking systems.
 
 The order of checks is deliberate: the token first (a stranger learns nothing about the
-contract), then the size, then the JSON, then the contract. Nothing is stored unless all
-pass.
+contract), then the declared media type, then the size, then the JSON, then the contract.
+Nothing is stored unless all pass.
 """
 
 from __future__ import annotations
@@ -53,6 +53,24 @@ _EXAMPLE_IDS = {
     "reference": EXAMPLE_BOOKED["appointment"]["reference"],
     "version": EXAMPLE_BOOKED["version"],
 }
+
+
+def unsupported_media_type() -> ApiError:
+    return ApiError(
+        415, "unsupported_media_type", "send the event as Content-Type: application/json"
+    )
+
+
+def _json_declared(request: Request) -> bool:
+    """True unless the request declares a media type other than JSON (a body without a
+    Content-Type is read as JSON: RFC 9110 lets the recipient examine it)."""
+    declared = request.headers.get("content-type")
+    if declared is None:
+        return True
+    media = declared.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
 
 
 def unavailable() -> ApiError:
@@ -111,6 +129,11 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         f"The body is larger than {MAX_EVENT_BYTES // 1024} KiB.",
         payload_too_large(MAX_EVENT_BYTES).body(),
     ),
+    415: _documented(
+        ErrorBody,
+        "The body is declared as something other than JSON.",
+        unsupported_media_type().body(),
+    ),
     422: _documented(
         InvalidEventBody,
         "The event does not meet the contract. Each problem names a field and says what it "
@@ -166,6 +189,9 @@ router = APIRouter(tags=["events"])
 async def post_event(
     request: Request, context: Annotated[WebContext, Depends(web_context)]
 ) -> JSONResponse:
+    if not _json_declared(request):
+        log.info("refused event: unsupported_media_type")
+        raise unsupported_media_type()
     raw = await read_body(request, limit=MAX_EVENT_BYTES)
     try:
         event = Event.model_validate_json(raw)

@@ -61,7 +61,9 @@ def _record(context: WebContext, form: dict[str, str]) -> None:
         fields["answered_by"] = form["AnsweredBy"]
     _, changed = deliveries.advance(key, status, now, fields=fields)
     log.info("status callback for %s: %s%s", key, raw_status, " (recorded)" if changed else "")
-    if error_code == "21610" and form.get("To"):
+    # Only the callback that moved the record: a replay (Twilio's, or a captured request's)
+    # after the patient texted REPRISE must not opt the number out again.
+    if changed and error_code == "21610" and form.get("To"):
         OptOutStore(context.client, settings).opt_out(
             form["To"], channel=Channel.SMS, source=OptOutSource.TWILIO_21610,
             provider_message_id=sid, reason="provider error 21610", now=now,
