@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
+import unicodedata
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -103,16 +104,32 @@ def _time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"{value!r} is not an IANA time zone; use a name such as America/Toronto"
-        ) from None
+        raise ValueError("must be an IANA time zone name such as America/Toronto") from None
     return value
 
 
 Phone = Annotated[str, AfterValidator(_phone)]
 Email = Annotated[str, AfterValidator(_email)]
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
-Text = Annotated[str, Field(min_length=1, max_length=200)]
+def _printable(value: str) -> str:
+    # Control characters and non-characters break TwiML and SMS and mean nothing to a
+    # patient; line breaks stay allowed where a paragraph may need them.
+    for character in value:
+        if character in "\r\n\t":
+            continue
+        category = unicodedata.category(character)
+        if category in ("Cc", "Cs") or (category == "Cn" and _is_noncharacter(character)):
+            raise ValueError("must not contain control characters")
+    return value
+
+
+def _is_noncharacter(character: str) -> bool:
+    code = ord(character)
+    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
+
+
+Text = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
+Paragraph = Annotated[str, Field(max_length=1000), AfterValidator(_printable)]
 
 
 class Strict(BaseModel):
@@ -132,9 +149,9 @@ class Strict(BaseModel):
 
 
 class Address(Strict):
-    number: Annotated[str, Field(min_length=1, max_length=20)]
+    number: Annotated[str, Field(min_length=1, max_length=20), AfterValidator(_printable)]
     street: Text
-    office: Annotated[str, Field(max_length=40)] | None = None
+    office: Annotated[str, Field(max_length=40), AfterValidator(_printable)] | None = None
     city: Text
     province: Annotated[str, Field(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$")]
     postal_code: Annotated[str, Field(pattern=r"^[A-Z][0-9][A-Z] ?[0-9][A-Z][0-9]$")]
@@ -143,8 +160,8 @@ class Address(Strict):
 class CustomParagraphs(Strict):
     """A clinic's own paragraph per message kind and language, added to emails."""
 
-    fr: Annotated[str, Field(max_length=1000)] | None = None
-    en: Annotated[str, Field(max_length=1000)] | None = None
+    fr: Paragraph | None = None
+    en: Paragraph | None = None
 
 
 class Location(Strict):
@@ -239,7 +256,9 @@ class Event(Strict):
     event_id: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")]
     type: EventType
     version: Annotated[
-        int, Field(ge=1, description="Increases with every change of the appointment")
+        int,
+        Field(ge=1, le=2**53 - 1,
+              description="Increases with every change of the appointment"),
     ]
     occurred_at: dt.datetime
     appointment: Appointment

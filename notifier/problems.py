@@ -3,6 +3,7 @@ sentence, never the submitted value (it may be a phone number or a name)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypedDict
 
 from pydantic import ValidationError
@@ -29,8 +30,20 @@ def describe(exc: ValidationError) -> list[Problem]:
     return [_problem(error) for error in exc.errors(include_input=False, include_url=False)]
 
 
+# A path part that is not shaped like a contract field name was typed by the caller (an
+# unknown key, a dictionary key): it could be a phone number or a name, so it is not
+# repeated.
+_FIELD_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
+
+
+def _part(part: object) -> str:
+    if isinstance(part, int) or (isinstance(part, str) and _FIELD_NAME.match(part)):
+        return str(part)
+    return "[key]" if part == "[key]" else "(a key you sent)"
+
+
 def _problem(error: Any) -> Problem:
-    path = ".".join(str(part) for part in error["loc"]) or "(body)"
+    path = ".".join(_part(part) for part in error["loc"]) or "(body)"
     kind = error["type"]
     if kind in _PLAIN:
         message = _PLAIN[kind]
