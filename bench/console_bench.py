@@ -126,7 +126,7 @@ return count
 """
 
 
-def fill(client: redis.Redis, script: str, total: int, label: str, *args: object) -> None:
+def fill(client: redis.Redis, script: str, total: int, label: str, *args: int) -> None:
     run = client.register_script(script)
     began = time.perf_counter()
     for first in range(0, total, BATCH):

@@ -1,20 +1,23 @@
-"""Benchmark: SMS deliveries per second through one worker process, next to a no-op actor.
+"""Benchmark: SMS deliveries per second through one and two worker processes, each next
+to a no-op actor.
 
-In one run, on one private redis-server (with config/redis.conf unless --no-conf):
-  - the gateway: ``dramatiq notifier.worker`` (1 process x --threads) sending SMS through
-    the real send step and the real twilio client to a Twilio-compatible server on
-    loopback (``tests.fakes.FakeTwilio``, in this process);
+In one run, on one private redis-server (with config/redis.conf unless --no-conf), for each
+number of worker processes asked (--processes, default 1 then 2):
+  - the gateway: ``dramatiq notifier.worker`` (that many processes x --threads) sending SMS
+    through the real send step and the real twilio client to a Twilio-compatible server
+    on loopback (``tests.fakes.FakeTwilio``, in this process);
   - the baseline: ``dramatiq bench.noop_worker`` (same processes and threads, same broker
     settings), whose actor does nothing with the same payloads.
 Each round books --messages appointments (SMS only, each a confirmation due now), claims
 their due messages as the scheduler would, starts a worker, then enqueues every payload
 (the scheduler's hand-off) and times until the queue holds nothing waiting, running or
 delayed. Rounds alternate baseline and gateway; the median round is reported with the
-ratio and the Redis commands per message (``INFO commandstats`` calls, commands run inside
-Lua scripts included, minus the benchmark's own polling).
+ratio, the Redis commands per message (``INFO commandstats`` calls, commands run inside
+Lua scripts included, minus the benchmark's own polling) and the CPU time per message;
+a last table puts the process counts side by side.
 
     PYTHONPATH=. python bench/delivery_bench.py                 # 3,000 messages, 3 rounds
-    PYTHONPATH=. python bench/delivery_bench.py --messages 5000 --threads 8 --no-conf
+    PYTHONPATH=. python bench/delivery_bench.py --processes 2 --messages 5000 --no-conf
 """
 
 from __future__ import annotations
@@ -124,9 +127,10 @@ def booked_payloads(intake: Intake, count: int, first: int) -> list[dict[str, An
 def measure(
     name: str, processes: Processes, client: redis.Redis, broker: dramatiq.Broker, *,
     redis_pid: int, module: str, queue: str, actor: str, payloads: list[dict[str, Any]],
-    threads: int, check: Callable[[], None] = lambda: None, profile: Path | None = None,
+    workers: int, threads: int, check: Callable[[], None] = lambda: None,
+    profile: Path | None = None,
 ) -> Measure:
-    worker = processes.start_worker(name, module=module, processes=1, threads=threads)
+    worker = processes.start_worker(name, module=module, processes=workers, threads=threads)
     spy = None
     if profile is not None:  # py-spy samples the master and its worker process
         spy = subprocess.Popen(
@@ -166,15 +170,23 @@ def _cpu(worker_pgid: int, redis_pid: int) -> dict[str, float]:
             "bench+FakeTwilio": mine.user + mine.system}
 
 
-def report(rounds: list[tuple[Measure, Measure]], *, threads: int) -> float:
+Rounds = list[tuple[Measure, Measure]]  # (no-op, gateway), one pair per round
+
+
+def medians(rounds: Rounds) -> tuple[Measure, Measure]:
+    """The median round's no-op and gateway measures (each by its own rate)."""
     def median(pick: Callable[[tuple[Measure, Measure]], Measure]) -> Measure:
         ordered = sorted((pick(pair) for pair in rounds), key=lambda m: m.rate)
         return ordered[len(ordered) // 2]
 
-    noop, gateway = median(lambda p: p[0]), median(lambda p: p[1])
+    return median(lambda p: p[0]), median(lambda p: p[1])
+
+
+def report(rounds: Rounds, *, workers: int, threads: int) -> float:
+    noop, gateway = medians(rounds)
     ratio = gateway.rate / noop.rate
-    print(f"\n1 worker process x {threads} threads, {noop.messages:,} messages per measure, "
-          f"median of {len(rounds)} round(s)")
+    print(f"\n{_processes(workers)} x {threads} threads, {noop.messages:,} messages per "
+          f"measure, median of {len(rounds)} round(s)")
     print(f"{'':24}{'msg/s':>10}{'Redis cmds/msg':>16}   rounds (msg/s)")
     for measured, pick in ((noop, lambda p: p[0]), (gateway, lambda p: p[1])):
         each = ", ".join(f"{pick(pair).rate:,.0f}" for pair in rounds)
@@ -191,10 +203,37 @@ def report(rounds: list[tuple[Measure, Measure]], *, threads: int) -> float:
     return ratio
 
 
+def _processes(workers: int) -> str:
+    return f"{workers} worker process{'es' if workers > 1 else ''}"
+
+
+def compare(results: dict[int, Rounds], *, threads: int) -> None:
+    """One line per number of worker processes (median rounds), then how they scale."""
+    print(f"\nside by side ({threads} threads per process; CPU ms per message: worker "
+          "processes / redis-server / benchmark + FakeTwilio):")
+    print(f"{'processes':>9}{'no-op msg/s':>13}{'gateway msg/s':>15}{'ratio':>7}"
+          f"{'cmds/msg':>10}   {'no-op CPU ms/msg':<20}{'gateway CPU ms/msg':<20}")
+    for workers, rounds in results.items():
+        noop, gateway = medians(rounds)
+        cpu = ["/".join(f"{used / m.messages * 1000:.2f}" for used in m.cpu.values())
+               for m in (noop, gateway)]
+        print(f"{workers:>9}{noop.rate:>13,.0f}{gateway.rate:>15,.0f}"
+              f"{gateway.rate / noop.rate:>7.0%}{gateway.per_message:>10.1f}   "
+              f"{cpu[0]:<20}{cpu[1]:<20}")
+    if len(results) > 1:
+        counts = sorted(results)
+        low, high = (medians(results[counts[0]]), medians(results[counts[-1]]))
+        print(f"{counts[-1]} processes / {counts[0]}: no-op x{high[0].rate / low[0].rate:.2f}, "
+              f"gateway x{high[1].rate / low[1].rate:.2f} (on {os.cpu_count()} CPU(s) shared "
+              "with redis-server and the benchmark)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--messages", type=int, default=3000, help="per measure")
-    parser.add_argument("--threads", type=int, default=8, help="worker threads (1 process)")
+    parser.add_argument("--threads", type=int, default=8, help="worker threads per process")
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2], metavar="N",
+                        help="worker processes, one measure series each (default: 1 2)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-conf", action="store_true",
                         help="plain redis-server instead of config/redis.conf (appendfsync)")
@@ -229,14 +268,15 @@ def main() -> int:
         server_pid = server.process.pid
         print(f"redis-server {'plain' if args.no_conf else 'with config/redis.conf'}; "
               f"FakeTwilio in the benchmark process; logs in {scratch}", file=sys.stderr)
-        rounds = []
+        results: dict[int, Rounds] = {}
+        booked = 0
         with Processes(config, workdir=Path(scratch) / "processes") as processes:
-            for number in range(args.rounds):
-                payloads = booked_payloads(intake, args.messages,
-                                           first=1 + number * args.messages)
+            for workers, number in ((w, n) for w in args.processes for n in range(args.rounds)):
+                payloads = booked_payloads(intake, args.messages, first=1 + booked)
+                booked += args.messages
                 noop = measure("no-op actor", processes, client, broker,
                                module="bench.noop_worker", queue=NOOP_QUEUE, actor=NOOP_ACTOR,
-                               payloads=payloads, threads=args.threads,
+                               payloads=payloads, workers=workers, threads=args.threads,
                                redis_pid=server_pid)
                 sent_before = len(fake.messages)
 
@@ -247,14 +287,17 @@ def main() -> int:
 
                 gateway = measure("gateway send_message", processes, client, broker,
                                   module=args.gateway_module, queue=SEND_QUEUE, actor=SEND_ACTOR,
-                                  payloads=payloads, threads=args.threads, check=all_sent_once,
-                                  redis_pid=server_pid, profile=args.profile)
-                print(f"round {number + 1}: no-op {noop.rate:,.0f} msg/s, "
-                      f"gateway {gateway.rate:,.0f} msg/s", file=sys.stderr)
-                rounds.append((noop, gateway))
+                                  payloads=payloads, workers=workers, threads=args.threads,
+                                  check=all_sent_once, redis_pid=server_pid,
+                                  profile=args.profile)
+                print(f"{_processes(workers)}, round {number + 1}: no-op {noop.rate:,.0f} "
+                      f"msg/s, gateway {gateway.rate:,.0f} msg/s", file=sys.stderr)
+                results.setdefault(workers, []).append((noop, gateway))
         client.close()
         broker.close()
-    report(rounds, threads=args.threads)
+    for workers, rounds in results.items():
+        report(rounds, workers=workers, threads=args.threads)
+    compare(results, threads=args.threads)
     return 0
 
 

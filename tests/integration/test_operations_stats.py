@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import Counter
+from typing import Any
 
 import pytest
 import redis
@@ -15,9 +16,18 @@ from hypothesis import strategies as st
 from notifier.channels.twilio_errors import explain
 from notifier.domain import Channel, Kind, Lang
 from notifier.operations.delivery_stats import (
+    PERIOD_HOURS,
+    DeliveryCounts,
+    FailureCount,
+    HourCache,
+    Period,
     deliveries_over_time,
     delivery_counts,
     delivery_rate,
+    finished_hours,
+    hour_starts,
+    rate_across,
+    read_hours,
 )
 from notifier.operations.failure_words import explain_failure
 from notifier.planning import reasons
@@ -171,3 +181,192 @@ def test_a_day_is_the_sum_of_its_hours(
     assert day.by_status == dict(summed)
     expected = Counter(str(status) for hours_ago, status in messages if hours_ago <= 24)
     assert day.by_status == dict(expected)
+
+
+# Finished hours kept in memory (finished_hours): never stale, same results as reading afresh.
+
+
+def uncached_counts(client: redis.Redis, now: dt.datetime, period: Period,
+                    location: str | None) -> DeliveryCounts:
+    """The counts as first written: every hour read and summed afresh (the oracle)."""
+    starts = hour_starts(now, PERIOD_HOURS[period])
+    lines = [line for hour in read_hours(client, Settings(), starts) for line in hour
+             if location is None or line.location == location]
+
+    def table(dimension: str) -> dict[str, dict[str, int]]:
+        counts: dict[str, Counter[str]] = {}
+        for line in lines:
+            counts.setdefault(getattr(line, dimension), Counter())[line.status] += line.count
+        return {name: dict(by_status) for name, by_status in sorted(counts.items())}
+
+    def reasons(*statuses: str) -> list[tuple[str, str, str, int]]:
+        totals: Counter[tuple[str, str, str]] = Counter()
+        for line in lines:
+            if line.status in statuses:
+                totals[(line.reason, line.channel, line.status)] += line.count
+        return [(*key, count) for key, count in sorted(totals.items(),
+                                                       key=lambda kv: (-kv[1], kv[0]))]
+
+    by_status: Counter[str] = Counter()
+    for line in lines:
+        by_status[line.status] += line.count
+    return DeliveryCounts(
+        period=period, since=starts[0], until=now, location=location,
+        by_status=dict(sorted(by_status.items())), by_channel=table("channel"),
+        by_kind=table("kind"), by_lang=table("lang"), by_location=table("location"),
+        delivery_rate=rate_across(table("channel")),
+        failures=[FailureCount(r, c, s, n, explain_failure(r, c, Lang.EN),
+                               explain_failure(r, c, Lang.FR))
+                  for r, c, s, n in reasons(S.UNDELIVERED, S.FAILED)],
+        suppressions=[FailureCount(r, c, s, n, explain_failure(r, c, Lang.EN),
+                                   explain_failure(r, c, Lang.FR))
+                      for r, c, s, n in reasons(S.SUPPRESSED)],
+    )
+
+
+def statuses_by_hour(client: redis.Redis, now: dt.datetime, hours: int,
+                     location: str | None) -> list[dict[str, int]]:
+    """The chart's counts, read afresh (the oracle)."""
+    series = []
+    for lines in read_hours(client, Settings(), hour_starts(now, hours - 1)):
+        counts: Counter[str] = Counter()
+        for line in lines:
+            if location is None or line.location == location:
+                counts[line.status] += line.count
+        series.append(dict(sorted(counts.items())))
+    return series
+
+
+def past_the_last_write(client: redis.Redis) -> None:
+    """Wait (well under a millisecond) until the Redis clock leaves the millisecond of the
+    last write: an hour is not kept when read in the very millisecond it was written."""
+    def millisecond() -> int:
+        seconds, micros = client.time()
+        return int(seconds) * 1000 + int(micros) // 1000
+
+    written = millisecond()
+    while millisecond() == written:
+        pass
+
+
+def test_the_current_hour_is_always_read_afresh(
+    log: DeliveryLog, redis_client: redis.Redis
+) -> None:
+    settings = Settings()
+    record(log, NOW, S.DELIVERED)
+    assert delivery_counts(redis_client, settings, NOW, "hour").by_status == {"delivered": 1}
+
+    record(log, NOW, S.FAILED, reason="provider_permanent")
+    later = NOW + dt.timedelta(minutes=30)  # the same hour
+    assert delivery_counts(redis_client, settings, later, "hour").by_status == {
+        "delivered": 1, "failed": 1}
+    assert deliveries_over_time(redis_client, settings, later, hours=1)[0].by_status == {
+        "delivered": 1, "failed": 1}
+
+
+def test_finished_hours_are_parsed_once_then_confirmed(
+    log: DeliveryLog, redis_client: redis.Redis
+) -> None:
+    settings = Settings()
+    for hours_ago in range(1, 24):
+        record(log, NOW - dt.timedelta(hours=hours_ago), S.DELIVERED)
+    record(log, NOW, S.DELIVERED)
+    past_the_last_write(redis_client)
+    first = delivery_counts(redis_client, settings, NOW, "day")
+    parsed = finished_hours.parsed
+
+    again = delivery_counts(redis_client, settings, NOW, "day")
+    chart = deliveries_over_time(redis_client, settings, NOW, hours=24)
+
+    assert finished_hours.parsed - parsed == 2  # the current hour, once per call
+    assert again == first and again.by_status == {"delivered": 24}
+    assert [p.by_status for p in chart] == [{"delivered": 1}] * 24
+
+
+def test_a_finished_hour_that_changes_is_read_again(
+    log: DeliveryLog, redis_client: redis.Redis
+) -> None:
+    settings = Settings()
+    before = NOW - dt.timedelta(hours=1)
+    record(log, before, S.DELIVERED)
+    assert delivery_counts(redis_client, settings, NOW, "hour").by_status == {"delivered": 1}
+
+    # A worker stamped its count just before the hour turned, or its clock lags.
+    record(log, before, S.UNDELIVERED, error_code="30003")
+    late = delivery_counts(redis_client, settings, NOW, "hour")
+    assert late.by_status == {"delivered": 1, "undelivered": 1}
+
+    # Redis flushed (or restored from an older snapshot), the same hour counted anew.
+    redis_client.flushall()
+    record(log, before, S.SUPPRESSED, reason="cancelled", location="verdun")
+    assert delivery_counts(redis_client, settings, NOW, "hour") == uncached_counts(
+        redis_client, NOW, "hour", None)
+    assert delivery_counts(redis_client, settings, NOW, "hour").by_status == {"suppressed": 1}
+    assert deliveries_over_time(redis_client, settings, NOW, hours=2)[0].by_status == {
+        "suppressed": 1}
+
+
+def test_an_hour_without_expiry_is_never_kept(redis_client: redis.Redis) -> None:
+    settings = Settings()
+    before = NOW - dt.timedelta(hours=2)
+    key = Keys().stats(before.strftime("%Y%m%d%H"))
+    redis_client.hset(key, "delivered|sms|reminder|fr|plateau|", 1)  # no expiry: no mark
+    assert delivery_counts(redis_client, settings, NOW, "day").by_status == {"delivered": 1}
+
+    redis_client.hincrby(key, "delivered|sms|reminder|fr|plateau|", 1)
+    assert delivery_counts(redis_client, settings, NOW, "day").by_status == {"delivered": 2}
+
+
+def test_the_kept_hours_are_bounded(log: DeliveryLog, redis_client: redis.Redis) -> None:
+    cache = HourCache(size=5)
+    starts = hour_starts(NOW, 24)
+    for start in starts:
+        record(log, start, S.DELIVERED)
+    past_the_last_write(redis_client)
+
+    first = cache.read(redis_client, Settings(), starts, NOW)
+    again = cache.read(redis_client, Settings(), starts[-4:], NOW)
+
+    assert len(cache) == 5
+    assert cache.parsed == 25 + 1  # the last 4 kept (the current hour never is)
+    assert [h.point(None) for h in again] == [h.point(None) for h in first[-4:]]
+
+
+LOCATIONS = ("plateau", "verdun|est")  # a location id may hold '|'
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("wait"), st.integers(1, 150)),  # minutes
+        st.tuples(st.just("count"), st.sampled_from([S.DELIVERED, S.FAILED, S.SUPPRESSED]),
+                  st.sampled_from(LOCATIONS), st.booleans()),  # late: stamped an hour back
+        st.tuples(st.just("read"), st.sampled_from(["hour", "day", "week"]),
+                  st.sampled_from([None, *LOCATIONS])),
+    ),
+    max_size=25,
+)
+
+
+@hypothesis_settings(max_examples=40, deadline=None,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps)
+def test_kept_hours_give_what_reading_afresh_gives(
+    redis_client: redis.Redis, log: DeliveryLog, script: list[tuple[Any, ...]]
+) -> None:
+    redis_client.flushall()  # each example starts empty; kept hours from before are wrong
+    settings = Settings()
+    now = NOW
+    for step in script:
+        if step[0] == "wait":
+            now += dt.timedelta(minutes=step[1])
+        elif step[0] == "count":
+            _, status, location, late = step
+            at = now - dt.timedelta(hours=1) if late else now
+            record(log, at, status, location=location, reason="cancelled",
+                   error_code="30003", channel=Channel.SMS)
+        else:
+            _, period, location = step
+            hours = PERIOD_HOURS[period]
+            assert delivery_counts(redis_client, settings, now, period, location) == (
+                uncached_counts(redis_client, now, period, location))
+            chart = deliveries_over_time(redis_client, settings, now, hours, location)
+            assert [p.by_status for p in chart] == statuses_by_hour(
+                redis_client, now, hours, location)
