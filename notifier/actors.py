@@ -71,6 +71,22 @@ class Actors:
     send_exhausted: dramatiq.Actor[[dict[str, Any], dict[str, Any]], None]
 
 
+# How long a worker waits for Redis to come back before giving up on a message in hand.
+REDIS_OUTAGE_WAIT = dt.timedelta(seconds=60)
+
+
+def _redis_back(
+    client: redis.Redis, *, within: dt.timedelta, sleep: Callable[[float], None]
+) -> bool:
+    for _ in range(int(within.total_seconds() * 2)):
+        try:
+            client.ping()
+            return True
+        except redis.RedisError:
+            sleep(0.5)
+    return False
+
+
 def _retry_send(retries: int, exception: BaseException) -> bool:
     # Waiting for a rate-limit slot is not a failed attempt; the deadline still bounds it.
     return isinstance(exception, Throttled) or retries < SEND_MAX_RETRIES
@@ -118,7 +134,16 @@ def declare_actors(
         intake.accept(parsed, clock())
 
     def send_message(payload: dict[str, Any]) -> None:
-        step(payload)
+        try:
+            step(payload)
+        except redis.RedisError:
+            # Dramatiq could not enqueue a retry while Redis is down: the message would be
+            # acknowledged and lost. Wait for Redis to come back, then ask for the retry;
+            # the record left "submitting" makes it a counted, at-most-once resend.
+            if not _redis_back(client, within=REDIS_OUTAGE_WAIT, sleep=sleep):
+                raise
+            log.warning("Redis was unavailable during a send; retrying it")
+            raise dramatiq.Retry("Redis was unavailable", delay=1_000) from None
 
     def send_exhausted(message: dict[str, Any], retries: dict[str, Any]) -> None:
         step.exhausted(message["args"][0])

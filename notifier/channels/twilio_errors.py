@@ -16,9 +16,12 @@ from notifier.channels.base import FailureClass
 from notifier.domain import Lang
 
 RATE_LIMITED = 20429
+SERVICE_UNAVAILABLE = 20503  # Twilio did not take the request: safe to send again
 
 PERMANENT_CODES = frozenset({21610, 21211, 21614, 21635, 30004, 30005, 30006, 30007})
-TRANSIENT_CODES = frozenset({RATE_LIMITED, 21611, 30001, 30003, 30008, 30450, 30500})
+TRANSIENT_CODES = frozenset(
+    {RATE_LIMITED, SERVICE_UNAVAILABLE, 21611, 30001, 30003, 30008, 30450, 30500}
+)
 CONFIGURATION_CODES = frozenset({20003, 21408, 21606, 30032, 30034})
 
 # Twilio's codes are five digits; the client puts the HTTP status in ``code`` when the
@@ -34,14 +37,15 @@ def classify(http_status: int | None, code: int | None) -> FailureClass:
         ``ErrorCode`` or when no answer came at all.
       code: Twilio's error code, if any.
 
-    Order matters: a 429 (or 20429) is always safe to retry; a 5xx on a create is
-    ambiguous whatever its code (the message may have been taken); then a listed code's
+    Order matters: a 429 (or 20429) and a 503 (or 20503: the service did not take the
+    request) are always safe to retry; any other 5xx on a create is ambiguous whatever
+    its code (the message may have been taken); then a listed code's
     class; a 401, 403 or 404 (our account or address is wrong); then the code's family;
     then the HTTP status.
     """
     if code is not None and code < _FIRST_TWILIO_CODE:
         code = None
-    if http_status == 429 or code == RATE_LIMITED:
+    if http_status in (429, 503) or code in (RATE_LIMITED, SERVICE_UNAVAILABLE):
         return FailureClass.TRANSIENT
     if http_status is not None and http_status >= 500:
         return FailureClass.AMBIGUOUS
@@ -112,6 +116,12 @@ _EXPLANATIONS: dict[int, tuple[str, str]] = {
         "Twilio is limiting how fast we send requests: the message will be tried again "
         "shortly.",
         "Twilio limite le rythme de nos requêtes : le message sera réessayé sous peu.",
+    ),
+    SERVICE_UNAVAILABLE: (
+        "Twilio was briefly unavailable and did not take the message: it will be tried "
+        "again shortly.",
+        "Twilio était brièvement indisponible et n'a pas pris le message : il sera "
+        "réessayé sous peu.",
     ),
     21611: (
         "The sender's queue of outgoing texts is full: the message will be tried again "

@@ -1,0 +1,291 @@
+"""The fault suite's run: the gateway's real processes (web, two workers, two schedulers)
+against the suite's own durable Redis, the loopback Twilio and SMTP servers, a stream of
+appointment stories through the web process, and faults injected all along (see
+:mod:`tests.faults.injector`). The run happens once per module (:func:`fault_run`); each
+test then checks one promise against what it left.
+
+Short mode (the default, in CI): 45 s of traffic, one cycle of faults; the run takes
+about 2.3 minutes, the whole folder (with the two focused tests) about 4. Long mode:
+``NOTIFIER_SOAK_SECONDS=600 pytest tests/faults -s`` runs the same scenario with that many
+seconds of traffic and as many cycles of faults as fit. Set ``NOTIFIER_FAULTS_SEED`` to
+replay a run: the seed is printed at the start of each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+
+from notifier.actors import INTAKE_QUEUE, SEND_QUEUE
+from notifier.store.keys import Keys
+from notifier.store.schedule import Schedule
+from tests.fakes.conftest_fixtures import fake_smtp, fake_twilio
+from tests.fakes.smtp_server import FakeSmtp
+from tests.fakes.twilio_server import FakeTwilio, rebase
+from tests.fakes.twilio_server import Record as TwilioRequest
+from tests.faults.injector import DurableRedis, Injector, Tally, plan_faults
+from tests.faults.ledger import Delivered, Findings, Record, check, delivered, delivery_records
+from tests.faults.workload import Appointment, Driver, Timing, plan_workload, reminder_dues
+from tests.harness import GatewayConfig, HarnessError, Processes, wait_until
+
+__all__ = ["fake_smtp", "fake_twilio"]  # fixtures, for the outage test
+
+SHORT_SECONDS = 45.0
+APPOINTMENTS_PER_SECOND = 1.2
+WORKER_THREADS = 4
+PUBLIC = "https://gateway.example.org"
+API_TOKEN = "faults-intake-token-0123456789abcdef"
+SMS_FROM = "+15145550000"
+VOICE_FROM = "+15145550001"
+SETTLE_MARGIN = 120.0  # seconds to settle after the last message is due
+
+
+def soak_seconds() -> float:
+    """Seconds of traffic: ``NOTIFIER_SOAK_SECONDS``, else the short mode's."""
+    raw = os.environ.get("NOTIFIER_SOAK_SECONDS", "").strip()
+    return float(raw) if raw else SHORT_SECONDS
+
+
+def run_seed() -> int:
+    raw = os.environ.get("NOTIFIER_FAULTS_SEED", "").strip()
+    return int(raw) if raw else secrets.randbits(32)
+
+
+@dataclass
+class FaultRun:
+    """What one run left behind, for the checks.
+
+    Parameters:
+      seed: replays the run (``NOTIFIER_FAULTS_SEED``).
+      seconds: seconds of traffic.
+      timing: the workload's clock.
+      appointments: the stories told, with the times the gateway acknowledged each step.
+      steps_sent: requests the workload made (events and texts), retries aside.
+      retries: requests retried because the gateway could not take them then.
+      tally: what the injector did.
+      messages: what the providers took.
+      twilio_requests: how many create requests the fake Twilio received.
+      twilio_request_times: when each arrived (epoch seconds).
+      records: the gateway's delivery records at the end.
+      findings: the ledgers against the oracle.
+      dead_letters: Dramatiq dead letters on the send queue.
+      settled_after: seconds from the last fault to everything settled.
+      duration: seconds the whole run took.
+      output: everything the processes wrote.
+      ambiguous_injected: an upper bound on the ambiguous sends the faults could cause.
+    """
+
+    seed: int
+    seconds: float
+    timing: Timing
+    appointments: list[Appointment]
+    steps_sent: int
+    retries: int
+    tally: Tally
+    messages: list[Delivered]
+    twilio_requests: int
+    twilio_request_times: list[float]
+    records: list[Record]
+    findings: Findings
+    dead_letters: int
+    settled_after: float
+    duration: float
+    output: str
+    ambiguous_injected: int
+
+    def summary(self) -> str:
+        f, t = self.findings, self.tally
+        late = f.max_lateness()
+        lines = [
+            f"fault suite: seed {self.seed}, {self.seconds:g}s of traffic, run took "
+            f"{self.duration:.0f}s, settled {self.settled_after:.1f}s after the last fault",
+            f"  appointments {len(self.appointments)}, events and texts sent "
+            f"{self.steps_sent} (retried {self.retries} times)",
+            f"  messages delivered {len(self.messages)} "
+            f"({', '.join(f'{c} {n}' for c, n in sorted(f.by_channel.items()))}); "
+            f"Twilio create requests {self.twilio_requests}",
+            f"  kills: workers {t.worker_kills}, schedulers {t.scheduler_kills}; Redis "
+            f"restarts {t.redis_restarts}; Twilio windows {len(t.windows)}; SMTP refusals "
+            f"{t.smtp_refusals}",
+            f"  duplicates at providers {f.duplicate_copies}, ambiguous sends counted "
+            f"{f.ambiguous_counted} (bound from faults injected: {self.ambiguous_injected})",
+            f"  lost {len(f.lost)}, unaccounted duplicates {len(f.duplicates)}, after ARRET "
+            f"{len(f.after_optout)}, stale {len(f.stale)}, unknown {len(f.unknown)}, dead "
+            f"letters {self.dead_letters}",
+            "  max lateness: " + (", ".join(f"{k} {v:.1f}s" for k, v in sorted(late.items()))
+                                  or "none"),
+            "  lateness: " + f.lateness_summary(),
+        ]
+        return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def durable_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DurableRedis]:
+    server = DurableRedis(tmp_path_factory.mktemp("faults-redis"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def providers() -> Iterator[tuple[FakeTwilio, FakeSmtp]]:
+    with FakeTwilio() as twilio, FakeSmtp() as smtp:
+        yield twilio, smtp
+
+
+def gateway_config(
+    redis_url: str, twilio: FakeTwilio, smtp: FakeSmtp, outbox: Path, timing: Timing,
+) -> GatewayConfig:
+    """Every channel through the loopback providers, every window open, short timeouts
+    and leases so that what a fault interrupts comes back within seconds."""
+    return GatewayConfig(
+        redis_url=redis_url, api_token=API_TOKEN, outbox_dir=outbox,
+        window_sms="always", window_voice="always", window_email="always",
+        public_base_url=PUBLIC, twilio_sms_from=SMS_FROM, twilio_voice_from=VOICE_FROM,
+        twilio_timeout=dt.timedelta(seconds=2), smtp_timeout=dt.timedelta(seconds=2),
+        sms_segments_per_second=50, voice_calls_per_second=50,
+        scheduler_poll=dt.timedelta(seconds=1), scheduler_lease=dt.timedelta(seconds=5),
+        worker_heartbeat_timeout=dt.timedelta(seconds=5), broker_maintenance_chance=1_000_000,
+        **timing.settings(), **twilio.settings_overrides(), **smtp.settings_overrides(),
+    )
+
+
+@pytest.fixture(scope="module")
+def fault_run(
+    durable_redis: DurableRedis, providers: tuple[FakeTwilio, FakeSmtp],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[FaultRun]:
+    twilio, smtp = providers
+    seed, seconds, timing = run_seed(), soak_seconds(), Timing()
+    print(f"\nfault suite: seed {seed} (NOTIFIER_FAULTS_SEED={seed} replays it), "
+          f"{seconds:g}s of traffic")
+    rng = random.Random(seed)
+    workdir = tmp_path_factory.mktemp("faults")
+    config = gateway_config(durable_redis.url, twilio, smtp, workdir / "outbox", timing)
+    processes = Processes(config, workdir=workdir / "processes")
+    client = redis.Redis.from_url(durable_redis.url)
+    keys = Keys(config.settings().queue_prefix)
+    try:
+        began = time.time()
+        for name in ("worker", "worker-2"):
+            processes.start_worker(name, threads=WORKER_THREADS)
+        for name in ("scheduler", "scheduler-2"):
+            processes.start_scheduler(name)
+        web = processes.start_web()
+        twilio.deliver_to = rebase(PUBLIC, f"http://127.0.0.1:{web.port}")
+
+        t0 = time.time() + 1.0
+        appointments = plan_workload(rng, t0=t0, seconds=seconds, timing=timing,
+                                     per_second=APPOINTMENTS_PER_SECOND)
+        plan = plan_faults(rng, length=seconds + 50,
+                           until=last_due(appointments, timing) - t0 - 10)
+        failed = threading.Event()
+        injector = Injector(plan, t0=t0, processes=processes, durable=durable_redis,
+                            twilio=twilio, smtp=smtp, failed=failed,
+                            worker_threads=WORKER_THREADS)
+        driver = Driver(base_url=f"http://127.0.0.1:{web.port}", api_token=API_TOKEN,
+                        public_base_url=PUBLIC, twilio=twilio, sms_to=SMS_FROM)
+        injector.start()
+        try:
+            steps_sent = driver.run(appointments, stop=failed)
+        except BaseException:
+            failed.set()
+            raise
+        finally:
+            driver.close()
+            injector.join(timeout=max(1.0, t0 + plan[-1].at + 300 - time.time()))
+        if injector.is_alive() or injector.error:
+            raise HarnessError(f"the fault injector failed: {injector.error or 'still running'}"
+                               f"\n{chr(10).join(injector.tally.log)}")
+        faults_over = time.time()
+        try:
+            settle(processes, client, keys, appointments, timing)
+        except HarnessError as error:
+            raise HarnessError(f"{error}\nfaults (seed {seed}):\n"
+                               + "\n".join(injector.tally.log)) from None
+        settled_after = time.time() - faults_over
+
+        records = delivery_records(client, keys)
+        messages = delivered(twilio, smtp)
+        requests = [r for r in twilio.requests if r.endpoint is not None]
+        run = FaultRun(
+            seed=seed, seconds=seconds, timing=timing, appointments=appointments,
+            steps_sent=steps_sent, retries=driver.retries, tally=injector.tally,
+            messages=messages, twilio_requests=len(requests),
+            twilio_request_times=[r.at for r in requests], records=records,
+            findings=check(appointments, messages, records, timing),
+            dead_letters=processes.dead_letters(SEND_QUEUE), settled_after=settled_after,
+            duration=time.time() - began, output="",
+            ambiguous_injected=ambiguous_bound(injector.tally, requests),
+        )
+    finally:
+        try:
+            processes.close()
+        finally:
+            client.close()
+    run.output = processes.output()
+    print(run.summary())
+    print("  faults:\n    " + "\n    ".join(run.tally.log))
+    yield run
+
+
+def ambiguous_bound(tally: Tally, requests: list[TwilioRequest]) -> int:
+    """How many ambiguous sends the injected faults could cause at most: every Twilio
+    create answered 5xx, left unanswered or held past the timeout, plus, for every
+    worker killed and every Redis restart, every send a worker thread had in hand."""
+    answered_badly = 0
+    for request in requests:
+        held = any(window.name.startswith("twilio timeout")
+                   and window.start <= request.at <= (window.end or request.at)
+                   for window in tally.windows)
+        if request.status is None or request.status >= 500 or held:
+            answered_badly += 1
+    in_hand = WORKER_THREADS * (tally.worker_kills + 2 * tally.redis_restarts)
+    return answered_badly + in_hand
+
+
+def last_due(appointments: list[Appointment], timing: Timing) -> float:
+    """When the workload's last message falls due (epoch seconds)."""
+    return max(
+        [due for a in appointments for due in reminder_dues(a.final_start, timing)]
+        + [a.booked_at + timing.absent_after + timing.no_show_delay for a in appointments]
+    )
+
+
+def settle(processes: Processes, client: redis.Redis, keys: Keys,
+           appointments: list[Appointment], timing: Timing) -> None:
+    """Wait, by condition, until every message is due and nothing is left to do: the
+    schedule empty, nothing claimed, no Dramatiq message waiting, running or delayed."""
+    schedule = Schedule(client, keys=keys, lease=dt.timedelta(seconds=5))
+    state: dict[str, object] = {}
+
+    def settled() -> bool:
+        try:
+            state.update(
+                schedule=schedule.size(), claimed=schedule.claimed_count(),
+                send_settled=processes.queue_settled(SEND_QUEUE),
+                intake_settled=processes.queue_settled(INTAKE_QUEUE),
+            )
+        except redis.RedisError as error:
+            state["error"] = type(error).__name__
+            return False
+        return (state["schedule"] == 0 and state["claimed"] == 0
+                and bool(state["send_settled"]) and bool(state["intake_settled"]))
+
+    due = last_due(appointments, timing)
+    wait_until(settled, timeout=max(0.0, due - time.time()) + SETTLE_MARGIN,
+               what="the gateway to settle (schedule empty, nothing claimed, send queue "
+                    "with nothing waiting, running or delayed)",
+               hint=lambda: f"last state {state}", poll=0.5)

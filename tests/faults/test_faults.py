@@ -1,0 +1,222 @@
+"""Issue 6: the operating promises (SPEC.md) hold while processes die, Redis restarts and
+the providers fail.
+
+One run (:func:`tests.faults.conftest.fault_run`) drives the real processes through a
+stream of appointment stories and a plan of faults; each test below checks one promise
+against the providers' ledgers. Read a failure's seed in the output to replay the run
+(``NOTIFIER_FAULTS_SEED=<seed> pytest tests/faults -s``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from notifier.store.deliveries import IN_FLIGHT
+from notifier.store.keys import Keys
+from tests.fakes.smtp_server import FakeSmtp
+from tests.fakes.twilio_server import FakeTwilio, Outcome
+from tests.faults.conftest import API_TOKEN, FaultRun, gateway_config
+from tests.faults.injector import AMBIGUOUS_WINDOWS, DurableRedis
+from tests.faults.ledger import Record, delivery_records
+from tests.faults.workload import Numbers, Story, Timing, new_appointment
+from tests.harness import Processes, wait_until
+
+pytestmark = pytest.mark.slow
+
+# A send began this long before Redis went down may still have been under way.
+REDIS_BLAST_RADIUS = 30.0
+
+
+def listed(problems: list[str], limit: int = 25) -> str:
+    shown = "\n  ".join(problems[:limit])
+    more = f"\n  ... and {len(problems) - limit} more" if len(problems) > limit else ""
+    return f"{len(problems)}:\n  {shown}{more}"
+
+
+def test_the_faults_really_happened(fault_run: FaultRun) -> None:
+    tally = fault_run.tally
+    assert tally.worker_kills >= 6 and tally.scheduler_kills >= 3, tally.log
+    assert tally.redis_restarts >= 1, tally.log
+    # Each kind of Twilio window was met by real traffic, or it tested nothing.
+    requests = fault_run.twilio_request_times
+    met = {window.name for window in tally.windows
+           if any(window.start <= at <= window.end for at in requests)}
+    wanted = {name for _, _, name in AMBIGUOUS_WINDOWS} | {"twilio 429"}
+    assert wanted <= met, f"Twilio windows no request met: {wanted - met}"
+    assert fault_run.findings.by_channel.keys() == {"sms", "email", "voice"}
+
+
+def test_nothing_accepted_is_lost(fault_run: FaultRun) -> None:
+    undone = [f"{r.key}: {r.status} {r.reason}".strip() for r in fault_run.records
+              if r.status in IN_FLIGHT or r.status == "failed"]
+    assert not fault_run.findings.lost, (
+        f"lost messages {listed(fault_run.findings.lost)}\ndelivery records failed or "
+        f"left in flight {listed(undone)}"
+    )
+    assert fault_run.dead_letters == 0
+
+
+def test_every_delivery_record_ends_final_unless_redis_died_under_its_send(
+    fault_run: FaultRun,
+) -> None:
+    """A record left ``submitting`` by a Redis outage under its send is the bug shown by
+    ``test_a_send_that_redis_dies_under_is_finished_once_redis_is_back``: counted and
+    printed here, not failed twice; any other record not final fails."""
+    outages = fault_run.tally.redis_outages
+    undone = [r for r in fault_run.records if r.status in IN_FLIGHT or r.status == "failed"]
+
+    def under_an_outage(record: Record) -> bool:
+        return any(o.start - REDIS_BLAST_RADIUS <= record.updated_at <= o.end for o in outages)
+
+    by_redis = [f"{r.key}: {r.status}" for r in undone if under_an_outage(r)]
+    other = [f"{r.key}: {r.status} {r.reason}".strip() for r in undone if not under_an_outage(r)]
+    if by_redis:
+        print(f"\ndelivery records left in flight by a Redis outage {listed(by_redis)}")
+    assert not other, f"delivery records failed or left in flight {listed(other)}"
+
+
+def test_no_duplicate_at_a_provider_but_counted_ambiguous_sends(fault_run: FaultRun) -> None:
+    assert not fault_run.findings.duplicates, (
+        f"duplicates not counted as ambiguous {listed(fault_run.findings.duplicates)}"
+    )
+
+
+def test_ambiguous_sends_are_counted_and_bounded_by_the_faults_injected(
+    fault_run: FaultRun,
+) -> None:
+    findings = fault_run.findings
+    print(f"\nduplicates at providers: {findings.duplicate_copies}; ambiguous sends counted: "
+          f"{findings.ambiguous_counted}; bound from the faults: {fault_run.ambiguous_injected}")
+    assert findings.duplicate_copies <= findings.ambiguous_counted
+    assert findings.ambiguous_counted <= fault_run.ambiguous_injected
+
+
+def test_no_sms_reaches_a_number_after_its_arret_was_acknowledged(fault_run: FaultRun) -> None:
+    assert not fault_run.findings.after_optout, (
+        f"SMS inside a quiet interval {listed(fault_run.findings.after_optout)}"
+    )
+    stories = {a.story for a in fault_run.appointments}
+    assert {Story.ARRET, Story.REPRISE, Story.CONTACT} <= stories
+
+
+def test_no_message_for_an_appointment_state_no_longer_true(fault_run: FaultRun) -> None:
+    findings = fault_run.findings
+    assert not findings.stale, f"messages no longer true {listed(findings.stale)}"
+    assert not findings.unknown, f"messages nothing explains {listed(findings.unknown)}"
+
+
+def test_the_processes_logs_name_no_patient(fault_run: FaultRun) -> None:
+    output = fault_run.output
+    assert "handed" in output  # the logs are there to read
+    for appointment in fault_run.appointments:
+        for address in appointment.addresses():
+            assert address not in output, (
+                f"a log names a patient's address (appointment {appointment.reference})"
+            )
+
+
+# -- one message meets two ambiguous failures ------------------------------------------------
+
+
+def test_a_twilio_outage_longer_than_the_first_retry_delay_loses_nothing(
+    redis_url: str, fake_twilio: FakeTwilio, fake_smtp: FakeSmtp, tmp_path: Path,
+) -> None:
+    timing = Timing()
+    config = gateway_config(redis_url, fake_twilio, fake_smtp, tmp_path / "outbox", timing)
+    keys = Keys(config.settings().queue_prefix)
+    now = dt.datetime.now(dt.UTC)
+    appointment = new_appointment(random.Random(1), Numbers(), Story.PLAIN, index=0,
+                                  booked_at=now.timestamp(), timing=timing)
+    appointment.modes = ("sms",)
+    appointment.start = appointment.final_start = now + dt.timedelta(days=2)  # no reminder
+    client = redis.Redis.from_url(redis_url)
+
+    def confirmation() -> Record:
+        (record,) = [r for r in delivery_records(client, keys) if r.kind == "confirmation"]
+        return record
+
+    with Processes(config, workdir=tmp_path / "processes") as processes:
+        processes.start_worker(threads=2)
+        processes.start_scheduler()
+        web = processes.start_web()
+        fake_twilio.fail_all(Outcome.server_error(503))  # Twilio down: it takes nothing
+
+        answer = httpx.post(
+            f"http://127.0.0.1:{web.port}/v1/events",
+            json=appointment.event_json(appointment.steps[0], now),
+            headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=10,
+        )
+        assert answer.status_code == 202, answer.text
+        wait_until(lambda: len(fake_twilio.requests) >= 2, timeout=40,
+                   what="the confirmation to be tried twice while Twilio is down")
+        fake_twilio.reset()  # Twilio is back, about 12 s after the outage began
+        wait_until(lambda: confirmation().status not in IN_FLIGHT, timeout=90,
+                   what="the confirmation to be sent or given up",
+                   hint=lambda: f"delivery record {confirmation()}")
+        record = confirmation()
+    client.close()
+    assert record.status == "accepted", f"the confirmation was {record}"
+    assert len(fake_twilio.messages) == 1
+
+
+# -- Redis dies under a send ------------------------------------------------------------------
+
+TWILIO_HOLD = 3.0  # seconds Twilio takes to answer the SMS it took
+REDIS_DOWN = 15.0  # longer than redis-py's own reconnection attempts (about 8 s)
+
+
+def test_a_send_that_redis_dies_under_is_finished_once_redis_is_back(
+    fake_twilio: FakeTwilio, fake_smtp: FakeSmtp, tmp_path: Path,
+) -> None:
+    durable = DurableRedis(tmp_path / "redis")
+    durable.start()
+    timing = Timing()
+    config = gateway_config(durable.url, fake_twilio, fake_smtp, tmp_path / "outbox",
+                            timing).with_values(twilio_timeout=dt.timedelta(seconds=4))
+    keys = Keys(config.settings().queue_prefix)
+    now = dt.datetime.now(dt.UTC)
+    appointment = new_appointment(random.Random(2), Numbers(), Story.PLAIN, index=0,
+                                  booked_at=now.timestamp(), timing=timing)
+    appointment.modes = ("sms",)
+    appointment.start = appointment.final_start = now + dt.timedelta(days=2)  # no reminder
+    # Twilio takes the SMS and answers 201 after a while, inside the client's timeout.
+    fake_twilio.script_messages(Outcome.timeout(TWILIO_HOLD, accepted=True))
+    client = redis.Redis.from_url(durable.url)
+    try:
+        with Processes(config, workdir=tmp_path / "processes") as processes:
+            processes.start_worker(threads=2)
+            processes.start_scheduler()
+            web = processes.start_web()
+            answer = httpx.post(
+                f"http://127.0.0.1:{web.port}/v1/events",
+                json=appointment.event_json(appointment.steps[0], now),
+                headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=10,
+            )
+            assert answer.status_code == 202, answer.text
+            wait_until(lambda: fake_twilio.requests, timeout=30,
+                       what="the confirmation to reach Twilio")
+            durable.crash()  # while the worker waits for Twilio's answer
+            threading.Event().wait(REDIS_DOWN)  # the outage itself
+            durable.start()
+
+            def confirmation() -> Record:
+                (record,) = [r for r in delivery_records(client, keys)
+                             if r.kind == "confirmation"]
+                return record
+
+            wait_until(lambda: confirmation().status not in IN_FLIGHT, timeout=45,
+                       what="the confirmation's delivery record to be final once Redis is back",
+                       hint=lambda: f"record {confirmation()}")
+            record = confirmation()
+    finally:
+        client.close()
+        durable.stop()
+    assert record.status == "accepted", record
+    assert 1 <= len(fake_twilio.messages) <= 1 + record.ambiguous
