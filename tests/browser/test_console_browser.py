@@ -12,17 +12,16 @@ Skipped only when ``/usr/bin/chromium`` or the ``playwright`` package is absent
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from notifier.local_redis import free_port
 from notifier.operations.dead_letters import list_dead, operator_actions
 from notifier.web.app import create_app
+from tests.app_server import serving
 from tests.browser.console_seed import (
     ALICE,
     PLATEAU_REFERENCE,
@@ -69,20 +68,8 @@ def base_url(gateway: Gateway) -> Iterator[str]:
     """The console's address, served by a real uvicorn in a thread."""
     seed(gateway)
     app = create_app(console_settings(gateway), client=gateway.client, clock=gateway.clock)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    ready = threading.Event()
-    while not ready.wait(0.02):
-        if server.started:
-            ready.set()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(app, free_port()) as url:
+        yield url
 
 
 def open_page(browser: Any, *, locale: str = "fr-CA", viewport: dict[str, int] = LAPTOP) -> Any:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +14,6 @@ from typing import Any
 import dramatiq
 import pytest
 import redis
-import uvicorn
 
 from notifier.actors import _retry_send
 from notifier.channels.registry import channel_clients
@@ -28,6 +26,7 @@ from notifier.settings import Settings
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.intake import Intake
 from notifier.web.app import create_app
+from tests.app_server import serving
 from tests.factories import Clock, event, local
 from tests.fakes.conftest_fixtures import fake_smtp, fake_twilio
 from tests.fakes.smtp_server import FakeSmtp
@@ -95,20 +94,9 @@ def delivery(
                     limiters={}, clock=clock, sleep=waits.append)
     fake_twilio.deliver_to = rebase(PUBLIC, f"http://127.0.0.1:{web_port}")
     app = create_app(settings, client=redis_client, clock=clock)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=web_port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    ready = threading.Event()
-    while not ready.wait(0.02):
-        if server.started:
-            ready.set()
-    try:
+    with serving(app, web_port):
         yield Delivery(settings, redis_client, clock, fake_twilio, fake_smtp,
                        Intake(redis_client, settings), step, waits)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_an_sms_goes_to_twilio_with_callback_validity_and_then_is_delivered(
