@@ -46,11 +46,12 @@ _WORDS: dict[str, tuple[str, str]] = {
     ),
     "no_live_workers": (
         "No Dramatiq worker is alive: nothing is being sent.",
-        "Aucun travailleur Dramatiq n'est actif : rien n'est envoyé.",
+        "Aucun worker Dramatiq n’est actif : rien n’est envoyé.",
     ),
     "dead_letters": (
         "Some messages failed for good and wait in the dead letters.",
-        "Des messages ont échoué définitivement et attendent dans les lettres mortes.",
+        "Des messages ont échoué définitivement : ils attendent parmi les messages "
+        "abandonnés.",
     ),
     "low_delivery_rate": (
         "The delivery rate over the last hour is low.",

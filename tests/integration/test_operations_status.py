@@ -97,7 +97,7 @@ def test_the_summary_of_a_gateway_in_trouble(gateway: Gateway) -> None:
     assert data["scheduler"] == {"last_run": (now - dt.timedelta(minutes=5)).isoformat(),
                                  "age_seconds": 300.0, "stale": True}
     assert "clinical detail" not in json.dumps(data)
-    assert describe_problem("no_live_workers", Lang.FR).startswith("Aucun travailleur")
+    assert describe_problem("no_live_workers", Lang.FR).startswith("Aucun worker")
 
 
 def test_a_fresh_pass_and_a_live_worker_make_it_healthy(gateway: Gateway) -> None:
