@@ -82,7 +82,7 @@ def _redis_back(
         try:
             client.ping()
             return True
-        except redis.RedisError:
+        except (redis.ConnectionError, redis.TimeoutError):
             sleep(0.5)
     return False
 
@@ -136,7 +136,7 @@ def declare_actors(
     def send_message(payload: dict[str, Any]) -> None:
         try:
             step(payload)
-        except redis.RedisError:
+        except (redis.ConnectionError, redis.TimeoutError):
             # Dramatiq could not enqueue a retry while Redis is down: the message would be
             # acknowledged and lost. Wait for Redis to come back, then ask for the retry;
             # the record left "submitting" makes it a counted, at-most-once resend.
