@@ -16,10 +16,12 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from typing import Protocol
 
 import dramatiq
 import redis
 
+from notifier.actors import SEND_ACTOR, SEND_QUEUE
 from notifier.settings import Settings
 from notifier.store.keys import Keys
 from notifier.store.schedule import Schedule
@@ -45,7 +47,7 @@ class Scheduler:
         client: redis.Redis,
         settings: Settings,
         *,
-        send: dramatiq.Actor[..., None],
+        send: Enqueue,
         clock: Callable[[], dt.datetime],
         batch: int = 500,
         after_claim: Callable[[list[str]], None] | None = None,
@@ -104,6 +106,30 @@ class Scheduler:
         return max(0.0, min(poll, (upcoming - self.clock()).total_seconds()))
 
 
+class Enqueue(Protocol):
+    """Hands one payload to the ``send_message`` actor (the actor itself has ``send``)."""
+
+    def send(self, payload: dict[str, object]) -> object: ...
+
+
+class SendQueue:
+    """Enqueues ``send_message`` messages on a broker without declaring the actors, so a
+    scheduler process builds no channel clients (Twilio session, SMTP pool) it never uses.
+
+    Parameters:
+      broker: the gateway's broker.
+    """
+
+    def __init__(self, broker: dramatiq.Broker) -> None:
+        self.broker = broker
+
+    def send(self, payload: dict[str, object]) -> object:
+        return self.broker.enqueue(dramatiq.Message(
+            queue_name=SEND_QUEUE, actor_name=SEND_ACTOR, args=(payload,), kwargs={},
+            options={},
+        ))
+
+
 def _as_dict(payload: str) -> dict[str, object]:
     data: dict[str, object] = json.loads(payload)
     return data
@@ -111,20 +137,16 @@ def _as_dict(payload: str) -> dict[str, object]:
 
 def run(settings: Settings) -> int:
     """The ``scheduler`` process: runs until SIGTERM or SIGINT, then finishes its pass."""
-    from notifier.actors import build_broker, declare_actors
-    from notifier.channels.registry import channel_clients
+    from notifier.actors import build_broker
     from notifier.clock import utc_now
     from notifier.logs import configure_logging
 
     configure_logging()
     client = redis.Redis.from_url(settings.require_redis_url("scheduler"))
     broker = build_broker(settings)
-    actors = declare_actors(
-        broker, settings, client=client, channels=channel_clients(settings, clock=utc_now)
-    )
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    Scheduler(client, settings, send=actors.send, clock=utc_now).run(stop)
+    Scheduler(client, settings, send=SendQueue(broker), clock=utc_now).run(stop)
     broker.close()
     return 0

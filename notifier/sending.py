@@ -36,9 +36,9 @@ from notifier.planning.send_check import Defer, Drop, decide_at_send
 from notifier.settings import Settings
 from notifier.store.deliveries import HANDED_OVER, DeliveryLog, DeliveryStatus, decode_record
 from notifier.store.history import History
-from notifier.store.intake import Intake
 from notifier.store.keys import Keys
 from notifier.store.rate_limit import RateLimiter
+from notifier.store.schedule import Schedule
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class SendStep:
         self.sleep = sleep
         self.client = client
         self.keys = keys = Keys(settings.queue_prefix)
-        self.store = Intake(client, settings)
+        self.schedule = Schedule(client, keys=keys, lease=settings.scheduler_lease)
         self.deliveries = DeliveryLog(client, keys=keys, retention=settings.delivery_retention)
         self.history = History(client, keys=keys, retention=settings.event_retention)
 
@@ -128,7 +128,7 @@ class SendStep:
             return SendOutcome.ALREADY_DONE
         verdict = decide_at_send(message, state, self.settings, now)
         if isinstance(verdict, Defer):
-            self.store.schedule.defer(message, verdict.until)
+            self.schedule.defer(message, verdict.until)
             log.info("message %s waits for its window until %s", message.key,
                      verdict.until.isoformat())
             return SendOutcome.DEFERRED

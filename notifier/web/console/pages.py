@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse
 
 from notifier.operations.delivery_stats import Period
 from notifier.operations.story import appointment_story
-from notifier.web.console.access import ViewerDep
+from notifier.web.console.access import Viewer, ViewerDep
 from notifier.web.console.browser import PREFIX
-from notifier.web.console.overview import PERIODS, read_overview
+from notifier.web.console.overview import PERIODS, Overview, read_overview
 from notifier.web.console.overview import overview_view as build_overview
 from notifier.web.console.render import page, refusal
 from notifier.web.console.routing import console_router
@@ -29,15 +29,21 @@ def _period(value: str) -> Period:
     return "day"
 
 
-@router.get("/")
-def overview(request: Request, viewer: ViewerDep, period: str = "day") -> Response:
+def _overview_data(request: Request, viewer: Viewer, period: str) -> Overview:
+    """What the overview shows this operator, for the page and its JSON alike."""
     context = web_context(request)
     browser = viewer.browser
-    data = read_overview(
+    return read_overview(
         context.client, context.settings, browser.now, period=_period(period),
         location=viewer.location, machinery=viewer.unscoped, zone=browser.console.zone,
         cache=browser.console.deliveries,
     )
+
+
+@router.get("/")
+def overview(request: Request, viewer: ViewerDep, period: str = "day") -> Response:
+    browser = viewer.browser
+    data = _overview_data(request, viewer, period)
     return page(browser, "overview.html", path=f"{PREFIX}/",
                 view=build_overview(data, browser.words))
 
@@ -63,13 +69,8 @@ def story(request: Request, viewer: ViewerDep, reference: str = "") -> Response:
 @router.get("/api/overview")
 def overview_json(request: Request, viewer: ViewerDep, period: str = "day") -> Response:
     """The overview's delivery numbers (and, for unscoped operators, the queues)."""
-    context = web_context(request)
     browser = viewer.browser
-    data = read_overview(
-        context.client, context.settings, browser.now, period=_period(period),
-        location=viewer.location, machinery=viewer.unscoped, zone=browser.console.zone,
-        cache=browser.console.deliveries,
-    )
+    data = _overview_data(request, viewer, period)
     body: dict[str, Any] = {
         "now": data.now.isoformat(),
         "deliveries_read_at": data.deliveries_at.isoformat(),
