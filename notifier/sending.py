@@ -9,10 +9,18 @@ Provider failures (see :class:`~notifier.channels.base.FailureClass`):
 - transient: retried after a short delay, never past the message's deadline;
 - permanent: stopped and recorded (Twilio 21610 also records the opt-out);
 - configuration: stopped, recorded and logged as an error for the operator;
-- ambiguous (a timeout or 5xx on a create: the message may have gone): retried at most
-  ``AMBIGUOUS_RETRIES`` time(s). We prefer a rare, counted duplicate to a silently lost
-  reminder; the record's ``ambiguous`` field counts them. A worker killed mid-send leaves
-  the record ``submitting``, and its redelivery is treated the same way.
+- ambiguous (a timeout or 5xx on a create: the message may have gone): the record stays
+  ``submitting`` and the message is tried again shortly. A worker killed mid-send leaves
+  the record ``submitting`` too, and its redelivery is treated the same way.
+
+An attempt that finds its record ``submitting`` follows an interrupted one, and first asks
+the provider whether that one reached it (:meth:`ChannelClient.find_sent`): if so, the
+message is recorded as handed over with the provider's id, and nothing is sent again; if
+the provider holds no such message, it is sent again, and the record's ``ambiguous``
+field counts that resend; if the provider cannot be asked right now, the message waits
+and asks again, neither sent twice nor given up. A provider that can never be asked (an
+SMTP relay) gets at most ``AMBIGUOUS_RETRIES`` blind resend(s): we prefer a rare, counted
+duplicate email to a silently lost one, and give up (``interrupted``) after that.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from typing import Any, Protocol
 import dramatiq
 import redis
 
-from notifier.channels.base import ChannelClient, DeliveryError, FailureClass
+from notifier.channels.base import CannotTell, ChannelClient, DeliveryError, FailureClass, Receipt
 from notifier.domain import Channel
 from notifier.inbound.optouts import OptOutSource
 from notifier.messages.catalogue import render
@@ -172,14 +180,24 @@ class SendStep:
             return SendOutcome.ALREADY_DONE
         client = self.channels[message.channel]
         fields = _dimensions(state)
+        rendered = render(message.kind, message.channel, state, self.settings, now)
         if record.get("status") == DeliveryStatus.SUBMITTING and not client.idempotent:
             # An earlier attempt died or timed out mid-send: the message may have gone.
-            ambiguous = int(record.get("ambiguous", "0")) + 1
-            if ambiguous > AMBIGUOUS_RETRIES:
-                return self._fail(message, "interrupted", now)
-            fields["ambiguous"] = ambiguous
+            span = self._attempt_span(message, record)
+            try:
+                found = client.find_sent(message, rendered, address, between=span)
+            except CannotTell:
+                if int(record.get("ambiguous", "0")) >= AMBIGUOUS_RETRIES:
+                    return self._fail(message, "interrupted", now)
+            except DeliveryError as error:
+                return self._failed_attempt(message, error, address, now)
+            else:
+                if found is not None:
+                    log.info("message %s: the interrupted attempt had reached its provider",
+                             message.key)
+                    return self._handed_over(message, found, now)
+            fields["ambiguous"] = int(record.get("ambiguous", "0")) + 1
             log.warning("message %s: resending after an interrupted attempt", message.key)
-        rendered = render(message.kind, message.channel, state, self.settings, now)
         self._wait_for_slot(message, rendered.sms.segments if rendered.sms else 1, now)
         previous = self.deliveries.begin(message, now, fields)
         if previous in HANDED_OVER:
@@ -188,6 +206,18 @@ class SendStep:
             receipt = client.send(message, rendered, address)
         except DeliveryError as error:
             return self._failed_attempt(message, error, address, now)
+        return self._handed_over(message, receipt, now)
+
+    def _attempt_span(
+        self, message: PlannedMessage, record: Mapping[str, str]
+    ) -> tuple[dt.datetime, dt.datetime]:
+        """When the interrupted attempt could have reached its provider: from its start
+        until its lock lapsed."""
+        began = dt.datetime.fromisoformat(record["updated_at"])
+        return began, began + attempt_lock(self.settings, message.channel)
+
+    def _handed_over(self, message: PlannedMessage, receipt: Receipt,
+                     now: dt.datetime) -> SendOutcome:
         with self.client.pipeline(transaction=False) as pipe:
             self.deliveries.stage_link_provider(pipe, receipt.provider_id, message.key)
             self.deliveries.stage_advance(pipe, message.key, DeliveryStatus(receipt.status),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -63,19 +64,34 @@ class DeliveryError(Exception):
         self.opted_out = opted_out
 
 
+class CannotTell(Exception):
+    """The provider cannot be asked whether it took a message (an SMTP relay)."""
+
+
 class ChannelClient(Protocol):
     """Delivers one rendered message to one address.
 
     Attributes:
       idempotent: True when sending the same key twice delivers once (the outbox), so a
         send interrupted mid-way may simply be sent again. A provider whose create call is
-        not idempotent (Twilio) must not be re-sent blindly.
+        not idempotent (Twilio) must not be re-sent blindly: the send step first asks it
+        with :meth:`find_sent`.
     """
 
     idempotent: bool
 
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
         """Deliver; raise :class:`DeliveryError` when the provider refuses or fails."""
+        ...
+
+    def find_sent(
+        self, message: PlannedMessage, rendered: Rendered, address: str, *,
+        between: tuple[dt.datetime, dt.datetime],
+    ) -> Receipt | None:
+        """Whether an interrupted attempt, made ``between`` those times, reached the
+        provider: its receipt, or None when the provider holds no such message (sending
+        again cannot double it). Raise :class:`CannotTell` when the provider cannot be
+        asked, :class:`DeliveryError` when asking failed."""
         ...
 
     def close(self) -> None:

@@ -58,6 +58,12 @@ class OutboxClient:
         # A file in the outbox is as delivered as a message can be.
         return Receipt(provider_id=f"outbox:{message.key}", status="delivered")
 
+    def find_sent(
+        self, message: PlannedMessage, rendered: Rendered, address: str, *,
+        between: tuple[dt.datetime, dt.datetime],
+    ) -> Receipt | None:
+        """Never needed (a second send replaces the file), and never a reason to wait."""
+        return None
 
     def close(self) -> None:
         """Nothing stays open between messages."""

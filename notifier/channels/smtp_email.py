@@ -41,7 +41,7 @@ from typing import Any, TypeVar
 
 import aiosmtplib
 
-from notifier.channels.base import DeliveryError, FailureClass, Receipt
+from notifier.channels.base import CannotTell, DeliveryError, FailureClass, Receipt
 from notifier.domain import Lang, Location
 from notifier.messages.catalogue import Rendered
 from notifier.planning.entries import PlannedMessage
@@ -406,6 +406,13 @@ class SmtpEmailClient:
         self.pool.send(self.settings.email_from_address, address, mime.as_bytes())
         # An SMTP relay gives no delivery receipt: "sent" is as far as we will know.
         return Receipt(provider_id=str(mime["Message-ID"]).strip("<>"), status="sent")
+
+    def find_sent(
+        self, message: PlannedMessage, rendered: Rendered, address: str, *,
+        between: tuple[dt.datetime, dt.datetime],
+    ) -> Receipt | None:
+        """An SMTP relay keeps no list of what it took that we could read."""
+        raise CannotTell("an SMTP relay cannot be asked what it took")
 
     def close(self) -> None:
         """Close the open connections (a worker shutting down, a test ending)."""

@@ -14,7 +14,9 @@ decision. Every failure of a create becomes a :class:`DeliveryError`:
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
+import json
 import threading
 from collections.abc import Callable, Mapping
 from typing import TypeVar
@@ -153,6 +155,60 @@ def call_twilio(client: Client, create: Callable[[], T], *, what: str) -> T:
             f"Twilio's answer to the {what} create could not be read "
             f"({type(exc).__name__}): it may have been created",
         ) from None
+
+
+# How many of the recipient's latest messages or calls a lookup reads: more than we ever
+# send one number in an attempt's span.
+LOOKUP_LIMIT = 20
+# Allowance for the clocks of Twilio and of our hosts, and for Twilio's whole seconds.
+CLOCK_MARGIN = dt.timedelta(seconds=30)
+
+
+def created_within(created: dt.datetime | None, between: tuple[dt.datetime, dt.datetime]) -> bool:
+    """True when a resource Twilio created at ``created`` may be an attempt's made
+    ``between`` those times."""
+    start, end = between
+    return created is not None and start - CLOCK_MARGIN <= created <= end + CLOCK_MARGIN
+
+
+def look_up_twilio(client: Client, lookup: Callable[[], T], *, what: str) -> T:
+    """Run one list call (``what`` names what is looked for, e.g. ``"SMS"``). Any failure
+    that asking again may mend (a timeout, a 5xx, a 429) leaves the earlier attempt's fate
+    unknown: it is raised as *ambiguous*, so the message is neither sent again nor given
+    up, only asked about again later. A refusal of our account stays what it is."""
+    try:
+        return lookup()
+    except (TwilioRestException, TwilioServiceException) as exc:
+        error = _refused(exc, client)
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        code = "timeout" if isinstance(exc, requests.Timeout) else "connection"
+        error = DeliveryError(FailureClass.AMBIGUOUS, code, "no answer")
+    except TwilioException as exc:
+        error = _page_refused(exc)
+    if error.failure in (FailureClass.PERMANENT, FailureClass.CONFIGURATION):
+        raise error from None
+    raise DeliveryError(
+        FailureClass.AMBIGUOUS, error.code,
+        f"Twilio could not say whether it took the {what} ({error.code}); asked again later",
+        retry_after=error.retry_after,
+    ) from None
+
+
+def _page_refused(exc: TwilioException) -> DeliveryError:
+    """A list answered with an error: the twilio client raises ``Unable to fetch page``
+    with the answer itself as the second argument."""
+    response = exc.args[1] if len(exc.args) > 1 else None
+    if not isinstance(response, Response):
+        return DeliveryError(FailureClass.AMBIGUOUS, "bad-answer", "unreadable answer")
+    try:
+        code = json.loads(response.text).get("code")
+    except (ValueError, AttributeError):
+        code = None
+    code = code if isinstance(code, int) and code >= 10000 else None
+    status = response.status_code
+    return DeliveryError(classify(status, code),
+                         str(code) if code is not None else f"http-{status}",
+                         explain(code, Lang.EN, http_status=status))
 
 
 def _refused(exc: TwilioRestException | TwilioServiceException, client: Client) -> DeliveryError:

@@ -12,17 +12,26 @@ Choices:
 - The status callback is ``{public_base_url}/v1/twilio/status``, so every message's fate
   comes back to the delivery record.
 - A create is not idempotent: see :mod:`notifier.channels.twilio_client` for which
-  failures are ambiguous.
+  failures are ambiguous. After one, the send step asks Twilio for the recipient's latest
+  messages before it sends again: the same body created during the interrupted attempt
+  is that attempt's SMS.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from twilio.rest import Client
 
 from notifier.channels.base import Receipt
-from notifier.channels.twilio_client import build_client, call_twilio
+from notifier.channels.twilio_client import (
+    LOOKUP_LIMIT,
+    build_client,
+    call_twilio,
+    created_within,
+    look_up_twilio,
+)
 from notifier.messages.catalogue import Rendered
 from notifier.planning.entries import PlannedMessage
 from notifier.settings import Settings
@@ -81,3 +90,19 @@ class TwilioSmsClient:
         )
         # Twilio answers "queued" (or "accepted" through a Messaging Service): taken.
         return Receipt(provider_id=str(created.sid), status="accepted")
+
+    def find_sent(
+        self, message: PlannedMessage, rendered: Rendered, address: str, *,
+        between: tuple[dt.datetime, dt.datetime],
+    ) -> Receipt | None:
+        """The SMS to ``address`` with this very body that Twilio created in the span."""
+        options: dict[str, Any] = {"to": address, "limit": LOOKUP_LIMIT}
+        if not self.settings.twilio_messaging_service_sid:
+            options["from_"] = self.settings.twilio_sms_from
+        latest = look_up_twilio(
+            self.client, lambda: self.client.messages.list(**options), what="SMS"
+        )
+        for sms in latest:
+            if sms.body == rendered.text and created_within(sms.date_created, between):
+                return Receipt(provider_id=str(sms.sid), status="accepted")
+        return None

@@ -33,7 +33,13 @@ from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
 from notifier.channels.base import DeliveryError, FailureClass, Receipt
-from notifier.channels.twilio_client import build_client, call_twilio
+from notifier.channels.twilio_client import (
+    LOOKUP_LIMIT,
+    build_client,
+    call_twilio,
+    created_within,
+    look_up_twilio,
+)
 from notifier.channels.twilio_sms import status_callback_url
 from notifier.domain import Lang, Location
 from notifier.messages.catalogue import TEMPLATES_DIR, Rendered, environment
@@ -176,6 +182,24 @@ class TwilioVoiceClient:
             what="call",
         )
         return Receipt(provider_id=str(created.sid), status="accepted")
+
+    def find_sent(
+        self, message: PlannedMessage, rendered: Rendered, address: str, *,
+        between: tuple[dt.datetime, dt.datetime],
+    ) -> Receipt | None:
+        """A call from our caller ID to ``address`` that Twilio created in the span. A
+        call's spoken text is not in Twilio's answer: the span and the numbers decide."""
+        latest = look_up_twilio(
+            self.client,
+            lambda: self.client.calls.list(
+                to=address, from_=self.settings.twilio_voice_from, limit=LOOKUP_LIMIT
+            ),
+            what="call",
+        )
+        for call in latest:
+            if created_within(call.date_created, between):
+                return Receipt(provider_id=str(call.sid), status="accepted")
+        return None
 
     def _check_window(self, message: PlannedMessage) -> None:
         location = self.locations(message.reference)

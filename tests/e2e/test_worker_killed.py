@@ -1,16 +1,17 @@
 """A worker killed (SIGKILL) in the middle of a send: the documented outcome.
 
 ``notifier/sending.py``: a send interrupted mid-way leaves its delivery record
-``submitting``; when Dramatiq redelivers the message, the send step cannot know whether the
-provider took it, so it resends at most ``AMBIGUOUS_RETRIES`` time(s) and counts it in the
-record's ``ambiguous`` field: a rare, counted duplicate rather than a lost reminder.
+``submitting``; when Dramatiq redelivers the message, the send step asks Twilio for the
+recipient's latest messages before it sends anything: the SMS the dead attempt created is
+found and recorded, and nothing is sent twice. Had Twilio not taken it, it would be sent
+again, the resend counted in the record's ``ambiguous`` field.
 
 Here the fake Twilio takes the SMS and holds its answer; the worker (the Dramatiq master
 and its worker process, the whole group) is killed while it waits. Dramatiq gives the
 unacked message back only once the dead worker's heartbeat is older than the broker's
 heartbeat timeout, at a maintenance pass: both are shortened by settings. The redelivered
 attempt then waits for the dead attempt's lock to lapse (``attempt_lock``: a rate-limit
-wait plus three Twilio timeouts, 11 s here) before resending.
+wait plus three Twilio timeouts, 11 s here) before it asks.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import redis
 
 from notifier.actors import SEND_QUEUE
 from notifier.domain import Channel, Kind
-from notifier.sending import AMBIGUOUS_RETRIES
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.intake import Intake
 from tests.e2e.conftest import Launch
@@ -35,7 +35,7 @@ pytestmark = pytest.mark.slow
 MOBILE = "+15145550188"  # the factory's patient
 
 
-def test_a_worker_killed_mid_send_resends_once_and_counts_the_possible_duplicate(
+def test_a_worker_killed_mid_send_finds_the_sms_it_had_handed_over_and_sends_it_once(
     base_config: GatewayConfig, launch: Launch, fake_twilio: FakeTwilio,
     redis_client: redis.Redis,
 ) -> None:
@@ -74,19 +74,17 @@ def test_a_worker_killed_mid_send_resends_once_and_counts_the_possible_duplicate
     )
 
     processes.restart("worker")
-    fake_twilio.wait_for_messages(2, timeout=45)
-    wait_until(lambda: deliveries.get(key).get("status") == "accepted", timeout=10,
-               what="the resent SMS to be recorded accepted",
+    wait_until(lambda: deliveries.get(key).get("status") == "accepted", timeout=45,
+               what="the redelivered message to find the SMS and record it accepted",
                hint=lambda: f"record {deliveries.get(key)}")
     wait_until(lambda: processes.queue_settled(SEND_QUEUE), timeout=30,
                what="the send queue to have nothing waiting, running or delayed")
 
     record = deliveries.get(key)
     sent = [m for m in fake_twilio.messages if m.to == MOBILE]
-    assert len(sent) == 1 + AMBIGUOUS_RETRIES == 2
-    assert sent[0].body == sent[1].body
-    assert record["status"] == "accepted"
-    assert record["ambiguous"] == str(AMBIGUOUS_RETRIES)
-    assert record["provider_id"] == sent[1].sid
+    assert [m.sid for m in sent] == [held.sid]
+    assert record["status"] == "accepted" and "ambiguous" not in record
+    assert record["provider_id"] == held.sid
+    assert [lookup.get("To") for lookup in fake_twilio.lookups] == [MOBILE]
     assert processes.dead_letters(SEND_QUEUE) == 0
-    assert "resending after an interrupted attempt" in processes["worker"].output()
+    assert "the interrupted attempt had reached its provider" in processes["worker"].output()

@@ -23,6 +23,11 @@ the account in the path, the required fields), then answers with the next script
 Everything it receives goes into a ledger; :meth:`FakeTwilio.callback` posts status
 callbacks signed like Twilio's (``X-Twilio-Signature`` over the public URL).
 
+A ``GET`` of ``Messages.json`` or ``Calls.json`` lists what was taken, newest first, as
+Twilio does, filtered by ``To`` and ``From`` and cut to ``PageSize``; a Twilio outage set
+by :meth:`FakeTwilio.fail_all` answers those too (scripts are for creates only). Lookups
+go into their own ledger, :attr:`FakeTwilio.lookups`.
+
 Typical use::
 
     with FakeTwilio() as fake:
@@ -284,10 +289,6 @@ def twilio_client_for(fake: FakeTwilio, *, timeout: float | None = 10.0) -> Clie
     return client
 
 
-def _rfc2822_now() -> str:
-    return email.utils.format_datetime(dt.datetime.now(dt.UTC))
-
-
 class _Server(ThreadingHTTPServer):
     """Serves one :class:`FakeTwilio`, a thread per connection; tracks connections and
     their threads so that stop can end and join them all."""
@@ -383,6 +384,8 @@ class FakeTwilio:
       deliver_to: maps a public status-callback URL to the URL really posted to (default:
         unchanged). A public attribute: set it once the gateway's web server is up, e.g.
         with :func:`rebase`.
+      clock: Twilio's own clock, aware, for the dates it writes (``date_created``...);
+        default the real one. A public attribute: a test with an injected clock sets it.
       host: the address to listen on; the port is a free one.
     """
 
@@ -392,15 +395,19 @@ class FakeTwilio:
         account_sid: str | None = None,
         auth_token: str | None = None,
         deliver_to: Callable[[str], str] | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
         host: str = "127.0.0.1",
     ) -> None:
         self.account_sid = account_sid or "AC" + secrets.token_hex(16)
         self.auth_token = auth_token or secrets.token_hex(16)
         self.deliver_to: Callable[[str], str] = deliver_to or (lambda url: url)
+        self.clock: Callable[[], dt.datetime] = clock or (lambda: dt.datetime.now(dt.UTC))
         self._host = host
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._requests: list[Record] = []
+        self._lookups: list[Record] = []
+        self._resources: dict[str, dict[str, Any]] = {}
         self._taken: dict[Endpoint, list[Record]] = {e: [] for e in ENDPOINTS}
         self._by_sid: dict[str, Record] = {}
         self._callbacks: list[Callback] = []
@@ -475,9 +482,15 @@ class FakeTwilio:
 
     @property
     def requests(self) -> list[Record]:
-        """Every request received, refused ones included, in order."""
+        """Every request received but lookups, refused ones included, in order."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def lookups(self) -> list[Record]:
+        """Every ``GET`` of the messages or calls list, in order."""
+        with self._lock:
+            return list(self._lookups)
 
     @property
     def messages(self) -> list[Record]:
@@ -557,18 +570,25 @@ class FakeTwilio:
             for name, values in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
             .items()
         }
-        path = urlsplit(handler.path).path
-        match = _RESOURCE_PATH.match(path)
+        parts = urlsplit(handler.path)
+        match = _RESOURCE_PATH.match(parts.path)
         endpoint = _RESOURCE_ENDPOINT[match["resource"]] if match else None
         headers = {name.lower(): value for name, value in handler.headers.items()}
+        lookup = handler.command == "GET" and endpoint is not None
+        if lookup:
+            fields = {name: tuple(values) for name, values in parse_qs(parts.query).items()}
         with self._changed:
-            answer, sid = self._decide(handler, match, endpoint, fields)
+            if lookup:
+                assert endpoint is not None and match is not None
+                answer, sid = self._list(handler, match, endpoint, fields), None
+            else:
+                answer, sid = self._decide(handler, match, endpoint, fields)
             record = Record(
-                method=handler.command, path=path, endpoint=endpoint,
+                method=handler.command, path=parts.path, endpoint=endpoint,
                 fields=MappingProxyType(fields), headers=MappingProxyType(headers),
                 at=time.time(), status=answer.status if answer.answer else None, sid=sid,
             )
-            self._requests.append(record)
+            (self._lookups if lookup else self._requests).append(record)
             if sid is not None and endpoint is not None:
                 self._taken[endpoint].append(record)
                 self._by_sid[sid] = record
@@ -604,17 +624,44 @@ class FakeTwilio:
         script = self._scripts[endpoint]
         outcome = script.popleft() if script else self._permanent[endpoint] or Outcome.ok()
         sid = _SID_PREFIX[endpoint] + secrets.token_hex(16) if outcome.accepted else None
-        if outcome.status >= 300:
-            answer = _refusal(outcome)
-        else:
-            form = {name: values[0] for name, values in fields.items()}
-            resource = (
-                self._message_resource(sid, form) if endpoint == "messages"
-                else self._call_resource(sid, form)
-            )
-            answer = _Answer(outcome.status, resource)
+        form = {name: values[0] for name, values in fields.items()}
+        resource = (
+            self._message_resource(sid, form) if endpoint == "messages"
+            else self._call_resource(sid, form)
+        )
+        if sid is not None:
+            self._resources[sid] = resource
+        answer = _refusal(outcome) if outcome.status >= 300 else _Answer(outcome.status, resource)
         answer.hold, answer.answer = outcome.hold, outcome.answer
         return answer, sid
+
+    def _list(
+        self, handler: _Handler, match: re.Match[str], endpoint: Endpoint,
+        query: Mapping[str, tuple[str, ...]],
+    ) -> _Answer:
+        """The answer to a ``GET`` of a list (lock held): what was taken, newest first."""
+        if not self._authenticated(handler.headers.get("Authorization")):
+            return _refusal(Outcome.error(20003))
+        if match["account"] != self.account_sid:
+            return _refusal(Outcome.error(20404))
+        outage = self._permanent[endpoint]
+        if outage is not None and (outage.status >= 300 or outage.hold):
+            answer = _refusal(outage) if outage.status >= 300 else _Answer(200, {})
+            answer.hold, answer.answer = outage.hold, outage.answer and outage.status >= 300
+            return answer
+        wanted = {name: values[0] for name, values in query.items() if name in ("To", "From")}
+        size = int(query.get("PageSize", ("50",))[0])
+        found = [
+            self._resources[str(record.sid)] for record in reversed(self._taken[endpoint])
+            if all(record.get(name) == value for name, value in wanted.items())
+        ][:size]
+        resource = "Messages" if endpoint == "messages" else "Calls"
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/{resource}.json"
+        return _Answer(200, {
+            endpoint: found, "end": max(0, len(found) - 1), "first_page_uri": uri,
+            "next_page_uri": None, "page": 0, "page_size": size, "previous_page_uri": None,
+            "start": 0, "uri": uri,
+        })
 
     def _authenticated(self, authorization: str | None) -> bool:
         scheme, _, encoded = (authorization or "").partition(" ")
@@ -628,11 +675,14 @@ class FakeTwilio:
             f"{user}:{password}".encode(), f"{self.account_sid}:{self.auth_token}".encode()
         )
 
+    def _rfc2822_now(self) -> str:
+        return email.utils.format_datetime(self.clock().astimezone(dt.UTC))
+
     def _uri(self, resource: str, sid: str | None, suffix: str = ".json") -> str:
         return f"/{API_VERSION}/Accounts/{self.account_sid}/{resource}/{sid}{suffix}"
 
     def _message_resource(self, sid: str | None, form: Mapping[str, str]) -> dict[str, Any]:
-        now, service = _rfc2822_now(), form.get("MessagingServiceSid")
+        now, service = self._rfc2822_now(), form.get("MessagingServiceSid")
         body = form.get("Body", "")
         return {
             "account_sid": self.account_sid,
@@ -659,7 +709,7 @@ class FakeTwilio:
         }
 
     def _call_resource(self, sid: str | None, form: Mapping[str, str]) -> dict[str, Any]:
-        now = _rfc2822_now()
+        now = self._rfc2822_now()
         return {
             "account_sid": self.account_sid,
             "annotation": None,
@@ -731,7 +781,7 @@ class FakeTwilio:
             params = {
                 **common, "CallSid": sid, "CallStatus": status, "From": sender, "Caller": sender,
                 "To": to, "Called": to, "Direction": "outbound-api",
-                "CallbackSource": "call-progress-events", "Timestamp": _rfc2822_now(),
+                "CallbackSource": "call-progress-events", "Timestamp": self._rfc2822_now(),
                 "SequenceNumber": str(next(self._sequence)),
             }
             if answered_by is not None:

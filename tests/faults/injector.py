@@ -11,12 +11,15 @@ A run is cut into cycles (:data:`CYCLE` seconds). Each cycle has two blocks:
   timeout (having taken the message), then answering 500 (having taken it), a few
   seconds each.
 
-Why two blocks: ``notifier/sending.py`` resends an ambiguous send at most once
-(``AMBIGUOUS_RETRIES``) and gives the message up at its second ambiguous failure. A
-worker killed mid-send is one ambiguous failure; a 5xx or a timeout is another. The
-blocks keep them apart, and each ambiguous window is shorter than the first retry delay
-(10 s) and further from the next than a redelivery takes, so a message meets at most one.
-``test_faults.py`` shows separately what a longer outage does.
+After an ambiguous Twilio failure (a worker killed mid-send, a 5xx, a timeout) the send
+step asks Twilio whether it took the message before it sends again, so an SMS or a call
+may meet any number of them. An email may not: an SMTP relay cannot be asked, and
+``notifier/sending.py`` resends an interrupted email at most once
+(``AMBIGUOUS_RETRIES``). The two blocks keep the slow SMTP server and the worker kills of
+the process block apart from the Twilio windows, and each window is shorter than the
+first retry delay (10 s), so a message meets the windows' faults one at a time and the
+bound on ambiguous sends stays readable. ``test_faults.py`` shows separately what a longer
+outage does.
 """
 
 from __future__ import annotations

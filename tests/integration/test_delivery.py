@@ -93,6 +93,7 @@ def delivery(
                     opt_outs=OptOutStore(redis_client, settings),
                     limiters={}, clock=clock, sleep=waits.append)
     fake_twilio.deliver_to = rebase(PUBLIC, f"http://127.0.0.1:{web_port}")
+    fake_twilio.clock = clock
     app = create_app(settings, client=redis_client, clock=clock)
     with serving(app, web_port):
         yield Delivery(settings, redis_client, clock, fake_twilio, fake_smtp,
@@ -214,36 +215,127 @@ def test_a_configuration_error_stops_loudly(
     assert not any(MOBILE in r.getMessage() for r in caplog.records)
 
 
-def test_an_ambiguous_failure_is_retried_once_and_the_duplicate_is_counted(
+def test_a_5xx_after_twilio_took_the_sms_is_found_and_not_sent_again(
     delivery: Delivery,
 ) -> None:
     (payload,) = delivery.book("sms")
-    # Twilio took the message but answered 500: we cannot know, so we send once more.
+    # Twilio took the message but answered 500: the next attempt asks before sending.
     delivery.fake.script_messages(Outcome.server_error(500, accepted=True))
 
     with pytest.raises(dramatiq.Retry):
         delivery.step(payload)
     assert delivery.record(payload)["status"] == "submitting"
+    delivery.clock.advance(dt.timedelta(seconds=10))  # the retry delay
     assert delivery.step(payload) is SendOutcome.SENT
 
+    (taken,) = delivery.fake.messages
     record = delivery.record(payload)
-    assert record["status"] == "accepted" and record["ambiguous"] == "1"
-    assert len(delivery.fake.messages) == 2
+    assert record["status"] == "accepted" and record["provider_id"] == taken.sid
+    assert "ambiguous" not in record and record["attempts"] == "1"
+    (lookup,) = delivery.fake.lookups
+    assert lookup.get("To") == MOBILE and lookup.get("From") == "+15145550000"
+    assert delivery.fake.callback(taken.sid, "delivered") == 200
+    assert delivery.record(payload)["status"] == "delivered"
 
 
-def test_a_timeout_twice_gives_up_rather_than_risk_a_third_message(delivery: Delivery) -> None:
+def test_a_5xx_before_twilio_took_the_sms_is_sent_again_and_the_resend_counted(
+    delivery: Delivery,
+) -> None:
     (payload,) = delivery.book("sms")
-    delivery.fake.script_messages(Outcome.timeout(3, accepted=True),
-                                  Outcome.timeout(3, accepted=True))
+    delivery.fake.script_messages(Outcome.server_error(500, accepted=False))
 
     with pytest.raises(dramatiq.Retry):
         delivery.step(payload)
+    delivery.clock.advance(dt.timedelta(seconds=10))
+    assert delivery.step(payload) is SendOutcome.SENT
+
+    (taken,) = delivery.fake.messages
+    record = delivery.record(payload)
+    assert record["status"] == "accepted" and record["provider_id"] == taken.sid
+    assert record["ambiguous"] == "1" and record["attempts"] == "2"
+
+
+def test_the_same_text_sent_before_the_interrupted_attempt_is_not_taken_for_it(
+    delivery: Delivery,
+) -> None:
+    (payload,) = delivery.book("sms")
+    assert delivery.step(payload) is SendOutcome.SENT  # an earlier, finished send
+    key = PlannedMessage.from_dict(payload).key
+    delivery.client.delete(delivery.intake.keys.delivery(key))
+    delivery.clock.advance(dt.timedelta(hours=2))  # long before the attempt below
+    delivery.fake.script_messages(Outcome.timeout(3, accepted=False))
+
     with pytest.raises(dramatiq.Retry):
         delivery.step(payload)
-    assert delivery.step(payload) is SendOutcome.FAILED
+    delivery.clock.advance(dt.timedelta(seconds=10))
+    assert delivery.step(payload) is SendOutcome.SENT
 
-    assert delivery.record(payload)["reason"] == "interrupted"
-    assert len(delivery.fake.messages) == 2
+    first, second = delivery.fake.messages
+    assert first.body == second.body
+    assert delivery.record(payload)["provider_id"] == second.sid
+
+
+def test_while_twilio_cannot_say_the_message_waits_neither_sent_nor_given_up(
+    delivery: Delivery,
+) -> None:
+    (payload,) = delivery.book("sms")
+    delivery.fake.script_messages(Outcome.timeout(3, accepted=False))
+    with pytest.raises(dramatiq.Retry):
+        delivery.step(payload)
+    delivery.fake.fail_all(Outcome.server_error(503))  # Twilio down: no list either
+
+    for _ in range(3):
+        delivery.clock.advance(dt.timedelta(seconds=10))
+        with pytest.raises(dramatiq.Retry):
+            delivery.step(payload)
+        assert delivery.record(payload)["status"] == "submitting"
+    delivery.fake.reset()
+    delivery.clock.advance(dt.timedelta(seconds=10))
+    assert delivery.step(payload) is SendOutcome.SENT
+
+    assert len(delivery.fake.messages) == 1
+    assert [r.status for r in delivery.fake.lookups] == [503, 503, 503, 200]
+    assert delivery.record(payload)["ambiguous"] == "1"
+
+
+def test_an_unanswered_call_that_twilio_placed_is_found_and_not_placed_again(
+    delivery: Delivery,
+) -> None:
+    (payload,) = delivery.book("voice")
+    delivery.fake.script_calls(Outcome.timeout(3, accepted=True))
+
+    with pytest.raises(dramatiq.Retry):
+        delivery.step(payload)
+    delivery.clock.advance(dt.timedelta(seconds=10))
+    assert delivery.step(payload) is SendOutcome.SENT
+
+    (call,) = delivery.fake.calls
+    assert delivery.record(payload)["provider_id"] == call.sid
+
+
+def test_an_interrupted_email_is_sent_again_once_then_given_up(
+    delivery: Delivery, redis_client: redis.Redis,
+) -> None:
+    """An SMTP relay cannot be asked what it took: one blind resend, then ``interrupted``."""
+    settings = delivery.settings.model_copy(update={"smtp_timeout": dt.timedelta(seconds=0.5)})
+    step = SendStep(redis_client, settings,
+                    channels=channel_clients(settings, clock=delivery.clock,
+                                             client=redis_client),
+                    opt_outs=OptOutStore(redis_client, settings), limiters={},
+                    clock=delivery.clock)
+    (payload,) = delivery.book("email")
+    delivery.smtp.delay(3)  # past the timeout: the relay may have queued it
+
+    for _ in range(2):
+        with pytest.raises(dramatiq.Retry):
+            step(payload)
+        delivery.clock.advance(dt.timedelta(seconds=10))
+    assert step(payload) is SendOutcome.FAILED
+
+    record = delivery.record(payload)
+    assert record["reason"] == "interrupted" and record["ambiguous"] == "1"
+    assert record["attempts"] == "2"
+    step.channels[Channel.EMAIL].close()
 
 
 def test_no_retry_goes_past_the_deadline(delivery: Delivery) -> None:

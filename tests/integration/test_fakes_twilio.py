@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import socket
 import threading
@@ -14,7 +15,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 import requests
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -230,6 +231,48 @@ def test_a_call_errors_follow_their_own_script(fake: FakeTwilio, client: Client)
 
     assert message.sid
     assert raised.value.code == 20429
+
+
+# -- lookups ------------------------------------------------------------------------------
+
+
+def test_the_lists_hold_what_was_taken_newest_first_filtered_by_number(
+    fake: FakeTwilio, client: Client
+) -> None:
+    other = "+15145550199"
+    fake.script_messages(Outcome.ok(), Outcome.server_error(500, accepted=False),
+                         Outcome.server_error(500, accepted=True))
+    first = send_sms(client, body="un")
+    for body in ("deux", "trois"):
+        with pytest.raises(TwilioRestException):
+            send_sms(client, body=body)
+    send_sms(client, to=other, body="quatre")
+    call = client.calls.create(to=PATIENT, from_=CLINIC, twiml=TWIML)
+
+    listed = client.messages.list(to=PATIENT, from_=CLINIC, limit=20)
+    calls = client.calls.list(to=PATIENT, from_=CLINIC, limit=20)
+
+    assert [m.body for m in listed] == ["trois", "un"]  # "deux" was never taken
+    assert listed[1].sid == first.sid and listed[1].date_created is not None
+    assert [c.sid for c in calls] == [call.sid]
+    assert client.calls.list(to=other, limit=20) == []
+    assert len(fake.lookups) == 3 and len(fake.requests) == 5  # lookups apart
+
+
+def test_a_list_follows_twilios_clock_and_its_outage(fake: FakeTwilio, client: Client) -> None:
+    when = dt.datetime(2026, 11, 24, 15, 0, 7, tzinfo=dt.UTC)
+    fake.clock = lambda: when
+    send_sms(client)
+    fake.script_messages(Outcome.ok())  # a script is for creates: the outage below answers
+    fake.fail_all(Outcome.server_error(503))
+
+    with pytest.raises(TwilioException) as raised:  # what the client raises for a list
+        client.messages.list(to=PATIENT, limit=20)
+    fake.reset()
+    (listed,) = client.messages.list(to=PATIENT, limit=20)
+
+    assert raised.value.args[1].status_code == 503
+    assert listed.date_created == when
 
 
 def test_waiting_for_a_message_sent_from_another_thread(fake: FakeTwilio, client: Client) -> None:
