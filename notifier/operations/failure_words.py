@@ -18,10 +18,11 @@ _SEND_REASONS: dict[str, tuple[str, str]] = {
         "Non envoyé : le numéro s'est désabonné de ce mode de communication.",
     ),
     "interrupted": (
-        "Stopped: an attempt was interrupted and may have reached the provider; it was not "
-        "sent again, to avoid a duplicate.",
-        "Arrêté : une tentative a été interrompue et a peut-être atteint le fournisseur; le "
-        "message n'a pas été renvoyé, pour éviter un doublon.",
+        "Stopped: the email's attempts were interrupted and one may have reached the mail "
+        "server, which cannot be asked; it was not sent again, to avoid a duplicate.",
+        "Arrêté : les envois du courriel ont été interrompus et l'un d'eux a peut-être "
+        "atteint le serveur de courriel, qu'on ne peut pas interroger; il n'a pas été "
+        "renvoyé, pour éviter un doublon.",
     ),
     "retries_exhausted": (
         "Failed: every retry was used without success.",
