@@ -1,5 +1,6 @@
 # Every target first makes sure the virtualenv (.venv) and redis-server are there:
-# `.ci/run install` does it, and does nothing when both are already set up.
+# `.ci/run install` does it (`.ci/run runtime` for the demo: no browser), and does nothing
+# when they are already set up.
 BIN := .venv/bin
 
 .PHONY: install test lint demo bench
@@ -15,7 +16,8 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/notifier lint
 
-demo: install
+demo:
+	.ci/run runtime
 	$(BIN)/notifier demo
 
 bench: install
