@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from notifier.domain import Channel, Kind, Lang
 from notifier.settings import Settings, SettingsError, load_settings
+from notifier.worker_metrics import metrics_environment
 
 if TYPE_CHECKING:
     import redis
@@ -93,7 +94,7 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
     command = worker_command(processes=args.processes, threads=args.threads)
     # Become the Dramatiq master rather than its parent, so that the process manager's
     # signals reach the master (FIELD-NOTES: signal the master only).
-    os.execv(command[0], command)
+    os.execve(command[0], command, {**os.environ, **metrics_environment(settings)})
     return 0  # not reached
 
 

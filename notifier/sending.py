@@ -45,6 +45,7 @@ from notifier.settings import Settings
 from notifier.store.deliveries import HANDED_OVER, DeliveryLog, DeliveryStatus, decode_record
 from notifier.store.history import History
 from notifier.store.keys import Keys
+from notifier.store.provider_latency import ProviderLatency
 from notifier.store.rate_limit import RateLimiter
 from notifier.store.schedule import Schedule
 
@@ -103,6 +104,7 @@ class SendStep:
       limiters: a throughput limit per channel (none for the outbox).
       clock: returns the current time (aware).
       sleep: waits a number of seconds (for a rate-limit slot).
+      timer: a monotonic clock in seconds (how long the provider took to answer).
     """
 
     def __init__(
@@ -115,6 +117,7 @@ class SendStep:
         limiters: Mapping[Channel, RateLimiter] | None = None,
         clock: Callable[[], dt.datetime],
         sleep: Callable[[float], None] = time.sleep,
+        timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.settings = settings
         self.channels = channels
@@ -122,11 +125,13 @@ class SendStep:
         self.limiters = limiters or {}
         self.clock = clock
         self.sleep = sleep
+        self.timer = timer
         self.client = client
         self.keys = keys = Keys(settings.queue_prefix)
         self.schedule = Schedule(client, keys=keys, lease=settings.scheduler_lease)
         self.deliveries = DeliveryLog(client, keys=keys, retention=settings.delivery_retention)
         self.history = History(client, keys=keys, retention=settings.event_retention)
+        self.latency = ProviderLatency(client, keys=keys)
 
     def __call__(self, payload: Mapping[str, Any]) -> SendOutcome:
         message = PlannedMessage.from_dict(dict(payload))
@@ -202,11 +207,13 @@ class SendStep:
         previous = self.deliveries.begin(message, now, fields)
         if previous in HANDED_OVER:
             return SendOutcome.ALREADY_DONE
+        began = self.timer()
         try:
             receipt = client.send(message, rendered, address)
         except DeliveryError as error:
+            self.latency.record(message.channel, self.timer() - began)
             return self._failed_attempt(message, error, address, now)
-        return self._handed_over(message, receipt, now)
+        return self._handed_over(message, receipt, now, took=self.timer() - began)
 
     def _attempt_span(
         self, message: PlannedMessage, record: Mapping[str, str]
@@ -216,9 +223,13 @@ class SendStep:
         began = dt.datetime.fromisoformat(record["updated_at"])
         return began, began + attempt_lock(self.settings, message.channel)
 
-    def _handed_over(self, message: PlannedMessage, receipt: Receipt,
-                     now: dt.datetime) -> SendOutcome:
+    def _handed_over(self, message: PlannedMessage, receipt: Receipt, now: dt.datetime,
+                     *, took: float | None = None) -> SendOutcome:
+        """Record what the provider took; ``took``: how long its answer took, None when
+        the message was found rather than sent."""
         with self.client.pipeline(transaction=False) as pipe:
+            if took is not None:
+                self.latency.stage(pipe, message.channel, took)
             self.deliveries.stage_link_provider(pipe, receipt.provider_id, message.key)
             self.deliveries.stage_advance(pipe, message.key, DeliveryStatus(receipt.status),
                                           self.clock(), {"provider_id": receipt.provider_id})

@@ -175,6 +175,9 @@ class Settings(BaseSettings):
     # million). The defaults are Dramatiq's; fault tests shorten them.
     worker_heartbeat_timeout: Duration = dt.timedelta(seconds=60)
     broker_maintenance_chance: int = Field(default=1000, ge=0, le=1_000_000)
+    # Dramatiq's own worker metrics (its Prometheus middleware): off unless a port is set.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
 
     # Providers. Each channel uses the outbox until a provider is chosen for it.
     sms_provider: Literal["outbox", "twilio"] = "outbox"

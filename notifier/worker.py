@@ -1,6 +1,9 @@
 """The worker process's module: ``dramatiq notifier.worker`` (or ``notifier worker``).
 
 Reads the settings, builds the broker on NOTIFIER_REDIS_URL and declares the actors.
+With ``NOTIFIER_WORKER_METRICS_PORT`` set, Dramatiq's Prometheus middleware serves its
+worker metrics (messages processed, errors, retries, durations, in progress) on that port
+(see :mod:`notifier.worker_metrics`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from notifier.channels.registry import channel_clients
 from notifier.clock import utc_now
 from notifier.logs import configure_logging
 from notifier.settings import load_settings
+from notifier.worker_metrics import check_metrics_environment
 
 configure_logging()
 settings = load_settings()
@@ -33,3 +37,8 @@ class CloseChannels(dramatiq.Middleware):
 
 
 broker.add_middleware(CloseChannels())
+
+if check_metrics_environment(settings):
+    from dramatiq.middleware.prometheus import Prometheus  # reads the environment
+
+    broker.add_middleware(Prometheus())

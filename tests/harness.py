@@ -209,11 +209,15 @@ class Processes:
 
     def start_worker(
         self, name: str = "worker", *, processes: int = 1, threads: int = 4,
-        module: str = "notifier.worker",
+        module: str = "notifier.worker", through_cli: bool = False,
     ) -> Managed:
-        """``dramatiq notifier.worker`` (the Dramatiq master and its worker processes)."""
-        command = [sys.executable, "-m", "dramatiq", module, "--processes", str(processes),
-                   "--threads", str(threads)]
+        """``dramatiq notifier.worker`` (the Dramatiq master and its worker processes), or
+        with ``through_cli`` ``notifier worker``, which becomes that same master."""
+        options = ["--processes", str(processes), "--threads", str(threads)]
+        command = (
+            [sys.executable, "-m", "notifier", "worker", *options] if through_cli
+            else [sys.executable, "-m", "dramatiq", module, *options]
+        )
         return self._start(
             Managed(name, command, ready=self._worker_ready(processes), before=self._heartbeats)
         )

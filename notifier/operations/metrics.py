@@ -23,11 +23,14 @@ Metrics (all gauges but one):
   when nothing ended);
 - ``notifier_opt_outs{channel}``: numbers opted out now;
 - ``notifier_opt_out_changes_total`` (counter): opt-out changes ever recorded (the
-  audit stream is never trimmed).
+  audit stream is never trimmed);
+- ``notifier_provider_latency_seconds{channel}`` (histogram): how long each channel's
+  provider took to answer a send, refusals and timeouts included, since the deployment
+  began (:mod:`notifier.store.provider_latency`).
 
-Provider latency and webhook results are not recorded by the send step or the webhooks
-yet, so they are not here. Dramatiq's own worker metrics come from its Prometheus
-middleware in the worker processes (see the README).
+The web process adds its own count of webhook answers (``notifier_webhook_requests``:
+:mod:`notifier.web.webhook_results`). Dramatiq's own worker metrics come from its
+Prometheus middleware in the worker processes (``NOTIFIER_WORKER_METRICS_PORT``).
 """
 
 from __future__ import annotations
@@ -37,8 +40,14 @@ from collections.abc import Iterable, Iterator
 
 import redis
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from notifier.inbound.optouts import OptOutStore
 from notifier.operations.delivery_stats import delivery_counts
@@ -46,6 +55,8 @@ from notifier.operations.queues import live_workers, queue_depths, scheduler_las
 from notifier.operations.schedule_ahead import due_within, overdue, schedule_size
 from notifier.operations.text import require_aware
 from notifier.settings import Settings
+from notifier.store.keys import Keys
+from notifier.store.provider_latency import ProviderLatency
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -129,6 +140,16 @@ def read_metrics(client: redis.Redis, settings: Settings, now: dt.datetime) -> l
                                   "Opt-out changes recorded in the audit")
     changes.add_metric([], opt_outs["audit"])
     families.append(changes)
+
+    latency = HistogramMetricFamily("notifier_provider_latency_seconds",
+                                    "How long the provider took to answer a send",
+                                    labels=["channel"])
+    histograms = ProviderLatency(client, keys=Keys(settings.queue_prefix)).read()
+    for channel, histogram in histograms.items():
+        latency.add_metric([str(channel)], [(floatToGoString(bound), count)
+                                            for bound, count in histogram.buckets],
+                           histogram.total)
+    families.append(latency)
     return families
 
 
@@ -140,13 +161,16 @@ class _Scrape(Collector):
         return iter(self.families)
 
 
-def prometheus_text(client: redis.Redis, settings: Settings, now: dt.datetime) -> bytes:
-    """The metrics in Prometheus' text format; only ``notifier_redis_up 0`` when Redis
-    does not answer (so the outage itself is recorded)."""
+def prometheus_text(client: redis.Redis, settings: Settings, now: dt.datetime, *,
+                    local: Iterable[Metric] = ()) -> bytes:
+    """The metrics in Prometheus' text format, followed by ``local`` (this process's own
+    counts); only ``notifier_redis_up 0`` and those when Redis does not answer (so the
+    outage itself is recorded)."""
     try:
         families = read_metrics(client, settings, now)
     except redis.RedisError:
         families = [_gauge("notifier_redis_up", "1 when Redis answered", 0)]
+    families = [*families, *local]
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Scrape(families))
     return generate_latest(registry)

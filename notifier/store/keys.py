@@ -54,6 +54,10 @@ class Keys:
     def schedules(self) -> list[str]:
         return [self.schedule(channel) for channel in ("email", "sms", "voice")]
 
+    def provider_latency(self, channel: str) -> str:
+        """Hash: a histogram of how long one channel's provider took to answer a send."""
+        return f"{self.prefix}:latency:{channel}"
+
     def stats(self, hour: str) -> str:
         """Hash of delivery counts for one UTC hour (``YYYYMMDDHH``)."""
         return f"{self.prefix}:stats:{hour}"

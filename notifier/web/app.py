@@ -15,6 +15,7 @@ from typing import Any
 import redis
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from notifier.clock import utc_now
 from notifier.domain import Event
@@ -24,6 +25,8 @@ from notifier.web import health, inbound, intake, status_callbacks, voice
 from notifier.web.console import router as console_router
 from notifier.web.context import WebContext
 from notifier.web.errors import install_error_handlers
+from notifier.web.webhook_results import PREFIX as WEBHOOK_PREFIX
+from notifier.web.webhook_results import CountWebhooks, WebhookResults
 
 MIN_TOKEN_LENGTH = 16
 
@@ -82,19 +85,13 @@ def create_app(
     owns_client = client is None
     if client is None:
         client = redis.Redis.from_url(settings.require_redis_url("web process"))
-    context = WebContext(
-        settings=settings,
-        client=client,
-        intake=Intake(client, settings),
-        clock=clock,
-        api_token=token,
-    )
+    redis_client = client
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         if owns_client:
-            context.client.close()
+            redis_client.close()
 
     app = FastAPI(
         title="Patient notifier",
@@ -103,7 +100,6 @@ def create_app(
         version=_version(),
         lifespan=lifespan,
     )
-    app.state.context = context
     install_error_handlers(app)
     app.include_router(intake.router)
     app.include_router(voice.router)
@@ -111,6 +107,21 @@ def create_app(
     app.include_router(status_callbacks.router)
     app.include_router(health.router)
     app.include_router(console_router)
+    webhooks = frozenset(
+        route.path for router in (voice.router, inbound.router, status_callbacks.router)
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.path.startswith(WEBHOOK_PREFIX)
+    )
+    results = WebhookResults(webhooks)
+    app.state.context = WebContext(
+        settings=settings,
+        client=client,
+        intake=Intake(client, settings),
+        clock=clock,
+        api_token=token,
+        webhook_results=results,
+    )
+    app.add_middleware(CountWebhooks, results=results)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness check (no token needed)")
     def healthz() -> dict[str, str]:

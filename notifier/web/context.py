@@ -11,6 +11,7 @@ from fastapi import Request
 
 from notifier.settings import Settings
 from notifier.store.intake import Intake
+from notifier.web.webhook_results import WebhookResults
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class WebContext:
       intake: stores and plans accepted events.
       clock: the current time (aware UTC); tests pass a fixed one.
       api_token: the bearer token booking systems must present, as bytes.
+      webhook_results: this process's count of the Twilio webhooks' answers.
     """
 
     settings: Settings
@@ -30,6 +32,7 @@ class WebContext:
     intake: Intake
     clock: Callable[[], dt.datetime]
     api_token: bytes
+    webhook_results: WebhookResults
 
 
 def web_context(request: Request) -> WebContext:

@@ -75,5 +75,6 @@ def readyz(request: Request) -> Response:
 )
 def metrics(request: Request) -> Response:
     context = web_context(request)
-    body = prometheus_text(context.client, context.settings, context.clock())
+    body = prometheus_text(context.client, context.settings, context.clock(),
+                           local=context.webhook_results.families())
     return Response(body, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})

@@ -25,6 +25,7 @@ from notifier.sending import SendOutcome, SendStep, Throttled
 from notifier.settings import Settings
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.intake import Intake
+from notifier.store.provider_latency import ProviderLatency
 from notifier.web.app import create_app
 from tests.app_server import serving
 from tests.factories import Clock, event, local
@@ -311,6 +312,28 @@ def test_an_unanswered_call_that_twilio_placed_is_found_and_not_placed_again(
 
     (call,) = delivery.fake.calls
     assert delivery.record(payload)["provider_id"] == call.sid
+
+
+def test_the_providers_answer_times_are_recorded_for_the_metrics(
+    delivery: Delivery, redis_client: redis.Redis,
+) -> None:
+    ticks = iter([100.0, 100.2, 200.0, 203.5])  # the timer: each send's start and end
+    step = SendStep(redis_client, delivery.settings, channels=delivery.step.channels,
+                    opt_outs=OptOutStore(redis_client, delivery.settings), limiters={},
+                    clock=delivery.clock, timer=lambda: next(ticks))
+    first, second = (delivery.book("sms", reference=f"000000020{n}")[0] for n in range(2))
+    delivery.fake.script_messages(Outcome.ok(), Outcome.error(30003))
+
+    assert step(first) is SendOutcome.SENT
+    with pytest.raises(dramatiq.Retry):
+        step(second)
+
+    latency = ProviderLatency(redis_client, keys=delivery.intake.keys).read()
+    assert set(latency) == {Channel.SMS}
+    buckets = dict(latency[Channel.SMS].buckets)
+    assert latency[Channel.SMS].count == 2
+    assert latency[Channel.SMS].total == pytest.approx(3.7)
+    assert (buckets[0.1], buckets[0.25], buckets[2.5], buckets[5.0]) == (0, 1, 1, 2)
 
 
 def test_an_interrupted_email_is_sent_again_once_then_given_up(

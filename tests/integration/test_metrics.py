@@ -26,6 +26,7 @@ from notifier.settings import Settings
 from notifier.store.deliveries import DeliveryLog, DeliveryStatus
 from notifier.store.intake import Intake
 from notifier.store.keys import Keys
+from notifier.store.provider_latency import ProviderLatency
 from notifier.web import create_app
 from tests.factories import event
 from tests.integration.conftest import Gateway
@@ -138,6 +139,10 @@ def busy(web: TestClient, gateway: Gateway) -> Gateway:
                     fields={"error_code": code} if code else None)
     gateway.client.set(Keys().scheduler_heartbeat,
                        (now - dt.timedelta(seconds=10)).isoformat())
+    latency = ProviderLatency(gateway.client, keys=Keys())
+    for seconds in (0.02, 0.3, 0.3, 12.0):  # the last one a provider timeout
+        latency.record(Channel.SMS, seconds)
+    latency.record(Channel.EMAIL, 0.04)
 
     return gateway
 
@@ -170,13 +175,41 @@ def test_metrics_describe_the_gateway_without_patient_data(
     assert value(found, "notifier_opt_outs", channel="sms") == 1
     assert value(found, "notifier_opt_outs", channel="voice") == 0
     assert value(found, "notifier_opt_out_changes_total") == 1
+    sms = {"channel": "sms"}
+    assert value(found, "notifier_provider_latency_seconds_count", **sms) == 4
+    assert value(found, "notifier_provider_latency_seconds_sum", **sms) == pytest.approx(12.62)
+    assert value(found, "notifier_provider_latency_seconds_bucket", le="0.05", **sms) == 1
+    assert value(found, "notifier_provider_latency_seconds_bucket", le="0.5", **sms) == 3
+    assert value(found, "notifier_provider_latency_seconds_bucket", le="10.0", **sms) == 3
+    assert value(found, "notifier_provider_latency_seconds_bucket", le="+Inf", **sms) == 4
+    assert value(found, "notifier_provider_latency_seconds_count", channel="email") == 1
+    assert ("notifier_provider_latency_seconds_count", (("channel", "voice"),)) not in found
 
     for secret in PATIENT_DATA:
         assert secret not in answer.text
     # Nothing shaped like a phone number or an email either: labels are words and codes.
     assert redact(answer.text) == answer.text
-    labels = {v for (_, pairs) in found for (_, v) in pairs}
+    labels = {v for (_, pairs) in found for (k, v) in pairs if k != "le"}
     assert all(re.fullmatch(r"[a-z_]+|[0-9]{3,5}", label) for label in labels), labels
+
+
+def test_metrics_count_the_webhooks_answers_by_result(web: TestClient, busy: Gateway) -> None:
+    form = {"MessageSid": "SM" + "0" * 32, "From": OPTED_OUT, "Body": "ARRET"}
+    for _ in range(2):  # unsigned: refused
+        assert web.post("/v1/twilio/sms", data=form).status_code == 403
+    assert web.post("/v1/twilio/status", data={"MessageSid": "x"}).status_code == 403
+    web.post("/v1/twilio/made-up", data=form)
+
+    found = samples(web.get("/metrics", headers=AUTH).text)
+
+    def webhooks(webhook: str, result: str) -> float:
+        return value(found, "notifier_webhook_requests_total", webhook=webhook, result=result)
+
+    assert webhooks("sms", "refused") == 2
+    assert webhooks("status", "refused") == 1
+    assert webhooks("other", "invalid") == 1  # 404 or 405: counted, not as a new label
+    assert not any(name == "notifier_webhook_requests_total" and dict(labels)["webhook"]
+                   not in ("sms", "status", "other") for name, labels in found)
 
 
 def test_the_sample_alerts_parse_and_use_only_metrics_we_serve(
