@@ -17,7 +17,8 @@ import redis
 
 from notifier.actors import _retry_send
 from notifier.channels.registry import channel_clients
-from notifier.domain import Channel
+from notifier.channels.twilio_voice import keypress_url
+from notifier.domain import Channel, Lang
 from notifier.inbound.optouts import OptOutStore
 from notifier.local_redis import free_port
 from notifier.planning.entries import PlannedMessage
@@ -38,6 +39,7 @@ __all__ = ["fake_smtp", "fake_twilio"]  # fixtures
 PUBLIC = "https://gateway.example.org"
 START = local(2026, 12, 1, 9, 30)
 MOBILE = "+15145550188"
+HOME = "+15145550199"
 
 
 @dataclass
@@ -391,6 +393,87 @@ def test_the_rate_limit_counts_segments_and_waits_without_burning_retries(
     assert throttled.value.delay is not None and throttled.value.delay > 5_000
     assert _retry_send(1_000, throttled.value)
     assert not _retry_send(1_000, dramatiq.Retry("other"))
+
+
+def test_9_pressed_on_a_call_stops_the_later_calls_but_not_the_sms(
+    delivery: Delivery,
+) -> None:
+    confirmation_call, confirmation_sms = sorted(delivery.book("voice", "sms"),
+                                                 key=lambda p: p["channel"] != "voice")
+    assert delivery.step(confirmation_call) is SendOutcome.SENT
+    (call,) = delivery.fake.calls
+    key = PlannedMessage.from_dict(confirmation_call).key
+    url = keypress_url(delivery.settings, key=key, lang=Lang.FR)
+    form = {"AccountSid": delivery.fake.account_sid, "CallSid": call.sid, "Digits": "9",
+            "From": "+15145550001", "To": HOME}
+    assert delivery.fake.callback_raw(url, form, signature=delivery.fake.sign(url, form)) == 200
+
+    delivery.clock.set(local(2026, 11, 28, 9, 30))  # the reminders three days before
+    due = [json.loads(p) for p in delivery.intake.schedule.claim(delivery.clock())]
+    by_channel = {p["channel"]: p for p in due}
+    assert delivery.step(by_channel["voice"]) is SendOutcome.SUPPRESSED
+    assert delivery.record(by_channel["voice"])["reason"] == "opted_out"
+    assert delivery.step(by_channel["sms"]) is SendOutcome.SENT
+    assert len(delivery.fake.calls) == 1
+    assert delivery.step(confirmation_sms) is SendOutcome.SENT
+
+
+def test_test_recipients_come_back_through_the_outcome_path_and_reach_no_provider(
+    delivery: Delivery,
+) -> None:
+    now = delivery.clock()
+    patient = {"first_name": "Test", "last_name": "Integration", "language": "en",
+               "mobile_phone": "+15555550100", "home_phone": "+15555550101",
+               "email": "Temporary-Failure@example.invalid", "modes": ["sms", "voice", "email"]}
+    delivery.intake.accept(event("booked", start=START, at=now, patient=patient), now)
+    claimed = delivery.intake.schedule.claim(now)
+    delivery.intake.schedule.ack(claimed)
+    by_channel = {p["channel"]: p for p in map(json.loads, claimed)}
+
+    assert delivery.step(by_channel["sms"]) is SendOutcome.SENT
+    assert delivery.step(by_channel["voice"]) is SendOutcome.FAILED
+    with pytest.raises(dramatiq.Retry):
+        delivery.step(by_channel["email"])
+
+    sms, voice, email = (delivery.record(by_channel[c]) for c in ("sms", "voice", "email"))
+    assert sms["status"] == "delivered"
+    assert (voice["status"], voice["reason"], voice["error_code"]) == (
+        "failed", "provider_permanent", "21211")
+    assert (email["status"], email["error_code"]) == ("retrying", "451")
+    delivery.clock.set(START - dt.timedelta(seconds=20))  # the retry would come too late
+    assert delivery.step(by_channel["email"]) is SendOutcome.FAILED
+    assert delivery.record(by_channel["email"])["reason"] == "past_deadline"
+    assert delivery.fake.requests == [] and delivery.smtp.messages == []
+
+
+def test_calls_are_paced_per_account_without_burning_retries(delivery: Delivery) -> None:
+    from notifier.actors import rate_limiters
+
+    settings = delivery.settings.model_copy(update={"voice_calls_per_second": 0.5})
+    limiter = rate_limiters(delivery.client, settings)[Channel.VOICE]
+    step = SendStep(delivery.client, settings, channels=delivery.step.channels,
+                    opt_outs=OptOutStore(delivery.client, settings),
+                    limiters={Channel.VOICE: limiter}, clock=delivery.clock,
+                    sleep=delivery.waits.append)
+    payloads = [delivery.book("voice", reference=f"000000030{n}")[0] for n in range(4)]
+
+    for payload in payloads[:3]:
+        assert step(payload) is SendOutcome.SENT
+    assert delivery.waits == [2.0, 4.0]  # one call every two seconds, on the hand clock
+    with pytest.raises(Throttled):  # a fourth would wait past the limiter's longest wait
+        step(payloads[3])
+    assert len(delivery.fake.calls) == 3
+
+
+def test_a_delivery_record_expires_after_the_retention_period(delivery: Delivery) -> None:
+    (payload,) = delivery.book("sms")
+    assert delivery.step(payload) is SendOutcome.SENT
+    (sent,) = delivery.fake.messages
+    key = PlannedMessage.from_dict(payload).key
+
+    retention = delivery.settings.delivery_retention.total_seconds()
+    for name in (delivery.intake.keys.delivery(key), delivery.intake.keys.provider(sent.sid)):
+        assert retention - 5 <= delivery.client.ttl(name) <= retention, name
 
 
 def test_an_email_goes_through_smtp_as_text_and_html(delivery: Delivery) -> None:
