@@ -21,7 +21,7 @@ from notifier.clock import utc_now
 from notifier.domain import Event
 from notifier.settings import Settings, SettingsError
 from notifier.store.intake import Intake
-from notifier.web import health, inbound, intake, status_callbacks, voice
+from notifier.web import documentation, health, inbound, intake, status_callbacks, voice
 from notifier.web.console import router as console_router
 from notifier.web.context import WebContext
 from notifier.web.errors import install_error_handlers
@@ -99,6 +99,8 @@ def create_app(
         description=DESCRIPTION,
         version=_version(),
         lifespan=lifespan,
+        # Served by notifier.web.documentation, behind the token or a console session.
+        openapi_url=None, docs_url=None, redoc_url=None,
     )
     install_error_handlers(app)
     app.include_router(intake.router)
@@ -107,6 +109,7 @@ def create_app(
     app.include_router(status_callbacks.router)
     app.include_router(health.router)
     app.include_router(console_router)
+    app.include_router(documentation.router)
     webhooks = frozenset(
         route.path for router in (voice.router, inbound.router, status_callbacks.router)
         for route in router.routes

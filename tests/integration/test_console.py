@@ -121,6 +121,41 @@ def test_health_checks_need_no_session(console: Console) -> None:
     assert console.http.get("/healthz").status_code == 200
 
 
+def test_outside_the_console_only_health_checks_and_webhooks_answer_a_stranger(
+    console: Console,
+) -> None:
+    app = console.http.app
+    routes = [(route.path, method) for route in _routes(app.routes)  # type: ignore[attr-defined]
+              if not getattr(route, "path", "/console").startswith("/console")
+              for method in getattr(route, "methods", ())]
+    assert {("/openapi.json", "GET"), ("/docs", "GET"), ("/v1/events", "POST")} <= set(routes)
+    for path, method in routes:
+        answer = console.http.request(method, path, follow_redirects=False)
+        if path in ("/healthz", "/readyz"):
+            assert answer.status_code in (200, 503), path
+        elif path.startswith("/v1/twilio/"):
+            assert answer.status_code == 403, path  # their own signature check
+        else:
+            assert answer.status_code in (303, 401), (method, path, answer.status_code)
+            assert "paths" not in answer.text and "0000000001" not in answer.text
+
+
+def test_an_operator_reads_the_api_documentation_after_signing_in(console: Console) -> None:
+    assert console.http.get("/docs", follow_redirects=False).headers["location"] == (
+        "/console/docs")
+    answer = console.http.get("/console/docs", follow_redirects=False)
+    assert answer.headers["location"] == "/console/sign-in?next=%2Fconsole%2Fdocs"
+
+    signed = console.sign_in(ALICE, next_path="/console/docs")
+
+    assert signed.headers["location"] == "/console/docs"
+    page = console.http.get("/console/docs")
+    assert page.status_code == 200 and "/console/openapi.json" in page.text
+    schema = console.http.get("/console/openapi.json")
+    assert schema.status_code == 200 and "/v1/events" in schema.json()["paths"]
+    assert console.http.get("/openapi.json").status_code == 401  # that one takes the token
+
+
 # Signing in ------------------------------------------------------------------------------
 
 def test_sign_in_sets_a_safe_session_cookie_and_goes_where_asked(console: Console) -> None:

@@ -200,7 +200,8 @@ def test_an_unknown_path_answers_in_the_same_shape(http: TestClient) -> None:
 
 
 def test_the_openapi_schema_documents_the_contract(http: TestClient) -> None:
-    schema = http.get("/openapi.json").json()
+    assert http.get("/openapi.json").status_code == 401  # for integrators, with the token
+    schema = http.get("/openapi.json", headers=AUTH).json()
 
     assert schema["info"]["title"] == "Patient notifier"
     assert schema["components"]["securitySchemes"]["bearerAuth"] == {
