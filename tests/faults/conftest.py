@@ -117,7 +117,9 @@ class FaultRun:
             f"  kills: workers {t.worker_kills}, schedulers {t.scheduler_kills}; Redis "
             f"restarts {t.redis_restarts}; Twilio windows {len(t.windows)}; SMTP refusals "
             f"{t.smtp_refusals}",
-            f"  duplicates at providers {f.duplicate_copies}, ambiguous sends counted "
+            f"  duplicates at providers {f.duplicate_copies} "
+            f"({', '.join(f'{c} {n}' for c, n in sorted(f.duplicates_by_channel.items()))}"
+            "), ambiguous sends counted "
             f"{f.ambiguous_counted} (bound from faults injected: {self.ambiguous_injected})",
             f"  lost {len(f.lost)}, unaccounted duplicates {len(f.duplicates)}, after ARRET "
             f"{len(f.after_optout)}, stale {len(f.stale)}, unknown {len(f.unknown)}, dead "

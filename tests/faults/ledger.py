@@ -201,6 +201,7 @@ class Findings:
       unknown: a message no appointment of the workload can explain.
       duplicate_copies: copies at a provider beyond what the oracle allows (all of them,
         accounted for or not).
+      duplicates_by_channel: the same, per channel.
       ambiguous_counted: the sum of ``ambiguous`` over every delivery record.
       lateness: seconds from due (or acknowledged) to taken, per family of message.
       by_channel: messages taken per channel.
@@ -212,6 +213,7 @@ class Findings:
     stale: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     duplicate_copies: int = 0
+    duplicates_by_channel: Counter[str] = field(default_factory=Counter)
     ambiguous_counted: int = 0
     lateness: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     by_channel: Counter[str] = field(default_factory=Counter)
@@ -319,6 +321,7 @@ def _check_appointment(
         _lateness(a, expectation, copies, timing, findings)
     for (channel_name, kind_name), extra in excess.items():
         findings.duplicate_copies += extra
+        findings.duplicates_by_channel[channel_name] += extra
         counted = ambiguous[a.reference, channel_name, kind_name]
         if extra > counted:
             findings.duplicates.append(
