@@ -5,7 +5,8 @@ appointment stories through the web process, and faults injected all along (see
 test then checks one promise against what it left.
 
 Short mode (the default, in CI): 45 s of traffic, one cycle of faults; the run takes
-about 2.3 minutes, the whole folder (with the two focused tests) about 4. Long mode:
+about 2.3 minutes, the whole folder (with the two focused tests, one of them a
+minute-long Twilio outage) about 6. Long mode:
 ``NOTIFIER_SOAK_SECONDS=600 pytest tests/faults -s`` runs the same scenario with that many
 seconds of traffic and as many cycles of faults as fit. Set ``NOTIFIER_FAULTS_SEED`` to
 replay a run: the seed is printed at the start of each.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -122,10 +123,13 @@ def test_the_processes_logs_name_no_patient(fault_run: FaultRun) -> None:
             )
 
 
-# -- one message meets two ambiguous failures ------------------------------------------------
+# -- Twilio down for a minute -----------------------------------------------------------------
+
+OUTAGE = 60.0  # seconds Twilio is down
+HELD = 5.0  # a held create: past the gateway's Twilio timeout (2 s here)
 
 
-def test_a_twilio_outage_longer_than_the_first_retry_delay_loses_nothing(
+def test_a_minute_long_twilio_outage_loses_nothing_and_sends_once(
     redis_url: str, fake_twilio: FakeTwilio, fake_smtp: FakeSmtp, tmp_path: Path,
 ) -> None:
     timing = Timing()
@@ -146,7 +150,12 @@ def test_a_twilio_outage_longer_than_the_first_retry_delay_loses_nothing(
         processes.start_worker(threads=2)
         processes.start_scheduler()
         web = processes.start_web()
-        fake_twilio.fail_all(Outcome.server_error(503))  # Twilio down: it takes nothing
+        # Down for a minute: a 429, a 503, a create held past the timeout (not taken),
+        # then 503 to every request, lookups included, until the minute is over.
+        fake_twilio.script_messages(Outcome.too_many_requests(), Outcome.server_error(503),
+                                    Outcome.timeout(HELD, accepted=False))
+        fake_twilio.fail_all(Outcome.server_error(503))
+        began = time.monotonic()
 
         answer = httpx.post(
             f"http://127.0.0.1:{web.port}/v1/events",
@@ -154,16 +163,19 @@ def test_a_twilio_outage_longer_than_the_first_retry_delay_loses_nothing(
             headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=10,
         )
         assert answer.status_code == 202, answer.text
-        wait_until(lambda: len(fake_twilio.requests) >= 2, timeout=40,
-                   what="the confirmation to be tried twice while Twilio is down")
-        fake_twilio.reset()  # Twilio is back, about 12 s after the outage began
-        wait_until(lambda: confirmation().status not in IN_FLIGHT, timeout=90,
-                   what="the confirmation to be sent or given up",
+        wait_until(lambda: len(fake_twilio.requests) >= 3, timeout=OUTAGE,
+                   what="the confirmation to meet the 429, the 503 and the held create")
+        threading.Event().wait(max(0.0, OUTAGE - (time.monotonic() - began)))  # the outage
+        fake_twilio.reset()
+        wait_until(lambda: confirmation().status not in IN_FLIGHT, timeout=120,
+                   what="the confirmation to be sent or given up once Twilio is back",
                    hint=lambda: f"delivery record {confirmation()}")
         record = confirmation()
     client.close()
+    assert [r.status for r in fake_twilio.requests[:3]] == [429, 503, None]
     assert record.status == "accepted", f"the confirmation was {record}"
     assert len(fake_twilio.messages) == 1
+    assert fake_twilio.lookups, "the create held past the timeout was not asked about"
 
 
 # -- Redis dies under a send ------------------------------------------------------------------
