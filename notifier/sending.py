@@ -188,11 +188,12 @@ class SendStep:
         rendered = render(message.kind, message.channel, state, self.settings, now)
         if record.get("status") == DeliveryStatus.SUBMITTING and not client.idempotent:
             # An earlier attempt died or timed out mid-send: the message may have gone.
+            resends = int(record.get("ambiguous", "0"))
             span = self._attempt_span(message, record)
             try:
                 found = client.find_sent(message, rendered, address, between=span)
             except CannotTell:
-                if int(record.get("ambiguous", "0")) >= AMBIGUOUS_RETRIES:
+                if resends >= AMBIGUOUS_RETRIES:
                     return self._fail(message, "interrupted", now)
             except DeliveryError as error:
                 return self._failed_attempt(message, error, address, now)
@@ -201,7 +202,7 @@ class SendStep:
                     log.info("message %s: the interrupted attempt had reached its provider",
                              message.key)
                     return self._handed_over(message, found, now)
-            fields["ambiguous"] = int(record.get("ambiguous", "0")) + 1
+            fields["ambiguous"] = resends + 1
             log.warning("message %s: resending after an interrupted attempt", message.key)
         self._wait_for_slot(message, rendered.sms.segments if rendered.sms else 1, now)
         previous = self.deliveries.begin(message, now, fields)

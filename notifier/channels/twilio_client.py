@@ -10,6 +10,10 @@ decision. Every failure of a create becomes a :class:`DeliveryError`:
 - no connection at all (refused, DNS, connect timeout) is *transient*: the request
   never left, so sending again cannot double the message;
 - a connection lost or a read timeout after the request was written is *ambiguous*.
+
+A lookup of the recipient's latest messages or calls (:func:`look_up_twilio`, asked
+before a message is sent again) fails the same ways; there, whatever asking again may
+mend is *ambiguous*: the earlier attempt's fate is still unknown.
 """
 
 from __future__ import annotations
@@ -131,8 +135,8 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
 
 
 def call_twilio(client: Client, create: Callable[[], T], *, what: str) -> T:
-    """Run one create call (``what`` names it in errors, e.g. ``"SMS"``) and turn every
-    failure into a :class:`DeliveryError`."""
+    """Run one create call (``what`` names it in errors, e.g. ``"SMS"``), or a list call,
+    and turn every failure into a :class:`DeliveryError`."""
     try:
         return create()
     except (TwilioRestException, TwilioServiceException) as exc:
@@ -149,7 +153,10 @@ def call_twilio(client: Client, create: Callable[[], T], *, what: str) -> T:
             f"Twilio did not answer the {what} create in time or the connection broke: "
             "it may have been created",
         ) from None
-    except TwilioException as exc:  # e.g. an answer that is not the JSON expected
+    except TwilioException as exc:  # a list's error answer, or one that is not JSON
+        refused = _answer_refused(exc)
+        if refused is not None:
+            raise refused from None
         raise DeliveryError(
             FailureClass.AMBIGUOUS, "bad-answer",
             f"Twilio's answer to the {what} create could not be read "
@@ -172,34 +179,29 @@ def created_within(created: dt.datetime | None, between: tuple[dt.datetime, dt.d
 
 
 def look_up_twilio(client: Client, lookup: Callable[[], T], *, what: str) -> T:
-    """Run one list call (``what`` names what is looked for, e.g. ``"SMS"``). Any failure
-    that asking again may mend (a timeout, a 5xx, a 429) leaves the earlier attempt's fate
-    unknown: it is raised as *ambiguous*, so the message is neither sent again nor given
-    up, only asked about again later. A refusal of our account stays what it is."""
+    """Run one list call (``what`` names what is looked for, e.g. ``"SMS"``) through
+    :func:`call_twilio`. Any failure that asking again may mend (a timeout, a 5xx, a 429)
+    leaves the earlier attempt's fate unknown: it is raised as *ambiguous*, so the message
+    is neither sent again nor given up, only asked about again later. A refusal of our
+    account stays what it is."""
     try:
-        return lookup()
-    except (TwilioRestException, TwilioServiceException) as exc:
-        error = _refused(exc, client)
-    except (requests.ConnectionError, requests.Timeout) as exc:
-        code = "timeout" if isinstance(exc, requests.Timeout) else "connection"
-        error = DeliveryError(FailureClass.AMBIGUOUS, code, "no answer")
-    except TwilioException as exc:
-        error = _page_refused(exc)
-    if error.failure in (FailureClass.PERMANENT, FailureClass.CONFIGURATION):
-        raise error from None
-    raise DeliveryError(
-        FailureClass.AMBIGUOUS, error.code,
-        f"Twilio could not say whether it took the {what} ({error.code}); asked again later",
-        retry_after=error.retry_after,
-    ) from None
+        return call_twilio(client, lookup, what=what)
+    except DeliveryError as error:
+        if error.failure in (FailureClass.PERMANENT, FailureClass.CONFIGURATION):
+            raise
+        raise DeliveryError(
+            FailureClass.AMBIGUOUS, error.code,
+            f"Twilio could not say whether it took the {what} ({error.code}); asked again "
+            "later", retry_after=error.retry_after,
+        ) from None
 
 
-def _page_refused(exc: TwilioException) -> DeliveryError:
+def _answer_refused(exc: TwilioException) -> DeliveryError | None:
     """A list answered with an error: the twilio client raises ``Unable to fetch page``
-    with the answer itself as the second argument."""
+    with the answer itself as the second argument. None for any other exception."""
     response = exc.args[1] if len(exc.args) > 1 else None
     if not isinstance(response, Response):
-        return DeliveryError(FailureClass.AMBIGUOUS, "bad-answer", "unreadable answer")
+        return None
     try:
         code = json.loads(response.text).get("code")
     except (ValueError, AttributeError):

@@ -303,6 +303,26 @@ def test_while_twilio_cannot_say_the_message_waits_neither_sent_nor_given_up(
     assert delivery.record(payload)["ambiguous"] == "1"
 
 
+def test_a_lookup_refused_for_our_account_stops_the_message_loudly(
+    delivery: Delivery, caplog: pytest.LogCaptureFixture,
+) -> None:
+    (payload,) = delivery.book("sms")
+    delivery.fake.script_messages(Outcome.timeout(3, accepted=False))
+    with pytest.raises(dramatiq.Retry):
+        delivery.step(payload)
+    delivery.fake.fail_all(Outcome.error(20003))  # the auth token was changed meanwhile
+    delivery.clock.advance(dt.timedelta(seconds=10))
+
+    with caplog.at_level(logging.ERROR):
+        assert delivery.step(payload) is SendOutcome.FAILED
+
+    record = delivery.record(payload)
+    assert (record["reason"], record["error_code"]) == ("provider_configuration", "20003")
+    assert [r.status for r in delivery.fake.lookups] == [401]
+    assert delivery.fake.messages == []
+    assert any("CONFIGURATION" in r.getMessage() for r in caplog.records)
+
+
 def test_an_unanswered_call_that_twilio_placed_is_found_and_not_placed_again(
     delivery: Delivery,
 ) -> None:
