@@ -170,6 +170,12 @@ _WORDS: dict[str, dict[Lang, str]] = {
         Lang.EN: "-- {encoding}, {characters} characters, {segments} segment(s)",
         Lang.FR: "-- {encoding}, {characters} caractères, {segments} segment(s)",
     },
+    "not_sent": {
+        Lang.EN: "-- not sent: {segments} SMS segments even shortened, over the budget of "
+                 "{budget}",
+        Lang.FR: "-- non envoyé : {segments} segments SMS même abrégé, au-delà du maximum "
+                 "de {budget}",
+    },
     "html_size": {
         Lang.EN: "(HTML part: {size} characters, {name})",
         Lang.FR: "(partie HTML : {size} caractères, {name})",
@@ -239,10 +245,7 @@ class _Report:
         line = _WORDS["sms_line"][self.lang].format(
             name=name, variant=variant, encoding=sms.encoding, characters=sms.characters,
             segments=sms.segments)
-        if rendered.fitted:
-            steps = ", ".join(_WORDS[f"step_{step}"][self.lang] for step in rendered.fitted)
-            line += _WORDS["fitted"][self.lang].format(steps=steps)
-        print(line, file=self.out)
+        print(line + _fitting_steps(rendered, self.lang), file=self.out)
 
     def problem(self, name: str, key: str, **values: object) -> None:
         self.problems += 1
@@ -427,6 +430,14 @@ def _lint_replies(report: _Report, settings: Settings, folder: Path) -> None:
                 report.problem(name, "opt_out_invite", word=word, variant=label)
 
 
+def _fitting_steps(rendered: Rendered, lang: Lang) -> str:
+    """``, fitted: ...`` naming the steps an SMS took to fit its budget, or nothing."""
+    if not rendered.fitted:
+        return ""
+    steps = ", ".join(_WORDS[f"step_{step}"][lang] for step in rendered.fitted)
+    return _WORDS["fitted"][lang].format(steps=steps)
+
+
 def _describe(exc: Exception) -> str:
     if isinstance(exc, jinja2.TemplateNotFound):
         return f"template {exc.name} not found"
@@ -449,7 +460,8 @@ def preview(
 ) -> str:
     """One message for the sample appointment, as text an operator can read: the
     subject, plain text and HTML size of an email; an SMS with its encoding line; the
-    words of a voice call. Labels are in the message's language.
+    words of a voice call; an SMS that cannot fit the segment budget, said so. Labels are
+    in the message's language.
 
     Raises ``jinja2.TemplateError`` when the template does not render.
     """
@@ -458,9 +470,13 @@ def preview(
         lang, now=when, self_serve=self_serve, cancel_open=cancel_open,
         hide_professional=hide_professional,
     )
-    rendered = render(kind, channel, state, settings, when, templates_dir=templates_dir)
     names = template_names(kind, channel, lang)
     lines = [f"# {names['text']}"]
+    try:
+        rendered = render(kind, channel, state, settings, when, templates_dir=templates_dir)
+    except SmsOverBudget as exc:
+        lines.append(_WORDS["not_sent"][lang].format(segments=exc.segments, budget=exc.budget))
+        return "\n".join(lines)
     if rendered.subject is not None:
         lines.append(_WORDS["subject"][lang].format(subject=rendered.subject))
         lines.append("")
@@ -471,5 +487,6 @@ def preview(
     if rendered.sms is not None:
         sms = rendered.sms
         lines.append(_WORDS["sms_encoding"][lang].format(
-            encoding=sms.encoding, characters=sms.characters, segments=sms.segments))
+            encoding=sms.encoding, characters=sms.characters, segments=sms.segments)
+            + _fitting_steps(rendered, lang))
     return "\n".join(lines)

@@ -178,11 +178,12 @@ def test_every_sms_with_the_longest_names_fits_and_keeps_what_matters(
 
 
 def test_a_name_is_cut_no_more_than_needed_and_the_clinic_keeps_its_start() -> None:
-    state = sample_state(Lang.FR, longest=True)
-    rendered = sms(Kind.REMINDER, state)
+    first_name = ("Marie-Ève-Hélène Côté " * 10)[:200].strip()
+    clinic = ("Clinique médicale Saint-Jérôme de l'Île-Bizard " * 5)[:200].strip()
+    rendered = sms(Kind.REMINDER, named(sample_state(Lang.FR), first_name, clinic))
     assert rendered.fitted == (Step.LOOKALIKES, Step.NAMES)
-    clinic = gsm7_lookalikes(longest_names(Lang.FR).clinic)
-    assert clinic[:CLINIC_MIN] in rendered.text
+    assert gsm7_lookalikes(clinic)[:CLINIC_MIN] in rendered.text
+    assert gsm7_lookalikes(first_name)[:100] in rendered.text
     # Cut as little as needed: the body fills its three segments to within a few
     # characters (one more character per name would not fit).
     assert rendered.sms is not None and rendered.sms.characters > 3 * 153 - 5
