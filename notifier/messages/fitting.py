@@ -113,10 +113,15 @@ def fit_sms(compose: Compose, values: Mapping[str, Any], *, budget: int) -> Fitt
     """
 
     def attempt(options: Mapping[str, Any], lookalikes: bool) -> FittedSms:
-        # A cut name ending a sentence would otherwise read "Clinique du Pla....".
-        text = compose(options).replace(_ELLIPSIS + ".", _ELLIPSIS)
+        text = compose(options)
         if lookalikes:
             text = gsm7_lookalikes(text)
+        return FittedSms(text, sms_encoding(text))
+
+    def cut(cap: int) -> FittedSms:
+        # A cut name ending a sentence would otherwise read "Clinique du Pla....".
+        fitted = attempt(_capped(values, cap), lookalikes=True)
+        text = fitted.text.replace(_ELLIPSIS + ".", _ELLIPSIS)
         return FittedSms(text, sms_encoding(text))
 
     fitted = attempt(values, lookalikes=False)
@@ -134,8 +139,7 @@ def fit_sms(compose: Compose, values: Mapping[str, Any], *, budget: int) -> Fitt
         values = {**values, "brief": True}
         fitted = take(Step.OPTIONAL, attempt(values, lookalikes=True))
     if fitted.sms.segments > budget:
-        fitted = take(Step.NAMES, _shortest_cut(
-            lambda cap: attempt(_capped(values, cap), lookalikes=True), values, budget))
+        fitted = take(Step.NAMES, _shortest_cut(cut, values, budget))
     if fitted.sms.segments > budget:
         raise SmsOverBudget(segments=fitted.sms.segments, budget=budget)
     return FittedSms(fitted.text, fitted.sms, tuple(steps))
