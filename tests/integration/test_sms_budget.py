@@ -63,6 +63,13 @@ def accept(delivery: Delivery, kind: str, version: int, **options: Any) -> None:
     delivery.intake.accept(event(kind, version=version, at=now, **options), now)
 
 
+def send_due_after(delivery: Delivery, kind: str, version: int, options: dict[str, Any],
+                   **more: Any) -> list[dict[str, Any]]:
+    """Accept a ``kind`` event, then send what is due."""
+    accept(delivery, kind, version, **{**options, **more})
+    return send_due(delivery)
+
+
 @pytest.mark.parametrize("lang", list(Lang))
 def test_every_sms_kind_with_the_longest_names_leaves_within_the_budget(
     delivery: Delivery, lang: Lang
@@ -99,12 +106,6 @@ def test_every_sms_kind_with_the_longest_names_leaves_within_the_budget(
     # Cut, not dropped: the start of the patient's name and of the clinic's are there.
     longest = longest_names(lang)
     assert all(longest.clinic[:10] in body for body in bodies if body)
-
-
-def send_due_after(delivery: Delivery, kind: str, version: int, options: dict[str, Any],
-                   **more: Any) -> list[dict[str, Any]]:
-    accept(delivery, kind, version, **{**options, **more})
-    return send_due(delivery)
 
 
 @pytest.mark.parametrize(("lang", "first_name", "kept"), [
