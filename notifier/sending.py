@@ -39,7 +39,9 @@ from notifier.channels.base import CannotTell, ChannelClient, DeliveryError, Fai
 from notifier.domain import Channel
 from notifier.inbound.optouts import OptOutSource
 from notifier.messages.catalogue import render
+from notifier.messages.fitting import SmsOverBudget
 from notifier.planning.entries import AppointmentState, PlannedMessage
+from notifier.planning.reasons import Reason
 from notifier.planning.send_check import Defer, Drop, decide_at_send
 from notifier.settings import Settings
 from notifier.store.deliveries import HANDED_OVER, DeliveryLog, DeliveryStatus, decode_record
@@ -185,7 +187,10 @@ class SendStep:
             return SendOutcome.ALREADY_DONE
         client = self.channels[message.channel]
         fields = _dimensions(state)
-        rendered = render(message.kind, message.channel, state, self.settings, now)
+        try:
+            rendered = render(message.kind, message.channel, state, self.settings, now)
+        except SmsOverBudget:
+            return self._suppress(message, Reason.OVER_BUDGET, now, state)
         if record.get("status") == DeliveryStatus.SUBMITTING and not client.idempotent:
             # An earlier attempt died or timed out mid-send: the message may have gone.
             resends = int(record.get("ambiguous", "0"))

@@ -24,6 +24,7 @@ from typing import Protocol, TextIO
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from notifier.domain import Appointment, Channel, Event, Kind, Lang
+from notifier.messages.fitting import SmsOverBudget
 from notifier.planning.entries import AppointmentState, Plan, PlannedMessage
 from notifier.planning.plan import plan_event
 from notifier.planning.reasons import Reason, describe
@@ -314,7 +315,13 @@ class _Simulation:
                 self._note(now, state.appointment, Outcome.DROPPED, message.kind,
                            message.channel, reason=verdict.reason)
             else:
-                rendered = self.render(message.kind, message.channel, state, self.settings, now)
+                try:
+                    rendered = self.render(message.kind, message.channel, state, self.settings,
+                                           now)
+                except SmsOverBudget:
+                    self._note(now, state.appointment, Outcome.DROPPED, message.kind,
+                               message.channel, reason=Reason.OVER_BUDGET)
+                    continue
                 self.store.sent.add(message.key)
                 text = rendered.subject if message.channel is Channel.EMAIL else rendered.text
                 self._note(now, state.appointment, Outcome.SENT, message.kind, message.channel,

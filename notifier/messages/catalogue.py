@@ -20,7 +20,8 @@ import jinja2
 
 from notifier.domain import Channel, Kind, Lang
 from notifier.messages import formatting
-from notifier.messages.sms import SmsEncoding, normalise_sms, sms_encoding
+from notifier.messages.fitting import Step, fit_sms
+from notifier.messages.sms import SmsEncoding, normalise_sms
 from notifier.planning.entries import AppointmentState
 from notifier.settings import Settings
 
@@ -43,6 +44,8 @@ class Rendered:
       subject: the email subject (one line); None for other channels.
       html: the email's HTML part; None for other channels.
       sms: encoding and segment count of the SMS body; None for other channels.
+      fitted: the steps the SMS body took to fit the segment budget (see
+        :mod:`notifier.messages.fitting`); empty when it fitted as written.
     """
 
     kind: Kind
@@ -52,6 +55,7 @@ class Rendered:
     subject: str | None = None
     html: str | None = None
     sms: SmsEncoding | None = None
+    fitted: tuple[Step, ...] = ()
 
 
 def template_names(kind: Kind, channel: Channel, lang: Lang) -> dict[str, str]:
@@ -130,6 +134,9 @@ def context(
         "fee_notice": settings.fee_notice(lang),
         "cancel_link": settings.cancel_link(appointment.reference, lang) if open_ else None,
         "cancel_until": formatting.long_datetime(closes, lang) if open_ else None,
+        # True only for an SMS over the segment budget: what an SMS template puts under
+        # ``{% if not brief %}`` is then left out.
+        "brief": False,
     }
 
 
@@ -156,6 +163,9 @@ def render(
 ) -> Rendered:
     """Render one message for the appointment as it is at ``now``.
 
+    An SMS is fitted within ``settings.sms_segment_budget`` segments; one that cannot be
+    raises :class:`~notifier.messages.fitting.SmsOverBudget` and must not be sent.
+
     Raises ``jinja2.TemplateError`` (``TemplateNotFound``, ``UndefinedError``...) when a
     template is missing or broken: ``notifier lint`` finds those before a patient would.
     """
@@ -163,12 +173,15 @@ def render(
         raise ValueError("now must be an aware datetime")
     env = environment(templates_dir or TEMPLATES_DIR)
     values = context(kind, channel, state, settings, now)
-    names = template_names(kind, channel, state.appointment.patient.language)
-    parts = {part: env.get_template(name).render(values) for part, name in names.items()}
     lang = state.appointment.patient.language
+    names = template_names(kind, channel, lang)
     if channel is Channel.SMS:
-        body = normalise_sms(parts["text"])
-        return Rendered(kind, channel, lang, text=body, sms=sms_encoding(body))
+        template = env.get_template(names["text"])
+        fitted = fit_sms(lambda options: normalise_sms(template.render(options)), values,
+                         budget=settings.sms_segment_budget)
+        return Rendered(kind, channel, lang, text=fitted.text, sms=fitted.sms,
+                        fitted=fitted.steps)
+    parts = {part: env.get_template(name).render(values) for part, name in names.items()}
     if channel is Channel.VOICE:
         # Spoken text: one paragraph; line breaks in the template are for its authors.
         return Rendered(kind, channel, lang, text=_tidy_spoken_text(parts["text"]))

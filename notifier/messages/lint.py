@@ -1,11 +1,13 @@
 """``notifier lint`` and ``notifier preview``: check and show the message catalogue.
 
 The lint renders every kind, channel and language for the sample appointment, with the
-cancel link open and closed and with self-serve on and off, and refuses what would hurt
-a patient or a deployment: a template that does not render, an SMS over the segment
-budget, a web address in a voice call, a cancel link where online cancellation is not
-possible, or wording that invites a reply of a carrier opt-out word (a patient who
-answers CANCEL is unsubscribed from every message by the carrier).
+cancel link open and closed, with self-serve on and off, and with the longest names the
+event contract allows, and refuses what would hurt a patient or a deployment: a template
+that does not render, an SMS that cannot fit the segment budget even after the fitting
+steps (:mod:`notifier.messages.fitting`), a web address in a voice call, a cancel link
+where online cancellation is not possible, or wording that invites a reply of a carrier
+opt-out word (a patient who answers CANCEL is unsubscribed from every message by the
+carrier).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from notifier.messages.catalogue import (
     render,
     template_names,
 )
+from notifier.messages.fitting import SmsOverBudget, Step
 from notifier.messages.samples import SAMPLE_NOW, sample_state
 from notifier.messages.sms import sms_encoding
 from notifier.planning.entries import AppointmentState
@@ -95,6 +98,16 @@ _WORDS: dict[str, dict[Lang, str]] = {
         Lang.EN: "{name} ({variant}): {encoding}, {characters} characters, {segments} segment(s)",
         Lang.FR: "{name} ({variant}) : {encoding}, {characters} caractères, {segments} segment(s)",
     },
+    "fitted": {Lang.EN: ", fitted: {steps}", Lang.FR: ", ajusté : {steps}"},
+    f"step_{Step.LOOKALIKES}": {
+        Lang.EN: "letters GSM-7 lacks replaced",
+        Lang.FR: "lettres absentes du GSM-7 remplacées",
+    },
+    f"step_{Step.OPTIONAL}": {
+        Lang.EN: "optional sentences left out",
+        Lang.FR: "phrases facultatives omises",
+    },
+    f"step_{Step.NAMES}": {Lang.EN: "names shortened", Lang.FR: "noms abrégés"},
     "problem": {Lang.EN: "PROBLEM {name}: {why}", Lang.FR: "PROBLÈME {name} : {why}"},
     "no_folder": {Lang.EN: "no such folder", Lang.FR: "dossier introuvable"},
     "missing_twin": {
@@ -106,8 +119,10 @@ _WORDS: dict[str, dict[Lang, str]] = {
         Lang.FR: "ne se génère pas ({variant}) : {error}",
     },
     "over_budget": {
-        Lang.EN: "{segments} SMS segments ({variant}), over the budget of {budget}",
-        Lang.FR: "{segments} segments SMS ({variant}), au-delà du maximum de {budget}",
+        Lang.EN: "{segments} SMS segments ({variant}), over the budget of {budget} even "
+                 "shortened: it would not be sent",
+        Lang.FR: "{segments} segments SMS ({variant}), au-delà du maximum de {budget} même "
+                 "abrégé : il ne serait pas envoyé",
     },
     "url_in_voice": {
         Lang.EN: "a voice call must not speak a web address ({variant}): {url}",
@@ -155,6 +170,12 @@ _WORDS: dict[str, dict[Lang, str]] = {
         Lang.EN: "-- {encoding}, {characters} characters, {segments} segment(s)",
         Lang.FR: "-- {encoding}, {characters} caractères, {segments} segment(s)",
     },
+    "not_sent": {
+        Lang.EN: "-- not sent: {segments} SMS segments even shortened, over the budget of "
+                 "{budget}",
+        Lang.FR: "-- non envoyé : {segments} segments SMS même abrégé, au-delà du maximum "
+                 "de {budget}",
+    },
     "html_size": {
         Lang.EN: "(HTML part: {size} characters, {name})",
         Lang.FR: "(partie HTML : {size} caractères, {name})",
@@ -169,7 +190,7 @@ class Variant:
     Parameters:
       code: a stable identifier.
       label_en, label_fr: how the operator reads it.
-      self_serve, cancel_open, hide_professional: see :func:`sample_state`.
+      self_serve, cancel_open, hide_professional, longest: see :func:`sample_state`.
     """
 
     code: str
@@ -178,6 +199,7 @@ class Variant:
     self_serve: bool = True
     cancel_open: bool = True
     hide_professional: bool = False
+    longest: bool = False
 
     def label(self, lang: Lang) -> str:
         return self.label_fr if lang is Lang.FR else self.label_en
@@ -189,6 +211,7 @@ class Variant:
             self_serve=self.self_serve,
             cancel_open=self.cancel_open,
             hide_professional=self.hide_professional,
+            longest=self.longest,
         )
 
 
@@ -199,6 +222,10 @@ VARIANTS = (
             self_serve=False),
     Variant("hidden_professional", "professional's name hidden", "nom du professionnel masqué",
             hide_professional=True),
+    Variant("longest_open", "longest names, cancel link open",
+            "noms les plus longs, lien d'annulation ouvert", longest=True),
+    Variant("longest_closed", "longest names, cancel link closed",
+            "noms les plus longs, lien d'annulation fermé", cancel_open=False, longest=True),
 )
 
 
@@ -210,6 +237,15 @@ class _Report:
 
     def say(self, key: str, **values: object) -> None:
         print(_WORDS[key][self.lang].format(**values), file=self.out)
+
+    def say_sms(self, name: str, variant: str, rendered: Rendered) -> None:
+        """One SMS's encoding and length, and the fitting steps it took."""
+        assert rendered.sms is not None
+        sms = rendered.sms
+        line = _WORDS["sms_line"][self.lang].format(
+            name=name, variant=variant, encoding=sms.encoding, characters=sms.characters,
+            segments=sms.segments)
+        print(line + _fitting_steps(rendered, self.lang), file=self.out)
 
     def problem(self, name: str, key: str, **values: object) -> None:
         self.problems += 1
@@ -287,13 +323,6 @@ def _check(
             for url in urls:
                 if url not in (link, settings.web_address):
                     report.problem(name, "unexpected_url", url=url, variant=label)
-    if rendered.sms is not None:
-        sms = rendered.sms
-        if sms.segments > settings.sms_segment_budget:
-            report.problem(
-                names["text"], "over_budget", segments=sms.segments,
-                budget=settings.sms_segment_budget, variant=label,
-            )
 
 
 def run_lint(
@@ -347,6 +376,11 @@ def _lint_message(
         label = variant.label(report.lang)
         try:
             rendered = render(kind, channel, state, settings, now, templates_dir=folder)
+        except SmsOverBudget as exc:
+            report.rendered += 1
+            report.problem(names["text"], "over_budget", segments=exc.segments,
+                           budget=exc.budget, variant=label)
+            continue
         except Exception as exc:  # any failure is the template's: report it, go on
             name = _failing_part(kind, channel, state, settings, now, folder)
             if name not in broken:  # once per template, not once per variant
@@ -360,10 +394,7 @@ def _lint_message(
                settings=settings)
         if rendered.sms is not None and rendered.text not in printed:
             printed.add(rendered.text)
-            report.say(
-                "sms_line", name=names["text"], variant=label, encoding=rendered.sms.encoding,
-                characters=rendered.sms.characters, segments=rendered.sms.segments,
-            )
+            report.say_sms(names["text"], label, rendered)
     # Where a message offers the link while it is open, it must give the clinic's phone
     # once the link is closed: the patient still needs a way to cancel.
     opened = results.get("open")
@@ -399,6 +430,14 @@ def _lint_replies(report: _Report, settings: Settings, folder: Path) -> None:
                 report.problem(name, "opt_out_invite", word=word, variant=label)
 
 
+def _fitting_steps(rendered: Rendered, lang: Lang) -> str:
+    """``, fitted: ...`` naming the steps an SMS took to fit its budget, or nothing."""
+    if not rendered.fitted:
+        return ""
+    steps = ", ".join(_WORDS[f"step_{step}"][lang] for step in rendered.fitted)
+    return _WORDS["fitted"][lang].format(steps=steps)
+
+
 def _describe(exc: Exception) -> str:
     if isinstance(exc, jinja2.TemplateNotFound):
         return f"template {exc.name} not found"
@@ -421,7 +460,8 @@ def preview(
 ) -> str:
     """One message for the sample appointment, as text an operator can read: the
     subject, plain text and HTML size of an email; an SMS with its encoding line; the
-    words of a voice call. Labels are in the message's language.
+    words of a voice call; an SMS that cannot fit the segment budget, said so. Labels are
+    in the message's language.
 
     Raises ``jinja2.TemplateError`` when the template does not render.
     """
@@ -430,9 +470,13 @@ def preview(
         lang, now=when, self_serve=self_serve, cancel_open=cancel_open,
         hide_professional=hide_professional,
     )
-    rendered = render(kind, channel, state, settings, when, templates_dir=templates_dir)
     names = template_names(kind, channel, lang)
     lines = [f"# {names['text']}"]
+    try:
+        rendered = render(kind, channel, state, settings, when, templates_dir=templates_dir)
+    except SmsOverBudget as exc:
+        lines.append(_WORDS["not_sent"][lang].format(segments=exc.segments, budget=exc.budget))
+        return "\n".join(lines)
     if rendered.subject is not None:
         lines.append(_WORDS["subject"][lang].format(subject=rendered.subject))
         lines.append("")
@@ -443,5 +487,6 @@ def preview(
     if rendered.sms is not None:
         sms = rendered.sms
         lines.append(_WORDS["sms_encoding"][lang].format(
-            encoding=sms.encoding, characters=sms.characters, segments=sms.segments))
+            encoding=sms.encoding, characters=sms.characters, segments=sms.segments)
+            + _fitting_steps(rendered, lang))
     return "\n".join(lines)

@@ -6,6 +6,9 @@ All data here is fake: 555-01xx numbers are reserved for fiction, example.org fo
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+
+from pydantic import BaseModel
 
 from notifier.domain import (
     Address,
@@ -63,6 +66,66 @@ _PATIENTS = {
 }
 
 
+
+def longest_allowed(model: type[BaseModel], field: str) -> int:
+    """The most characters the event contract accepts in one text field of ``model``."""
+    for constraint in model.model_fields[field].metadata:
+        limit = getattr(constraint, "max_length", None)
+        if limit is not None:
+            return int(limit)
+    raise LookupError(f"{model.__name__}.{field} has no length bound")
+
+
+def filled(seed: str, length: int) -> str:
+    """``seed`` said again and again, to exactly ``length`` characters, ending on a letter."""
+    text = " ".join([seed] * (length // len(seed) + 1))[:length]
+    return text if text[-1].isalpha() else text[:-1] + seed[0]
+
+
+@dataclass(frozen=True)
+class LongestNames:
+    """Names as long as the event contract allows, with letters GSM-7 lacks (ê, ô, ë)
+    that turn an SMS into UCS-2: the worst case for the segment budget.
+
+    Parameters:
+      first_name, last_name: the patient's.
+      professional: the professional's name.
+      clinic: the location's name.
+      street, city: the location's address.
+    """
+
+    first_name: str
+    last_name: str
+    professional: str
+    clinic: str
+    street: str
+    city: str
+
+
+_LONGEST_SEEDS = {
+    Lang.FR: ("Marie-Ève-Hélène Côté", "Dre Geneviève Lévesque-Bélanger",
+              "Clinique médicale Saint-Jérôme de l'Île-Bizard", "boulevard Côte-Vertu Ouest",
+              "Sainte-Geneviève-de-Berthier"),
+    Lang.EN: ("Mary-Jane Zoë O'Brien-Côté", "Dr. Chloë MacDonald-Fitzgerald",
+              "St. Lawrence Family Health Team of Côte-des-Neiges", "Chemin de la Côte-Saint-Luc",
+              "Notre-Dame-de-l'Île-Perrot"),
+}
+
+
+def longest_names(lang: Lang) -> LongestNames:
+    """Every name an SMS, a call or an email may carry, as long as the contract allows,
+    in names common in ``lang``."""
+    first, professional, clinic, street, city = _LONGEST_SEEDS[lang]
+    return LongestNames(
+        first_name=filled(first, longest_allowed(Patient, "first_name")),
+        last_name=filled(first.split()[-1], longest_allowed(Patient, "last_name")),
+        professional=filled(professional, longest_allowed(Appointment, "professional_name")),
+        clinic=filled(clinic, longest_allowed(Location, "name")),
+        street=filled(street, longest_allowed(Address, "street")),
+        city=filled(city, longest_allowed(Address, "city")),
+    )
+
+
 def sample_state(
     lang: Lang,
     *,
@@ -70,6 +133,7 @@ def sample_state(
     self_serve: bool = True,
     cancel_open: bool = True,
     hide_professional: bool = False,
+    longest: bool = False,
 ) -> AppointmentState:
     """The sample appointment as the gateway would hold it at ``now``.
 
@@ -80,18 +144,27 @@ def sample_state(
       cancel_open: whether online cancellation is still open at ``now``; when False the
         deadline is ``now`` itself (just passed).
       hide_professional: the location hides the professional's name for this booking.
+      longest: the patient's first name and the clinic's name are as long as the
+        contract allows (see :func:`longest_names`).
     """
     zone = SAMPLE_LOCATION.zone
     day = now.astimezone(zone).date() + dt.timedelta(days=_DAYS_AHEAD)
     start = dt.datetime.combine(day, _START_TIME, tzinfo=zone)
     first, last, email, professional = _PATIENTS[lang]
+    location = SAMPLE_LOCATION
+    if longest:
+        names = longest_names(lang)
+        first, last, professional = names.first_name, names.last_name, names.professional
+        address = location.address.model_copy(update={"street": names.street,
+                                                      "city": names.city})
+        location = location.model_copy(update={"name": names.clinic, "address": address})
     appointment = Appointment(
         reference=SAMPLE_REFERENCE,
         start=start,
         duration_minutes=15,
         professional_name=professional,
         hide_professional_name=hide_professional,
-        location=SAMPLE_LOCATION,
+        location=location,
         patient=Patient(
             first_name=first,
             last_name=last,

@@ -8,8 +8,11 @@ message). Carriers bill, and providers rate-limit, by segment: the count matters
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
+
+from anyascii import anyascii
 
 # GSM 03.38 default alphabet (the escape code 0x1B is left out: it is not a character).
 GSM7_BASIC = frozenset(
@@ -82,8 +85,8 @@ def sms_encoding(text: str) -> SmsEncoding:
 
 
 # Typography that word processors, babel and template authors produce, mapped to what
-# GSM-7 has. Accented letters are left alone: changing a patient's name or a French word
-# is not ours to do (the segment count shows the cost instead).
+# GSM-7 has. Accented letters are left alone here: only a message over the segment budget
+# has them replaced (see gsm7_lookalikes).
 _REPLACEMENTS = str.maketrans(
     {
         "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
@@ -104,10 +107,29 @@ def normalise_sms(text: str) -> str:
 
     Odd spaces (U+00A0 from babel's ``fr_CA``, U+202F from ``en_CA``, thin spaces...)
     become plain spaces; typographic quotes, dashes and the ellipsis become their ASCII
-    forms; all runs of whitespace, line breaks included, become one space. Idempotent.
+    forms; all runs of whitespace, line breaks included, become one space; a letter
+    written with a separate accent mark becomes the one character it stands for (NFC), so
+    a decomposed "é" stays in GSM-7. Idempotent.
     """
-    text = text.translate(_REPLACEMENTS)
+    text = unicodedata.normalize("NFC", text).translate(_REPLACEMENTS)
     text = _GUILLEMET_OPEN.sub('"', text)
     text = _GUILLEMET_CLOSE.sub('"', text)
     # str.split() without arguments splits on every Unicode space, U+00A0 and U+202F too.
     return " ".join(text.split())
+
+
+def gsm7_lookalikes(text: str) -> str:
+    """``text`` with every character GSM-7 lacks replaced by its closest GSM-7 letters,
+    as carriers' "smart encoding" does, but for letters too: ê → e, ô → o, ç → c,
+    œ → oe, « → <<. Characters GSM-7 has (é, è, à, Ç...) are kept as they are.
+
+    The result is always GSM-7: the transliteration is ASCII, whose backquote becomes an
+    apostrophe and whose control characters (never in a rendered SMS) are left out.
+    """
+    return "".join(_lookalike(ch) for ch in unicodedata.normalize("NFC", text))
+
+
+def _lookalike(ch: str) -> str:
+    if is_gsm7(ch):
+        return ch
+    return "".join(c for c in anyascii(ch).replace("`", "'") if is_gsm7(c))

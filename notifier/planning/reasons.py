@@ -38,6 +38,7 @@ class Reason(enum.StrEnum):
     START_PASSED = "start_passed"
     ATTENDANCE_CHANGED = "attendance_changed"
     CHANNEL_NOT_CHOSEN = "channel_not_chosen"
+    OVER_BUDGET = "over_budget"
 
 
 _TEXTS: dict[Reason, dict[Lang, str]] = {
@@ -144,6 +145,12 @@ _TEXTS: dict[Reason, dict[Lang, str]] = {
         "address was removed.",
         Lang.FR: "Non envoyé : le patient n’utilise plus ce mode de communication, ou son "
         "adresse a été retirée.",
+    },
+    Reason.OVER_BUDGET: {
+        Lang.EN: "Not sent: this SMS would take more segments than the budget allows, even "
+        "with accents simplified and names shortened.",
+        Lang.FR: "Non envoyé : ce texto dépasserait le nombre maximal de segments, même avec "
+        "les accents simplifiés et les noms abrégés.",
     },
 }
 

@@ -112,6 +112,8 @@ def check_sms(rendered: Rendered) -> None:
     assert "\u00a0" not in text and "\u202f" not in text
     assert "  " not in text
     assert rendered.sms is not None and rendered.sms.segments >= 1
+    # Whatever was typed, the SMS fits the budget (render refuses one that cannot).
+    assert rendered.sms.segments <= SETTINGS.sms_segment_budget
 
 
 def check_email(rendered: Rendered, kind: Kind, lang: Lang, inputs: list[str]) -> None:

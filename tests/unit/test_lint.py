@@ -45,7 +45,7 @@ def test_shipped_catalogue_passes() -> None:
     code, output = lint()
     assert code == 0, output
     assert problems(output) == []
-    assert "lint: 144 messages rendered, no problems" in output
+    assert "lint: 216 messages rendered, no problems" in output
     sms_lines = [line for line in output.splitlines() if line.startswith("sms/")]
     assert len(sms_lines) >= 12  # at least one per kind and language
     assert "sms/fr/reminder.txt.j2 (cancel link open): GSM-7, 160 characters, 1 segment(s)" \
@@ -55,7 +55,7 @@ def test_shipped_catalogue_passes() -> None:
 def test_shipped_catalogue_passes_in_french() -> None:
     code, output = lint(lang=Lang.FR)
     assert code == 0
-    assert "lint : 144 messages générés, aucun problème" in output
+    assert "lint : 216 messages générés, aucun problème" in output
     assert "(lien d'annulation fermé) : GSM-7" in output
 
 
@@ -81,19 +81,54 @@ def test_reply_cancel_in_email_fails(templates: Path) -> None:
 
 
 def test_over_budget_fails(templates: Path) -> None:
+    # Too long whatever the names: nothing in it may be shortened.
     (templates / "sms/en/cancellation.txt.j2").write_text(
-        "Appointment cancelled for {{ first_name }} - {{ clinic }}. " * 8 + "\n"
+        "Appointment cancelled on {{ sms_date }} at {{ sms_time }}. " * 11 + "\n"
     )
     code, output = lint(templates)
     assert code == 1
     assert any(p.startswith("PROBLEM sms/en/cancellation.txt.j2: 4 SMS segments")
-               and "over the budget of 3" in p for p in problems(output))
+               and "over the budget of 3 even shortened" in p for p in problems(output))
+
+
+def test_every_sms_is_checked_with_the_longest_names_the_contract_allows() -> None:
+    code, output = lint()
+    assert code == 0
+    for lang in Lang:
+        for kind in Kind:
+            line = next(line for line in output.splitlines()
+                        if line.startswith(f"sms/{lang}/{kind}.txt.j2 (longest names"))
+            assert ": GSM-7, " in line and ", fitted: " in line
+            segments = int(line.split(" characters, ")[1].split(" ")[0])
+            assert segments <= SETTINGS.sms_segment_budget
+    assert any(line.startswith("sms/fr/reminder.txt.j2 (longest names, cancel link open): GSM-7")
+               and line.endswith("fitted: letters GSM-7 lacks replaced, names shortened")
+               for line in output.splitlines())
+
+
+def test_a_field_that_cannot_be_shortened_fails_with_the_longest_names(
+    templates: Path,
+) -> None:
+    # Fine with the sample's names; the contract allows a far longer address and
+    # professional's name, which are never shortened in an SMS.
+    path = templates / "sms/en/cancellation.txt.j2"
+    path.write_text(path.read_text().replace(
+        "{{ clinic }}", "{{ clinic }}, {{ address_lines|join(', ') }} ({{ professional }})"))
+    code, output = lint(templates)
+    assert code == 1
+    assert [p.split(": ", 1)[0] for p in problems(output)] == [
+        "PROBLEM sms/en/cancellation.txt.j2"
+    ] * 2
+    assert all("(longest names, cancel link" in p for p in problems(output))
 
 
 def test_budget_comes_from_settings() -> None:
     code, output = lint(settings=Settings(sms_segment_budget=1))
     assert code == 1
     assert any("sms/fr/confirmation.txt.j2: 2 SMS segments" in p for p in problems(output))
+    assert any("au-delà du maximum de 1 même abrégé" in p
+               for p in problems(lint(settings=Settings(sms_segment_budget=1),
+                                      lang=Lang.FR)[1]))
 
 
 def test_missing_english_twin_fails(templates: Path) -> None:
@@ -210,6 +245,15 @@ def test_preview_email_and_sms() -> None:
     assert sms.rstrip().endswith("-- GSM-7, 155 characters, 1 segment(s)")
     voice = preview(Kind.NO_SHOW, Channel.VOICE, Lang.EN, SETTINGS)
     assert "press 1" in voice
+
+
+def test_preview_of_an_sms_that_cannot_fit_says_it_would_not_be_sent() -> None:
+    tight = Settings(sms_segment_budget=1)
+    sms = preview(Kind.CONFIRMATION, Channel.SMS, Lang.FR, tight)
+    assert sms == ("# sms/fr/confirmation.txt.j2\n"
+                   "-- non envoyé : 2 segments SMS même abrégé, au-delà du maximum de 1")
+    fitted = preview(Kind.NO_SHOW, Channel.SMS, Lang.EN, tight)
+    assert fitted.endswith(", fitted: optional sentences left out")
 
 
 def test_missing_folder_fails(tmp_path: Path) -> None:

@@ -212,7 +212,7 @@ def test_naive_now_refused() -> None:
 
 
 def test_gsm_note_for_names_outside_gsm7() -> None:
-    # A patient's name is never changed to save a segment: the count shows the cost.
+    # Within the segment budget a name is sent as written: the count shows the cost.
     state = sample_state(Lang.FR)
     patient = state.appointment.patient.model_copy(update={"first_name": "Gaëtan"})
     appointment = state.appointment.model_copy(update={"patient": patient})

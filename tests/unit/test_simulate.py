@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from notifier.domain import Channel, Kind, Lang
+from notifier.messages.sms import sms_encoding
 from notifier.planning.entries import AppointmentState
 from notifier.settings import Settings
 from notifier.simulate import (
@@ -218,3 +219,19 @@ def test_a_missing_file_exits_2(tmp_path: Path) -> None:
     err = io.StringIO()
     assert run(tmp_path / "nowhere.jsonl", SETTINGS, io.StringIO(), err=err) == 2
     assert "cannot read it" in err.getvalue()
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    (Lang.EN, "more segments than the budget allows"),
+    (Lang.FR, "dépasserait le nombre maximal de segments"),
+])
+def test_an_sms_over_the_budget_is_reported_dropped_not_sent(lang: Lang, words: str) -> None:
+    out = io.StringIO()
+    tight = Settings(sms_segment_budget=1)
+    assert run(DATA / "reschedule_contact_cancel.jsonl", tight, out, lang=lang) == 0
+    lines = out.getvalue().splitlines()
+    dropped = [line for line in lines if " over_budget: " in line]
+    assert dropped and all(" sms " in line and words in line for line in dropped)
+    for line in lines:
+        if " sms " in line and "•••" in line:  # what was sent fits
+            assert sms_encoding(line.split("•••", 1)[1].split("  ", 1)[1]).segments == 1
