@@ -65,17 +65,13 @@ def simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def web(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
     from notifier.logs import configure_logging
     from notifier.web import create_app
+    from notifier.web.server import serve
 
     app = create_app(settings)  # refuses to start without a token or Redis
     configure_logging()
-    # log_config=None: uvicorn's records go through our handler, which redacts.
-    # A client that stalls must not hold a stopping process forever.
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None,
-                timeout_graceful_shutdown=WEB_SHUTDOWN_GRACE)
+    serve(app, settings, host=args.host, port=args.port, shutdown_grace=WEB_SHUTDOWN_GRACE)
     return 0
 
 
