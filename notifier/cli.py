@@ -409,7 +409,8 @@ def build_parser() -> argparse.ArgumentParser:
         web,
         "Serve the HTTP intake API (POST /v1/events, GET /healthz).",
         "Needs NOTIFIER_API_TOKEN and NOTIFIER_REDIS_URL. The OpenAPI schema is served at "
-        "/openapi.json and browsable at /docs.",
+        "/openapi.json and browsable at /docs. Behind a reverse proxy, list its address in "
+        "NOTIFIER_WEB_TRUSTED_PROXIES: no X-Forwarded-* header is believed otherwise.",
     )
     sub.add_argument(
         "--host",
