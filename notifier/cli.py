@@ -65,17 +65,13 @@ def simulate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def web(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
     from notifier.logs import configure_logging
     from notifier.web import create_app
+    from notifier.web.server import serve
 
     app = create_app(settings)  # refuses to start without a token or Redis
     configure_logging()
-    # log_config=None: uvicorn's records go through our handler, which redacts.
-    # A client that stalls must not hold a stopping process forever.
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None,
-                timeout_graceful_shutdown=WEB_SHUTDOWN_GRACE)
+    serve(app, settings, host=args.host, port=args.port, shutdown_grace=WEB_SHUTDOWN_GRACE)
     return 0
 
 
@@ -413,7 +409,8 @@ def build_parser() -> argparse.ArgumentParser:
         web,
         "Serve the HTTP intake API (POST /v1/events, GET /healthz).",
         "Needs NOTIFIER_API_TOKEN and NOTIFIER_REDIS_URL. The OpenAPI schema is served at "
-        "/openapi.json and browsable at /docs.",
+        "/openapi.json and browsable at /docs. Behind a reverse proxy, list its address in "
+        "NOTIFIER_WEB_TRUSTED_PROXIES: no X-Forwarded-* header is believed otherwise.",
     )
     sub.add_argument(
         "--host",

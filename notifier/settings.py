@@ -224,6 +224,35 @@ class Settings(BaseSettings):
         description="True when the Twilio account itself answers STOP/START/HELP",
     )
     no_reply_notice_interval: Duration = dt.timedelta(days=1)
+    keyword_reply_limit: int = Field(
+        default=3, ge=1, le=100,
+        description="Answers per number, per keyword kind (STOP, START, HELP, INFO) and "
+        "per UTC day; the change a keyword asks for is always made",
+    )
+    # Three years: the time within which proceedings under Canada's anti-spam law (CASL)
+    # can be brought, so the record of an unsubscribe must outlive it.
+    optout_audit_retention: Duration = Field(
+        default=dt.timedelta(days=1096),
+        description="How long opt-out audit entries, and the MessageSids of processed "
+        "texts, are kept",
+    )
+
+    # The web process's defences against slow and idle clients (see notifier.web.server).
+    web_header_timeout: Duration = Field(
+        default=dt.timedelta(seconds=10),
+        description="A connection must send a whole request head within this time",
+    )
+    web_body_timeout: Duration = Field(
+        default=dt.timedelta(seconds=20),
+        description="A request must send its whole body within this time of its head",
+    )
+    web_max_connections: int = Field(default=500, ge=1, le=100_000)
+    web_overload_log_interval: Duration = dt.timedelta(seconds=60)
+    web_trusted_proxies: str = Field(
+        default="", pattern=r"^[0-9A-Fa-f:.,/ ]*$",
+        description="Proxies (IP addresses or networks, comma-separated) whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; none by default",
+    )
 
     # Operators' console (see Operator above).
     operators: Annotated[tuple[Operator, ...], NoDecode, BeforeValidator(_operators)] = Field(
@@ -285,6 +314,16 @@ class Settings(BaseSettings):
             value.format(reference="0", lang="f")
         except (KeyError, IndexError, ValueError):
             raise ValueError("may only use the placeholders {reference} and {lang}") from None
+        return value
+
+    @field_validator(
+        "optout_audit_retention", "web_header_timeout", "web_body_timeout",
+        "web_overload_log_interval",
+    )
+    @classmethod
+    def _positive_duration(cls, value: dt.timedelta) -> dt.timedelta:
+        if value <= dt.timedelta(0):
+            raise ValueError("must be longer than zero, for example 30s")
         return value
 
     @field_validator("reminder_offsets")

@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -140,6 +141,7 @@ class Managed:
         and the Redis state captured just before it.
       before: captures that Redis state (e.g. the heartbeats already there).
       port: the web port, for a web process.
+      fd_limit: the process's open-files limit (RLIMIT_NOFILE), when the test sets one.
     """
 
     name: str
@@ -147,6 +149,7 @@ class Managed:
     ready: Callable[[Managed, float, Any], bool]
     before: Callable[[], Any] = lambda: None
     port: int | None = None
+    fd_limit: int | None = None
     popen: subprocess.Popen[bytes] | None = None
     logs: list[Path] = field(default_factory=list)
     _log_file: IO[bytes] | None = None
@@ -200,12 +203,16 @@ class Processes:
 
     # -- starting ---------------------------------------------------------------------------
 
-    def start_web(self, name: str = "web", *, port: int | None = None) -> Managed:
-        """``notifier web`` on 127.0.0.1 and a free port (``Managed.port``)."""
+    def start_web(
+        self, name: str = "web", *, port: int | None = None, fd_limit: int | None = None
+    ) -> Managed:
+        """``notifier web`` on 127.0.0.1 and a free port (``Managed.port``); with
+        ``fd_limit``, under that open-files limit (soft and hard), as on a small host."""
         port = port or free_port()
         command = [sys.executable, "-m", "notifier", "web", "--host", "127.0.0.1",
                    "--port", str(port)]
-        return self._start(Managed(name, command, ready=_healthz_answers, port=port))
+        managed = Managed(name, command, ready=_healthz_answers, port=port, fd_limit=fd_limit)
+        return self._start(managed)
 
     def start_worker(
         self, name: str = "worker", *, processes: int = 1, threads: int = 4,
@@ -246,6 +253,7 @@ class Processes:
             managed.command, cwd=self.workdir, env=self.config.environment(),
             stdin=subprocess.DEVNULL, stdout=managed._log_file, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: kill() reaches all of it
+            preexec_fn=_files_limit(managed.fd_limit),
         )
 
         def ready() -> bool:
@@ -389,6 +397,16 @@ class Processes:
 
 def _members(raw: Iterable[object]) -> set[bytes]:
     return {m if isinstance(m, bytes) else str(m).encode() for m in raw}
+
+
+def _files_limit(limit: int | None) -> Callable[[], None] | None:
+    if limit is None:
+        return None
+
+    def apply() -> None:  # runs in the child, between fork and exec
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+    return apply
 
 
 def _healthz_answers(managed: Managed, started: float, before: Any) -> bool:

@@ -5,12 +5,15 @@ Messaging Service) and per channel: an SMS ARRET stops texts, a key pressed on a
 calls, and neither stops the other. Every change appends one entry to an append-only Redis
 Stream (time, channel, scope, new and previous state, keyword, source, provider message id,
 reason); the state write and the audit entry are one Lua script, so neither exists without
-the other.
+the other. An entry's id is the change's time (or just after the latest entry's, should
+clocks disagree), and each change drops the entries older than
+``settings.optout_audit_retention``; the state itself is kept for as long as the number
+is known.
 
 Keys (under ``settings.queue_prefix``):
   ``<prefix>:optout:<scope>:<channel>``      hash: number -> state JSON (the latest change)
   ``<prefix>:optout:<scope>:<channel>:out``  set: numbers opted out now (checked at send time)
-  ``<prefix>:optout:<scope>:audit``          stream: every change, never trimmed
+  ``<prefix>:optout:<scope>:audit``          stream: every change within the retention
 
 Numbers are stored in E.164; they never appear in logs or error messages.
 """
@@ -113,8 +116,10 @@ class AuditEntry:
 
 
 # KEYS: state hash, opted-out set, audit stream.
-# ARGV: number, '1' to opt out or '0' to opt in, the new state JSON, then the audit
-# entry's field/value pairs. Returns 1 if the state changed, 0 if it already was so.
+# ARGV: number, '1' to opt out or '0' to opt in, the new state JSON, the oldest audit id
+# to keep (milliseconds: older entries are dropped), the change's time (milliseconds,
+# the entry's id unless an entry already has a later one), then the audit entry's
+# field/value pairs. Returns 1 if the state changed, 0 if it already was so.
 _CHANGE = """
 local number = ARGV[1]
 local was_out = redis.call('SISMEMBER', KEYS[2], number)
@@ -132,10 +137,15 @@ if ARGV[2] == '1' then
 else
   redis.call('SREM', KEYS[2], number)
 end
-redis.call('XADD', KEYS[3], '*',
+local at = tonumber(ARGV[5])
+local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
+if last then
+  at = math.max(at, tonumber(string.match(last[1], '^(%d+)')))
+end
+redis.call('XADD', KEYS[3], 'MINID', ARGV[4], string.format('%d-*', at),
   'previous', was_out == 1 and 'opted_out' or 'opted_in',
   'previous_since', previous_since,
-  unpack(ARGV, 4))
+  unpack(ARGV, 6))
 return 1
 """
 
@@ -158,6 +168,7 @@ class OptOutStore:
         self.client = client
         self.scope = settings.optout_scope
         self.prefix = f"{settings.queue_prefix}:optout:{self.scope}"
+        self.audit_retention = settings.optout_audit_retention
         self._change = client.register_script(_CHANGE)
 
     # Key names -------------------------------------------------------------------------
@@ -289,10 +300,13 @@ class OptOutStore:
             "provider_message_id": provider_message_id or "",
             "reason": reason or "",
         }
+        # Entry ids are the caller's time, so that retention follows one clock.
+        at_ms = int(now.timestamp() * 1000)
+        oldest_kept = int((now - self.audit_retention).timestamp() * 1000)
         changed = self._change(
             keys=[self.states_key(channel), self.opted_out_key(channel), self.audit_key],
             args=[
-                number, "1" if opted_out else "0", json.dumps(state),
+                number, "1" if opted_out else "0", json.dumps(state), max(oldest_kept, 0), at_ms,
                 *(item for pair in audit.items() for item in pair),
             ],
         )

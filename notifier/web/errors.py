@@ -13,9 +13,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from notifier.problems import describe
 
@@ -112,6 +113,13 @@ def install_error_handlers(app: FastAPI) -> None:
         error = ApiError(422, "invalid_request", f"the request was refused: {', '.join(fields)}")
         return JSONResponse(error.body(), status_code=422)
 
+    async def client_gone(_: Request, exc: Exception) -> Response:
+        # The client left, or was cut off for sending too slowly (notifier.web.connections,
+        # which counts it): nobody reads this answer, and it is no server error.
+        assert isinstance(exc, ClientDisconnect)
+        return Response(status_code=400)
+
     app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(ClientDisconnect, client_gone)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, request_error)

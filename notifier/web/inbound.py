@@ -2,10 +2,15 @@
 
 Order of work, each step only if the previous one passed:
   1. the signature (:func:`signed_twilio_form`): 403 and nothing touched otherwise;
-  2. one round trip: claim the message (SET NX on its MessageSid and Twilio's idempotency
-     token; a duplicate delivery gets an empty answer) and read the sender's opt-out state;
-  3. at most one more: the state change (ARRET, STOP, REPRISE...) or the claim of the
-     "we do not reply to texts" notice (once per number per NOTIFIER_NO_REPLY_NOTICE_INTERVAL);
+  2. one round trip: claim the message (SET NX on its MessageSid, remembered as long as
+     the opt-out audit, NOTIFIER_OPTOUT_AUDIT_RETENTION, so that a STOP replayed months
+     later is still a duplicate; and on Twilio's idempotency token, for a day); a
+     duplicate delivery gets an empty answer; and read the sender's opt-out state;
+  3. at most two more: the state change (ARRET, STOP, REPRISE...), which is always made,
+     then the claim of the answer: a keyword's answer goes at most
+     NOTIFIER_KEYWORD_REPLY_LIMIT times a day per number and keyword kind (against
+     costs, and loops with other automatic senders), the "we do not reply to texts"
+     notice once per number per NOTIFIER_NO_REPLY_NOTICE_INTERVAL;
   4. the TwiML answer, only once the change is stored (the opt-out survives what the
      patient was told: see config/redis.conf).
 
@@ -40,9 +45,9 @@ log = logging.getLogger(__name__)
 
 PATH = "/v1/twilio/sms"
 
-# Twilio redelivers a webhook within minutes (retries, fallback URL); a day is ample.
-DEDUPE_TTL = dt.timedelta(days=1)
-
+# Twilio redelivers a webhook within minutes (retries, fallback URL): a day is ample for
+# its idempotency token. A MessageSid is kept as long as the audit it may appear in.
+TOKEN_DEDUPE_TTL = dt.timedelta(days=1)
 
 
 class Outcome(enum.StrEnum):
@@ -62,12 +67,14 @@ class Outcome(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Handled:
-    """The answer's text (None for an empty ``<Response/>``), what happened, and the
-    keyword's kind (None when the message was not read)."""
+    """The answer's text (None for an empty ``<Response/>``), what happened, the
+    keyword's kind (None when the message was not read), and whether the answer was held
+    back because the number had its day's share of answers to that keyword."""
 
     reply: str | None
     outcome: Outcome
     kind: KeywordKind | None = None
+    capped: bool = False
 
 
 def unavailable() -> ApiError:
@@ -114,6 +121,21 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
 return 1
 """
 
+# KEYS: the sender's answer count for one keyword kind and one day. ARGV: the limit, the
+# key's TTL. Returns 1 if one more answer may go (and counts it).
+_CLAIM_REPLY = """
+local sent = redis.call('INCR', KEYS[1])
+if sent == 1 then
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+if sent <= tonumber(ARGV[1]) then
+  return 1
+end
+return 0
+"""
+# A day's count outlives its (UTC) day, then goes.
+_REPLY_COUNT_TTL = int(dt.timedelta(days=2).total_seconds())
+
 
 class InboundSms:
     """Records what one incoming SMS asks for and chooses the answer.
@@ -130,6 +152,11 @@ class InboundSms:
         self.optouts = OptOutStore(client, settings)
         self.prefix = f"{settings.queue_prefix}:inbound"
         self._claim_notice_script = client.register_script(_CLAIM_NOTICE)
+        self._claim_reply_script = client.register_script(_CLAIM_REPLY)
+        self._ttls = {
+            "sid": int(settings.optout_audit_retention.total_seconds()),
+            "token": int(TOKEN_DEDUPE_TTL.total_seconds()),
+        }
 
     def handle(
         self, form: dict[str, str], *, idempotency_token: str | None, now: dt.datetime
@@ -139,14 +166,13 @@ class InboundSms:
         except InvalidNumber:
             return Handled(None, Outcome.NOT_A_PHONE_NUMBER)
         keyword = parse(form.get("Body", ""))
-        claims = [
-            f"{self.prefix}:seen:{kind}:{value}"
+        claims = {
+            f"{self.prefix}:seen:{kind}:{value}": self._ttls[kind]
             for kind, value in (("sid", form.get("MessageSid")), ("token", idempotency_token))
             if value
-        ]
-        ttl = int(DEDUPE_TTL.total_seconds())
+        }
         with self.client.pipeline(transaction=False) as pipe:
-            for claim in claims:
+            for claim, ttl in claims.items():
                 pipe.set(claim, "1", nx=True, ex=ttl)
             pipe.sismember(self.optouts.opted_out_key(Channel.SMS), number)
             *claimed, opted_out = pipe.execute()
@@ -159,7 +185,7 @@ class InboundSms:
             return self._act(keyword, number, bool(opted_out), form, now)
         except redis.RedisError:
             # Let Twilio's retry (or fallback) be processed rather than taken for a duplicate.
-            self._release(claims)
+            self._release(list(claims))
             raise
 
     def _act(
@@ -187,17 +213,32 @@ class InboundSms:
             return Handled(None, Outcome.NOTICE_RECENTLY_SENT, kind)
         if answered_by_twilio(keyword, form, self.settings):
             return Handled(None, outcome, kind)
+        if kind is not KeywordKind.OTHER and not self._claim_reply(number, kind, now):
+            return Handled(None, outcome, kind, capped=True)
         return Handled(render_reply(keyword, self.settings), outcome, kind)
+
+    def _number_key(self, number: str) -> str:
+        # A digest, not the number: key names show up in operators' tools.
+        digest = hashlib.sha256(f"{self.settings.optout_scope}:{number}".encode()).hexdigest()
+        return digest[:32]
 
     def _claim_notice(self, number: str, now: dt.datetime) -> bool:
         """True if the "we do not reply" notice may go to ``number`` now (and claims it)."""
-        # The key names a digest, not the number: key names show up in operators' tools.
-        digest = hashlib.sha256(f"{self.settings.optout_scope}:{number}".encode()).hexdigest()
         interval = self.settings.no_reply_notice_interval.total_seconds()
         return bool(
             self._claim_notice_script(
-                keys=[f"{self.prefix}:notice:{digest[:32]}"],
+                keys=[f"{self.prefix}:notice:{self._number_key(number)}"],
                 args=[now.timestamp(), interval, max(int(interval), 1)],
+            )
+        )
+
+    def _claim_reply(self, number: str, kind: KeywordKind, now: dt.datetime) -> bool:
+        """True if ``number`` may have one more answer to ``kind`` today (UTC), counted."""
+        day = now.astimezone(dt.UTC).date().isoformat()
+        return bool(
+            self._claim_reply_script(
+                keys=[f"{self.prefix}:replies:{self._number_key(number)}:{kind}:{day}"],
+                args=[self.settings.keyword_reply_limit, _REPLY_COUNT_TTL],
             )
         )
 
@@ -254,6 +295,7 @@ def incoming_sms(
         log.error("incoming sms %s: not recorded, %s", sid, type(exc).__name__)
         raise unavailable() from None
     kind = handled.kind.name.lower() if handled.kind else "-"
-    log.info("incoming sms %s: %s, %s", sid, kind, handled.outcome)
+    capped = ", answer held back (daily limit)" if handled.capped else ""
+    log.info("incoming sms %s: %s, %s%s", sid, kind, handled.outcome, capped)
     return twiml(handled.reply)
 

@@ -282,6 +282,102 @@ def test_a_duplicate_delivery_is_answered_once(
     assert len(optouts.audit(PATIENT)) == 2
 
 
+def age_redis(client: redis.Redis, by: dt.timedelta) -> None:
+    """Make Redis's keys as they would be ``by`` later: those expiring sooner are gone, the
+    others have that much less to live (Redis's own clock cannot be moved)."""
+    step = int(by.total_seconds() * 1000)
+    for key in list(client.scan_iter(count=1000)):
+        left = client.pttl(key)
+        if left < 0:
+            continue
+        if left <= step:
+            client.delete(key)
+        else:
+            client.pexpire(key, left - step)
+
+
+def test_a_stop_replayed_after_a_day_and_a_reprise_is_still_a_duplicate(
+    twilio: TwilioSender, optouts: OptOutStore, redis_client: redis.Redis, clock: Clock
+) -> None:
+    stop = "SM" + "e" * 32
+    twilio.reply("STOP", sid=stop)
+    twilio.reply("REPRISE")
+    later = dt.timedelta(days=30)
+    age_redis(redis_client, later)
+    clock.advance(later)
+
+    replay = twilio.reply("STOP", sid=stop)
+
+    assert replay is EMPTY
+    assert not optouts.is_opted_out(PATIENT)
+    assert len(optouts.audit(PATIENT)) == 2
+
+
+def test_a_processed_message_sid_is_kept_as_long_as_the_audit(
+    twilio: TwilioSender, redis_client: redis.Redis, settings: Settings
+) -> None:
+    twilio.reply("STOP", sid="SM" + "f" * 32)
+
+    (marker,) = redis_client.keys("*seen:sid:*")
+    retention = settings.optout_audit_retention.total_seconds()
+    assert retention - 60 < redis_client.ttl(marker) <= retention
+    print(f"\nMessageSid marker: {redis_client.memory_usage(marker)} bytes")
+
+
+def test_keyword_answers_are_capped_per_number_and_day(
+    twilio: TwilioSender, settings: Settings, clock: Clock
+) -> None:
+    limit = settings.keyword_reply_limit
+    answers = [twilio.reply("HELP") for _ in range(limit + 5)]
+
+    assert answers[:limit] == [expected("HELP", settings)] * limit
+    assert answers[limit:] == [EMPTY] * 5
+    assert twilio.reply("AIDE") is EMPTY  # the same kind, in the other language
+    assert twilio.reply("INFO") == expected("INFO", settings)  # another kind
+    assert twilio.reply("HELP", number=OTHER_PATIENT) == expected("HELP", settings)
+    clock.advance(dt.timedelta(days=1))
+    assert twilio.reply("HELP") == expected("HELP", settings)
+
+
+def test_capped_stop_and_start_still_change_the_state_every_time(
+    twilio: TwilioSender, optouts: OptOutStore, settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    flips = 10
+    answers = []
+    for _ in range(flips):
+        answers.append(twilio.reply("STOP"))
+        assert optouts.is_opted_out(PATIENT)
+        answers.append(twilio.reply("START"))
+        assert not optouts.is_opted_out(PATIENT)
+
+    limit = settings.keyword_reply_limit
+    assert sum(answer == expected("STOP", settings) for answer in answers) == limit
+    assert sum(answer == expected("START", settings) for answer in answers) == limit
+    assert answers.count(EMPTY) == 2 * (flips - limit)
+    assert len(optouts.audit(PATIENT)) == 2 * flips
+    assert "answer held back" in caplog.text
+
+
+def test_audit_entries_older_than_the_retention_are_dropped(
+    twilio: TwilioSender, optouts: OptOutStore, settings: Settings, clock: Clock
+) -> None:
+    twilio.reply("STOP")
+    twilio.reply("STOP", number=OTHER_PATIENT)
+    clock.advance(settings.optout_audit_retention - dt.timedelta(days=1))
+    twilio.reply("REPRISE")
+    assert len(optouts.audit()) == 3
+
+    clock.advance(dt.timedelta(days=2))
+    twilio.reply("START", number=OTHER_PATIENT)
+
+    assert [(e.number, e.keyword) for e in optouts.audit()] == [
+        (PATIENT, "REPRISE"), (OTHER_PATIENT, "START"),
+    ]
+    assert not optouts.is_opted_out(PATIENT)  # the state outlives its audit entries
+
+
 def test_a_duplicate_idempotency_token_is_answered_once(twilio: TwilioSender) -> None:
     token = {"I-Twilio-Idempotency-Token": "c9d4e2a0-token"}
 

@@ -129,11 +129,11 @@ class TwilioWebhooks:
     the sorted parameters) with an auth token.
 
     Parameters:
-      http: the test client.
+      http: the test client, or an HTTP client of a real web process.
       auth_token: the token to sign with (the gateway's, unless a test forges).
     """
 
-    def __init__(self, http: TestClient, *, auth_token: str = TWILIO_AUTH_TOKEN) -> None:
+    def __init__(self, http: httpx.Client, *, auth_token: str = TWILIO_AUTH_TOKEN) -> None:
         self.http = http
         self.validator = RequestValidator(auth_token)
 
