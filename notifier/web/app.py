@@ -28,7 +28,6 @@ from notifier.web.errors import install_error_handlers
 from notifier.web.webhook_results import PREFIX as WEBHOOK_PREFIX
 from notifier.web.webhook_results import CountWebhooks, WebhookResults
 
-
 DESCRIPTION = """\
 Booking systems send appointment events here; the gateway tells patients, in French or
 English, by email, SMS and voice call, that an appointment was booked, changed,
