@@ -23,6 +23,7 @@ from notifier.settings import MIN_TOKEN_LENGTH, Settings, SettingsError
 from notifier.store.intake import Intake
 from notifier.web import documentation, health, inbound, intake, status_callbacks, voice
 from notifier.web.console import router as console_router
+from notifier.web.console.headers import ConsoleHeaders
 from notifier.web.context import WebContext
 from notifier.web.errors import install_error_handlers
 from notifier.web.webhook_results import PREFIX as WEBHOOK_PREFIX
@@ -125,6 +126,7 @@ def create_app(
         webhook_results=results,
     )
     app.add_middleware(CountWebhooks, results=results)
+    app.add_middleware(ConsoleHeaders)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness check (no token needed)")
     def healthz() -> dict[str, str]:

@@ -116,8 +116,46 @@ def test_no_console_route_answers_without_a_session(console: Console) -> None:
         if path == "/console/sign-in":
             assert answer.status_code in (200, 403), (method, path)  # the form, or no token
             continue
+        if path == "/console/static/{name}":  # the sign-in page's own files: none here
+            assert answer.status_code == 404, (method, path)
+            continue
         assert answer.status_code in (303, 401, 403), (method, path, answer.status_code)
         assert "alice" not in answer.text and "0000000001" not in answer.text
+
+
+def _assert_console_headers(answer: httpx.Response, where: object) -> None:
+    csp = answer.headers.get("content-security-policy", "")
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp, where
+    assert "'unsafe-inline'" not in csp and "http" not in csp, where
+    assert answer.headers.get("x-frame-options") == "DENY", where
+    assert answer.headers.get("x-content-type-options") == "nosniff", where
+
+
+def test_every_console_answer_carries_the_security_headers(console: Console) -> None:
+    app = console.http.app
+    routes = [(route.path.replace("{name}", "console.css"), method)
+              for route in _routes(app.routes)  # type: ignore[attr-defined]
+              if getattr(route, "path", "").startswith("/console")
+              for method in getattr(route, "methods", ())]
+    extra = [("/console/no-such-page", "GET"), ("/console/sign-in", "DELETE"),
+             ("/console", "GET"), ("/console/story?reference=12ab", "GET")]
+    for signed_in in (False, True):
+        if signed_in:
+            console.sign_in(ALICE)
+        for path, method in routes + extra:
+            answer = console.http.request(method, path, follow_redirects=False)
+            _assert_console_headers(answer, (signed_in, method, path, answer.status_code))
+    # The pages' own forms still post with these headers (form-action 'self').
+    assert console.post("/console/language", {"lang": "en"}, page="/console/").status_code == 303
+
+
+def test_console_pages_have_no_inline_script_or_style(console: Console) -> None:
+    console.sign_in(ALICE)
+    for path in ("/console/sign-in", "/console/", f"/console/story?reference={PLATEAU_REFERENCE}",
+                 "/console/dead-letters", "/console/opt-outs", "/console/docs"):
+        text = console.http.get(path).text
+        assert "<style" not in text and " style=" not in text and "<script>" not in text, path
+        assert not re.search(r"\son[a-z]+=", text), path  # no onclick= and the like
 
 
 def test_health_checks_need_no_session(console: Console) -> None:
@@ -141,6 +179,33 @@ def test_outside_the_console_only_health_checks_and_webhooks_answer_a_stranger(
         else:
             assert answer.status_code in (303, 401), (method, path, answer.status_code)
             assert "paths" not in answer.text and "0000000001" not in answer.text
+
+
+_LOADS = re.compile(r'(?:src|href)="([^"]*)"')
+
+
+def test_the_documentation_page_loads_everything_from_the_gateway(console: Console) -> None:
+    console.sign_in(ALICE)
+    page = console.http.get("/console/docs")
+    assert page.status_code == 200
+
+    loaded = _LOADS.findall(page.text)
+    assert {"/console/docs/assets/swagger-ui-bundle.js", "/console/docs/assets/swagger-ui.css",
+            "/console/static/docs.js"} <= set(loaded)
+    assert all(url.startswith("/console/") for url in loaded), loaded  # no CDN
+    assert "<script>" not in page.text and "style=" not in page.text  # nothing inline
+    for url in loaded:
+        answer = console.http.get(url)
+        assert answer.status_code == 200 and answer.content, url
+    bundle = console.http.get("/console/docs/assets/swagger-ui-bundle.js")
+    assert bundle.headers["content-type"].startswith("text/javascript")
+    assert "SwaggerUIBundle" in bundle.text
+
+    console.http.cookies.clear()  # Swagger UI's files are for operators only
+    assert console.http.get("/console/docs/assets/swagger-ui-bundle.js",
+                            follow_redirects=False).status_code == 303
+    assert console.http.get("/console/docs/assets/..%2F..%2Fsettings.py").status_code == 404
+    assert console.http.get("/console/static/console.css").status_code == 200  # sign-in's
 
 
 def test_an_operator_reads_the_api_documentation_after_signing_in(console: Console) -> None:
