@@ -15,7 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 from fastapi.testclient import TestClient
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from notifier.actors import INTAKE_QUEUE
 from notifier.domain import Channel
@@ -147,6 +150,17 @@ def test_every_console_answer_carries_the_security_headers(console: Console) -> 
             _assert_console_headers(answer, (signed_in, method, path, answer.status_code))
     # The pages' own forms still post with these headers (form-action 'self').
     assert console.post("/console/language", {"lang": "en"}, page="/console/").status_code == 303
+
+
+def test_a_console_error_carries_the_security_headers_too(gateway: Gateway) -> None:
+    unreachable = redis.Redis(port=free_port(), retry=Retry(NoBackoff(), 0))
+    app = create_app(console_settings(gateway), client=unreachable, clock=gateway.clock)
+    console = Console(gateway, TestClient(app, raise_server_exceptions=False))
+
+    answer = console.sign_in(ALICE)  # the sign-in page needs no Redis; signing in does
+
+    assert answer.status_code == 500
+    _assert_console_headers(answer, "500")
 
 
 def test_console_pages_have_no_inline_script_or_style(console: Console) -> None:

@@ -22,7 +22,7 @@ from notifier.domain import Lang
 from notifier.settings import Operator, Settings
 from notifier.web.console.i18n import Words, negotiate
 from notifier.web.console.overview import DeliveriesCache
-from notifier.web.console.passwords import check_password, decoy_hash
+from notifier.web.console.passwords import check_password
 from notifier.web.console.session import COOKIE, Session, SessionCodec, SignIns
 from notifier.web.console.throttle import SignInThrottle
 from notifier.web.context import web_context
@@ -73,8 +73,7 @@ class Console:
     async def authenticate(self, name: str, password: str) -> Operator | None:
         """The operator with this name and password, or None (same cost either way)."""
         operator = self.operators.get(name)
-        stored = operator.password_hash if operator else decoy_hash()
-        matches = await check_password(password, stored)
+        matches = await check_password(password, operator.password_hash if operator else None)
         return operator if operator is not None and matches else None
 
 

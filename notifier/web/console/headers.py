@@ -9,6 +9,7 @@ clickjacking, with ``X-Frame-Options`` for older browsers).
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from notifier.web.console.browser import PREFIX
@@ -49,11 +50,23 @@ class ConsoleHeaders:
             await self.app(scope, receive, send)
             return
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
                     headers[name] = value
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # The server's own 500 page would be sent past this middleware: answer it
+            # here, with the headers, and let the error go on to be logged.
+            if not started:
+                await PlainTextResponse("Internal Server Error", status_code=500,
+                                        headers=HEADERS)(scope, receive, send)
+            raise

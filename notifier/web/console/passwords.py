@@ -50,9 +50,15 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(key, bytes.fromhex(match[5]))
 
 
-async def check_password(password: str, stored: str) -> bool:
-    """:func:`verify_password` on the scrypt threads, awaited without holding a thread."""
-    return await asyncio.wrap_future(_scrypt_pool.submit(verify_password, password, stored))
+async def check_password(password: str, stored: str | None) -> bool:
+    """:func:`verify_password` on the scrypt threads, awaited without holding a thread;
+    against :func:`decoy_hash` (always False) when ``stored`` is None (an unknown name)."""
+
+    def check() -> bool:
+        matches = verify_password(password, stored or decoy_hash())
+        return matches and stored is not None
+
+    return await asyncio.wrap_future(_scrypt_pool.submit(check))
 
 
 @functools.cache
