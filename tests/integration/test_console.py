@@ -28,6 +28,7 @@ from notifier.operations.dead_letters import list_dead, operator_actions
 from notifier.store.deliveries import DeliveryLog, DeliveryStatus
 from notifier.store.keys import Keys
 from notifier.web.app import create_app
+from notifier.web.console.known_browsers import KNOWN_COOKIE
 from notifier.web.console.passwords import hash_password
 from notifier.web.console.session import COOKIE
 from notifier.web.console.throttle import PER_ADDRESS, PER_NAME
@@ -311,6 +312,31 @@ def test_a_long_attack_on_a_name_leaves_its_operator_a_short_wait(console: Conso
     assert early.status_code == 429
     console.gateway.clock.advance(dt.timedelta(seconds=int(early.headers["retry-after"])))
     assert console.sign_in(ALICE).status_code == 303
+
+
+def test_guessing_at_a_name_does_not_hold_back_its_operators_own_browser(
+    console: Console,
+) -> None:
+    assert console.sign_in(ALICE).status_code == 303  # alice's browser, known from now on
+    known = console.http.cookies.get(KNOWN_COOKIE)
+    assert known
+    console.post("/console/sign-out", {}, page="/console/")
+    attacker = Console(console.gateway,
+                       TestClient(console.http.app, client=("203.0.113.66", 50000)))
+
+    _wrong_guesses(attacker, [ALICE] * 30)
+
+    assert attacker.sign_in(ALICE).status_code == 429  # a stranger's browser waits
+    assert console.sign_in(ALICE).status_code == 303  # alice's own does not
+    # A known browser's own failures still slow it down.
+    console.post("/console/sign-out", {}, page="/console/")
+    for _ in range(PER_NAME.free):
+        assert console.sign_in(ALICE, password="guess").status_code == 401
+    assert console.sign_in(ALICE).status_code == 429
+    # Its cookie is alice's: copied into the attacker's browser for victor, it does nothing.
+    attacker.http.cookies.set(KNOWN_COOKIE, known, path="/console/sign-in")
+    _wrong_guesses(attacker, [VICTOR] * 30)
+    assert attacker.sign_in(VICTOR).status_code == 429
 
 
 def test_failures_from_one_address_slow_it_down_but_lock_nobody_out(

@@ -21,6 +21,7 @@ from fastapi import Depends, Request, Response
 from notifier.domain import Lang
 from notifier.settings import Operator, Settings
 from notifier.web.console.i18n import Words, negotiate
+from notifier.web.console.known_browsers import KnownBrowsers
 from notifier.web.console.overview import DeliveriesCache
 from notifier.web.console.passwords import check_password
 from notifier.web.console.session import COOKIE, Session, SessionCodec, SignIns
@@ -37,6 +38,7 @@ class Console:
     Parameters:
       operators: who may sign in, by name.
       codec: signs and reads session cookies.
+      known: makes and reads the cookie of browsers where an operator signed in before.
       sign_ins: who signed in with which session (in Redis).
       lifetime: how long a session lasts after sign-in.
       secure_cookie: send the cookie over https only (when the public URL is https).
@@ -47,6 +49,7 @@ class Console:
 
     operators: Mapping[str, Operator]
     codec: SessionCodec
+    known: KnownBrowsers
     sign_ins: SignIns
     lifetime: dt.timedelta
     secure_cookie: bool
@@ -62,6 +65,7 @@ class Console:
         return cls(
             operators={operator.name: operator for operator in settings.operators},
             codec=SessionCodec(key),
+            known=KnownBrowsers(key),
             sign_ins=SignIns(client, prefix=settings.queue_prefix),
             lifetime=dt.timedelta(hours=settings.console_session_hours),
             secure_cookie=(settings.public_base_url or "").startswith("https://"),

@@ -1,18 +1,16 @@
 """The console's session: a signed cookie that names it, and who signed in, kept in Redis.
 
 The cookie carries a random session id, the form token (CSRF), the chosen language and
-when it expires, as JSON, followed by an HMAC-SHA256 of it under
-``NOTIFIER_CONSOLE_SECRET_KEY``. It says nothing about who signed in: that lives in Redis
-under the (hashed) session id, for the session's lifetime, so signing out deletes it and
-the cookie is worth nothing from then on, and an operator removed from the settings, or
-whose role, clinic or password changed, is signed out at their next request. Browsers
-that have not signed in write nothing to Redis.
+when it expires, signed (:mod:`.signing`) under ``NOTIFIER_CONSOLE_SECRET_KEY``. It says
+nothing about who signed in: that lives in Redis under the (hashed) session id, for the
+session's lifetime, so signing out deletes it and the cookie is worth nothing from then
+on, and an operator removed from the settings, or whose role, clinic or password
+changed, is signed out at their next request. Browsers that have not signed in write
+nothing to Redis.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import datetime as dt
 import hashlib
@@ -25,6 +23,7 @@ import redis
 
 from notifier.domain import Lang
 from notifier.settings import Operator
+from notifier.web.console.signing import Signer
 
 COOKIE = "notifier_console"
 
@@ -71,42 +70,28 @@ class SessionCodec:
     """
 
     def __init__(self, key: bytes) -> None:
-        self._key = key
+        self._signer = Signer(key, purpose="console-session")
 
     def encode(self, session: Session) -> str:
-        payload = json.dumps(
-            {
-                "i": session.sid,
-                "c": session.csrf,
-                "e": int(session.expires.timestamp()),
-                "l": str(session.lang) if session.lang else None,
-            },
-            separators=(",", ":"),
-        ).encode()
-        body = base64.urlsafe_b64encode(payload).rstrip(b"=")
-        return f"{body.decode()}.{self._sign(body)}"
+        return self._signer.seal({
+            "i": session.sid,
+            "c": session.csrf,
+            "e": int(session.expires.timestamp()),
+            "l": str(session.lang) if session.lang else None,
+        })
 
     def decode(self, value: str | None, now: dt.datetime) -> Session | None:
         """The session in ``value``, or None if it is absent, forged or expired."""
-        if not value or "." not in value:
-            return None
-        body, _, signature = value.rpartition(".")
-        if not body.isascii() or not hmac.compare_digest(
-            signature.encode(), self._sign(body.encode()).encode()
-        ):
+        data = self._signer.open(value)
+        if data is None:
             return None
         try:
-            data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
             expires = dt.datetime.fromtimestamp(int(data["e"]), dt.UTC)
             session = Session(sid=str(data["i"]), csrf=str(data["c"]), expires=expires,
                               lang=Lang(data["l"]) if data.get("l") else None)
-        except (ValueError, KeyError, TypeError, binascii.Error):
+        except (ValueError, KeyError, TypeError, OverflowError):
             return None
         return session if now < session.expires else None
-
-    def _sign(self, body: bytes) -> str:
-        digest = hmac.new(self._key, b"console-session:" + body, hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 class SignIns:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 from fastapi import Request, Response
@@ -12,6 +13,7 @@ from notifier.domain import Lang
 from notifier.web.console.access import FormDep, client_address, safe_next
 from notifier.web.console.browser import PREFIX, Browser, BrowserDep
 from notifier.web.console.i18n import lang_of
+from notifier.web.console.known_browsers import KNOWN_COOKIE, KNOWN_FOR
 from notifier.web.console.render import page
 from notifier.web.console.routing import console_router
 
@@ -43,7 +45,9 @@ async def sign_in(request: Request, browser: BrowserDep, form: FormDep) -> Respo
     name = form.get("name", "").strip()[:64]
     next_path = safe_next(form.get("next"))
     address = client_address(request)
-    wait = await run_in_threadpool(console.throttle.claim, name, address, browser.now)
+    known = console.known.browser_of(request.cookies.get(KNOWN_COOKIE), name, browser.now)
+    wait = await run_in_threadpool(
+        functools.partial(console.throttle.claim, name, address, browser.now, known=known))
     if wait:
         seconds = max(1, math.ceil(wait.total_seconds()))
         return _sign_in_page(browser, next_path=next_path, name=name, status=429,
@@ -53,9 +57,14 @@ async def sign_in(request: Request, browser: BrowserDep, form: FormDep) -> Respo
     if operator is None:
         return _sign_in_page(browser, next_path=next_path, name=name, status=401,
                              problem=browser.words("sign_in.wrong"))
-    await run_in_threadpool(console.throttle.succeeded, name, address)
+    await run_in_threadpool(
+        functools.partial(console.throttle.succeeded, name, address, known=known))
     await run_in_threadpool(browser.sign_in, operator)
-    return browser.finish(RedirectResponse(next_path, status_code=303))
+    response = browser.finish(RedirectResponse(next_path, status_code=303))
+    response.set_cookie(KNOWN_COOKIE, console.known.mark(operator.name, browser.now),
+                        max_age=int(KNOWN_FOR.total_seconds()), path=f"{PREFIX}/sign-in",
+                        httponly=True, samesite="strict", secure=console.secure_cookie)
+    return response
 
 
 @router.post("/sign-out")

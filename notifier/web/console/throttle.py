@@ -112,14 +112,20 @@ class SignInThrottle:
         # Hashed: the keys should not list who tried which names from where.
         return f"{self.prefix}:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:24]}"
 
-    def _keys(self, name: str, address: str) -> list[tuple[str, Backoff]]:
-        return [(self._tag("name", name.lower()), PER_NAME),
-                (self._tag("address", address_group(address)), PER_ADDRESS)]
+    def _keys(self, name: str, address: str, known: str | None) -> list[tuple[str, Backoff]]:
+        # A browser known for the name counts its attempts apart (see .known_browsers).
+        first = self._tag("browser", known) if known else self._tag("name", name.lower())
+        return [(first, PER_NAME), (self._tag("address", address_group(address)), PER_ADDRESS)]
 
-    def claim(self, name: str, address: str, now: dt.datetime) -> dt.timedelta:
+    def claim(self, name: str, address: str, now: dt.datetime, *,
+              known: str | None = None) -> dt.timedelta:
         """Count an attempt before its password is checked; the wait when it must not be
-        checked yet (zero: check it)."""
-        keys = self._keys(name, address)
+        checked yet (zero: check it).
+
+        Parameters:
+          known: the id of a browser where this name signed in before, if it is one.
+        """
+        keys = self._keys(name, address, known)
         found: list[dt.timedelta] = []
 
         def attempt(pipe: Any) -> None:
@@ -141,9 +147,10 @@ class SignInThrottle:
         self.client.transaction(attempt, *(key for key, _ in keys))
         return found[0]
 
-    def succeeded(self, name: str, address: str) -> None:
-        """The name starts afresh; the address no longer counts this attempt as failed."""
-        (name_key, _), (address_key, _) = self._keys(name, address)
+    def succeeded(self, name: str, address: str, *, known: str | None = None) -> None:
+        """The name (or known browser) starts afresh; the address no longer counts this
+        attempt as failed."""
+        (name_key, _), (address_key, _) = self._keys(name, address, known)
         self.client.delete(name_key)
 
         def uncount(pipe: Any) -> None:
