@@ -67,6 +67,7 @@ PASSWORD_HASH = re.compile(r"^scrypt\.(\d+)\.(\d+)\.(\d+)\.([0-9a-f]{32})\.([0-9
 _OPERATOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 OperatorRole = Literal["viewer", "admin"]
 MIN_CONSOLE_SECRET_LENGTH = 32
+MIN_TOKEN_LENGTH = 16
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,11 @@ class Settings(BaseSettings):
     )
     api_token: SecretStr | None = Field(
         default=None, description="Bearer token booking systems present to POST /v1/events"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Read-only bearer token Prometheus presents to GET /metrics (16 characters "
+        "or more; never the API token)",
     )
     queue_prefix: str = Field(default="notifier", pattern=r"^[a-z][a-z0-9_-]{0,30}$")
 
@@ -280,6 +286,24 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("must be a time zone name such as America/Toronto") from None
         return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        token = value.get_secret_value() if value is not None else None
+        if token is not None and (len(token) < MIN_TOKEN_LENGTH or token != token.strip()):
+            raise ValueError(
+                f"use at least {MIN_TOKEN_LENGTH} characters, without spaces around it"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _metrics_token_is_its_own(self) -> Settings:
+        # A scraper's secret must not be able to text patients.
+        if (self.metrics_token is not None and self.api_token is not None
+                and self.metrics_token.get_secret_value() == self.api_token.get_secret_value()):
+            raise ValueError("NOTIFIER_METRICS_TOKEN must differ from NOTIFIER_API_TOKEN")
+        return self
 
     @model_validator(mode="after")
     def _console_signs_sessions(self) -> Settings:

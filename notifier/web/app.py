@@ -19,16 +19,15 @@ from fastapi.routing import APIRoute
 
 from notifier.clock import utc_now
 from notifier.domain import Event
-from notifier.settings import Settings, SettingsError
+from notifier.settings import MIN_TOKEN_LENGTH, Settings, SettingsError
 from notifier.store.intake import Intake
 from notifier.web import documentation, health, inbound, intake, status_callbacks, voice
 from notifier.web.console import router as console_router
+from notifier.web.console.headers import ConsoleHeaders
 from notifier.web.context import WebContext
 from notifier.web.errors import install_error_handlers
 from notifier.web.webhook_results import PREFIX as WEBHOOK_PREFIX
 from notifier.web.webhook_results import CountWebhooks, WebhookResults
-
-MIN_TOKEN_LENGTH = 16
 
 DESCRIPTION = """\
 Booking systems send appointment events here; the gateway tells patients, in French or
@@ -122,9 +121,12 @@ def create_app(
         intake=Intake(client, settings),
         clock=clock,
         api_token=token,
+        metrics_token=(settings.metrics_token.get_secret_value().encode()
+                       if settings.metrics_token else None),
         webhook_results=results,
     )
     app.add_middleware(CountWebhooks, results=results)
+    app.add_middleware(ConsoleHeaders)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness check (no token needed)")
     def healthz() -> dict[str, str]:

@@ -1,4 +1,6 @@
-"""The bearer token that booking systems present to the intake API."""
+"""The bearer tokens: booking systems' intake token, and Prometheus' read-only metrics
+token. Each opens its own routes only: a scraper's secret cannot send an event, and the
+intake token does not read the metrics."""
 
 from __future__ import annotations
 
@@ -19,6 +21,13 @@ bearer = HTTPBearer(
     scheme_name="bearerAuth",
     description="The token set in NOTIFIER_API_TOKEN, as `Authorization: Bearer <token>`.",
 )
+metrics_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="metricsBearerAuth",
+    description="The token set in NOTIFIER_METRICS_TOKEN, as `Authorization: Bearer <token>`.",
+)
+
+Credentials = HTTPAuthorizationCredentials | None
 
 
 def unauthorized() -> ApiError:
@@ -30,14 +39,11 @@ def unauthorized() -> ApiError:
     )
 
 
-def require_token(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> None:
-    """Let the request through only with the configured token (compared in constant time)."""
-    expected = web_context(request).api_token
+def _check(request: Request, credentials: Credentials, expected: bytes | None) -> None:
+    """Let the request through only with ``expected`` (compared in constant time); no
+    token is expected when ``expected`` is None, so every request is refused."""
     given = credentials.credentials.encode() if credentials else b""
-    if not (given and hmac.compare_digest(given, expected)):
+    if not (given and expected and hmac.compare_digest(given, expected)):
         client = request.client.host if request.client else "unknown"
         log.warning(
             "refused %s %s from %s: %s bearer token",
@@ -47,3 +53,17 @@ def require_token(
             "wrong" if given else "no",
         )
         raise unauthorized()
+
+
+def require_token(
+    request: Request, credentials: Annotated[Credentials, Depends(bearer)]
+) -> None:
+    """Let the request through only with the intake API token."""
+    _check(request, credentials, web_context(request).api_token)
+
+
+def require_metrics_token(
+    request: Request, credentials: Annotated[Credentials, Depends(metrics_bearer)]
+) -> None:
+    """Let the request through only with the metrics token (never the intake token)."""
+    _check(request, credentials, web_context(request).metrics_token)

@@ -25,6 +25,8 @@ class WebContext:
       clock: the current time (aware UTC); tests pass a fixed one.
       api_token: the bearer token booking systems must present, as bytes.
       webhook_results: this process's count of the Twilio webhooks' answers.
+      metrics_token: the read-only token Prometheus presents to ``/metrics``, as bytes;
+        None when metrics are not served.
     """
 
     settings: Settings
@@ -33,6 +35,7 @@ class WebContext:
     clock: Callable[[], dt.datetime]
     api_token: bytes
     webhook_results: WebhookResults
+    metrics_token: bytes | None = None
 
 
 def web_context(request: Request) -> WebContext:

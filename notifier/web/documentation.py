@@ -4,18 +4,20 @@ The schema names every route and field of the gateway: like every page but the h
 checks and the Twilio webhooks, it is not for strangers. A booking system reads
 ``/openapi.json`` with the API token; an operator signed in to the console browses it at
 ``/console/docs`` (``/docs`` leads there), which reads the console's copy of the schema
-with the session.
+with the session. Swagger UI comes from the gateway itself (:mod:`.console.assets`),
+started by a script file of ours: the console's Content-Security-Policy allows no other.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from notifier.web.auth import require_token
 from notifier.web.console.access import ViewerDep
+from notifier.web.console.assets import DOCS_ASSETS
 from notifier.web.console.browser import PREFIX
+from notifier.web.console.render import page
 from notifier.web.console.routing import console_router
 
 SCHEMA_PATH = "/openapi.json"
@@ -42,8 +44,9 @@ def docs() -> RedirectResponse:
 
 
 @console_pages.get("/docs")
-def console_docs(_: ViewerDep) -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url=CONSOLE_SCHEMA, title=TITLE)
+def console_docs(viewer: ViewerDep) -> Response:
+    return page(viewer.browser, "docs.html", path=CONSOLE_DOCS, title=TITLE,
+                schema_url=CONSOLE_SCHEMA, assets=DOCS_ASSETS)
 
 
 @console_pages.get("/openapi.json")

@@ -4,7 +4,8 @@
   recently; 503 with ``{"status": "not_ready", "reason": <code>, "message": ...}``
   otherwise. ``/healthz`` (the process is up) is in :mod:`notifier.web.app`.
 - ``GET /metrics``: Prometheus text format (:mod:`notifier.operations.metrics`). It
-  needs the API token as ``Authorization: Bearer <token>``: only health checks and
+  needs the read-only metrics token (``NOTIFIER_METRICS_TOKEN``) as
+  ``Authorization: Bearer <token>``, never the intake API token: only health checks and
   Twilio's webhooks answer without authentication.
 """
 
@@ -19,7 +20,7 @@ from fastapi.responses import JSONResponse
 from notifier.operations.metrics import CONTENT_TYPE, prometheus_text
 from notifier.operations.queues import scheduler_last_run
 from notifier.operations.status import stale_after
-from notifier.web.auth import require_token
+from notifier.web.auth import require_metrics_token
 from notifier.web.context import web_context
 
 router = APIRouter(tags=["operations"])
@@ -68,8 +69,8 @@ def readyz(request: Request) -> Response:
 
 @router.get(
     "/metrics",
-    summary="Prometheus metrics (bearer token)",
-    dependencies=[Depends(require_token)],
+    summary="Prometheus metrics (the metrics token, not the API token)",
+    dependencies=[Depends(require_metrics_token)],
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE: {}}}},
 )

@@ -79,6 +79,25 @@ def open_page(browser: Any, *, locale: str = "fr-CA", viewport: dict[str, int] =
     return context.new_page()
 
 
+def watch(page: Any, base_url: str) -> list[str]:
+    """What went wrong in ``page`` from now on: script errors, console errors (a
+    Content-Security-Policy violation is one) and any request to another host (refused)."""
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on("console", lambda message: message.type == "error"
+            and problems.append(f"console: {message.text}"))
+
+    def outside(route: Any) -> None:
+        if route.request.url.startswith(base_url + "/") or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            problems.append(f"request to another host: {route.request.url}")
+            route.abort()
+
+    page.context.route("**/*", outside)
+    return problems
+
+
 def sign_in(page: Any, base_url: str, account: Account) -> None:
     page.goto(f"{base_url}/console/")
     assert "/console/sign-in" in page.url  # no session: sent to sign in
@@ -100,6 +119,7 @@ def test_an_admin_finds_a_story_and_requeues_a_dead_letter(
     browser: Any, base_url: str, gateway: Gateway,
 ) -> None:
     page = open_page(browser)
+    problems = watch(page, base_url)
     shoot(page.goto(f"{base_url}/console/sign-in") and page, "sign-in")
     sign_in(page, base_url, ALICE)
 
@@ -146,6 +166,45 @@ def test_an_admin_finds_a_story_and_requeues_a_dead_letter(
     assert page.inner_text("h1") == "Opt-outs"
     page.goto(f"{base_url}/console/?period=week")
     shoot(page, "overview-en", full_page=False)
+    assert problems == []
+    page.context.close()
+
+
+def test_discarding_asks_first(browser: Any, base_url: str, gateway: Gateway) -> None:
+    page = open_page(browser, locale="en-CA")
+    problems = watch(page, base_url)
+    sign_in(page, base_url, ALICE)
+    page.goto(f"{base_url}/console/dead-letters")
+    (letter,) = list_dead(gateway.client, gateway.settings)
+    discard = page.locator(f"tr[data-dead-id='{letter.message_id}'] button.danger")
+    questions: list[str] = []
+
+    def answer(dialog: Any, accept: bool) -> None:
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, False))
+    discard.click()
+    assert len(questions) == 1 and list_dead(gateway.client, gateway.settings) == [letter]
+    page.once("dialog", lambda dialog: answer(dialog, True))
+    discard.click()
+    page.wait_for_url("**/console/dead-letters?done=discarded*")
+    assert questions[0] == questions[1] and list_dead(gateway.client, gateway.settings) == []
+    assert problems == []
+    page.context.close()
+
+
+def test_the_api_documentation_works_without_other_sites(browser: Any, base_url: str) -> None:
+    page = open_page(browser, locale="en-CA")
+    problems = watch(page, base_url)
+    sign_in(page, base_url, VICTOR)
+    answer = page.goto(f"{base_url}/console/docs")
+    assert "script-src 'self'" in answer.headers["content-security-policy"]
+    assert page.title() == "Patient notifier: API"
+    assert "Patient notifier" in page.inner_text(".swagger-ui .info .title")
+    page.locator(".opblock-summary-path", has_text="/v1/events").first.wait_for()
+    shoot(page, "api-docs", full_page=False)
+    assert problems == []
     page.context.close()
 
 

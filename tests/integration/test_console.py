@@ -9,23 +9,30 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+import redis
 from fastapi.testclient import TestClient
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from notifier.actors import INTAKE_QUEUE
 from notifier.domain import Channel
 from notifier.inbound.optouts import OptOutStore
+from notifier.local_redis import free_port
 from notifier.operations.dead_letters import list_dead, operator_actions
 from notifier.store.deliveries import DeliveryLog, DeliveryStatus
 from notifier.store.keys import Keys
 from notifier.web.app import create_app
-from notifier.web.console.browser import MAX_FAILURES_PER_NAME
+from notifier.web.console.known_browsers import KNOWN_COOKIE
 from notifier.web.console.passwords import hash_password
 from notifier.web.console.session import COOKIE
+from notifier.web.console.throttle import PER_ADDRESS, PER_NAME
+from tests.app_server import serving
 from tests.browser.console_seed import (
     ALICE,
     OPTED_OUT_NUMBER,
@@ -113,8 +120,57 @@ def test_no_console_route_answers_without_a_session(console: Console) -> None:
         if path == "/console/sign-in":
             assert answer.status_code in (200, 403), (method, path)  # the form, or no token
             continue
+        if path == "/console/static/{name}":  # the sign-in page's own files: none here
+            assert answer.status_code == 404, (method, path)
+            continue
         assert answer.status_code in (303, 401, 403), (method, path, answer.status_code)
         assert "alice" not in answer.text and "0000000001" not in answer.text
+
+
+def _assert_console_headers(answer: httpx.Response, where: object) -> None:
+    csp = answer.headers.get("content-security-policy", "")
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp, where
+    assert "'unsafe-inline'" not in csp and "http" not in csp, where
+    assert answer.headers.get("x-frame-options") == "DENY", where
+    assert answer.headers.get("x-content-type-options") == "nosniff", where
+
+
+def test_every_console_answer_carries_the_security_headers(console: Console) -> None:
+    app = console.http.app
+    routes = [(route.path.replace("{name}", "console.css"), method)
+              for route in _routes(app.routes)  # type: ignore[attr-defined]
+              if getattr(route, "path", "").startswith("/console")
+              for method in getattr(route, "methods", ())]
+    extra = [("/console/no-such-page", "GET"), ("/console/sign-in", "DELETE"),
+             ("/console", "GET"), ("/console/story?reference=12ab", "GET")]
+    for signed_in in (False, True):
+        if signed_in:
+            console.sign_in(ALICE)
+        for path, method in routes + extra:
+            answer = console.http.request(method, path, follow_redirects=False)
+            _assert_console_headers(answer, (signed_in, method, path, answer.status_code))
+    # The pages' own forms still post with these headers (form-action 'self').
+    assert console.post("/console/language", {"lang": "en"}, page="/console/").status_code == 303
+
+
+def test_a_console_error_carries_the_security_headers_too(gateway: Gateway) -> None:
+    unreachable = redis.Redis(port=free_port(), retry=Retry(NoBackoff(), 0))
+    app = create_app(console_settings(gateway), client=unreachable, clock=gateway.clock)
+    console = Console(gateway, TestClient(app, raise_server_exceptions=False))
+
+    answer = console.sign_in(ALICE)  # the sign-in page needs no Redis; signing in does
+
+    assert answer.status_code == 500
+    _assert_console_headers(answer, "500")
+
+
+def test_console_pages_have_no_inline_script_or_style(console: Console) -> None:
+    console.sign_in(ALICE)
+    for path in ("/console/sign-in", "/console/", f"/console/story?reference={PLATEAU_REFERENCE}",
+                 "/console/dead-letters", "/console/opt-outs", "/console/docs"):
+        text = console.http.get(path).text
+        assert "<style" not in text and " style=" not in text and "<script>" not in text, path
+        assert not re.search(r"\son[a-z]+=", text), path  # no onclick= and the like
 
 
 def test_health_checks_need_no_session(console: Console) -> None:
@@ -138,6 +194,33 @@ def test_outside_the_console_only_health_checks_and_webhooks_answer_a_stranger(
         else:
             assert answer.status_code in (303, 401), (method, path, answer.status_code)
             assert "paths" not in answer.text and "0000000001" not in answer.text
+
+
+_LOADS = re.compile(r'(?:src|href)="([^"]*)"')
+
+
+def test_the_documentation_page_loads_everything_from_the_gateway(console: Console) -> None:
+    console.sign_in(ALICE)
+    page = console.http.get("/console/docs")
+    assert page.status_code == 200
+
+    loaded = _LOADS.findall(page.text)
+    assert {"/console/docs/assets/swagger-ui-bundle.js", "/console/docs/assets/swagger-ui.css",
+            "/console/static/docs.js"} <= set(loaded)
+    assert all(url.startswith("/console/") for url in loaded), loaded  # no CDN
+    assert "<script>" not in page.text and "style=" not in page.text  # nothing inline
+    for url in loaded:
+        answer = console.http.get(url)
+        assert answer.status_code == 200 and answer.content, url
+    bundle = console.http.get("/console/docs/assets/swagger-ui-bundle.js")
+    assert bundle.headers["content-type"].startswith("text/javascript")
+    assert "SwaggerUIBundle" in bundle.text
+
+    console.http.cookies.clear()  # Swagger UI's files are for operators only
+    assert console.http.get("/console/docs/assets/swagger-ui-bundle.js",
+                            follow_redirects=False).status_code == 303
+    assert console.http.get("/console/docs/assets/..%2F..%2Fsettings.py").status_code == 404
+    assert console.http.get("/console/static/console.css").status_code == 200  # sign-in's
 
 
 def test_an_operator_reads_the_api_documentation_after_signing_in(console: Console) -> None:
@@ -193,14 +276,111 @@ def test_a_wrong_password_or_an_unknown_name_gets_the_same_refusal(console: Cons
     assert console.http.get("/console/", follow_redirects=False).status_code == 303
 
 
-def test_repeated_failures_lock_the_name_for_a_while(console: Console) -> None:
-    for _ in range(MAX_FAILURES_PER_NAME):
+def _wrong_guesses(console: Console, accounts: list[Account]) -> list[int]:
+    """One wrong password per account, each tried again once its wait has passed; the
+    waits announced (in seconds)."""
+    waits = []
+    for account in accounts:
+        answer = console.sign_in(account, password="guess")
+        if answer.status_code == 429:
+            waits.append(int(answer.headers["retry-after"]))
+            console.gateway.clock.advance(dt.timedelta(seconds=waits[-1]))
+            answer = console.sign_in(account, password="guess")
+        assert answer.status_code == 401
+    return waits
+
+
+def test_failures_slow_the_name_down_but_never_lock_it(console: Console) -> None:
+    for _ in range(PER_NAME.free):
         assert console.sign_in(ALICE, password="guess").status_code == 401
 
-    locked = console.sign_in(ALICE)  # even the right password
-    assert locked.status_code == 429
-    assert "Trop de tentatives manquées" in locked.text
-    assert console.sign_in(VICTOR).status_code == 303  # other names are not locked
+    early = console.sign_in(ALICE)  # even the right password waits a moment...
+    assert early.status_code == 429 and early.headers["retry-after"] == "1"
+    assert "Trop de tentatives manquées. Réessayez dans 1 s." in early.text
+    assert console.sign_in(VICTOR).status_code == 303  # other names do not wait
+    console.http.cookies.clear()
+
+    console.gateway.clock.advance(PER_NAME.after(PER_NAME.free))
+    assert console.sign_in(ALICE).status_code == 303  # ...and no longer
+
+
+def test_a_long_attack_on_a_name_leaves_its_operator_a_short_wait(console: Console) -> None:
+    waits = _wrong_guesses(console, [ALICE] * 30)
+
+    assert waits == sorted(waits) and max(waits) == PER_NAME.cap.total_seconds()
+    early = console.sign_in(ALICE)
+    assert early.status_code == 429
+    console.gateway.clock.advance(dt.timedelta(seconds=int(early.headers["retry-after"])))
+    assert console.sign_in(ALICE).status_code == 303
+
+
+def test_guessing_at_a_name_does_not_hold_back_its_operators_own_browser(
+    console: Console,
+) -> None:
+    assert console.sign_in(ALICE).status_code == 303  # alice's browser, known from now on
+    known = console.http.cookies.get(KNOWN_COOKIE)
+    assert known
+    console.post("/console/sign-out", {}, page="/console/")
+    attacker = Console(console.gateway,
+                       TestClient(console.http.app, client=("203.0.113.66", 50000)))
+
+    _wrong_guesses(attacker, [ALICE] * 30)
+
+    assert attacker.sign_in(ALICE).status_code == 429  # a stranger's browser waits
+    assert console.sign_in(ALICE).status_code == 303  # alice's own does not
+    # A known browser's own failures still slow it down.
+    console.post("/console/sign-out", {}, page="/console/")
+    for _ in range(PER_NAME.free):
+        assert console.sign_in(ALICE, password="guess").status_code == 401
+    assert console.sign_in(ALICE).status_code == 429
+    # Its cookie is alice's: copied into the attacker's browser for victor, it does nothing.
+    attacker.http.cookies.set(KNOWN_COOKIE, known, path="/console/sign-in")
+    _wrong_guesses(attacker, [VICTOR] * 30)
+    assert attacker.sign_in(VICTOR).status_code == 429
+
+
+def test_failures_from_one_address_slow_it_down_but_lock_nobody_out(
+    console: Console,
+) -> None:
+    strangers = [Account(f"mallory{n}", "admin", None, "x") for n in range(20)]
+    assert max(_wrong_guesses(console, strangers)) <= PER_ADDRESS.cap.total_seconds()
+
+    same_office = console.sign_in(VICTOR)
+    assert same_office.status_code == 429
+    elsewhere = TestClient(console.http.app, client=("198.51.100.7", 50000))
+    assert Console(console.gateway, elsewhere).sign_in(VICTOR).status_code == 303
+    console.gateway.clock.advance(
+        dt.timedelta(seconds=int(same_office.headers["retry-after"])))
+    assert console.sign_in(VICTOR).status_code == 303
+
+
+def test_a_burst_of_parallel_guesses_gets_only_the_free_attempts_checked(
+    gateway: Gateway,
+) -> None:
+    seed(gateway)
+    app = create_app(console_settings(gateway), client=gateway.client, clock=gateway.clock)
+    with serving(app, free_port()) as url, httpx.Client(base_url=url) as http:
+        csrf = _CSRF.search(http.get("/console/sign-in").text)
+        assert csrf
+        cookies = dict(http.cookies)
+        form = {"csrf": csrf[1], "name": ALICE.name, "password": "guess"}
+
+        def guess(_: int) -> int:
+            with httpx.Client(base_url=url, cookies=cookies, timeout=60) as own:
+                return own.post("/console/sign-in", data=form).status_code
+
+        with ThreadPoolExecutor(max_workers=50) as pool:
+            answers = list(pool.map(guess, range(50)))
+
+        # The clock stands still: past the free attempts, every guess must wait.
+        assert answers.count(401) == PER_NAME.free
+        assert answers.count(429) == 50 - PER_NAME.free
+        right = http.post("/console/sign-in", data={**form, "password": ALICE.password})
+        assert right.status_code == 429
+        gateway.clock.advance(dt.timedelta(seconds=int(right.headers["retry-after"])))
+        signed = http.post("/console/sign-in", data={**form, "password": ALICE.password},
+                           follow_redirects=False)
+        assert signed.status_code == 303
 
 
 def test_a_forged_or_tampered_cookie_is_a_stranger(console: Console) -> None:
@@ -218,6 +398,56 @@ def test_sign_out_ends_the_session(console: Console) -> None:
     answer = console.post("/console/sign-out", {}, page="/console/")
     assert answer.status_code == 303
     assert console.http.get("/console/", follow_redirects=False).status_code == 303
+
+
+def test_a_cookie_kept_after_sign_out_signs_nobody_in(console: Console) -> None:
+    console.sign_in(ALICE)
+    kept = console.http.cookies.get(COOKIE)
+    assert kept and console.http.get("/console/dead-letters").status_code == 200
+
+    console.post("/console/sign-out", {}, page="/console/")
+    console.http.cookies.clear()
+    console.http.cookies.set(COOKIE, kept, path="/console")
+
+    assert console.http.get("/console/dead-letters", follow_redirects=False).status_code == 303
+    assert console.http.get("/console/api/overview").status_code == 401
+
+
+def test_the_session_lives_in_redis_for_its_lifetime_only(console: Console) -> None:
+    client = console.gateway.client
+    console.sign_in(VICTOR)
+    (key,) = client.keys("notifier:console:session:*")
+    cookie = console.http.cookies.get(COOKIE)
+    assert cookie and cookie.rpartition(".")[0] not in key.decode()
+    lifetime = dt.timedelta(hours=console.gateway.settings.console_session_hours)
+    assert 0 < client.pttl(key) <= lifetime.total_seconds() * 1000
+    assert b"victor-staple" not in client.get(key)
+
+    console.post("/console/sign-out", {}, page="/console/")
+    assert client.keys("notifier:console:session:*") == []
+    console.http.get("/console/sign-in")  # browsers that have not signed in store nothing
+    assert client.keys("notifier:console:session:*") == []
+
+
+@pytest.mark.parametrize("change", ["removed", "role", "clinic"])
+def test_an_operator_removed_or_changed_in_the_settings_is_signed_out(
+    gateway: Gateway, change: str,
+) -> None:
+    first = make_console(gateway)
+    first.sign_in(VICTOR)
+    cookie = first.http.cookies.get(COOKIE)
+    assert cookie and first.http.get("/console/").status_code == 200
+    victor = next(e for e in operators_setting().split(";") if e.startswith("victor:"))
+    others = [e for e in operators_setting().split(";") if e != victor]
+    changed = {"removed": [], "role": [victor.replace(":viewer:", ":admin:")],
+               "clinic": [victor.replace(":viewer:*:", ":viewer:plateau:")]}[change]
+    # The deployment restarted with victor gone or changed.
+    second = make_console(gateway, operators=";".join(others + changed))
+    second.http.cookies.set(COOKIE, cookie, path="/console")
+    assert second.http.get("/console/", follow_redirects=False).status_code == 303
+    # Ended for good: putting him back as he was does not revive that session.
+    first.http.cookies.set(COOKIE, cookie, path="/console")
+    assert first.http.get("/console/", follow_redirects=False).status_code == 303
 
 
 def test_a_changed_password_ends_existing_sessions(gateway: Gateway) -> None:

@@ -22,16 +22,18 @@ from notifier.local_redis import free_port
 from notifier.logs import redact
 from notifier.planning.entries import PlannedMessage
 from notifier.scheduler import Scheduler
-from notifier.settings import Settings
+from notifier.settings import Settings, SettingsError, load_settings
 from notifier.store.deliveries import DeliveryLog, DeliveryStatus
 from notifier.store.intake import Intake
 from notifier.store.keys import Keys
 from notifier.store.provider_latency import ProviderLatency
 from notifier.web import create_app
+from notifier.web.examples import BOOKED
 from tests.factories import event
 from tests.integration.conftest import Gateway
 
 TOKEN = "metrics-test-token-0123456789"
+INTAKE_TOKEN = "intake-test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 OPTED_OUT = "+15145550123"
 ALERTS = Path(__file__).parents[2] / "config" / "prometheus-alerts.yml"
@@ -43,7 +45,8 @@ PATIENT_DATA = ("Émilie", "Tremblay", "+15145550188", "+15145550199",
 def web(gateway: Gateway) -> Iterator[TestClient]:
     # Dramatiq's heartbeats are wall-clock times: the gateway's clock starts at the real now.
     gateway.clock.set(dt.datetime.now(dt.UTC))
-    settings = Settings(**{**gateway.settings.model_dump(), "api_token": TOKEN})
+    settings = Settings(**{**gateway.settings.model_dump(), "api_token": INTAKE_TOKEN,
+                           "metrics_token": TOKEN})
     app = create_app(settings, client=gateway.client, clock=gateway.clock)
     with TestClient(app) as client:
         yield client
@@ -93,7 +96,7 @@ def test_ready_after_a_pass_and_not_ready_when_it_is_old(
 
 def test_not_ready_without_redis(gateway: Gateway) -> None:
     unreachable = redis.Redis(port=free_port(), retry=Retry(NoBackoff(), 0))
-    settings = Settings(api_token=TOKEN)
+    settings = Settings(api_token=INTAKE_TOKEN, metrics_token=TOKEN)
     with TestClient(create_app(settings, client=unreachable)) as client:
         answer = client.get("/readyz")
         metrics = client.get("/metrics", headers=AUTH)
@@ -110,6 +113,35 @@ def test_not_ready_without_redis(gateway: Gateway) -> None:
 def test_metrics_need_the_token(web: TestClient) -> None:
     assert web.get("/metrics").status_code == 401
     assert web.get("/metrics", headers={"Authorization": "Bearer wrong-token"}).status_code == 401
+
+
+def test_each_token_opens_its_own_routes_only(web: TestClient, gateway: Gateway) -> None:
+    intake = {"Authorization": f"Bearer {INTAKE_TOKEN}"}
+    # The intake token (which sends messages to patients) does not read the metrics...
+    assert web.get("/metrics", headers=intake).status_code == 401
+    assert web.get("/metrics", headers=AUTH).status_code == 200
+    # ...and the scraper's read-only token cannot send an event.
+    before = gateway.client.dbsize()
+    assert web.post("/v1/events", headers=AUTH, json=BOOKED).status_code == 401
+    assert gateway.client.dbsize() == before
+    assert web.post("/v1/events", headers=intake, json=BOOKED).status_code == 202
+
+
+def test_without_a_metrics_token_no_token_reads_the_metrics(gateway: Gateway) -> None:
+    settings = Settings(**{**gateway.settings.model_dump(), "api_token": INTAKE_TOKEN})
+    with TestClient(create_app(settings, client=gateway.client)) as client:
+        for headers in ({}, {"Authorization": f"Bearer {INTAKE_TOKEN}"}):
+            assert client.get("/metrics", headers=headers).status_code == 401
+
+
+@pytest.mark.parametrize(("token", "message"), [
+    ("short", "at least 16 characters"),
+    (INTAKE_TOKEN, "must differ from NOTIFIER_API_TOKEN"),
+])
+def test_a_weak_or_shared_metrics_token_stops_the_process(token: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message) as stop:
+        load_settings(api_token=INTAKE_TOKEN, metrics_token=token)
+    assert token not in str(stop.value)
 
 
 @pytest.fixture

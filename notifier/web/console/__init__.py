@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from notifier.web.console import dead_letter_pages, opt_out_pages, pages, signin
+from notifier.web.console import assets, dead_letter_pages, opt_out_pages, pages, signin
 
 router = APIRouter()
-for _part in (signin.router, pages.router, dead_letter_pages.router, opt_out_pages.router):
+for _part in (signin.router, pages.router, dead_letter_pages.router, opt_out_pages.router,
+              assets.router):
     router.include_router(_part)
 
 __all__ = ["router"]

@@ -1,17 +1,15 @@
 """The console's configuration and each request's browser: session cookie, language,
 signed-in operator.
 
-Failed sign-ins are counted per name and per client address in Redis: past
-:data:`MAX_FAILURES_PER_NAME` (or :data:`MAX_FAILURES_PER_ADDRESS`) within
-:data:`FAILURE_WINDOW`, sign-in is refused until the window passes. An unknown name is
-checked against a decoy hash, so it costs as long as a wrong password.
+Sign-in attempts are slowed down per name and per client address (:mod:`.throttle`). An
+unknown name is checked against a decoy hash, so it costs as long as a wrong password;
+passwords are checked off the request threads (:func:`.passwords.check_password`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import secrets
 from collections.abc import Mapping
 from typing import Annotated
@@ -23,16 +21,14 @@ from fastapi import Depends, Request, Response
 from notifier.domain import Lang
 from notifier.settings import Operator, Settings
 from notifier.web.console.i18n import Words, negotiate
+from notifier.web.console.known_browsers import KnownBrowsers
 from notifier.web.console.overview import DeliveriesCache
-from notifier.web.console.passwords import decoy_hash, verify_password
-from notifier.web.console.session import COOKIE, Session, SessionCodec, stamp_of
+from notifier.web.console.passwords import check_password
+from notifier.web.console.session import COOKIE, Session, SessionCodec, SignIns
+from notifier.web.console.throttle import SignInThrottle
 from notifier.web.context import web_context
 
 PREFIX = "/console"
-
-MAX_FAILURES_PER_NAME = 5
-MAX_FAILURES_PER_ADDRESS = 20
-FAILURE_WINDOW = dt.timedelta(minutes=15)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,15 +38,19 @@ class Console:
     Parameters:
       operators: who may sign in, by name.
       codec: signs and reads session cookies.
+      known: makes and reads the cookie of browsers where an operator signed in before.
+      sign_ins: who signed in with which session (in Redis).
       lifetime: how long a session lasts after sign-in.
       secure_cookie: send the cookie over https only (when the public URL is https).
       zone: the time zone times are shown in.
-      throttle: counts failed sign-ins.
+      throttle: slows down repeated sign-in attempts.
       deliveries: recent delivery counts, shared by the app's requests.
     """
 
     operators: Mapping[str, Operator]
     codec: SessionCodec
+    known: KnownBrowsers
+    sign_ins: SignIns
     lifetime: dt.timedelta
     secure_cookie: bool
     zone: ZoneInfo
@@ -65,6 +65,8 @@ class Console:
         return cls(
             operators={operator.name: operator for operator in settings.operators},
             codec=SessionCodec(key),
+            known=KnownBrowsers(key),
+            sign_ins=SignIns(client, prefix=settings.queue_prefix),
             lifetime=dt.timedelta(hours=settings.console_session_hours),
             secure_cookie=(settings.public_base_url or "").startswith("https://"),
             zone=ZoneInfo(settings.console_time_zone),
@@ -72,59 +74,11 @@ class Console:
             deliveries=DeliveriesCache(),
         )
 
-    def authenticate(self, name: str, password: str) -> Operator | None:
+    async def authenticate(self, name: str, password: str) -> Operator | None:
         """The operator with this name and password, or None (same cost either way)."""
         operator = self.operators.get(name)
-        stored = operator.password_hash if operator else decoy_hash()
-        matches = verify_password(password, stored)
+        matches = await check_password(password, operator.password_hash if operator else None)
         return operator if operator is not None and matches else None
-
-
-class SignInThrottle:
-    """Failed sign-ins per name and per client address, in Redis (shared by web processes).
-
-    Parameters:
-      client: a redis-py client.
-      prefix: the deployment's key namespace.
-    """
-
-    def __init__(self, client: redis.Redis, *, prefix: str) -> None:
-        self.client = client
-        self.prefix = f"{prefix}:console:sign-in-failures"
-
-    def _keys(self, name: str, address: str) -> list[tuple[str, int]]:
-        # Hashed: the keys should not list who tried which names from where.
-        def tag(value: str) -> str:
-            return hashlib.sha256(value.encode()).hexdigest()[:24]
-
-        return [(f"{self.prefix}:name:{tag(name.lower())}", MAX_FAILURES_PER_NAME),
-                (f"{self.prefix}:address:{tag(address)}", MAX_FAILURES_PER_ADDRESS)]
-
-    def wait(self, name: str, address: str) -> dt.timedelta:
-        """How long sign-in stays refused for this name or address (zero when allowed)."""
-        keys = self._keys(name, address)
-        with self.client.pipeline(transaction=False) as pipe:
-            for key, _ in keys:
-                pipe.get(key)
-                pipe.pttl(key)
-            answers = pipe.execute()
-        wait = 0
-        for i, (_, limit) in enumerate(keys):
-            count, ttl = answers[2 * i], answers[2 * i + 1]
-            if count is not None and int(count) >= limit:
-                wait = max(wait, int(ttl))
-        return dt.timedelta(milliseconds=max(wait, 0))
-
-    def failed(self, name: str, address: str) -> None:
-        window = int(FAILURE_WINDOW.total_seconds())
-        with self.client.pipeline(transaction=True) as pipe:
-            for key, _ in self._keys(name, address):
-                pipe.incr(key)
-                pipe.expire(key, window, nx=True)
-            pipe.execute()
-
-    def succeeded(self, name: str) -> None:
-        self.client.delete(self._keys(name, "")[0][0])
 
 
 def current_console(request: Request) -> Console:
@@ -166,11 +120,25 @@ class Browser:
     def lang(self) -> Lang:
         return self.words.lang
 
-    def replace_session(self, session: Session, operator: Operator | None) -> None:
+    def replace_session(self, session: Session) -> None:
         self.session = session
-        self.operator = operator
         self.words = Words(session.lang or self.words.lang, zone=self.console.zone)
         self.changed = True
+
+    def sign_in(self, operator: Operator) -> None:
+        """Start a new session (new id and form token: none seen before stays good) for
+        ``operator``."""
+        session = Session.fresh(self.now, self.console.lifetime, lang=self.session.lang)
+        self.console.sign_ins.record(session, operator, self.now)
+        self.replace_session(session)
+        self.operator = operator
+
+    def sign_out(self) -> None:
+        """End the session in Redis: its cookie no longer signs anyone in."""
+        self.console.sign_ins.end(self.session)
+        self.replace_session(Session.fresh(self.now, self.console.lifetime,
+                                           lang=self.session.lang))
+        self.operator = None
 
     def finish(self, response: Response) -> Response:
         """Attach the cookie when the session is new or changed."""
@@ -189,19 +157,17 @@ class Browser:
 
 
 def browser(request: Request, console: Annotated[Console, Depends(current_console)]) -> Browser:
-    """The request's browser; a missing, forged, expired or outdated cookie starts a new
-    anonymous session (sent back with the response)."""
+    """The request's browser; a missing, forged or expired cookie starts a new anonymous
+    session (sent back with the response). A session signed out, or whose operator left
+    the settings or changed, is anonymous."""
     now = web_context(request).clock()
     session = console.codec.decode(request.cookies.get(COOKIE), now)
     changed = session is None
     operator = None
-    if session is not None and session.operator is not None:
-        operator = console.operators.get(session.operator)
-        if operator is None or stamp_of(operator.password_hash) != session.stamp:
-            # Removed from the settings, or the password changed: signed out.
-            session, operator, changed = None, None, True
     if session is None:
         session = Session.fresh(now, console.lifetime)
+    else:
+        operator = console.sign_ins.operator(session, console.operators)
     lang = session.lang or negotiate(request.headers.get("accept-language"))
     return Browser(console, session, now, Words(lang, zone=console.zone), operator, changed,
                    here=_here(request))

@@ -49,8 +49,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "Wrong user name or password.",
     ),
     "sign_in.throttled": (
-        "Trop de tentatives manquées. Réessayez dans {minutes} min.",
-        "Too many failed attempts. Try again in {minutes} min.",
+        "Trop de tentatives manquées. Réessayez dans {seconds} s.",
+        "Too many failed attempts. Try again in {seconds} s.",
     ),
     "sign_in.disabled": (
         "Aucun opérateur n’est configuré (NOTIFIER_OPERATORS) : la console est fermée.",

@@ -10,12 +10,14 @@ with it, so they can be raised later without invalidating older hashes.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import getpass
 import hashlib
 import hmac
 import secrets
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from notifier.settings import PASSWORD_HASH
 
@@ -24,6 +26,11 @@ N, R, P = 2**14, 8, 1
 _KEY_BYTES = 32
 _MAX_MEMORY = 64 * 1024 * 1024
 MIN_PASSWORD_LENGTH = 12
+
+# The process's scrypt threads: a burst of sign-ins waits here, holding neither the
+# server's request threads nor more than this many times scrypt's memory.
+SCRYPT_THREADS = 2
+_scrypt_pool = ThreadPoolExecutor(max_workers=SCRYPT_THREADS, thread_name_prefix="scrypt")
 
 
 def hash_password(password: str, *, n: int = N, r: int = R, p: int = P) -> str:
@@ -41,6 +48,17 @@ def verify_password(password: str, stored: str) -> bool:
     n, r, p = (int(match[i]) for i in (1, 2, 3))
     key = _derive(password, bytes.fromhex(match[4]), n, r, p)
     return hmac.compare_digest(key, bytes.fromhex(match[5]))
+
+
+async def check_password(password: str, stored: str | None) -> bool:
+    """:func:`verify_password` on the scrypt threads, awaited without holding a thread;
+    against :func:`decoy_hash` (always False) when ``stored`` is None (an unknown name)."""
+
+    def check() -> bool:
+        matches = verify_password(password, stored or decoy_hash())
+        return matches and stored is not None
+
+    return await asyncio.wrap_future(_scrypt_pool.submit(check))
 
 
 @functools.cache

@@ -1,59 +1,65 @@
-"""The console's session: a small signed cookie, so the web process keeps no session state.
+"""The console's session: a signed cookie that names it, and who signed in, kept in Redis.
 
-The cookie carries who signed in, the form token (CSRF), the chosen language and when it
-expires, as JSON, followed by an HMAC-SHA256 of it under ``NOTIFIER_CONSOLE_SECRET_KEY``.
-It is signed, not encrypted: it holds nothing secret (the form token only has to be
-unknown to other sites, which cannot read the cookie).
+The cookie carries a random session id, the form token (CSRF), the chosen language and
+when it expires, signed (:mod:`.signing`) under ``NOTIFIER_CONSOLE_SECRET_KEY``. It says
+nothing about who signed in: that lives in Redis under the (hashed) session id, for the
+session's lifetime, so signing out deletes it and the cookie is worth nothing from then
+on, and an operator removed from the settings, or whose role, clinic or password
+changed, is signed out at their next request. Browsers that have not signed in write
+nothing to Redis.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import datetime as dt
 import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Mapping
+
+import redis
 
 from notifier.domain import Lang
+from notifier.settings import Operator
+from notifier.web.console.signing import Signer
 
 COOKIE = "notifier_console"
 
 
 @dataclasses.dataclass(frozen=True)
 class Session:
-    """One browser's session.
+    """One browser's session, as its cookie carries it.
 
     Parameters:
+      sid: the random session id (the key of its sign-in in Redis).
       csrf: the token every POST form must carry.
       expires: when the session ends (aware UTC).
-      operator: the signed-in operator's name; None before sign-in.
       lang: the language the operator chose; None to follow the browser.
-      stamp: a fingerprint of the operator's password hash: changing the password in the
-        settings ends their sessions.
     """
 
+    sid: str
     csrf: str
     expires: dt.datetime
-    operator: str | None = None
     lang: Lang | None = None
-    stamp: str = ""
 
     @classmethod
-    def fresh(cls, now: dt.datetime, lifetime: dt.timedelta, *, lang: Lang | None = None,
-              operator: str | None = None, stamp: str = "") -> Session:
-        """A new session with a new form token (on sign-in, too: the token changes)."""
-        return cls(csrf=secrets.token_urlsafe(24), expires=now + lifetime,
-                   operator=operator, lang=lang, stamp=stamp)
+    def fresh(cls, now: dt.datetime, lifetime: dt.timedelta, *,
+              lang: Lang | None = None) -> Session:
+        """A new session with a new id and form token (on sign-in and sign-out, too)."""
+        return cls(sid=secrets.token_urlsafe(32), csrf=secrets.token_urlsafe(24),
+                   expires=now + lifetime, lang=lang)
 
     def with_lang(self, lang: Lang) -> Session:
         return dataclasses.replace(self, lang=lang)
 
 
-def stamp_of(password_hash: str) -> str:
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+def stamp_of(operator: Operator) -> str:
+    """A fingerprint of what the operator may do: a change of role, clinic or password in
+    the settings ends their sessions."""
+    facts = json.dumps([operator.role, operator.location, operator.password_hash])
+    return hashlib.sha256(facts.encode()).hexdigest()[:24]
 
 
 class SessionCodec:
@@ -64,41 +70,68 @@ class SessionCodec:
     """
 
     def __init__(self, key: bytes) -> None:
-        self._key = key
+        self._signer = Signer(key, purpose="console-session")
 
     def encode(self, session: Session) -> str:
-        payload = json.dumps(
-            {
-                "c": session.csrf,
-                "e": int(session.expires.timestamp()),
-                "o": session.operator,
-                "l": str(session.lang) if session.lang else None,
-                "s": session.stamp,
-            },
-            separators=(",", ":"),
-        ).encode()
-        body = base64.urlsafe_b64encode(payload).rstrip(b"=")
-        return f"{body.decode()}.{self._sign(body)}"
+        return self._signer.seal({
+            "i": session.sid,
+            "c": session.csrf,
+            "e": int(session.expires.timestamp()),
+            "l": str(session.lang) if session.lang else None,
+        })
 
     def decode(self, value: str | None, now: dt.datetime) -> Session | None:
         """The session in ``value``, or None if it is absent, forged or expired."""
-        if not value or "." not in value:
-            return None
-        body, _, signature = value.rpartition(".")
-        if not body.isascii() or not hmac.compare_digest(
-            signature.encode(), self._sign(body.encode()).encode()
-        ):
+        data = self._signer.open(value)
+        if data is None:
             return None
         try:
-            data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
             expires = dt.datetime.fromtimestamp(int(data["e"]), dt.UTC)
-            session = Session(csrf=str(data["c"]), expires=expires, operator=data.get("o"),
-                              lang=Lang(data["l"]) if data.get("l") else None,
-                              stamp=str(data.get("s") or ""))
-        except (ValueError, KeyError, TypeError, binascii.Error):
+            session = Session(sid=str(data["i"]), csrf=str(data["c"]), expires=expires,
+                              lang=Lang(data["l"]) if data.get("l") else None)
+        except (ValueError, KeyError, TypeError, OverflowError):
             return None
         return session if now < session.expires else None
 
-    def _sign(self, body: bytes) -> str:
-        digest = hmac.new(self._key, b"console-session:" + body, hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+class SignIns:
+    """Who signed in with which session, in Redis (shared by web processes).
+
+    Parameters:
+      client: a redis-py client.
+      prefix: the deployment's key namespace.
+    """
+
+    def __init__(self, client: redis.Redis, *, prefix: str) -> None:
+        self.client = client
+        self.prefix = f"{prefix}:console:session"
+
+    def key(self, session: Session) -> str:
+        # Hashed: reading Redis gives no cookie that works.
+        return f"{self.prefix}:{hashlib.sha256(session.sid.encode()).hexdigest()}"
+
+    def record(self, session: Session, operator: Operator, now: dt.datetime) -> None:
+        """``operator`` signed in with ``session``, until the session expires."""
+        ttl = max(1, int((session.expires - now).total_seconds() * 1000))
+        value = json.dumps({"operator": operator.name, "stamp": stamp_of(operator)})
+        self.client.set(self.key(session), value, px=ttl)
+
+    def operator(self, session: Session, operators: Mapping[str, Operator]) -> Operator | None:
+        """The operator signed in with ``session``; None when nobody is (any more): a
+        session whose operator left the settings or changed is ended here."""
+        raw = self.client.get(self.key(session))
+        if raw is None:
+            return None
+        try:
+            data = json.loads(raw)
+            operator = operators.get(str(data["operator"]))
+            stamp = str(data["stamp"])
+        except (ValueError, KeyError, TypeError):
+            operator, stamp = None, ""
+        if operator is None or not hmac.compare_digest(stamp, stamp_of(operator)):
+            self.end(session)
+            return None
+        return operator
+
+    def end(self, session: Session) -> None:
+        self.client.delete(self.key(session))
