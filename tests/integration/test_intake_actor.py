@@ -19,7 +19,7 @@ START = local(2026, 12, 1, 9, 30)
 
 
 def test_an_event_sent_with_the_client_helper_is_applied(gateway: Gateway) -> None:
-    sender = EventSender(gateway.settings.redis_url or "")
+    sender = EventSender(gateway.settings.redis_url or "", clock=gateway.clock)
     try:
         sender.send(event("booked", start=START, at=gateway.clock()).model_dump(mode="json"))
     finally:
@@ -33,7 +33,7 @@ def test_an_event_sent_with_the_client_helper_is_applied(gateway: Gateway) -> No
 def test_the_client_helper_refuses_a_bad_event_before_enqueueing(gateway: Gateway) -> None:
     data = event("booked", start=START, at=gateway.clock()).model_dump(mode="json")
     data["appointment"]["patient"]["mobile_phone"] = "+1 514 555 01"
-    sender = EventSender(gateway.settings.redis_url or "")
+    sender = EventSender(gateway.settings.redis_url or "", clock=gateway.clock)
     try:
         with pytest.raises(InvalidEventError) as refused:
             sender.send(data)
