@@ -56,8 +56,8 @@ class DateWindow:
         except OverflowError:  # 0001-01-01 with a positive offset, 9999-12-31 with a negative
             inside = False
         if not inside:
-            raise ValueError(f"must fall within {self.words} the time the gateway receives "
-                             "the event")
+            raise ValueError(f"must fall between {self.words} the moment the gateway "
+                             "receives the event")
         return value
 
 
@@ -65,11 +65,11 @@ class DateWindow:
 # attendance corrections at most.
 START_WINDOW = DateWindow(
     before=dt.timedelta(days=366), after=dt.timedelta(days=731),
-    words="one year before to two years after",
+    words="one year before and two years after",
 )
 # When something happened (the event, the attendance being set): in the past, allowing a
 # day for a booking system's wrong clock or time zone.
 MOMENT_WINDOW = DateWindow(
     before=dt.timedelta(days=366), after=dt.timedelta(days=1),
-    words="one year before to one day after",
+    words="one year before and one day after",
 )

@@ -1,7 +1,9 @@
 """``POST /v1/events``: the HTTP door for booking systems.
 
 The order of checks is deliberate: the token first (a stranger learns nothing about the
-contract), then the declared media type, then the size, then the JSON, then the contract.
+contract), then the declared media type, then the size, then the JSON (a key sent twice in
+one object is refused), then the contract (its dates against the time of arrival), then
+what only the store can tell (an event id reused for another event, a version jump).
 Nothing is stored unless all pass.
 """
 

@@ -188,7 +188,7 @@ def _broken(edit: str) -> list[str]:
         ("earlier", "at", "earlier than the line before"),
         ("clinical", "event.appointment", "clinical data is never accepted"),
         ("mode", "event.appointment.patient.modes[1]", "'email', 'sms' or 'voice'"),
-        ("edge", "event.appointment.start", "one year before to two years after"),
+        ("edge", "event.appointment.start", "one year before and two years after"),
         ("text-flag", "event.appointment.patient.self_serve", "valid boolean"),
     ],
 )
