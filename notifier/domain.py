@@ -186,7 +186,8 @@ def _location_id(value: str) -> str:
 
 LocationId = Annotated[
     str, AfterValidator(_location_id),
-    Field(json_schema_extra={"pattern": f"^{LOCATION_ID.pattern}$"}),
+    Field(description="The clinic's code: 1 to 64 lowercase letters, digits, '-' or '_'",
+          json_schema_extra={"pattern": f"^{LOCATION_ID.pattern}$"}),
 ]
 
 
