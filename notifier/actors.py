@@ -22,6 +22,7 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 from pydantic import ValidationError
 
+from notifier.arrival import Arrival
 from notifier.channels.base import ChannelClient
 from notifier.clock import utc_now
 from notifier.domain import Channel, Event
@@ -29,7 +30,7 @@ from notifier.inbound.optouts import OptOutStore
 from notifier.problems import describe, summary
 from notifier.sending import RATE_LIMIT_MAX_WAIT, SendStep, Throttled
 from notifier.settings import Settings
-from notifier.store.intake import Intake
+from notifier.store.intake import EventRefused, Intake
 from notifier.store.keys import Keys
 from notifier.store.rate_limit import RateLimiter
 
@@ -49,8 +50,9 @@ INTAKE_RETRIES: dict[str, Any] = {"max_retries": 10, "min_backoff": 1_000, "max_
 
 
 class InvalidEvent(Exception):
-    """An event message that does not follow the contract. Not retried: Dramatiq keeps
-    it in the intake queue's dead letters (7 days) with this message for an operator."""
+    """An event message that does not follow the contract, or that the store refuses (an
+    event id reused for another event, a version jump). Not retried: Dramatiq keeps it in
+    the intake queue's dead letters (7 days) with this message for an operator."""
 
 
 def build_broker(settings: Settings, *, url: str | None = None) -> RedisBroker:
@@ -125,13 +127,17 @@ def declare_actors(
                     limiters=rate_limiters(client, settings), clock=clock, sleep=sleep)
 
     def intake_event(event: dict[str, Any]) -> None:
+        now = clock()
         try:
-            parsed = Event.model_validate(event)
+            parsed = Event.model_validate(event, context=Arrival(now))
         except ValidationError as exc:
             problems = summary(describe(exc))
             log.error("refused an event message: %s", problems)
             raise InvalidEvent(problems) from None
-        intake.accept(parsed, clock())
+        try:
+            intake.accept(parsed, now)
+        except EventRefused as refused:  # intake logged it, with the event id only
+            raise InvalidEvent(refused.summary()) from None
 
     def send_message(payload: dict[str, Any]) -> None:
         try:

@@ -312,6 +312,29 @@ def dead_letters_discard(args: argparse.Namespace, settings: Settings) -> int:
     return _dead_letter_action(args, settings, action="discard")
 
 
+def appointment_reset_version(args: argparse.Namespace, settings: Settings) -> int:
+    import redis
+
+    from notifier.clock import utc_now
+    from notifier.operations.versions import reset_version
+
+    client = _redis_client(settings, "appointment command")
+    try:
+        done = reset_version(client, settings, args.reference, version=args.to,
+                             actor=_operator(), reason=args.reason, now=utc_now())
+    except redis.RedisError as exc:
+        return _redis_down(exc)
+    finally:
+        client.close()
+    if done is None:
+        print(f"notifier: no appointment {args.reference} is held (never received, or "
+              "expired); nothing changed", file=sys.stderr)
+        return 1
+    print(f"appointment {done.reference}: version {done.previous} -> {done.version}; "
+          "recorded in its story and the audit")
+    return 0
+
+
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
@@ -322,6 +345,20 @@ def _port(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
     return int(text)
+
+
+def _version(text: str) -> int:
+    from notifier.domain import MAX_VERSION
+
+    if not text.isdigit() or not 1 <= int(text) <= MAX_VERSION:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a version (1-{MAX_VERSION})")
+    return int(text)
+
+
+def _reference(text: str) -> str:
+    if not (len(text) == 10 and text.isdigit()):
+        raise argparse.ArgumentTypeError("must be the appointment's 10-digit reference number")
+    return text
 
 
 def _phone_number(text: str) -> str:
@@ -544,6 +581,31 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("id", metavar="ID", help="the dead letter's id (see list)")
     sub.add_argument("--queue", choices=queue_names, required=True, help="its queue")
     sub.add_argument("--reason", required=True, type=_reason, help="why, for the audit")
+
+    group = commands.add_parser(
+        "appointment",
+        help="Repair an appointment the gateway holds.",
+        description="Repair an appointment the gateway holds. Every change is recorded in "
+        "its story and in the operators' audit with your user name and the reason. Needs "
+        "NOTIFIER_REDIS_URL.",
+    )
+    repairs = group.add_subparsers(title="actions", metavar="ACTION", required=True)
+    summary = "Set the version the gateway holds for an appointment."
+    sub = repairs.add_parser(
+        "reset-version", help=summary,
+        description=f"{summary}\n\nAfter a stray event with a far too high version, every "
+        "real event is ignored as stale_version: set the version back to the booking "
+        "system's latest real one and its next event applies as usual. Nothing is sent.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub.set_defaults(run=appointment_reset_version)
+    sub.add_argument("reference", metavar="REFERENCE", type=_reference,
+                     help="the appointment's 10-digit reference number")
+    sub.add_argument("--to", required=True, type=_version, metavar="VERSION",
+                     help="the version to hold, e.g. the booking system's latest")
+    sub.add_argument("--reason", required=True, type=_reason,
+                     help="why, for the story and the audit (e.g. 'test event sent to "
+                     "production, ticket 1234')")
     return parser
 
 

@@ -5,15 +5,16 @@
     sender = EventSender("redis://redis.internal:6379/0")
     sender.send(event)          # a dict (or notifier.domain.Event) following the contract
 
-``send`` validates the event first and raises :class:`InvalidEventError` with every
-problem (field path and sentence), so a mistake surfaces in the booking system rather than
-in the gateway's dead letters. The gateway's workers then apply it exactly as they apply
-``POST /v1/events``.
+``send`` validates the event first (its dates against the sender's clock) and raises
+:class:`InvalidEventError` with every problem (field path and sentence), so a mistake
+surfaces in the booking system rather than in the gateway's dead letters. The gateway's
+workers then check it again and apply it exactly as they apply ``POST /v1/events``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import dramatiq
@@ -21,6 +22,8 @@ from dramatiq.brokers.redis import RedisBroker
 from pydantic import ValidationError
 
 from notifier.actors import INTAKE_ACTOR, INTAKE_QUEUE
+from notifier.arrival import Arrival
+from notifier.clock import utc_now
 from notifier.domain import Event
 from notifier.problems import Problem, describe, summary
 
@@ -39,15 +42,21 @@ class EventSender:
     Parameters:
       redis_url: the gateway's Redis (the one its workers use).
       prefix: the gateway's NOTIFIER_QUEUE_PREFIX, if it changed the default.
+      clock: the time now (aware), against which the event's dates are checked.
     """
 
-    def __init__(self, redis_url: str, *, prefix: str = "notifier") -> None:
+    def __init__(
+        self, redis_url: str, *, prefix: str = "notifier",
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
         self.broker = RedisBroker(url=redis_url, namespace=f"{prefix}-dramatiq")
+        self.clock = clock
 
     def send(self, event: Event | Mapping[str, Any]) -> str:
         """Validate and enqueue one event; returns the Dramatiq message id."""
+        data = event.model_dump(mode="json") if isinstance(event, Event) else event
         try:
-            parsed = event if isinstance(event, Event) else Event.model_validate(event)
+            parsed = Event.model_validate(data, context=Arrival(self.clock()))
         except ValidationError as exc:
             raise InvalidEventError(describe(exc)) from None
         message: dramatiq.Message[Any] = dramatiq.Message(

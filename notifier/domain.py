@@ -16,11 +16,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from notifier.arrival import MOMENT_WINDOW, START_WINDOW
 
 
 class Kind(enum.StrEnum):
@@ -164,17 +170,59 @@ class CustomParagraphs(Strict):
     en: Paragraph | None = None
 
 
+# A location id names a clinic in URLs, logs, metrics labels and operators' scopes
+# (where ``*`` means every clinic): a lowercase code, nothing to escape anywhere.
+LOCATION_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+def _location_id(value: str) -> str:
+    if not LOCATION_ID.fullmatch(value):
+        raise ValueError(
+            "must be a code of 1 to 64 lowercase letters, digits, '-' or '_', starting "
+            "with a letter or digit, for example clinique-plateau"
+        )
+    return value
+
+
+LocationId = Annotated[
+    str, AfterValidator(_location_id),
+    Field(description="The clinic's code: 1 to 64 lowercase letters, digits, '-' or '_'",
+          json_schema_extra={"pattern": f"^{LOCATION_ID.pattern}$"}),
+]
+
+
+# The contract's values have one JSON type each, the same through both doors (a JSON
+# body, a Dramatiq message): counts and switches are StrictInt and StrictBool ("7", 7.0
+# or "off" are refused rather than guessed), dates and times are text.
+
+
+def _date_time_text(value: Any) -> Any:
+    # JSON has no date type: a number (seconds? milliseconds?) would be a guess.
+    if isinstance(value, str | dt.datetime):
+        return value
+    raise ValueError("must be a date and time written as text, such as 2026-12-01T09:30:00")
+
+
+DateTime = Annotated[dt.datetime, BeforeValidator(_date_time_text)]
+
+
+def _with_offset(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValueError("must carry a UTC offset, for example 2026-12-01T14:00:00-05:00")
+    return value
+
+
 class Location(Strict):
     """A clinic site (a *lieu*), as the patient should see it, with its options."""
 
-    id: Annotated[str, Field(min_length=1, max_length=64)]
+    id: LocationId
     name: Text
     phone: Phone
     email: Email | None = Field(default=None, description="Where patients' email replies go")
     address: Address
     time_zone: TimeZoneName = "America/Toronto"
-    cancellation_notice_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 24 * 60
-    no_show_message: bool = False
+    cancellation_notice_minutes: Annotated[StrictInt, Field(ge=0, le=24 * 60)] = 24 * 60
+    no_show_message: StrictBool = False
     custom_paragraphs: dict[Kind, CustomParagraphs] = Field(default_factory=dict)
 
     @property
@@ -190,7 +238,7 @@ class Patient(Strict):
     home_phone: Phone | None = None
     email: Email | None = None
     modes: Annotated[frozenset[Channel], Field(min_length=1)] = frozenset({Channel.EMAIL})
-    self_serve: bool = True
+    self_serve: StrictBool = True
 
     def address_for(self, channel: Channel) -> str | None:
         """The patient's address on a channel, or None when they cannot be reached there."""
@@ -205,26 +253,33 @@ class Appointment(Strict):
     """The full appointment snapshot carried by every event."""
 
     reference: Annotated[str, AfterValidator(_reference)]
-    start: dt.datetime = Field(
+    start: DateTime = Field(
         description="Local start time at the location, e.g. 2026-12-01T09:30:00 "
-        "(an offset, if given, must agree with the location's time zone)"
+        "(an offset, if given, must agree with the location's time zone); from one year "
+        "before to two years after the event is received"
     )
-    duration_minutes: Annotated[int, Field(ge=1, le=24 * 60)]
+    duration_minutes: Annotated[StrictInt, Field(ge=1, le=24 * 60)]
     professional_name: Text
-    hide_professional_name: bool = False
+    hide_professional_name: StrictBool = False
     location: Location
     patient: Patient
     status: Status = Status.BOOKED
     attendance: Attendance = Attendance.UNCONFIRMED
-    attendance_set_at: dt.datetime | None = Field(
-        default=None, description="When attendance was last set; defaults to the event's time"
+    attendance_set_at: DateTime | None = Field(
+        default=None, description="When attendance was last set; defaults to the event's "
+        "time; from one year before to one day after the event is received"
     )
+
+    @field_validator("start")
+    @classmethod
+    def _start_window(cls, value: dt.datetime, info: ValidationInfo) -> dt.datetime:
+        return START_WINDOW.check(value, info)
 
     @field_validator("attendance_set_at")
     @classmethod
-    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("must carry a UTC offset, for example 2026-12-01T14:00:00-05:00")
+    def _aware(cls, value: dt.datetime | None, info: ValidationInfo) -> dt.datetime | None:
+        if value is not None:
+            MOMENT_WINDOW.check(_with_offset(value), info)
         return value
 
     @model_validator(mode="after")
@@ -233,7 +288,10 @@ class Appointment(Strict):
         if self.start.tzinfo is None:
             local = self.start.replace(tzinfo=zone)
         else:
-            local = self.start.astimezone(zone)
+            try:
+                local = self.start.astimezone(zone)
+            except OverflowError:  # at the calendar's edge, without an arrival window
+                raise ValueError("start: must be a date the calendar can hold") from None
         object.__setattr__(self, "start", local)
         return self
 
@@ -250,25 +308,36 @@ class Appointment(Strict):
                 self.location.name, self.location.address, self.location.phone)
 
 
+# A 32-bit counter: every booking system's version column fits, and one stray event
+# cannot push the appointment out of any real event's reach for long (see
+# MAX_VERSION_STEP and ``notifier appointment reset-version``).
+MAX_VERSION = 2**31 - 1
+# The largest step from the version the gateway holds: beyond it the event is refused
+# rather than ignoring every later real event as stale.
+MAX_VERSION_STEP = 1_000_000
+
+
 class Event(Strict):
     """One appointment event from a booking system."""
 
     event_id: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")]
     type: EventType
     version: Annotated[
-        int,
-        Field(ge=1, le=2**53 - 1,
-              description="Increases with every change of the appointment"),
+        StrictInt,
+        Field(ge=1, le=MAX_VERSION,
+              description="Increases with every change of the appointment, by at most "
+              f"{MAX_VERSION_STEP:,} at a time"),
     ]
-    occurred_at: dt.datetime
+    occurred_at: DateTime = Field(
+        description="When it happened, with its UTC offset; from one year before to one "
+        "day after the event is received"
+    )
     appointment: Appointment
 
     @field_validator("occurred_at")
     @classmethod
-    def _aware(cls, value: dt.datetime) -> dt.datetime:
-        if value.tzinfo is None:
-            raise ValueError("must carry a UTC offset, for example 2026-12-01T14:00:00-05:00")
-        return value
+    def _aware(cls, value: dt.datetime, info: ValidationInfo) -> dt.datetime:
+        return MOMENT_WINDOW.check(_with_offset(value), info)
 
     @model_validator(mode="after")
     def _consistent(self) -> Event:

@@ -4,6 +4,7 @@ sentence, never the submitted value (it may be a phone number or a name)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, TypedDict
 
 from pydantic import ValidationError
@@ -18,6 +19,8 @@ _PLAIN = {
     "json_invalid": "is not valid JSON",
     "model_type": "must be a JSON object",
     "model_attributes_type": "must be a JSON object",
+    "int_type": "must be a whole number, written without quotes",
+    "bool_type": "must be true or false, written without quotes",
 }
 
 
@@ -42,8 +45,14 @@ def _part(part: object) -> str:
     return "[key]" if part == "[key]" else "(a key you sent)"
 
 
+def field_path(loc: Sequence[str | int]) -> str:
+    """A field's dotted path as an answer may show it: a part the caller typed that is
+    not shaped like a field name is replaced, as it could be a phone number or a name."""
+    return ".".join(_part(part) for part in loc) or "(body)"
+
+
 def _problem(error: Any) -> Problem:
-    path = ".".join(_part(part) for part in error["loc"]) or "(body)"
+    path = field_path(error["loc"])
     kind = error["type"]
     if kind in _PLAIN:
         message = _PLAIN[kind]

@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from notifier.domain import Channel, Lang
+from notifier.domain import LOCATION_ID, Channel, Lang
 from notifier.planning.windows import SendingWindow
 from notifier.problems import describe
 
@@ -106,7 +106,7 @@ def _operators(value: object) -> object:
             raise ValueError(f"entry {number}: a name is 1 to 64 letters, digits, '.', '_', '-'")
         if role not in ("viewer", "admin"):
             raise ValueError(f"entry {number} ({name}): the role must be viewer or admin")
-        if scope != "*" and not 1 <= len(scope) <= 64:
+        if scope != "*" and not LOCATION_ID.fullmatch(scope):
             raise ValueError(f"entry {number} ({name}): the clinic must be a location id or *")
         if not PASSWORD_HASH.match(digest):
             raise ValueError(

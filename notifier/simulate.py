@@ -23,6 +23,7 @@ from typing import Protocol, TextIO
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
+from notifier.arrival import Arrival
 from notifier.domain import Appointment, Channel, Event, Kind, Lang
 from notifier.messages.fitting import SmsOverBudget
 from notifier.planning.entries import AppointmentState, Plan, PlannedMessage
@@ -127,6 +128,12 @@ class Record:
     text: str | None = None
 
 
+def _line_error(number: int, exc: ValidationError, *, within: str | None = None) -> TimelineError:
+    first = exc.errors()[0]
+    where = first["loc"] if within is None else (within, *first["loc"])
+    return TimelineError(number, _dotted(where), first["msg"].removeprefix("Value error, "))
+
+
 def load_timeline(lines: Iterable[str]) -> list[TimedEvent]:
     """Parse and check a timeline; raises :class:`TimelineError` on the first bad line."""
     timeline: list[TimedEvent] = []
@@ -142,11 +149,14 @@ def load_timeline(lines: Iterable[str]) -> list[TimedEvent]:
         try:
             item = TimedEvent.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            message = first["msg"].removeprefix("Value error, ")
-            raise TimelineError(number, _dotted(first["loc"]), message) from None
+            raise _line_error(number, exc) from None
         if timeline and item.at < timeline[-1].at:
             raise TimelineError(number, "at", "is earlier than the line before; keep time order")
+        try:
+            # As the gateway would: the event's dates against the time it is received.
+            Event.model_validate(data["event"], context=Arrival(item.at))
+        except ValidationError as exc:
+            raise _line_error(number, exc, within="event") from None
         timeline.append(item)
     return timeline
 

@@ -37,6 +37,7 @@ from dramatiq.common import q_name
 from pydantic import ValidationError
 
 from notifier.actors import INTAKE_ACTOR, SEND_ACTOR, SEND_EXHAUSTED_ACTOR
+from notifier.arrival import Arrival
 from notifier.domain import Event, EventType
 from notifier.logs import redact
 from notifier.operations.queues import QUEUES, QueueKeys, queue_keys
@@ -45,6 +46,7 @@ from notifier.planning.entries import PlannedMessage
 from notifier.problems import describe, summary
 from notifier.settings import Settings
 from notifier.store.deliveries import DeliveryLog
+from notifier.store.intake import Intake
 from notifier.store.keys import Keys
 
 # The audit keeps the latest actions; a year of a busy deployment's requeues fits.
@@ -128,10 +130,12 @@ class OperatorAction:
       id: the stream entry id.
       at: when (aware UTC).
       actor: who (an operator's name, or the OS user for the command line).
-      action: ``requeue`` or ``discard``.
-      queue, message_id: which dead letter.
+      action: ``requeue``, ``requeue_all``, ``discard``, or ``reset_version`` (an
+        appointment's stored version set by :mod:`notifier.operations.versions`).
+      queue, message_id: which dead letter (empty for ``reset_version``).
       reason: why, as the operator wrote it.
-      summary: what the message was about (as in :class:`DeadLetter`).
+      summary: what the message was about (as in :class:`DeadLetter`); for
+        ``reset_version`` the reference and the versions ``from`` and ``to``.
     """
 
     id: str
@@ -205,13 +209,15 @@ def _last_line(trace: str) -> str:
     return ""
 
 
-def _reason(actor: str, options: Mapping[str, Any], args: Any) -> str:
+def _reason(actor: str, options: Mapping[str, Any], args: Any, failed_at: dt.datetime) -> str:
     trace = options.get("traceback")
     if isinstance(trace, str) and trace.strip():
         return _last_line(trace)
     if actor == INTAKE_ACTOR and isinstance(args, list | tuple) and args:
         try:
-            Event.model_validate(args[0])
+            # Refused at a door (not retried, so no traceback): checked again as it was
+            # then, its dates against the time it died.
+            Event.model_validate(args[0], context=Arrival(failed_at))
         except ValidationError as exc:
             return f"InvalidEvent: {summary(describe(exc))}"[:300]
     return ""
@@ -246,7 +252,8 @@ def list_dead(
                           None if body is None else _decode(body)))
     found.sort(key=lambda item: -item[2])
     letters = [_letter(name, member, score, data) for name, member, score, data in found[:limit]]
-    return _with_delivery_status(client, settings, letters)
+    return _with_intake_refusal(client, settings, _with_delivery_status(client, settings, letters),
+                                [data for *_, data in found[:limit]])
 
 
 def _letter(queue: str, member: str, score: float, data: dict[str, Any] | None) -> DeadLetter:
@@ -255,11 +262,11 @@ def _letter(queue: str, member: str, score: float, data: dict[str, Any] | None) 
     assert isinstance(options, dict)
     actor = str(data.get("actor_name", ""))
     args = data.get("args")
+    failed_at = dt.datetime.fromtimestamp(score / 1000, dt.UTC)
     return DeadLetter(
-        queue=queue, message_id=member, actor=actor,
-        failed_at=dt.datetime.fromtimestamp(score / 1000, dt.UTC),
+        queue=queue, message_id=member, actor=actor, failed_at=failed_at,
         retries=int(options.get("retries", 0) or 0),
-        reason=_reason(actor, options, args) if data else "message missing",
+        reason=_reason(actor, options, args, failed_at) if data else "message missing",
         summary=_summary(actor, args),
         dramatiq_message_id=str(data.get("message_id", "")),
     )
@@ -286,18 +293,49 @@ def _with_delivery_status(
     return updated
 
 
+def _with_intake_refusal(
+    client: redis.Redis, settings: Settings, letters: list[DeadLetter],
+    bodies: list[dict[str, Any] | None],
+) -> list[DeadLetter]:
+    """An event message that broke no rule of the contract was refused by the store (its
+    id reused for another event, a version jump): say so, as intake would now."""
+    intake = Intake(client, settings)
+    updated = list(letters)
+    for i, (letter, data) in enumerate(zip(letters, bodies, strict=True)):
+        args = (data or {}).get("args")
+        if letter.actor != INTAKE_ACTOR or letter.reason or not isinstance(args, list) or not args:
+            continue
+        try:
+            refused = intake.refusal(Event.model_validate(args[0]))
+        except ValidationError:
+            continue
+        if refused is not None:
+            updated[i] = dataclasses.replace(letter,
+                                             reason=f"InvalidEvent: {refused.summary()}"[:300])
+    return updated
+
+
 # Acting --------------------------------------------------------------------------------
+
+
+def audit_line(
+    action: str, *, actor: str, reason: str, now: dt.datetime, summary_: Mapping[str, str],
+    queue: str = "", message_id: str = "",
+) -> dict[str, str]:
+    """The fields of one line of the operators' audit (see :class:`OperatorAction`)."""
+    return {
+        "at": require_aware(now).isoformat(), "actor": actor, "action": action,
+        "queue": queue, "message_id": message_id, "reason": reason,
+        "summary": json.dumps(dict(summary_), sort_keys=True),
+    }
 
 
 def _audit_pairs(
     action: str, keys: QueueKeys, message_id: str, *, actor: str, reason: str,
     now: dt.datetime, summary_: Mapping[str, str],
 ) -> list[str]:
-    fields = {
-        "at": require_aware(now).isoformat(), "actor": actor, "action": action,
-        "queue": keys.queue, "message_id": message_id, "reason": reason,
-        "summary": json.dumps(dict(summary_), sort_keys=True),
-    }
+    fields = audit_line(action, actor=actor, reason=reason, now=now, summary_=summary_,
+                        queue=keys.queue, message_id=message_id)
     return [item for pair in fields.items() for item in pair]
 
 
@@ -313,7 +351,8 @@ def _fresh_copy(data: bytes | str) -> tuple[str, str, dict[str, str]]:
     return new_id, fresh.encode().decode(), _summary(message.actor_name, list(message.args))
 
 
-def _check(actor: str, reason: str) -> None:
+def check_actor(actor: str, reason: str) -> None:
+    """Refuse an operator action that does not say who acts and why."""
     if not actor.strip():
         raise ValueError("actor must name who acts (it is kept in the audit)")
     if not reason.strip():
@@ -324,7 +363,7 @@ def _move(
     client: redis.Redis, settings: Settings, queue: str, message_id: str, *, requeue: bool,
     actor: str, reason: str, now: dt.datetime,
 ) -> bool:
-    _check(actor, reason)
+    check_actor(actor, reason)
     keys = queue_keys(settings, queue)
     raw = client.hget(keys.dead_messages, message_id)
     if raw is None:
@@ -369,7 +408,7 @@ def requeue_all(
 ) -> int:
     """Requeue every dead letter of ``queue``; returns how many were requeued. Each one
     gets its own audit line."""
-    _check(actor, reason)
+    check_actor(actor, reason)
     keys = queue_keys(settings, queue)
     # The ones dead now: a requeued message that dies again is not taken a second time.
     members = [text(m) for m in client.zrange(keys.dead, 0, -1)]

@@ -3,6 +3,7 @@
 It gathers, in time order:
 
 - ``event``: every event received (its id, type, version, and what intake decided);
+- ``version_reset``: an operator set the version held (who, why, from and to);
 - ``sent`` / ``suppressed`` / ``failed``: what the send step did with each message;
 - ``pending``: messages planned and waiting in the schedule (at their due time);
 - ``delivery``: the delivery record of each message key mentioned above (at its last
@@ -37,7 +38,7 @@ _DELIVERY_FIELDS = ("status", "kind", "channel", "version", "lang", "location", 
                     "ambiguous", "reason", "error_code", "provider_id", "created_at")
 # History line fields shown as details (``at`` and ``what`` are the entry's own).
 _HISTORY_FIELDS = ("event_id", "type", "version", "status", "reason", "key", "kind",
-                   "channel", "planned", "skipped")
+                   "channel", "planned", "skipped", "previous_version", "actor")
 _SOURCE_ORDER = {"history": 0, "delivery": 1, "pending": 2}
 
 
@@ -48,7 +49,8 @@ class StoryEntry:
     Parameters:
       at: when it happened (aware UTC); for ``pending``, when it is due.
       source: ``history``, ``pending`` or ``delivery``.
-      what: ``event``, ``sent``, ``suppressed``, ``failed``, ``pending`` or ``delivery``.
+      what: ``event``, ``version_reset``, ``sent``, ``suppressed``, ``failed``,
+        ``pending`` or ``delivery``.
       key: the message's send key, when the line is about one message.
       details: the line's other fields (codes, kinds, channels, versions, statuses).
     """

@@ -4,11 +4,16 @@ One optimistic transaction (WATCH / MULTI) reads the stored appointment and its 
 schedule, plans with the pure core, and writes the new state, the schedule changes, the
 event's answer and a history line together. Two writers racing on one appointment retry;
 nothing is ever half-stored.
+
+The answer is stored with the event's fingerprint (a hash of the validated event), so
+that an event id sent again with another event is refused rather than answered as a
+repeat: a cancellation must not be lost behind a reused id.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -16,9 +21,10 @@ from typing import Any
 
 import redis
 
-from notifier.domain import Event
+from notifier.domain import MAX_VERSION_STEP, Event
 from notifier.planning.entries import AppointmentState, Plan
 from notifier.planning.plan import Ignored, plan_event
+from notifier.problems import Problem, summary
 from notifier.settings import Settings
 from notifier.store.history import History
 from notifier.store.keys import Keys
@@ -32,18 +38,88 @@ class IntakeAnswer:
     """What the booking system is told: an HTTP status code and a JSON body.
 
     The same event id always gets the same answer.
+
+    Parameters:
+      status_code: the HTTP status.
+      body: the JSON body.
+      fingerprint: the answered event's :func:`fingerprint`; None for an answer stored
+        before fingerprints were (such a repeat is answered without comparison).
     """
 
     status_code: int
     body: dict[str, Any]
+    fingerprint: str | None = None
 
     def to_json(self) -> str:
-        return json.dumps({"status_code": self.status_code, "body": self.body})
+        return json.dumps({"status_code": self.status_code, "body": self.body,
+                           "fingerprint": self.fingerprint})
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> IntakeAnswer:
         data = json.loads(raw)
-        return cls(status_code=int(data["status_code"]), body=data["body"])
+        return cls(status_code=int(data["status_code"]), body=data["body"],
+                   fingerprint=data.get("fingerprint"))
+
+
+def fingerprint(event: Event) -> str:
+    """A hash of what ``event`` says once validated: the same for the same event whatever
+    its key order, spacing or spelt-out defaults; different for any other event."""
+    canonical = json.dumps(event.model_dump(mode="json"), sort_keys=True,
+                           separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class EventRefused(Exception):
+    """An event the store will not apply; nothing was written.
+
+    Parameters:
+      status_code: the HTTP status of the refusal.
+      code: a stable, machine-readable name.
+      message: one sentence for the integrator (never a submitted value).
+      problems: per-field problems, as for an event that breaks the contract.
+      why: what happened, for logs (``event_id_reused``, ``version_jump``).
+    """
+
+    def __init__(self, status_code: int, code: str, message: str, *,
+                 problems: list[Problem] | None = None, why: str = "") -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.problems = problems or []
+        self.why = why or code
+
+    def summary(self) -> str:
+        """One line for a dead letter: the problems, or the code and its sentence."""
+        return summary(self.problems) if self.problems else f"{self.code}: {self.message}"
+
+
+def event_id_reused() -> EventRefused:
+    return EventRefused(
+        409, "event_id_reused",
+        "this event_id was already used for a different event; give every event its own "
+        "event_id",
+    )
+
+
+def version_jump(stored_version: int) -> EventRefused:
+    problem = Problem(
+        field="version",
+        message=f"is more than {MAX_VERSION_STEP:,} above the version the gateway holds "
+        f"({stored_version}); a version counts the appointment's changes",
+    )
+    return EventRefused(422, "invalid_event", "the event was refused: 1 problem",
+                        problems=[problem], why="version_jump")
+
+
+def _refuse_reuse(printed: str, stored: IntakeAnswer) -> None:
+    if stored.fingerprint not in (None, printed):
+        raise event_id_reused()
+
+
+def _refuse_jump(event: Event, previous: AppointmentState | None) -> None:
+    if previous is not None and event.version - previous.version > MAX_VERSION_STEP:
+        raise version_jump(previous.version)
 
 
 class Intake:
@@ -62,7 +138,22 @@ class Intake:
         self.history = History(client, keys=self.keys, retention=settings.event_retention)
 
     def accept(self, event: Event, now: dt.datetime) -> IntakeAnswer:
+        """Apply ``event`` once and return its answer; a repeat gets the stored answer.
+
+        Raises :class:`EventRefused` (nothing written) when the event id was used for a
+        different event, or when the version jumps beyond ``MAX_VERSION_STEP``.
+        """
         reference = event.appointment.reference
+        try:
+            return self._accept(event, now)
+        except EventRefused as refused:
+            log.warning("event %s for appointment %s refused: %s", event.event_id, reference,
+                        refused.why)
+            raise
+
+    def _accept(self, event: Event, now: dt.datetime) -> IntakeAnswer:
+        reference = event.appointment.reference
+        printed = fingerprint(event)
         event_key = self.keys.event(event.event_id)
         state_key = self.keys.appointment(reference)
         with self.client.pipeline() as pipe:
@@ -72,13 +163,16 @@ class Intake:
                     stored = pipe.get(event_key)
                     if stored is not None:
                         pipe.reset()
+                        answer = IntakeAnswer.from_json(stored)
+                        _refuse_reuse(printed, answer)
                         log.info("event %s already accepted; same answer", event.event_id)
-                        return IntakeAnswer.from_json(stored)
+                        return answer
                     raw_state = pipe.get(state_key)
                     previous = None if raw_state is None else AppointmentState.from_json(raw_state)
+                    _refuse_jump(event, previous)
                     pending = self.schedule.pending_slots(reference, reader=pipe)
                     outcome = plan_event(previous, pending, event, self.settings, now)
-                    answer = _answer(event, outcome)
+                    answer = _answer(event, outcome, printed)
                     pipe.multi()
                     if isinstance(outcome, Plan):
                         self._stage_plan(pipe, outcome, now)
@@ -102,12 +196,27 @@ class Intake:
             pipe, reference, upserts=plan.upserts, removals=plan.removals, expire_at=expire_at
         )
 
+    def refusal(self, event: Event) -> EventRefused | None:
+        """Why :meth:`accept` would refuse ``event`` now, writing nothing; None if it would
+        not (operators see it for an event message in the dead letters)."""
+        stored, raw_state = self.client.mget(
+            self.keys.event(event.event_id), self.keys.appointment(event.appointment.reference)
+        )
+        try:
+            if stored is not None:
+                _refuse_reuse(fingerprint(event), IntakeAnswer.from_json(stored))
+            elif raw_state is not None:
+                _refuse_jump(event, AppointmentState.from_json(raw_state))
+        except EventRefused as refused:
+            return refused
+        return None
+
     def load(self, reference: str) -> AppointmentState | None:
         raw = self.client.get(self.keys.appointment(reference))
         return None if raw is None else AppointmentState.from_json(raw)
 
 
-def _answer(event: Event, outcome: Plan | Ignored) -> IntakeAnswer:
+def _answer(event: Event, outcome: Plan | Ignored, printed: str) -> IntakeAnswer:
     base: dict[str, Any] = {
         "event_id": event.event_id,
         "reference": event.appointment.reference,
@@ -118,6 +227,7 @@ def _answer(event: Event, outcome: Plan | Ignored) -> IntakeAnswer:
             200,
             {**base, "status": "ignored", "reason": outcome.reason,
              "stored_version": outcome.stored_version},
+            printed,
         )
     return IntakeAnswer(
         202,
@@ -131,6 +241,7 @@ def _answer(event: Event, outcome: Plan | Ignored) -> IntakeAnswer:
             "withdrawn": sorted(outcome.removals),
             "skipped": [s.to_dict() for s in outcome.skipped],
         },
+        printed,
     )
 
 

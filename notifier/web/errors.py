@@ -18,7 +18,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from notifier.problems import describe
+from notifier.problems import describe, field_path
+from notifier.store.intake import EventRefused
 
 
 class ErrorBody(BaseModel):
@@ -88,9 +89,26 @@ def invalid_event(exc: ValidationError) -> ApiError:
         if error["type"] == "json_invalid":
             where = error.get("ctx", {}).get("error", "")
             return ApiError(400, "malformed_json", f"the body is not valid JSON ({where})")
-    problems = [Problem(**problem) for problem in describe(exc)]
+    return _problems([Problem(**problem) for problem in describe(exc)])
+
+
+def _problems(problems: Sequence[Problem]) -> ApiError:
     count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
-    return ApiError(422, "invalid_event", f"the event was refused: {count}", problems=problems)
+    return ApiError(422, "invalid_event", f"the event was refused: {count}",
+                    problems=problems)
+
+
+def repeated_keys_refused(paths: Sequence[Sequence[str | int]]) -> ApiError:
+    """The answer to a body that sends a key twice in one object: which value was meant?"""
+    return _problems([Problem(field=field_path(path),
+                              message="is sent more than once in its object; send it once")
+                      for path in paths])
+
+
+def event_refused(exc: EventRefused) -> ApiError:
+    """The answer to an event the store would not apply (a reused event id, a version jump)."""
+    return ApiError(exc.status_code, exc.code, exc.message,
+                    problems=[Problem(**problem) for problem in exc.problems])
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -66,7 +66,7 @@ def _later(event_id: str, version: int, event_type: str, **appointment: Any) -> 
         event_id=event_id,
         type=event_type,
         version=version,
-        occurred_at=f"2026-11-{24 + version}T10:15:00-05:00",
+        occurred_at=f"2026-11-24T{10 + version}:15:00-05:00",
     )
     event["appointment"].update(appointment)
     return event
@@ -96,7 +96,7 @@ ABSENT = _later(
     "appointment.attendance_changed",
     start=_MOVED,
     attendance="absent",
-    attendance_set_at="2027-06-16T14:20:00-04:00",
+    attendance_set_at="2026-11-24T14:10:00-05:00",
 )
 
 # OpenAPI "examples" objects for the request body of POST /v1/events.

@@ -1,7 +1,9 @@
 """``POST /v1/events``: the HTTP door for booking systems.
 
 The order of checks is deliberate: the token first (a stranger learns nothing about the
-contract), then the declared media type, then the size, then the JSON, then the contract.
+contract), then the declared media type, then the size, then the JSON (a key sent twice in
+one object is refused), then the contract (its dates against the time of arrival), then
+what only the store can tell (an event id reused for another event, a version jump).
 Nothing is stored unless all pass.
 """
 
@@ -16,11 +18,20 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from notifier.domain import Event
+from notifier.arrival import Arrival
+from notifier.domain import MAX_VERSION_STEP, Event
+from notifier.store.intake import EventRefused, event_id_reused
 from notifier.web.auth import require_token, unauthorized
-from notifier.web.body import payload_too_large, read_body
+from notifier.web.body import payload_too_large, read_body, repeated_keys
 from notifier.web.context import WebContext, web_context
-from notifier.web.errors import ApiError, ErrorBody, InvalidEventBody, invalid_event
+from notifier.web.errors import (
+    ApiError,
+    ErrorBody,
+    InvalidEventBody,
+    event_refused,
+    invalid_event,
+    repeated_keys_refused,
+)
 from notifier.web.examples import BOOKED as EXAMPLE_BOOKED
 from notifier.web.examples import EVENT_EXAMPLES
 
@@ -124,6 +135,12 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         "No bearer token, or the wrong one.",
         unauthorized().body(),
     ),
+    409: _documented(
+        ErrorBody,
+        "The event_id was already used for a different event; nothing was applied. "
+        "A true repeat (the same event again) gets the first answer instead.",
+        event_refused(event_id_reused()).body(),
+    ),
     413: _documented(
         ErrorBody,
         f"The body is larger than {MAX_EVENT_BYTES // 1024} KiB.",
@@ -136,8 +153,10 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     ),
     422: _documented(
         InvalidEventBody,
-        "The event does not meet the contract. Each problem names a field and says what it "
-        "must be; submitted values are never repeated.",
+        "The event does not meet the contract (including a key sent twice in one object, "
+        "a date outside the window around now, or a version more than "
+        f"{MAX_VERSION_STEP:,} above the version held). Each problem names a field and says "
+        "what it must be; submitted values are never repeated.",
         {
             "error": "invalid_event",
             "message": "the event was refused: 1 problem",
@@ -165,8 +184,9 @@ router = APIRouter(tags=["events"])
     summary="Send an appointment event",
     description=(
         "One appointment event from a booking system: the full appointment snapshot as it "
-        "is now. `event_id` makes a repeat harmless; `version` orders events of the same "
-        "appointment (an older version than the one held is ignored). Reasons for visit "
+        "is now. `event_id` makes a repeat harmless (the same id with a different event is "
+        "refused, 409); `version` orders events of the same appointment (an older version "
+        "than the one held is ignored). Reasons for visit "
         "and other clinical notes are refused. Bodies are limited to "
         f"{MAX_EVENT_BYTES // 1024} KiB."
     ),
@@ -193,15 +213,23 @@ async def post_event(
         log.info("refused event: unsupported_media_type")
         raise unsupported_media_type()
     raw = await read_body(request, limit=MAX_EVENT_BYTES)
+    now = context.clock()
     try:
-        event = Event.model_validate_json(raw)
-    except ValidationError as exc:
-        refusal = invalid_event(exc)
+        repeated = repeated_keys(raw)
+        if repeated:
+            raise repeated_keys_refused(repeated)
+        try:
+            event = Event.model_validate_json(raw, context=Arrival(now))
+        except ValidationError as exc:
+            raise invalid_event(exc) from None
+    except ApiError as refusal:
         fields = ", ".join(problem.field for problem in refusal.problems)
         log.info("refused event: %s%s", refusal.code, f" ({fields})" if fields else "")
-        raise refusal from None
+        raise
     try:
-        answer = await run_in_threadpool(context.intake.accept, event, context.clock())
+        answer = await run_in_threadpool(context.intake.accept, event, now)
+    except EventRefused as exc:
+        raise event_refused(exc) from None  # intake logged it, with the event id only
     except redis.RedisError as exc:
         log.error(
             "event %s (%s, appointment %s): not stored, %s",

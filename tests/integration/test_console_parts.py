@@ -52,6 +52,8 @@ def test_the_operators_setting_is_read_into_operators() -> None:
     ("alice:admin:*:plaintext-password", "entry 1 (alice): the hash must come from"),
     ("alice:admin:*:{h};alice:viewer:*:{h}", "entry 2: alice is listed twice"),
     ("al ice:admin:*:{h}", "entry 1: a name is"),
+    ("alice:viewer:Plateau:{h}", "entry 1 (alice): the clinic must be a location id or *"),
+    ("alice:viewer:*plateau:{h}", "entry 1 (alice): the clinic must be a location id or *"),
 ])
 def test_a_wrong_operators_setting_stops_with_one_line_naming_it(value: str,
                                                                  message: str) -> None:

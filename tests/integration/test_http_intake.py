@@ -16,9 +16,11 @@ from fastapi.testclient import TestClient
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from notifier.domain import Event
+from notifier.arrival import Arrival
+from notifier.domain import Event, Status
 from notifier.local_redis import free_port
 from notifier.settings import Settings, SettingsError
+from notifier.store.intake import Intake
 from notifier.web import create_app
 from notifier.web.examples import BOOKED, EVENT_EXAMPLES, MODIFIED
 
@@ -211,7 +213,7 @@ def test_the_openapi_schema_documents_the_contract(http: TestClient) -> None:
     }
     operation = schema["paths"]["/v1/events"]["post"]
     assert operation["security"] == [{"bearerAuth": []}]
-    assert {"200", "202", "400", "401", "413", "422", "503"} <= set(operation["responses"])
+    assert {"200", "202", "400", "401", "409", "413", "422", "503"} <= set(operation["responses"])
     content = operation["requestBody"]["content"]["application/json"]
     assert content["schema"] == {"$ref": "#/components/schemas/Event"}
     assert content["examples"]["booked"]["value"] == json.loads(EXAMPLE_FILE.read_text())
@@ -221,7 +223,7 @@ def test_the_openapi_schema_documents_the_contract(http: TestClient) -> None:
 
 def test_every_published_example_is_a_valid_event() -> None:
     for name, example in EVENT_EXAMPLES.items():
-        assert Event.model_validate(example["value"]), name
+        assert Event.model_validate(example["value"], context=Arrival(NOW)), name
 
 
 def test_the_example_file_is_the_booked_example() -> None:
@@ -272,3 +274,42 @@ def test_logs_name_the_event_but_never_the_patient(
         patient["last_name"],
     ):
         assert private not in caplog.text
+
+
+def test_an_event_id_reused_for_another_event_is_refused_and_changes_nothing(
+    http: TestClient, redis_client: redis.Redis, settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    first = http.post("/v1/events", json=BOOKED, headers=AUTH)
+    reused = copy.deepcopy(MODIFIED)
+    reused.update(event_id=BOOKED["event_id"], type="appointment.cancelled")
+    reused["appointment"]["status"] = "cancelled"
+    caplog.set_level(logging.INFO)
+
+    answer = http.post("/v1/events", json=reused, headers=AUTH)
+
+    assert answer.status_code == 409
+    assert answer.json() == {
+        "error": "event_id_reused",
+        "message": "this event_id was already used for a different event; give every "
+                   "event its own event_id",
+    }
+    state = Intake(redis_client, settings).load(BOOKED["appointment"]["reference"])
+    assert state is not None
+    assert (state.version, state.appointment.status) == (1, Status.BOOKED)
+    assert f"event {BOOKED['event_id']}" in caplog.text
+    again = http.post("/v1/events", json=BOOKED, headers=AUTH)
+    assert (again.status_code, again.json()) == (first.status_code, first.json())
+
+
+def test_a_true_repeat_in_another_layout_gets_the_same_answer(http: TestClient) -> None:
+    first = http.post("/v1/events", json=BOOKED, headers=AUTH)
+    # Same event: keys in another order, other spacing, the default values spelt out.
+    repeat = copy.deepcopy(BOOKED)
+    repeat["appointment"]["patient"]["self_serve"] = True
+    body = json.dumps(dict(reversed(list(repeat.items()))), indent=4)
+
+    again = http.post("/v1/events", content=body,
+                      headers={**AUTH, "Content-Type": "application/json"})
+
+    assert (again.status_code, again.json()) == (first.status_code, first.json())

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import pytest
 
 from notifier.actors import INTAKE_QUEUE
 from notifier.client import EventSender, InvalidEventError
+from notifier.domain import Status
+from notifier.operations.dead_letters import list_dead
 from notifier.store.intake import Intake
 from tests.factories import event, local
 from tests.integration.conftest import Gateway
@@ -14,7 +19,7 @@ START = local(2026, 12, 1, 9, 30)
 
 
 def test_an_event_sent_with_the_client_helper_is_applied(gateway: Gateway) -> None:
-    sender = EventSender(gateway.settings.redis_url or "")
+    sender = EventSender(gateway.settings.redis_url or "", clock=gateway.clock)
     try:
         sender.send(event("booked", start=START, at=gateway.clock()).model_dump(mode="json"))
     finally:
@@ -28,7 +33,7 @@ def test_an_event_sent_with_the_client_helper_is_applied(gateway: Gateway) -> No
 def test_the_client_helper_refuses_a_bad_event_before_enqueueing(gateway: Gateway) -> None:
     data = event("booked", start=START, at=gateway.clock()).model_dump(mode="json")
     data["appointment"]["patient"]["mobile_phone"] = "+1 514 555 01"
-    sender = EventSender(gateway.settings.redis_url or "")
+    sender = EventSender(gateway.settings.redis_url or "", clock=gateway.clock)
     try:
         with pytest.raises(InvalidEventError) as refused:
             sender.send(data)
@@ -51,3 +56,79 @@ def test_a_bad_event_message_goes_to_dead_letters_untouched(gateway: Gateway) ->
     assert Intake(gateway.client, gateway.settings).load("0000000001") is None
     stored = [k.decode() for k in gateway.client.keys("notifier:*")]
     assert stored == []
+
+
+def _send(gateway: Gateway, data: dict[str, Any]) -> None:
+    sender = EventSender(gateway.settings.redis_url or "", clock=gateway.clock)
+    try:
+        sender.send(data)
+    finally:
+        sender.close()
+
+
+def test_an_event_id_reused_for_another_event_is_dead_lettered_not_applied(
+    gateway: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    booked = event("booked", start=START, at=gateway.clock(), event_id="evt-reused")
+    _send(gateway, booked.model_dump(mode="json"))
+    gateway.drain(INTAKE_QUEUE)
+    cancelled = event("cancelled", version=2, start=START, at=gateway.clock(),
+                      event_id="evt-reused")
+    caplog.set_level(logging.INFO)
+
+    _send(gateway, cancelled.model_dump(mode="json"))
+    gateway.drain(INTAKE_QUEUE)
+
+    (letter,) = list_dead(gateway.client, gateway.settings, INTAKE_QUEUE)
+    assert letter.retries == 0
+    assert "event_id_reused" in letter.reason
+    state = Intake(gateway.client, gateway.settings).load("0000000001")
+    assert state is not None and (state.version, state.appointment.status) == (1, Status.BOOKED)
+    refusals = [r.getMessage() for r in caplog.records if "evt-reused" in r.getMessage()
+                and r.levelno >= logging.WARNING]
+    assert refusals and all("Tremblay" not in line and "+1514" not in line for line in refusals)
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("appointment.start", "9999-12-31T23:59:59"),
+        ("appointment.start", "0001-01-01T00:00:00+05:00"),
+        ("occurred_at", "0001-01-01T00:00:00+00:00"),
+        ("appointment.attendance_set_at", "9999-12-31T23:59:59+00:00"),
+        ("version", "7"),
+        ("appointment.patient.self_serve", "off"),
+        ("appointment.location.id", "*"),
+    ],
+)
+def test_an_event_message_breaking_the_contract_is_refused_once_not_retried(
+    gateway: Gateway, path: str, value: Any
+) -> None:
+    data = event("booked", start=START, at=gateway.clock()).model_dump(mode="json")
+    *parents, last = path.split(".")
+    node = data
+    for part in parents:
+        node = node[part]
+    node[last] = value
+
+    with pytest.raises(InvalidEventError) as refused:
+        _send(gateway, data)
+    gateway.actors.intake.send(data)  # a producer that skips the helper's check
+    gateway.drain(INTAKE_QUEUE)
+
+    assert [problem["field"] for problem in refused.value.problems] == [path]
+    (letter,) = list_dead(gateway.client, gateway.settings, INTAKE_QUEUE)
+    assert letter.retries == 0 and letter.reason.startswith(f"InvalidEvent: {path}:")
+    assert Intake(gateway.client, gateway.settings).load("0000000001") is None
+
+
+def test_a_version_jump_sent_by_message_is_dead_lettered(gateway: Gateway) -> None:
+    _send(gateway, event("booked", start=START, at=gateway.clock()).model_dump(mode="json"))
+    _send(gateway, event("modified", version=5_000_000, start=START,
+                         at=gateway.clock()).model_dump(mode="json"))
+    gateway.drain(INTAKE_QUEUE)
+
+    (letter,) = list_dead(gateway.client, gateway.settings, INTAKE_QUEUE)
+    assert letter.retries == 0 and letter.reason.startswith("InvalidEvent: version:")
+    state = Intake(gateway.client, gateway.settings).load("0000000001")
+    assert state is not None and state.version == 1

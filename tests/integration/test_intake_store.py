@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import redis
 
@@ -112,3 +113,18 @@ def test_an_event_refused_by_planning_rules_stores_its_decision(
     assert answer.body["planned"] == []
     assert {s["reason"] for s in answer.body["skipped"]} == {"start_in_past"}
     assert intake.schedule.size() == 0
+
+
+def test_an_answer_stored_without_a_fingerprint_still_answers_its_repeat(
+    redis_client: redis.Redis,
+) -> None:
+    # Answers written before fingerprints were kept: a repeat is answered as before.
+    intake = Intake(redis_client, SETTINGS)
+    booked = event("booked", start=START, at=NOW, event_id="evt-old")
+    first = intake.accept(booked, NOW)
+    redis_client.set(intake.keys.event("evt-old"),
+                     json.dumps({"status_code": first.status_code, "body": first.body}))
+
+    again = intake.accept(booked, NOW)
+
+    assert (again.status_code, again.body) == (first.status_code, first.body)

@@ -348,3 +348,153 @@ def test_a_wrong_time_zone_is_not_repeated(http: TestClient, redis_client: redis
     answer = post(http, json.dumps(event).encode(), {**AUTH, **JSON})
 
     assert_refused(answer, 422, "invalid_event", redis_client)
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("appointment.start", "0001-01-01T00:00:00"),
+        ("appointment.start", "0001-01-01T00:00:00+05:00"),
+        ("appointment.start", "9999-12-31T23:59:59"),
+        ("appointment.start", "9999-12-31T23:59:59-05:00"),
+        ("appointment.start", "2025-11-01T09:30:00"),  # over a year before the clock
+        ("appointment.start", "2029-01-15T09:30:00"),  # over two years after it
+        ("occurred_at", "0001-01-01T00:00:00+00:00"),
+        ("occurred_at", "9999-12-31T23:59:59-05:00"),
+        ("occurred_at", "2026-11-26T10:00:00-05:00"),  # two days ahead of the clock
+        ("appointment.attendance_set_at", "0001-01-01T00:00:00+14:00"),
+        ("appointment.attendance_set_at", "9999-12-31T23:59:59+00:00"),
+    ],
+)
+def test_a_date_outside_the_window_around_now_is_refused(
+    http: TestClient, redis_client: redis.Redis, path: str, value: str
+) -> None:
+    event = _replace(booked_event(), path, value)
+
+    answer = post(http, json.dumps(event).encode(), {**AUTH, **JSON})
+
+    assert_refused(answer, 422, "invalid_event", redis_client)
+    assert [problem["field"] for problem in answer.json()["problems"]] == [path]
+    assert value[:4] not in answer.json()["problems"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("version", "7"),
+        ("version", 7.0),
+        ("version", True),
+        ("appointment.duration_minutes", "15"),
+        ("appointment.location.cancellation_notice_minutes", "1440"),
+        ("appointment.patient.self_serve", "off"),
+        ("appointment.patient.self_serve", 0),
+        ("appointment.hide_professional_name", "false"),
+        ("appointment.location.no_show_message", "yes"),
+        ("appointment.start", 1_800_000_000),
+        ("occurred_at", 1_795_000_000.5),
+    ],
+)
+def test_a_value_of_the_wrong_json_type_is_refused_not_coerced(
+    http: TestClient, redis_client: redis.Redis, path: str, value: Any
+) -> None:
+    event = _replace(booked_event(), path, value)
+
+    answer = post(http, json.dumps(event).encode(), {**AUTH, **JSON})
+
+    assert_refused(answer, 422, "invalid_event", redis_client)
+    assert [problem["field"] for problem in answer.json()["problems"]] == [path]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (event_bytes().replace(b'"version": 1', b'"version": 1, "version": 9'), "version"),
+        (event_bytes().replace(b'"first_name": ', b'"first_name": "Zora", "first_name": '),
+         "appointment.patient.first_name"),
+        (event_bytes().replace(b'"fr": ', b'"fr": "Zora", "fr": ', 1),
+         "appointment.location.custom_paragraphs.confirmation.fr"),
+        (event_bytes().replace(b'"confirmation": {', b'"confirmation": {}, "confirmation": {'),
+         "appointment.location.custom_paragraphs.confirmation"),
+    ],
+    ids=["top", "patient", "deep", "object"],
+)
+def test_a_key_sent_twice_is_refused_and_named_without_its_values(
+    http: TestClient, redis_client: redis.Redis, body: bytes, field: str
+) -> None:
+    answer = post(http, body, {**AUTH, **JSON})
+
+    assert_refused(answer, 422, "invalid_event", redis_client)
+    assert [problem["field"] for problem in answer.json()["problems"]] == [field]
+    assert "Zora" not in answer.text
+
+
+def test_a_duplicate_key_that_is_not_a_field_name_is_not_repeated(
+    http: TestClient, redis_client: redis.Redis
+) -> None:
+    secret = PATIENT.mobile_phone
+    body = event_bytes().replace(b'"appointment": {', f'"appointment": {{"{secret}": 1, '
+                                 f'"{secret}": 2, '.encode())
+
+    answer = post(http, body, {**AUTH, **JSON})
+
+    assert_refused(answer, 422, "invalid_event", redis_client)
+    assert answer.json()["problems"] == [{
+        "field": "appointment.(a key you sent)",
+        "message": "is sent more than once in its object; send it once",
+    }]
+
+
+@pytest.mark.parametrize(
+    "location_id",
+    ["*", "plateau\r\nX-Injected: 1", "plateau\n", "<b>plateau</b>", "Plateau", "-plateau",
+     "plateau:admin", "plateau;x", "clinique plateau", "é", "p" * 65, ""],
+)
+def test_a_location_id_must_be_a_slug(
+    http: TestClient, redis_client: redis.Redis, location_id: str
+) -> None:
+    event = _replace(booked_event(), "appointment.location.id", location_id)
+
+    answer = post(http, json.dumps(event).encode(), {**AUTH, **JSON})
+
+    assert_refused(answer, 422, "invalid_event", redis_client)
+    assert [problem["field"] for problem in answer.json()["problems"]] == [
+        "appointment.location.id"]
+
+
+@pytest.mark.parametrize("location_id", ["plateau", "clinique-plateau", "site_2", "0", "a" * 64])
+def test_a_slug_location_id_is_accepted(
+    http: TestClient, redis_client: redis.Redis, location_id: str
+) -> None:
+    event = _replace(booked_event(), "appointment.location.id", location_id)
+
+    assert post(http, json.dumps(event).encode(), {**AUTH, **JSON}).status_code == 202
+
+
+def test_a_version_beyond_a_32_bit_counter_is_refused(
+    http: TestClient, redis_client: redis.Redis
+) -> None:
+    event = booked_event()
+    event["version"] = 2**31
+
+    answer = post(http, json.dumps(event).encode(), {**AUTH, **JSON})
+
+    assert_refused(answer, 422, "invalid_event", redis_client)
+    assert answer.json()["problems"][0]["field"] == "version"
+
+
+def test_a_version_jump_that_would_freeze_the_appointment_is_refused(
+    http: TestClient, redis_client: redis.Redis
+) -> None:
+    assert post(http, event_bytes(), {**AUTH, **JSON}).status_code == 202
+    before = redis_picture(redis_client)
+    jump = booked_event()
+    jump.update(event_id="a-stray-event", type="appointment.modified", version=1_000_002)
+
+    answer = post(http, json.dumps(jump).encode(), {**AUTH, **JSON})
+    within = {**jump, "event_id": "a-real-event", "version": 1_000_001}
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"] == "invalid_event"
+    assert [p["field"] for p in answer.json()["problems"]] == ["version"]
+    assert redis_picture(redis_client) == before
+    assert post(http, json.dumps(within).encode(), {**AUTH, **JSON}).status_code == 202

@@ -76,6 +76,12 @@ def test_help_exits_cleanly(capsys: pytest.CaptureFixture[str]) -> None:
     assert "preview" in capsys.readouterr().out
 
 
+def test_the_reset_version_help_says_when_to_use_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["appointment", "reset-version", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "stale_version" in text and "--to VERSION" in text and "--reason" in text
+
+
 def test_a_missing_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 2
     assert "COMMAND" in capsys.readouterr().err

@@ -173,6 +173,10 @@ def _broken(edit: str) -> list[str]:
         second["event"]["appointment"]["reason"] = "follow-up"
     elif edit == "mode":
         second["event"]["appointment"]["patient"]["modes"] = ["email", "fax"]
+    elif edit == "edge":
+        second["event"]["appointment"]["start"] = "9999-12-31T23:59:00"
+    elif edit == "text-flag":
+        second["event"]["appointment"]["patient"]["self_serve"] = "off"
     return [GOOD[0], json.dumps(second)]
 
 
@@ -185,6 +189,8 @@ def _broken(edit: str) -> list[str]:
         ("earlier", "at", "earlier than the line before"),
         ("clinical", "event.appointment", "clinical data is never accepted"),
         ("mode", "event.appointment.patient.modes[1]", "'email', 'sms' or 'voice'"),
+        ("edge", "event.appointment.start", "one year before and two years after"),
+        ("text-flag", "event.appointment.patient.self_serve", "valid boolean"),
     ],
 )
 def test_a_bad_line_is_named_with_its_field(edit: str, path: str, words: str) -> None:

@@ -65,7 +65,7 @@ def dead_letter_list(request: Request, viewer: UnscopedDep, done: str = "",
         actions=[{"at": words.when(a.at), "who": a.actor,
                   "what": words.maybe("action", a.action), "queue": a.queue,
                   "about": scrub(a.summary.get("key") or a.summary.get("event_id") or
-                                 a.message_id),
+                                 a.summary.get("reference") or a.message_id),
                   "reason": scrub(a.reason)} for a in actions],
     )
 

@@ -185,6 +185,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "what.failed": ("Échec", "Failed"),
     "what.pending": ("Planifié", "Planned"),
     "what.delivery": ("Suivi de l’envoi", "Delivery record"),
+    "what.version_reset": ("Version corrigée par un opérateur", "Version reset by an operator"),
+    "story.by": ("Par {actor}", "By {actor}"),
     "event.appointment.booked": ("rendez-vous pris", "appointment booked"),
     "event.appointment.modified": ("rendez-vous modifié", "appointment changed"),
     "event.appointment.contact_changed": ("coordonnées modifiées", "contact details changed"),
@@ -233,6 +235,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "action.requeue": ("remis en file", "requeued"),
     "action.requeue_all": ("tout remis en file", "requeued all"),
     "action.discard": ("supprimé", "discarded"),
+    "action.reset_version": ("version corrigée", "version reset"),
     # Opt-outs.
     "optouts.title": ("Désabonnements", "Opt-outs"),
     "optouts.counts": ("Numéros désabonnés en ce moment", "Numbers opted out now"),

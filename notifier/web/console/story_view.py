@@ -53,6 +53,11 @@ def _lines(entry: StoryEntry, words: Words) -> list[str]:
             lines.append(f"✕ {head + ' : ' if head else ''}{describe(reason, words.lang)}")
         if d.get("reason"):
             lines.append(describe(str(d["reason"]), words.lang))
+    elif entry.what == "version_reset":
+        lines.append(f"v{d.get('previous_version', '?')} → v{d.get('version', '?')}")
+        lines.append(words("story.by", actor=str(d.get("actor", ""))))
+        if d.get("reason"):
+            lines.append(str(d["reason"]))
     elif entry.what == "delivery":
         lines.append(f"{_message(words, d)} · {words.maybe('status', d.get('status'))}")
         if d.get("attempts"):
