@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from notifier.channels.base import ChannelClient
 from notifier.clock import utc_now
+from notifier.destinations import intake_context
 from notifier.domain import Channel, Event
 from notifier.inbound.optouts import OptOutStore
 from notifier.problems import describe, summary
@@ -121,12 +122,13 @@ def declare_actors(
 ) -> Actors:
     """Declare the actors on ``broker``, bound to one Redis client and set of channels."""
     intake = Intake(client, settings)
+    checks = intake_context(settings)
     step = SendStep(client, settings, channels=channels, opt_outs=OptOutStore(client, settings),
                     limiters=rate_limiters(client, settings), clock=clock, sleep=sleep)
 
     def intake_event(event: dict[str, Any]) -> None:
         try:
-            parsed = Event.model_validate(event)
+            parsed = Event.model_validate(event, context=checks)
         except ValidationError as exc:
             problems = summary(describe(exc))
             log.error("refused an event message: %s", problems)

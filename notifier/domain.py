@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 import re
 import unicodedata
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -111,6 +112,16 @@ def _time_zone(value: str) -> str:
 Phone = Annotated[str, AfterValidator(_phone)]
 Email = Annotated[str, AfterValidator(_email)]
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+# The validation context key under which intake passes its destination policy.
+DESTINATIONS = "destinations"
+
+
+class DestinationCheck(Protocol):
+    """Whether a number may be texted or called (see :mod:`notifier.destinations`)."""
+
+    def refusal(self, number: str, *, texted: bool = ...) -> str | None: ...
+
+
 def _printable(value: str) -> str:
     # Control characters and non-characters break TwiML and SMS and mean nothing to a
     # patient; line breaks stay allowed where a paragraph may need them.
@@ -183,6 +194,13 @@ class Location(Strict):
 
 
 class Patient(Strict):
+    """The patient, as the booking system knows them.
+
+    At intake (a validation context holding a :class:`DestinationCheck` under
+    :data:`DESTINATIONS`), the phone numbers must also be ones the gateway may text and
+    call; a stored appointment read back is not checked again here (the send step is).
+    """
+
     first_name: Text
     last_name: Text
     language: Lang = Lang.FR
@@ -191,6 +209,16 @@ class Patient(Strict):
     email: Email | None = None
     modes: Annotated[frozenset[Channel], Field(min_length=1)] = frozenset({Channel.EMAIL})
     self_serve: bool = True
+
+    @field_validator("mobile_phone", "home_phone")
+    @classmethod
+    def _allowed_destination(cls, value: str | None, info: ValidationInfo) -> str | None:
+        policy = info.context.get(DESTINATIONS) if isinstance(info.context, dict) else None
+        if value is not None and policy is not None:
+            refusal = policy.refusal(value, texted=info.field_name == "mobile_phone")
+            if refusal is not None:
+                raise ValueError(refusal)
+        return value
 
     def address_for(self, channel: Channel) -> str | None:
         """The patient's address on a channel, or None when they cannot be reached there."""

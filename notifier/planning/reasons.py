@@ -38,6 +38,7 @@ class Reason(enum.StrEnum):
     START_PASSED = "start_passed"
     ATTENDANCE_CHANGED = "attendance_changed"
     CHANNEL_NOT_CHOSEN = "channel_not_chosen"
+    DESTINATION_NOT_ALLOWED = "destination_not_allowed"
 
 
 _TEXTS: dict[Reason, dict[Lang, str]] = {
@@ -144,6 +145,13 @@ _TEXTS: dict[Reason, dict[Lang, str]] = {
         "address was removed.",
         Lang.FR: "Non envoyé : le patient n’utilise plus ce mode de communication, ou son "
         "adresse a été retirée.",
+    },
+    Reason.DESTINATION_NOT_ALLOWED: {
+        Lang.EN: "Not sent: the gateway does not text or call this number (premium-rate, "
+        "toll-free or non-geographic, or in a region it is not set to reach).",
+        Lang.FR: "Non envoyé : la passerelle n’envoie pas de texto ni d’appel à ce numéro "
+        "(numéro surtaxé, sans frais ou non géographique, ou d’une région qu’elle n’est "
+        "pas configurée pour joindre).",
     },
 }
 

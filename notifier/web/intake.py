@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from notifier.destinations import intake_context
 from notifier.domain import Event
 from notifier.web.auth import require_token, unauthorized
 from notifier.web.body import payload_too_large, read_body
@@ -194,7 +195,7 @@ async def post_event(
         raise unsupported_media_type()
     raw = await read_body(request, limit=MAX_EVENT_BYTES)
     try:
-        event = Event.model_validate_json(raw)
+        event = Event.model_validate_json(raw, context=intake_context(context.settings))
     except ValidationError as exc:
         refusal = invalid_event(exc)
         fields = ", ".join(problem.field for problem in refusal.problems)
