@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-import unicodedata
+from collections.abc import Callable
+from email.errors import MessageError
+from email.headerregistry import Address as MailAddress
 from typing import Annotated, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -22,6 +24,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from notifier import text_rules
 
 
 class Kind(enum.StrEnum):
@@ -77,7 +81,12 @@ CLINICAL_FIELDS = frozenset(
 )
 
 _E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A host name: letter-digit-hyphen labels and a top-level domain of letters (or an IDN one).
+_MAIL_DOMAIN = re.compile(
+    r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$",
+    re.IGNORECASE,
+)
+EMAIL_MAX = 254
 
 
 def _phone(value: str) -> str:
@@ -89,9 +98,29 @@ def _phone(value: str) -> str:
 
 
 def _email(value: str) -> str:
+    """A bare address (``local@domain``) and nothing else: no display name, no group, no
+    second address, in ASCII (an address with accented letters needs SMTPUTF8 all the way,
+    which the gateway does not promise)."""
     value = value.strip()
-    if not _EMAIL.match(value) or len(value) > 254:
-        raise ValueError("must be an email address such as patient@example.org")
+    if not value.isascii():
+        raise ValueError(
+            "must be an email address in plain ASCII (addresses with accented letters "
+            "cannot be delivered); ask the patient for another address"
+        )
+    try:
+        parsed = MailAddress(addr_spec=value)
+    except (ValueError, IndexError, MessageError):
+        parsed = None
+    if (
+        parsed is None
+        or parsed.addr_spec != value
+        or not _MAIL_DOMAIN.match(parsed.domain)
+        or len(value) > EMAIL_MAX
+    ):
+        raise ValueError(
+            "must be one bare email address such as patient@example.org, without a name, "
+            "angle brackets or anything around it"
+        )
     return value
 
 
@@ -109,38 +138,40 @@ def _time_zone(value: str) -> str:
     return value
 
 
-Phone = Annotated[str, AfterValidator(_phone)]
-Email = Annotated[str, AfterValidator(_email)]
-TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
-# The validation context key under which intake passes its destination policy.
+# Validation context keys. Intake passes its destination policy; the store, reading an
+# appointment back, says so: what the gateway once accepted stays readable when its rules
+# grow stricter (the send step checks again what matters: numbers and email addresses).
 DESTINATIONS = "destinations"
+STORED = "stored"
+
+
+def _unless_stored(rule: Callable[[str], str]) -> AfterValidator:
+    """``rule`` as a field validator that a stored appointment, read back, skips."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        if isinstance(info.context, dict) and info.context.get(STORED):
+            return value
+        return rule(value)
+
+    return AfterValidator(check)
+
+
+Phone = Annotated[str, AfterValidator(_phone)]
+Email = Annotated[str, _unless_stored(_email)]
+TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
+# One line a patient reads (it may reach an email header): a clinic's name, an address.
+Text = Annotated[str, Field(min_length=1, max_length=200), _unless_stored(text_rules.clinic_text)]
+PersonName = Annotated[
+    str, Field(min_length=1, max_length=text_rules.PERSON_NAME_MAX),
+    _unless_stored(text_rules.person_name),
+]
+Paragraph = Annotated[str, Field(max_length=1000), _unless_stored(text_rules.paragraph)]
 
 
 class DestinationCheck(Protocol):
     """Whether a number may be texted or called (see :mod:`notifier.destinations`)."""
 
     def refusal(self, number: str, *, texted: bool = ...) -> str | None: ...
-
-
-def _printable(value: str) -> str:
-    # Control characters and non-characters break TwiML and SMS and mean nothing to a
-    # patient; line breaks stay allowed where a paragraph may need them.
-    for character in value:
-        if character in "\r\n\t":
-            continue
-        category = unicodedata.category(character)
-        if category in ("Cc", "Cs") or (category == "Cn" and _is_noncharacter(character)):
-            raise ValueError("must not contain control characters")
-    return value
-
-
-def _is_noncharacter(character: str) -> bool:
-    code = ord(character)
-    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
-
-
-Text = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
-Paragraph = Annotated[str, Field(max_length=1000), AfterValidator(_printable)]
 
 
 class Strict(BaseModel):
@@ -160,9 +191,11 @@ class Strict(BaseModel):
 
 
 class Address(Strict):
-    number: Annotated[str, Field(min_length=1, max_length=20), AfterValidator(_printable)]
+    number: Annotated[str, Field(min_length=1, max_length=20),
+                      _unless_stored(text_rules.clinic_text)]
     street: Text
-    office: Annotated[str, Field(max_length=40), AfterValidator(_printable)] | None = None
+    office: Annotated[str, Field(max_length=40),
+                      _unless_stored(text_rules.clinic_text)] | None = None
     city: Text
     province: Annotated[str, Field(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$")]
     postal_code: Annotated[str, Field(pattern=r"^[A-Z][0-9][A-Z] ?[0-9][A-Z][0-9]$")]
@@ -178,7 +211,7 @@ class CustomParagraphs(Strict):
 class Location(Strict):
     """A clinic site (a *lieu*), as the patient should see it, with its options."""
 
-    id: Annotated[str, Field(min_length=1, max_length=64)]
+    id: Annotated[str, Field(min_length=1, max_length=64), _unless_stored(text_rules.single_line)]
     name: Text
     phone: Phone
     email: Email | None = Field(default=None, description="Where patients' email replies go")
@@ -201,8 +234,8 @@ class Patient(Strict):
     call; a stored appointment read back is not checked again here (the send step is).
     """
 
-    first_name: Text
-    last_name: Text
+    first_name: PersonName
+    last_name: PersonName
     language: Lang = Lang.FR
     mobile_phone: Phone | None = None
     home_phone: Phone | None = None
@@ -238,7 +271,7 @@ class Appointment(Strict):
         "(an offset, if given, must agree with the location's time zone)"
     )
     duration_minutes: Annotated[int, Field(ge=1, le=24 * 60)]
-    professional_name: Text
+    professional_name: PersonName
     hide_professional_name: bool = False
     location: Location
     patient: Patient
