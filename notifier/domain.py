@@ -157,12 +157,26 @@ def _unless_stored(rule: Callable[[str], str]) -> AfterValidator:
 
 
 Phone = Annotated[str, AfterValidator(_phone)]
-Email = Annotated[str, _unless_stored(_email)]
+Email = Annotated[
+    str, Field(description="One bare ASCII email address such as patient@example.org"),
+    _unless_stored(_email),
+]
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
 # One line a patient reads (it may reach an email header): a clinic's name, an address.
-Text = Annotated[str, Field(min_length=1, max_length=200), _unless_stored(text_rules.clinic_text)]
+Text = Annotated[
+    str,
+    Field(min_length=1, max_length=200,
+          description="One line: no line break, control or format character, no web or "
+          "email address"),
+    _unless_stored(text_rules.clinic_text),
+]
+# The 50-character bound is the rule's, so that a longer name stored before it still reads.
 PersonName = Annotated[
-    str, Field(min_length=1, max_length=text_rules.PERSON_NAME_MAX),
+    str,
+    Field(min_length=1, max_length=200,
+          json_schema_extra={"maxLength": text_rules.PERSON_NAME_MAX},
+          description="Letters and accents, spaces, hyphens, apostrophes (' and ’) and "
+          f"periods, at most {text_rules.PERSON_NAME_MAX} characters"),
     _unless_stored(text_rules.person_name),
 ]
 Paragraph = Annotated[str, Field(max_length=1000), _unless_stored(text_rules.paragraph)]

@@ -86,7 +86,10 @@ def clinic_text(value: str) -> str:
 
 def person_name(value: str) -> str:
     """A person's name: letters and combining marks, spaces, hyphens, apostrophes and
-    periods, with at least one letter, and nothing shaped like a web address."""
+    periods, with at least one letter, at most :data:`PERSON_NAME_MAX` characters, and
+    nothing shaped like a web address."""
+    if len(value) > PERSON_NAME_MAX:
+        raise ValueError(f"must be at most {PERSON_NAME_MAX} characters long")
     single_line(value)
     if any(
         character not in _NAME_PUNCTUATION and unicodedata.category(character)[0] not in "LM"
