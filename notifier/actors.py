@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from notifier.arrival import Arrival
 from notifier.channels.base import ChannelClient
 from notifier.clock import utc_now
+from notifier.destinations import destination_policy
 from notifier.domain import Channel, Event
 from notifier.inbound.optouts import OptOutStore
 from notifier.problems import describe, summary
@@ -123,13 +124,14 @@ def declare_actors(
 ) -> Actors:
     """Declare the actors on ``broker``, bound to one Redis client and set of channels."""
     intake = Intake(client, settings)
+    policy = destination_policy(settings)
     step = SendStep(client, settings, channels=channels, opt_outs=OptOutStore(client, settings),
                     limiters=rate_limiters(client, settings), clock=clock, sleep=sleep)
 
     def intake_event(event: dict[str, Any]) -> None:
         now = clock()
         try:
-            parsed = Event.model_validate(event, context=Arrival(now))
+            parsed = Event.model_validate(event, context=Arrival(now, destinations=policy))
         except ValidationError as exc:
             problems = summary(describe(exc))
             log.error("refused an event message: %s", problems)

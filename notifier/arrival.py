@@ -11,8 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Protocol
 
 from pydantic import ValidationInfo
+
+
+class DestinationCheck(Protocol):
+    """Whether a number may be texted or called (see :mod:`notifier.destinations`)."""
+
+    def refusal(self, number: str, *, texted: bool = ...) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -21,9 +28,13 @@ class Arrival:
 
     Parameters:
       now: when the event arrived (aware).
+      destinations: the deployment's destination policy, checked on the patient's numbers
+        by the gateway's own doors; None where the policy is not known (a booking
+        system's :class:`notifier.client.EventSender`).
     """
 
     now: dt.datetime
+    destinations: DestinationCheck | None = None
 
 
 @dataclass(frozen=True)

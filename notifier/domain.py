@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-import unicodedata
+from collections.abc import Callable
+from email.errors import MessageError
+from email.headerregistry import Address as MailAddress
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,7 +28,8 @@ from pydantic import (
     model_validator,
 )
 
-from notifier.arrival import MOMENT_WINDOW, START_WINDOW
+from notifier import text_rules
+from notifier.arrival import MOMENT_WINDOW, START_WINDOW, Arrival
 
 
 class Kind(enum.StrEnum):
@@ -82,7 +85,12 @@ CLINICAL_FIELDS = frozenset(
 )
 
 _E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A host name: letter-digit-hyphen labels and a top-level domain of letters (or an IDN one).
+_MAIL_DOMAIN = re.compile(
+    r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$",
+    re.IGNORECASE,
+)
+EMAIL_MAX = 254
 
 
 def _phone(value: str) -> str:
@@ -94,9 +102,29 @@ def _phone(value: str) -> str:
 
 
 def _email(value: str) -> str:
+    """A bare address (``local@domain``) and nothing else: no display name, no group, no
+    second address, in ASCII (an address with accented letters needs SMTPUTF8 all the way,
+    which the gateway does not promise)."""
     value = value.strip()
-    if not _EMAIL.match(value) or len(value) > 254:
-        raise ValueError("must be an email address such as patient@example.org")
+    if not value.isascii():
+        raise ValueError(
+            "must be an email address in plain ASCII (addresses with accented letters "
+            "cannot be delivered); ask the patient for another address"
+        )
+    try:
+        parsed = MailAddress(addr_spec=value)
+    except (ValueError, IndexError, MessageError):
+        parsed = None
+    if (
+        parsed is None
+        or parsed.addr_spec != value
+        or not _MAIL_DOMAIN.match(parsed.domain)
+        or len(value) > EMAIL_MAX
+    ):
+        raise ValueError(
+            "must be one bare email address such as patient@example.org, without a name, "
+            "angle brackets or anything around it"
+        )
     return value
 
 
@@ -114,28 +142,47 @@ def _time_zone(value: str) -> str:
     return value
 
 
+# The store, reading an appointment back, says so in its validation context: what the
+# gateway once accepted stays readable when its rules grow stricter (the send step checks
+# again what matters: numbers and email addresses). A door passes an ``Arrival`` instead.
+STORED = "stored"
+
+
+def _unless_stored(rule: Callable[[str], str]) -> AfterValidator:
+    """``rule`` as a field validator that a stored appointment, read back, skips."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        if isinstance(info.context, dict) and info.context.get(STORED):
+            return value
+        return rule(value)
+
+    return AfterValidator(check)
+
+
 Phone = Annotated[str, AfterValidator(_phone)]
-Email = Annotated[str, AfterValidator(_email)]
+Email = Annotated[
+    str, Field(description="One bare ASCII email address such as patient@example.org"),
+    _unless_stored(_email),
+]
 TimeZoneName = Annotated[str, AfterValidator(_time_zone)]
-def _printable(value: str) -> str:
-    # Control characters and non-characters break TwiML and SMS and mean nothing to a
-    # patient; line breaks stay allowed where a paragraph may need them.
-    for character in value:
-        if character in "\r\n\t":
-            continue
-        category = unicodedata.category(character)
-        if category in ("Cc", "Cs") or (category == "Cn" and _is_noncharacter(character)):
-            raise ValueError("must not contain control characters")
-    return value
-
-
-def _is_noncharacter(character: str) -> bool:
-    code = ord(character)
-    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
-
-
-Text = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_printable)]
-Paragraph = Annotated[str, Field(max_length=1000), AfterValidator(_printable)]
+# One line a patient reads (it may reach an email header): a clinic's name, an address.
+Text = Annotated[
+    str,
+    Field(min_length=1, max_length=200,
+          description="One line: no line break, control or format character, no web or "
+          "email address"),
+    _unless_stored(text_rules.clinic_text),
+]
+# The 50-character bound is the rule's, so that a longer name stored before it still reads.
+PersonName = Annotated[
+    str,
+    Field(min_length=1, max_length=200,
+          json_schema_extra={"maxLength": text_rules.PERSON_NAME_MAX},
+          description="Letters and accents, spaces, hyphens, apostrophes (' and ’) and "
+          f"periods, at most {text_rules.PERSON_NAME_MAX} characters"),
+    _unless_stored(text_rules.person_name),
+]
+Paragraph = Annotated[str, Field(max_length=1000), _unless_stored(text_rules.paragraph)]
 
 
 class Strict(BaseModel):
@@ -155,9 +202,11 @@ class Strict(BaseModel):
 
 
 class Address(Strict):
-    number: Annotated[str, Field(min_length=1, max_length=20), AfterValidator(_printable)]
+    number: Annotated[str, Field(min_length=1, max_length=20),
+                      _unless_stored(text_rules.clinic_text)]
     street: Text
-    office: Annotated[str, Field(max_length=40), AfterValidator(_printable)] | None = None
+    office: Annotated[str, Field(max_length=40),
+                      _unless_stored(text_rules.clinic_text)] | None = None
     city: Text
     province: Annotated[str, Field(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$")]
     postal_code: Annotated[str, Field(pattern=r"^[A-Z][0-9][A-Z] ?[0-9][A-Z][0-9]$")]
@@ -231,14 +280,31 @@ class Location(Strict):
 
 
 class Patient(Strict):
-    first_name: Text
-    last_name: Text
+    """The patient, as the booking system knows them.
+
+    At a door of the gateway (an :class:`~notifier.arrival.Arrival` context with a
+    destination policy), the phone numbers must also be ones the gateway may text and
+    call; a stored appointment read back is not checked again here (the send step is).
+    """
+
+    first_name: PersonName
+    last_name: PersonName
     language: Lang = Lang.FR
     mobile_phone: Phone | None = None
     home_phone: Phone | None = None
     email: Email | None = None
     modes: Annotated[frozenset[Channel], Field(min_length=1)] = frozenset({Channel.EMAIL})
     self_serve: StrictBool = True
+
+    @field_validator("mobile_phone", "home_phone")
+    @classmethod
+    def _allowed_destination(cls, value: str | None, info: ValidationInfo) -> str | None:
+        policy = info.context.destinations if isinstance(info.context, Arrival) else None
+        if value is not None and policy is not None:
+            refusal = policy.refusal(value, texted=info.field_name == "mobile_phone")
+            if refusal is not None:
+                raise ValueError(refusal)
+        return value
 
     def address_for(self, channel: Channel) -> str | None:
         """The patient's address on a channel, or None when they cannot be reached there."""
@@ -259,7 +325,7 @@ class Appointment(Strict):
         "before to two years after the event is received"
     )
     duration_minutes: Annotated[StrictInt, Field(ge=1, le=24 * 60)]
-    professional_name: Text
+    professional_name: PersonName
     hide_professional_name: StrictBool = False
     location: Location
     patient: Patient

@@ -191,6 +191,12 @@ class SendStep:
             rendered = render(message.kind, message.channel, state, self.settings, now)
         except SmsOverBudget:
             return self._suppress(message, Reason.OVER_BUDGET, now, state)
+        try:
+            # A message that can never be built fails here, before its record says
+            # "submitting": a data error is not an interrupted send.
+            client.prepare(message, rendered, address)
+        except DeliveryError as error:
+            return self._failed_attempt(message, error, address, now)
         if record.get("status") == DeliveryStatus.SUBMITTING and not client.idempotent:
             # An earlier attempt died or timed out mid-send: the message may have gone.
             resends = int(record.get("ambiguous", "0"))

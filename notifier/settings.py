@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from pydantic import (
     BeforeValidator,
     Field,
@@ -54,6 +55,18 @@ def _window(value: object) -> object:
 
 
 Duration = Annotated[dt.timedelta, BeforeValidator(parse_duration)]
+
+
+def _regions(value: object) -> object:
+    """``"CA,US"``: region codes (ISO 3166) that libphonenumber knows."""
+    if not isinstance(value, str):
+        return value
+    regions = frozenset(code.strip().upper() for code in value.split(",") if code.strip())
+    if not regions:
+        raise ValueError("list at least one region code, for example CA,US")
+    if not regions <= phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError("use two-letter region codes (ISO 3166), for example CA,US,FR")
+    return regions
 
 
 # Operators' console ---------------------------------------------------------------------
@@ -170,6 +183,12 @@ class Settings(BaseSettings):
         default_factory=lambda: SendingWindow.parse("always")
     )
     sms_segment_budget: int = Field(default=3, ge=1, le=10)
+
+    # Whom messages may go to (see notifier.destinations).
+    allowed_phone_regions: Annotated[frozenset[str], NoDecode, BeforeValidator(_regions)] = (
+        Field(default=frozenset({"CA", "US"}),
+              description="Regions whose ordinary numbers are texted and called, e.g. CA,US")
+    )
 
     # Where messages go and how long we remember.
     outbox_dir: Path = Path("var/outbox")

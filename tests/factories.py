@@ -29,9 +29,12 @@ def event(
     language: str = "fr",
     event_id: str | None = None,
     location: dict[str, Any] | None = None,
+    patient: dict[str, Any] | None = None,
     **appointment: Any,
 ) -> Event:
-    """An event of ``kind`` (booked, modified, cancelled, ...) at ``at``."""
+    """An event of ``kind`` (booked, modified, cancelled, ...) at ``at``; ``patient``
+    overrides the patient's fields. Checked by the contract without the destination
+    policy, as an appointment stored before a change of policy was."""
     data = {
         "event_id": event_id or f"test-{next(_ids)}",
         "type": f"appointment.{kind}",
@@ -51,6 +54,7 @@ def event(
                 "home_phone": "+15145550199",
                 "email": "emilie.tremblay@example.org",
                 "modes": list(modes),
+                **(patient or {}),
             },
             "status": "cancelled" if kind == "cancelled" else "booked",
             **appointment,

@@ -80,6 +80,12 @@ class ChannelClient(Protocol):
 
     idempotent: bool
 
+    def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> None:
+        """Check, before the delivery record starts, that the message can be handed over at
+        all (built and addressed); raise a *permanent* :class:`DeliveryError` when it never
+        can, so that a data error is never taken for an interrupted send."""
+        ...
+
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
         """Deliver; raise :class:`DeliveryError` when the provider refuses or fails."""
         ...

@@ -32,6 +32,9 @@ class OutboxClient:
         self.directory = directory
         self.clock = clock
 
+    def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> None:
+        """Any rendered message can be written."""
+
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
         now = self.clock()
         folder = self.directory / now.astimezone(dt.UTC).strftime("%Y-%m-%d")

@@ -20,7 +20,10 @@ How failures read (:class:`DeliveryError`):
 - no connection (refused, timed out connecting) or a timeout or disconnect before the
   message's content was sent is *transient*: nothing was handed over;
 - a timeout or disconnect during ``DATA`` is *ambiguous*: the server may have queued the
-  message before its reply was lost, so it must not be sent again blindly.
+  message before its reply was lost, so it must not be sent again blindly;
+- a message that cannot be built, or an address that is not one bare ASCII address
+  (``address``), is *permanent*, found by :meth:`SmtpEmailClient.prepare` before the
+  delivery record starts: such data never becomes an interrupted send.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Coroutine
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -82,7 +86,8 @@ def build_email(
         display_name=location.name if location else settings.sender_name,
         addr_spec=settings.email_from_address,
     )
-    message["To"] = to
+    # The header holds the bare address that was checked, never a text parsed anew.
+    message["To"] = Address(addr_spec=to)
     if location is not None and location.email:
         message["Reply-To"] = Address(display_name=location.name, addr_spec=location.email)
     message["Date"] = format_datetime(now.astimezone(dt.UTC))
@@ -135,6 +140,15 @@ class _Stage:
 
 def _delivery_error(exc: Exception, stage: _Stage) -> DeliveryError:
     """Turn an aiosmtplib (or socket) failure at ``stage`` into a DeliveryError."""
+    if isinstance(exc, UnicodeError):
+        # Only SMTPUTF8 carries non-ASCII addresses: the recipient's is the patient's, the
+        # sender's is our setting.
+        if stage.name == "recipient":
+            return _unusable_address()
+        return DeliveryError(
+            FailureClass.CONFIGURATION, "not-supported",
+            "the sender address is not plain ASCII: the SMTP server would need SMTPUTF8",
+        )
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [refused.code for refused in exc.recipients] or [550]
         return _reply_error(codes[0], "recipient")
@@ -181,6 +195,27 @@ def _delivery_error(exc: Exception, stage: _Stage) -> DeliveryError:
         FailureClass.TRANSIENT, code,
         f"no answer from the SMTP server ({stage.name} step): nothing was sent",
     )
+
+
+def _unusable_address() -> DeliveryError:
+    return DeliveryError(
+        FailureClass.PERMANENT, "address",
+        "the recipient's email address is not one plain ASCII address: it cannot be sent to",
+    )
+
+
+def recipient_address(address: str) -> str:
+    """``address`` when it is one bare ASCII address (``local@domain``), the only form
+    given to the server; a permanent :class:`DeliveryError` otherwise (a name, angle
+    brackets, a group or accented letters would change who receives it, or need
+    SMTPUTF8)."""
+    try:
+        parsed = Address(addr_spec=address)
+    except (ValueError, IndexError, MessageError):
+        raise _unusable_address() from None
+    if not address.isascii() or parsed.addr_spec != address:
+        raise _unusable_address()
+    return address
 
 
 # The event loop and the pool ------------------------------------------------------------
@@ -398,14 +433,35 @@ class SmtpEmailClient:
             timeout=settings.smtp_timeout.total_seconds(),
         )
 
+    def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> None:
+        """Build the message as :meth:`send` will: an address or a text that cannot make
+        an email fails here, for good, before anything is recorded as being sent."""
+        self._build(message, rendered, address)
+
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
-        mime = build_email(
-            rendered, to=address, settings=self.settings,
-            location=self.locations(message.reference), now=self.clock(),
-        )
-        self.pool.send(self.settings.email_from_address, address, mime.as_bytes())
+        message_id, data = self._build(message, rendered, address)
+        self.pool.send(self.settings.email_from_address, address, data)
         # An SMTP relay gives no delivery receipt: "sent" is as far as we will know.
-        return Receipt(provider_id=str(mime["Message-ID"]).strip("<>"), status="sent")
+        return Receipt(provider_id=message_id, status="sent")
+
+    def _build(
+        self, message: PlannedMessage, rendered: Rendered, address: str
+    ) -> tuple[str, bytes]:
+        """The message's id and bytes; a permanent DeliveryError when it cannot be made."""
+        to = recipient_address(address)
+        try:
+            mime = build_email(
+                rendered, to=to, settings=self.settings,
+                location=self.locations(message.reference), now=self.clock(),
+            )
+            data = mime.as_bytes()
+        except (ValueError, TypeError, IndexError, MessageError) as exc:
+            # UnicodeError is a ValueError. The text may quote patient data: only its type.
+            raise DeliveryError(
+                FailureClass.PERMANENT, "message",
+                f"the email could not be built ({type(exc).__name__})",
+            ) from None
+        return str(mime["Message-ID"]).strip("<>"), data
 
     def find_sent(
         self, message: PlannedMessage, rendered: Rendered, address: str, *,

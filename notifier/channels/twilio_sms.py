@@ -73,6 +73,9 @@ class TwilioSmsClient:
     def close(self) -> None:
         """The twilio client's HTTP session is shared; nothing of ours stays open."""
 
+    def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> None:
+        """Nothing to build ahead: the number was checked by the send-time decision."""
+
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
         options: dict[str, Any] = {
             "to": address,

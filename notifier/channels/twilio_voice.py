@@ -154,6 +154,9 @@ class TwilioVoiceClient:
     def close(self) -> None:
         """The twilio client's HTTP session is shared; nothing of ours stays open."""
 
+    def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> None:
+        """Nothing to build ahead: the number was checked by the send-time decision."""
+
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
         self._check_window(message)
         twiml = call_twiml(rendered.text, rendered.lang, key=message.key, settings=self.settings)

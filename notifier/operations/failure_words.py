@@ -71,6 +71,19 @@ _SMTP_WORDS: dict[str, tuple[str, str]] = {
         "Le serveur de courriel n'offre pas ce que les paramètres exigent (STARTTLS, AUTH "
         "ou SMTPUTF8).",
     ),
+    "address": (
+        "The patient's email address is not one plain address (a name or angle brackets "
+        "around it, or accented letters): it cannot be sent to; correct it in the booking "
+        "system.",
+        "L'adresse courriel du patient n'est pas une simple adresse (un nom ou des chevrons "
+        "autour, ou des lettres accentuées) : on ne peut pas y écrire; corrigez-la dans le "
+        "système de rendez-vous.",
+    ),
+    "message": (
+        "The email could not be built from the appointment's details; nothing was sent.",
+        "Le courriel n'a pas pu être composé à partir des renseignements du rendez-vous; "
+        "rien n'a été envoyé.",
+    ),
 }
 
 _SMTP_CODES: dict[int, tuple[str, str]] = {

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from notifier.domain import Appointment, Channel, Kind
+from notifier.domain import STORED, Appointment, Channel, Kind
 
 
 def _utc(value: str | None) -> dt.datetime | None:
@@ -62,7 +62,7 @@ class AppointmentState:
         closes = _utc(data["cancel_closes_at"])
         assert closes is not None
         return cls(
-            appointment=Appointment.model_validate(data["appointment"]),
+            appointment=Appointment.model_validate(data["appointment"], context={STORED: True}),
             version=int(data["version"]),
             cancel_closes_at=closes,
             attendance_set_at=_utc(data["attendance_set_at"]),

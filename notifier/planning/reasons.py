@@ -39,6 +39,7 @@ class Reason(enum.StrEnum):
     ATTENDANCE_CHANGED = "attendance_changed"
     CHANNEL_NOT_CHOSEN = "channel_not_chosen"
     OVER_BUDGET = "over_budget"
+    DESTINATION_NOT_ALLOWED = "destination_not_allowed"
 
 
 _TEXTS: dict[Reason, dict[Lang, str]] = {
@@ -151,6 +152,13 @@ _TEXTS: dict[Reason, dict[Lang, str]] = {
         "with accents simplified and names shortened.",
         Lang.FR: "Non envoyé : ce texto dépasserait le nombre maximal de segments, même avec "
         "les accents simplifiés et les noms abrégés.",
+    },
+    Reason.DESTINATION_NOT_ALLOWED: {
+        Lang.EN: "Not sent: the gateway does not text or call this number (premium-rate, "
+        "toll-free or non-geographic, or in a region it is not set to reach).",
+        Lang.FR: "Non envoyé : la passerelle n’envoie pas de texto ni d’appel à ce numéro "
+        "(numéro surtaxé, sans frais ou non géographique, ou d’une région qu’elle n’est "
+        "pas configurée pour joindre).",
     },
 }
 

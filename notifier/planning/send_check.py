@@ -2,7 +2,8 @@
 
 A planned message leaves only if it is still true of the appointment as stored when it
 is due: not cancelled, not moved, not started, still on a mode the patient uses, inside
-its channel's sending hours and before its deadline.
+its channel's sending hours and before its deadline, and, for a text or a call, still to a
+number the destination policy allows (the policy may have changed since intake).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from notifier.domain import Attendance, Kind, Status
+from notifier.destinations import destination_policy
+from notifier.domain import Attendance, Channel, Kind, Status
 from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.planning.reasons import Reason
 from notifier.settings import Settings
@@ -52,12 +54,14 @@ def decide_at_send(
         return Drop(reason)
     assert state is not None
     appointment = state.appointment
+    address = appointment.patient.address_for(message.channel)
+    assert address is not None, "channels() only lists modes with an address"
+    if message.channel is not Channel.EMAIL and not destination_policy(settings).allows(address):
+        return Drop(Reason.DESTINATION_NOT_ALLOWED)
     window = settings.window(message.channel)
     opening = window.first_opening(now, appointment.location.zone)
     if opening != now.astimezone(dt.UTC):
         return Defer(opening) if opening < message.deadline else Drop(Reason.OUTSIDE_WINDOW)
-    address = appointment.patient.address_for(message.channel)
-    assert address is not None, "channels() only lists modes with an address"
     return Send(address)
 
 

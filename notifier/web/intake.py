@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from notifier.arrival import Arrival
+from notifier.destinations import destination_policy
 from notifier.domain import MAX_VERSION_STEP, Event
 from notifier.store.intake import EventRefused, event_id_reused
 from notifier.web.auth import require_token, unauthorized
@@ -219,7 +220,8 @@ async def post_event(
         if repeated:
             raise repeated_keys_refused(repeated)
         try:
-            event = Event.model_validate_json(raw, context=Arrival(now))
+            arrival = Arrival(now, destinations=destination_policy(context.settings))
+            event = Event.model_validate_json(raw, context=arrival)
         except ValidationError as exc:
             raise invalid_event(exc) from None
     except ApiError as refusal:

@@ -30,6 +30,7 @@ from schemathesis import BaseSchema, Case, GenerationMode
 
 import notifier
 from tests.security.conftest import AUTH, booked_event, redis_picture
+from tests.strategies import PERSON_NAMES, clinic_texts, paragraphs
 
 GATEWAY_SOURCE = "\n".join(
     path.read_text(encoding="utf-8")
@@ -177,17 +178,12 @@ def _quiet_http_client_logs() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-# Any text the contract accepts: no lone surrogates (JSON cannot carry them), no control
-# characters but tab and line breaks, no non-characters (the contract refuses those).
-_ACCEPTED = st.characters(exclude_categories=["Cs", "Cc", "Cn"], include_characters="\t\n\r")
-ANY_TEXT = st.text(_ACCEPTED, min_size=1, max_size=200)
-
 
 @hypothesis.settings(max_examples=60, deadline=None, derandomize=True, database=None,
                      suppress_health_check=list(hypothesis.HealthCheck))
 @hypothesis.given(
-    first_name=ANY_TEXT, last_name=ANY_TEXT, clinic=ANY_TEXT, street=ANY_TEXT,
-    paragraph=st.text(_ACCEPTED, max_size=1000),
+    first_name=PERSON_NAMES, last_name=PERSON_NAMES, clinic=clinic_texts(),
+    street=clinic_texts(), paragraph=paragraphs(),
     language=st.sampled_from(["fr", "en"]),
 )
 def test_any_text_in_a_valid_event_is_stored_without_a_server_error_or_a_leak(

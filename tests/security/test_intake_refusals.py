@@ -254,27 +254,96 @@ def test_clinical_data_is_refused_without_being_repeated(
 
 @pytest.mark.parametrize(
     "name",
-    [
-        "Zoé\u202eenilarg",  # right-to-left override
-        "Zoé\u200f\u200e",  # RTL and LTR marks
-        "Zo\u0065\u0301",  # a combining accent
-        "👩🏽‍⚕️ Zoé",  # emoji with skin tone and joiner
-        "<script>alert(1)</script>",
-        "{{ 7*7 }}{% raw %}",
-        "\ufeffZoé",
-        "𝐙𝐨𝐞",  # mathematical bold letters
-    ],
-    ids=["rtl-override", "bidi-marks", "combining", "emoji", "script", "jinja",
-         "bom", "math-bold"],
+    ["Marie-Ève", "O’Neil", "O'Neil", "St-Jean", "Dre Côté", "J.-P. Lévesque",
+     "Zo\u0065\u0301", "𝐙𝐨𝐞", "Nguyễn", "Ní Bhriain", "Łukasz", "王秀英", "ʻIolani"],
+    ids=["marie-eve", "typographic-apostrophe", "apostrophe", "st-jean", "dre-cote",
+         "initials", "combining", "math-bold", "vietnamese", "irish", "polish", "chinese",
+         "okina"],
 )
-def test_unusual_but_valid_unicode_is_accepted_without_a_server_error(
+def test_real_names_are_accepted_as_typed(
     http: TestClient, redis_client: redis.Redis, name: str
 ) -> None:
-    # Names are the patient's own business; what matters is no 5xx and nothing broken.
-    answer = post(http, event_bytes(first_name=name), {**AUTH, **JSON})
+    event = booked_event(first_name=name, last_name=name)
+    event["appointment"]["professional_name"] = name
+
+    answer = post(http, json.dumps(event).encode(), {**AUTH, **JSON})
 
     assert answer.status_code == 202, answer.text
     assert name not in answer.text
+
+
+# What a name may not hold: each was stored and sent to the patient as typed.
+NOT_A_NAME = {
+    "phishing": "Votre dossier est bloqué. Appelez le 1 900 555-0123",
+    "url": "https://evil.example/reset",
+    "domain": "Visitez evil.example",
+    "email": "support@evil.example",
+    "rtl-override": "Zoé\u202eenilarg",
+    "bidi-isolate": "Zoé\u2066x\u2069",
+    "bidi-marks": "Zoé\u200f\u200e",
+    "emoji": "👩🏽‍⚕️ Zoé",
+    "script": "<script>alert(1)</script>",
+    "jinja": "{{ 7*7 }}{% raw %}",
+    "bom": "\ufeffZoé",
+    "digits": "Zoé 2",
+    "too-long": "Zoé" * 20,
+    "no-letter": "-'. .",
+}
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name", "professional_name"])
+@pytest.mark.parametrize("name", list(NOT_A_NAME.values()), ids=list(NOT_A_NAME))
+def test_what_is_not_a_name_is_refused_by_field_without_repeating_it(
+    http: TestClient, redis_client: redis.Redis, name: str, field: str
+) -> None:
+    event = booked_event()
+    if field == "professional_name":
+        event["appointment"][field] = name
+        path = f"appointment.{field}"
+    else:
+        event["appointment"]["patient"][field] = name
+        path = f"appointment.patient.{field}"
+
+    answer = post(http, json.dumps(event).encode(), {**AUTH, **JSON})
+
+    assert_refused(answer, 422, "invalid_event", redis_client)
+    assert [problem["field"] for problem in answer.json()["problems"]] == [path]
+    assert name not in answer.text and "evil" not in answer.text
+
+
+@pytest.mark.parametrize(
+    "name", ["Clinique Saint-Jean", "CLSC Côte-des-Neiges", "Dre Côté & associés",
+             "Clinique médicale 2000 inc.", "Centre d’imagerie St. Laurent (2e étage)"],
+)
+def test_real_clinic_names_are_accepted(http: TestClient, name: str) -> None:
+    event = booked_event()
+    event["appointment"]["location"]["name"] = name
+
+    assert post(http, json.dumps(event).encode(), {**AUTH, **JSON}).status_code == 202
+
+
+@pytest.mark.parametrize("where", ["name", "address.street", "address.city",
+                                   "address.office", "address.number"])
+@pytest.mark.parametrize(
+    "text",
+    ["Clinique https://evil.example", "www.evil.example", "Clinique evil.example",
+     "Écrivez à aide@evil.example", "Clinique\u202e", "Clinique\u2066Saint\u2069",
+     "Clinique\u200b"],
+    ids=["url", "www", "domain", "email", "rtl-override", "bidi-isolate", "zero-width"],
+)
+def test_clinic_and_address_text_refuses_web_addresses_and_format_characters(
+    http: TestClient, redis_client: redis.Redis, where: str, text: str
+) -> None:
+    event = booked_event()
+    location = event["appointment"]["location"]
+    _replace(location, where, text[:20] if where == "address.number" else text)
+
+    answer = post(http, json.dumps(event).encode(), {**AUTH, **JSON})
+
+    assert_refused(answer, 422, "invalid_event", redis_client)
+    fields = [problem["field"] for problem in answer.json()["problems"]]
+    assert fields == [f"appointment.location.{where}"]
+    assert "evil" not in answer.text
 
 
 def test_control_characters_in_a_name_are_refused_without_repeating_it(
@@ -286,7 +355,62 @@ def test_control_characters_in_a_name_are_refused_without_repeating_it(
     assert_refused(answer, 422, "invalid_event", redis_client)
     assert answer.json()["problems"] == [
         {"field": "appointment.patient.first_name",
-         "message": "must not contain control characters"}]
+         "message": "must not contain control characters or line breaks"}]
+
+
+@pytest.mark.parametrize(
+    "where", ["location.name", "location.id", "location.address.street",
+              "location.address.city", "location.address.office", "location.address.number",
+              "professional_name", "patient.first_name", "patient.last_name"],
+)
+@pytest.mark.parametrize("breaking", ["\r\nBcc: x", "\nBcc: x", "\rx", "\tx", "\x85x",
+                                      "\u2028x", "\x0bx"],
+                         ids=["crlf", "lf", "cr", "tab", "nel", "line-separator", "vt"])
+def test_a_line_break_or_control_in_header_reaching_text_is_refused(
+    http: TestClient, redis_client: redis.Redis, where: str, breaking: str
+) -> None:
+    # The clinic's name is the email's display name (From, Reply-To), names reach subjects.
+    event = booked_event()
+    _replace(event["appointment"], where, "Clinique" + breaking)
+
+    answer = post(http, json.dumps(event).encode(), {**AUTH, **JSON})
+
+    assert_refused(answer, 422, "invalid_event", redis_client)
+    assert answer.json()["problems"] == [
+        {"field": f"appointment.{where}",
+         "message": "must not contain control characters or line breaks"}]
+
+
+@pytest.mark.parametrize("where", ["patient.email", "location.email"])
+@pytest.mark.parametrize(
+    "address",
+    ["x<attacker@evil.example>", "g:victim@example.org;", "Zoé <attacker@evil.example>",
+     "a@evil.example, b@evil.example", "a@evil.example\r\nBcc: b@evil.example",
+     "zoé@evil.example", "zoe@évil.example", "zoe@[127.0.0.1]", "zoe@evil",
+     "\"zoe\"@evil.example>", "zoe@evil.example (Zoé)"],
+    ids=["angle-brackets", "group", "display-name", "two-addresses", "crlf", "non-ascii-local",
+         "non-ascii-domain", "address-literal", "no-dot", "trailing-bracket", "comment"],
+)
+def test_only_one_bare_ascii_email_address_is_accepted(
+    http: TestClient, redis_client: redis.Redis, where: str, address: str
+) -> None:
+    event = booked_event()
+    _replace(event["appointment"], where, address)
+
+    answer = post(http, json.dumps(event).encode(), {**AUTH, **JSON})
+
+    assert_refused(answer, 422, "invalid_event", redis_client)
+    assert [p["field"] for p in answer.json()["problems"]] == [f"appointment.{where}"]
+    assert "evil" not in answer.text
+
+
+@pytest.mark.parametrize("address", ["zoe.quintal+rdv@example.org", "o'neil@clinique.qc.ca",
+                                     "delivered@example.invalid", "Zoe@Example.ORG"])
+def test_ordinary_email_addresses_are_accepted(http: TestClient, address: str) -> None:
+    event = booked_event(email=address)
+    event["appointment"]["location"]["email"] = address
+
+    assert post(http, json.dumps(event).encode(), {**AUTH, **JSON}).status_code == 202
 
 
 def test_a_version_too_large_to_follow_is_refused(

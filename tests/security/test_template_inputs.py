@@ -1,12 +1,13 @@
 """What booking systems and clinics type goes into every message: hypothesis renders every
-kind x channel x language with arbitrary first names, clinic names, addresses and custom
-paragraphs, and checks that nothing crashes, that no input becomes markup in the email's
-HTML, that no input is run as a template, and that SMS bodies stay normalised."""
+kind x channel x language with any first name, clinic name, address and custom paragraph
+the contract accepts, and checks that nothing crashes, that no input becomes markup in the
+email's HTML, that no input is run as a template, and that SMS bodies stay normalised."""
 
 from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from html.parser import HTMLParser
 from typing import Any
 
@@ -16,12 +17,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from notifier import text_rules
 from notifier.channels.twilio_voice import call_twiml
 from notifier.domain import Appointment, Channel, Kind, Lang
 from notifier.messages.catalogue import Rendered, render
 from notifier.messages.samples import SAMPLE_NOW, sample_state
 from notifier.planning.entries import AppointmentState
 from notifier.settings import Settings
+from tests.strategies import PERSON_NAMES, clinic_texts, paragraphs
 
 SETTINGS = Settings(public_base_url="https://gateway.example.org")
 MESSAGES = [(kind, channel, lang) for kind in Kind for channel in Channel for lang in Lang]
@@ -44,12 +47,24 @@ HOSTILE = [
     "x" * 200,
 ]
 
-# Any text the contract accepts, up to its limits: no lone surrogates (no JSON carries
-# them), and no control characters but tab and line breaks nor non-characters, which the
-# contract refuses (see test_a_control_character_in_a_name_is_refused_by_the_contract).
-_CHARS = st.characters(exclude_categories=["Cs", "Cc", "Cn"], include_characters="\t\n\r")
-NAMES = st.one_of(st.sampled_from(HOSTILE), st.text(_CHARS, min_size=1, max_size=200))
-PARAGRAPHS = st.one_of(st.sampled_from(HOSTILE), st.text(_CHARS, min_size=1, max_size=1000))
+
+
+def _accepted(rule: Callable[[str], str], value: str) -> bool:
+    try:
+        rule(value)
+    except ValueError:
+        return False
+    return True
+
+
+# Hostile text the contract still lets through, by role (bidirectional overrides, joiners
+# and line breaks it refuses everywhere: see test_intake_refusals).
+HOSTILE_NAMES = ["O’Neil-d'Arc. .", "Zo" + "\u0301" * 48, "𝐙𝐨𝐞", "ʼʼ-ǅ" * 10, "ـــ" * 16]
+HOSTILE_CLINIC = [text for text in HOSTILE if _accepted(text_rules.clinic_text, text)]
+HOSTILE_PARAGRAPHS = [text for text in HOSTILE if _accepted(text_rules.paragraph, text)]
+NAMES = st.one_of(st.sampled_from(HOSTILE_NAMES), PERSON_NAMES)
+CLINIC = st.one_of(st.sampled_from(HOSTILE_CLINIC), clinic_texts())
+PARAGRAPHS = st.one_of(st.sampled_from(HOSTILE_PARAGRAPHS), paragraphs())
 TEMPLATE_SYNTAX = ("{{", "{%", "{#")
 
 
@@ -144,9 +159,9 @@ def check_voice(rendered: Rendered, lang: Lang) -> None:
                          ids=[f"{k}-{c}-{la}" for k, c, la in MESSAGES])
 @settings(max_examples=25, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow])
-@given(first_name=NAMES, clinic=NAMES, street=NAMES, city=NAMES,
-       office=st.none() | st.text(_CHARS, max_size=40), paragraph=PARAGRAPHS)
-@example(first_name=HOSTILE[0], clinic=HOSTILE[1], street=HOSTILE[2], city=HOSTILE[3],
+@given(first_name=NAMES, clinic=CLINIC, street=CLINIC, city=CLINIC,
+       office=st.none() | clinic_texts(min_size=0, max_size=40), paragraph=PARAGRAPHS)
+@example(first_name=HOSTILE_NAMES[0], clinic=HOSTILE[1], street=HOSTILE[2], city=HOSTILE[3],
          office="<b>", paragraph=HOSTILE[4])
 def test_any_input_renders_safely_on_every_channel(
     kind: Kind, channel: Channel, lang: Lang, first_name: str, clinic: str, street: str,
@@ -172,9 +187,9 @@ def test_any_input_renders_safely_on_every_channel(
 def test_template_syntax_in_a_name_is_shown_as_typed_never_run(
     kind: Kind, channel: Channel, lang: Lang, name: str
 ) -> None:
-    marker = state_with(lang, first_name="Marqueur", clinic="Clinique", street="rue Principale",
+    marker = state_with(lang, first_name="Marie", clinic="Marqueur", street="rue Principale",
                         city="Québec", office=None, paragraph="Bienvenue.")
-    hostile = state_with(lang, first_name=name, clinic=name, street="rue Principale",
+    hostile = state_with(lang, first_name="Marie", clinic=name, street="rue Principale",
                          city="Québec", office=None, paragraph=name)
 
     shown = render(kind, channel, marker, SETTINGS, SAMPLE_NOW)
@@ -190,20 +205,20 @@ def test_template_syntax_in_a_name_is_shown_as_typed_never_run(
         assert "oui" not in with_name.replace("{% if true %}oui{% endif %}", "")
 
 
-def test_a_clinic_name_cannot_add_an_email_header() -> None:
-    state = state_with(Lang.FR, first_name="Marie\r\nBcc: x@example.net",
-                       clinic="Clinique\r\nBcc: intruder@example.net", street="rue",
-                       city="Québec", office=None, paragraph="x")
-
-    for kind in Kind:
-        subject = render(kind, Channel.EMAIL, state, SETTINGS, SAMPLE_NOW).subject or ""
-        assert "\r" not in subject and "\n" not in subject
+@pytest.mark.parametrize("where", ["first_name", "clinic"])
+def test_a_name_cannot_add_an_email_header(where: str) -> None:
+    # A line break would start a header of its own: the contract refuses it.
+    names = {"first_name": "Marie", "clinic": "Clinique", where: "Marie\r\nBcc: x@example.net"}
+    with pytest.raises(ValidationError, match="line breaks"):
+        state_with(Lang.FR, first_name=names["first_name"], clinic=names["clinic"],
+                   street="rue", city="Québec", office=None, paragraph="x")
 
 
 def test_rendering_time_does_not_depend_on_hostile_input_size() -> None:
     # Sanity on the slowest path: the longest inputs the contract allows, every message.
-    state = state_with(Lang.FR, first_name="é" * 200, clinic="{{" * 100, street="<" * 200,
-                       city="&" * 200, office="x" * 40, paragraph="\u202e" * 1000)
+    state = state_with(Lang.FR, first_name="é" * text_rules.PERSON_NAME_MAX, clinic="{{" * 100,
+                       street="<" * 200, city="&" * 200, office="x" * 40,
+                       paragraph="\u0301" * 1000)
     started = dt.datetime.now()
 
     for kind, channel, _ in MESSAGES:
