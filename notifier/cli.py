@@ -72,7 +72,8 @@ def web(args: argparse.Namespace, settings: Settings) -> int:
 
     app = create_app(settings)  # refuses to start without a token or Redis
     configure_logging()
-    # log_config=None: uvicorn's records go through our handler, which redacts.
+    # log_config=None: uvicorn's records (its access log's lines too, with their query
+    # strings) go through our handler, whose formatter redacts.
     # A client that stalls must not hold a stopping process forever.
     uvicorn.run(app, host=args.host, port=args.port, log_config=None,
                 timeout_graceful_shutdown=WEB_SHUTDOWN_GRACE)
@@ -551,6 +552,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from notifier.logs import use_redacting_fallback
+
+    # A command that sets up no logging (all but web and scheduler) still writes a
+    # library's warning through the redacting formatter.
+    use_redacting_fallback()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
