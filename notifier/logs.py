@@ -137,13 +137,15 @@ def _log_uncaught_in_main(
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    """Every record of this process to standard error through the redacting formatter, and
-    uncaught exceptions (which Python would print unformatted) through logging too."""
+    """Every record of this process to standard error through the redacting formatter;
+    uncaught exceptions and warnings, which Python would print as they are (a library's
+    warning may quote a value), through logging too."""
     root = logging.getLogger()
     root.handlers[:] = [redacting_handler()]
     root.setLevel(level)
     sys.excepthook = _log_uncaught_in_main
     threading.excepthook = _log_uncaught_in_thread
+    logging.captureWarnings(True)
     # The twilio client logs every request at INFO (URLs with the account SID, headers):
     # noise at best, and a tenth of a worker's time per message.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)

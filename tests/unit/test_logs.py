@@ -113,11 +113,12 @@ def test_a_command_writes_a_stray_warning_through_the_redacting_formatter(
     assert "example.org" not in err
 
 
-def test_an_exception_no_thread_caught_is_logged_redacted() -> None:
+def test_a_warning_and_an_exception_no_thread_caught_are_logged_redacted() -> None:
     script = (
-        "import threading\n"
+        "import threading, warnings\n"
         "from notifier.logs import configure_logging\n"
         "configure_logging()\n"
+        "warnings.warn('Expected str but got int with value +15145550188')\n"
         "def fail():\n"
         "    raise ValueError('no such mailbox: emilie.tremblay@example.org')\n"
         "thread = threading.Thread(target=fail, name='sender')\n"
@@ -128,7 +129,8 @@ def test_an_exception_no_thread_caught_is_logged_redacted() -> None:
                           timeout=60, check=False)
 
     assert done.returncode == 1
-    assert "example.org" not in done.stderr
+    assert "example.org" not in done.stderr and "5550188" not in done.stderr
+    assert "WARNING MainProcess py.warnings" in done.stderr
     assert "uncaught exception in thread sender" in done.stderr
     assert "uncaught exception in the main thread" in done.stderr
     assert done.stderr.count("ValueError: no such mailbox: [email]") == 2
