@@ -113,27 +113,23 @@ def redacting_handler(stream: IO[str] | None = None, *, fmt: str = FORMAT) -> lo
     return handler
 
 
-def _log_uncaught(
-    exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None,
-    *, where: str,
-) -> None:
-    logging.getLogger("notifier.uncaught").critical(
-        "uncaught exception in %s", where, exc_info=(exc_type, exc, tb)
-    )
+def _log_uncaught(exc: BaseException, *, where: str) -> None:
+    logging.getLogger("notifier.uncaught").critical("uncaught exception in %s", where,
+                                                    exc_info=exc)
 
 
 def _log_uncaught_in_thread(hook: threading.ExceptHookArgs) -> None:
-    if hook.exc_type is SystemExit:  # what threading's own hook ignores too
+    # threading's own hook is silent on SystemExit too.
+    if hook.exc_type is SystemExit or hook.exc_value is None:
         return
     name = hook.thread.name if hook.thread is not None else "a thread"
-    _log_uncaught(hook.exc_type, hook.exc_value or hook.exc_type(), hook.exc_traceback,
-                  where=f"thread {name}")
+    _log_uncaught(hook.exc_value, where=f"thread {name}")
 
 
 def _log_uncaught_in_main(
     exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None,
 ) -> None:
-    _log_uncaught(exc_type, exc, tb, where="the main thread")
+    _log_uncaught(exc, where="the main thread")
 
 
 def configure_logging(level: int = logging.INFO) -> None:
