@@ -78,7 +78,7 @@ def test_dramatiqs_debug_line_for_an_actor_call_withholds_its_arguments(
 ) -> None:
     _, stream = written
     broker = StubBroker()
-    received = []
+    received: list[object] = []
     actor = dramatiq.Actor(received.append, broker=broker, actor_name="intake_event",
                            queue_name="intake", priority=0, options={})
     actor.logger.handlers[:] = [redacting_handler(stream)]  # named after the actor
