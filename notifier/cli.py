@@ -610,6 +610,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from notifier.logs import use_redacting_fallback
+
+    # A command that sets up no logging (all but web and scheduler) still writes a
+    # library's warning through the redacting formatter.
+    use_redacting_fallback()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -36,13 +36,13 @@ import redis
 from dramatiq.common import q_name
 from pydantic import ValidationError
 
-from notifier.actors import INTAKE_ACTOR, SEND_ACTOR, SEND_EXHAUSTED_ACTOR
+from notifier.actors import INTAKE_ACTOR
 from notifier.arrival import Arrival
-from notifier.domain import Event, EventType
+from notifier.domain import Event
 from notifier.logs import redact
+from notifier.message_summary import message_summary
 from notifier.operations.queues import QUEUES, QueueKeys, queue_keys
 from notifier.operations.text import iso, require_aware, text, text_map
-from notifier.planning.entries import PlannedMessage
 from notifier.problems import describe, summary
 from notifier.settings import Settings
 from notifier.store.deliveries import DeliveryLog
@@ -60,8 +60,6 @@ _EXCEPTION_LINE = re.compile(
     r"^(?P<name>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?::\s?(?P<message>.*))?$"
 )
 _BUILTIN_EXCEPTION = re.compile(r"(Error|Exception|Exit|Interrupt|Warning|Iteration)$")
-_EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
-_REFERENCE = re.compile(r"^[0-9]{10}$")
 
 # KEYS: dead set, dead hash, queue list, queue hash, audit stream.
 # ARGV: dead id, new id ('' to discard), new message, audit max length, audit pairs...
@@ -156,36 +154,6 @@ class OperatorAction:
 # Reading -------------------------------------------------------------------------------
 
 
-def _summary(actor: str, args: Any) -> dict[str, str]:
-    first = args[0] if isinstance(args, list | tuple) and args else None
-    if not isinstance(first, dict):
-        return {}
-    if actor == SEND_EXHAUSTED_ACTOR:  # (the failed message as a dict, retry counts)
-        inner = first.get("args")
-        return _summary(SEND_ACTOR, inner)
-    if actor == SEND_ACTOR:
-        try:
-            message = PlannedMessage.from_dict(first)
-        except (KeyError, ValueError, TypeError, AssertionError):
-            return {}
-        return {"key": message.key, "reference": message.reference,
-                "kind": str(message.kind), "channel": str(message.channel)}
-    if actor == INTAKE_ACTOR:
-        found: dict[str, str] = {}
-        event_id = first.get("event_id")
-        if isinstance(event_id, str) and _EVENT_ID.match(event_id):
-            found["event_id"] = event_id
-        kind = first.get("type")
-        if kind in {str(t) for t in EventType}:
-            found["type"] = str(kind)
-        appointment = first.get("appointment")
-        reference = appointment.get("reference") if isinstance(appointment, dict) else None
-        if isinstance(reference, str) and _REFERENCE.match(reference):
-            found["reference"] = reference
-        return found
-    return {}
-
-
 def _last_line(trace: str) -> str:
     """The exception a stored traceback ends with, as one safe line.
 
@@ -267,7 +235,7 @@ def _letter(queue: str, member: str, score: float, data: dict[str, Any] | None) 
         queue=queue, message_id=member, actor=actor, failed_at=failed_at,
         retries=int(options.get("retries", 0) or 0),
         reason=_reason(actor, options, args, failed_at) if data else "message missing",
-        summary=_summary(actor, args),
+        summary=message_summary(actor, args),
         dramatiq_message_id=str(data.get("message_id", "")),
     )
 
@@ -348,7 +316,8 @@ def _fresh_copy(data: bytes | str) -> tuple[str, str, dict[str, str]]:
     options["redis_message_id"] = new_id
     fresh = dataclasses.replace(message, queue_name=q_name(message.queue_name),
                                 options=options)
-    return new_id, fresh.encode().decode(), _summary(message.actor_name, list(message.args))
+    return new_id, fresh.encode().decode(), message_summary(message.actor_name,
+                                                           list(message.args))
 
 
 def check_actor(actor: str, reason: str) -> None:
@@ -373,7 +342,7 @@ def _move(
     else:
         data = _decode(raw) or {}
         new_id, body = "", ""
-        about = _summary(str(data.get("actor_name", "")), data.get("args"))
+        about = message_summary(str(data.get("actor_name", "")), data.get("args"))
     moved = client.register_script(_MOVE)(
         keys=[keys.dead, keys.dead_messages, keys.ready, keys.messages, audit_key(settings)],
         args=[message_id, new_id, body, AUDIT_MAX_LENGTH,
