@@ -68,11 +68,13 @@ _PATIENTS = {
 
 
 def longest_allowed(model: type[BaseModel], field: str) -> int:
-    """The most characters the event contract accepts in one text field of ``model``."""
-    for constraint in model.model_fields[field].metadata:
-        limit = getattr(constraint, "max_length", None)
-        if limit is not None:
-            return int(limit)
+    """The most characters the event contract accepts in one text field of ``model``, as
+    its published schema states it (a rule may bound a field more tightly than its type,
+    so that older stored values still load)."""
+    schema = model.model_json_schema()["properties"][field]
+    for variant in (schema, *schema.get("anyOf", ())):
+        if "maxLength" in variant:
+            return int(variant["maxLength"])
     raise LookupError(f"{model.__name__}.{field} has no length bound")
 
 

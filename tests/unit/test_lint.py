@@ -102,7 +102,7 @@ def test_every_sms_is_checked_with_the_longest_names_the_contract_allows() -> No
             segments = int(line.split(" characters, ")[1].split(" ")[0])
             assert segments <= SETTINGS.sms_segment_budget
     assert any(line.startswith("sms/fr/reminder.txt.j2 (longest names, cancel link open): GSM-7")
-               and line.endswith("fitted: letters GSM-7 lacks replaced, names shortened")
+               and "fitted: letters GSM-7 lacks replaced" in line
                for line in output.splitlines())
 
 
