@@ -100,6 +100,7 @@ _REPLACEMENTS = str.maketrans(
 # French guillemets take the (often non-breaking) space inside them along.
 _GUILLEMET_OPEN = re.compile(r"[«‹]\s*")
 _GUILLEMET_CLOSE = re.compile(r"\s*[»›]")
+_SPACES = re.compile(" {2,}")
 
 
 def normalise_sms(text: str) -> str:
@@ -126,7 +127,10 @@ def gsm7_lookalikes(text: str) -> str:
     The result is always GSM-7: the transliteration is ASCII, whose backquote becomes an
     apostrophe and whose control characters (never in a rendered SMS) are left out.
     """
-    return "".join(_lookalike(ch) for ch in unicodedata.normalize("NFC", text))
+    replaced = "".join(_lookalike(ch) for ch in unicodedata.normalize("NFC", text))
+    # A character with no Latin reading (a filler, a stray mark) leaves nothing behind:
+    # no double space where it stood.
+    return _SPACES.sub(" ", replaced).strip()
 
 
 def _lookalike(ch: str) -> str:

@@ -61,6 +61,9 @@ def http(outbox: Path, redis_client: redis.Redis) -> Iterator[TestClient]:
 def booked(**patient: Any) -> dict[str, Any]:
     data = copy.deepcopy(BOOKED)
     data["appointment"]["patient"].update(patient)
+    # One event id per event: the gateway refuses an id reused for another event.
+    data["event_id"] = "evt-" + "-".join(f"{k}-{v}" for k, v in sorted(patient.items())).replace(
+        "+", "")[:90]
     return data
 
 
@@ -116,8 +119,9 @@ def test_a_number_known_to_be_a_landline_is_refused_as_the_mobile_number(
         as_mobile = http.post("/v1/events", json=booked(mobile_phone="+33142685300"),
                               headers=AUTH)
         as_home = http.post("/v1/events", json=booked(home_phone="+33142685300"), headers=AUTH)
-        mobile = http.post("/v1/events", json=booked(mobile_phone="+33612345678"),
-                           headers=AUTH)
+        # The same appointment again, so a newer version of it.
+        mobile = http.post("/v1/events", json={**booked(mobile_phone="+33612345678"),
+                                               "version": 2}, headers=AUTH)
 
     assert as_mobile.status_code == 422
     assert as_mobile.json()["problems"] == [{
