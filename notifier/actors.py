@@ -29,7 +29,7 @@ from notifier.destinations import destination_policy
 from notifier.domain import Channel, Event
 from notifier.inbound.optouts import OptOutStore
 from notifier.problems import describe, summary
-from notifier.sending import RATE_LIMIT_MAX_WAIT, SendStep, Throttled
+from notifier.sending import RATE_LIMIT_MAX_WAIT, SendStep
 from notifier.settings import Settings
 from notifier.store.intake import EventRefused, Intake
 from notifier.store.keys import Keys
@@ -43,8 +43,11 @@ INTAKE_ACTOR = "intake_event"
 SEND_ACTOR = "send_message"
 SEND_EXHAUSTED_ACTOR = "send_exhausted"
 
-# Appointment messages are worth little once late: retry for minutes, not Dramatiq's
-# default of days. The send step chooses its own delays and re-checks the deadline.
+# A send that crashes (a bug, Redis gone for good) is retried a few times on Dramatiq's own
+# backoff, then dead-lettered (``retries_exhausted``). A provider's failure is not a crash:
+# the send step chooses its delay, re-checks the message's deadline, the appointment and
+# the opt-outs on every try, and raises ``Retry``, which never counts against this budget
+# (see ``_retry_send``), so an outage of hours cannot use it up.
 SEND_MAX_RETRIES = 6
 SEND_RETRIES: dict[str, Any] = {"min_backoff": 2_000, "max_backoff": 60_000}
 INTAKE_RETRIES: dict[str, Any] = {"max_retries": 10, "min_backoff": 1_000, "max_backoff": 60_000}
@@ -91,8 +94,9 @@ def _redis_back(
 
 
 def _retry_send(retries: int, exception: BaseException) -> bool:
-    # Waiting for a rate-limit slot is not a failed attempt; the deadline still bounds it.
-    return isinstance(exception, Throttled) or retries < SEND_MAX_RETRIES
+    # Retry is only raised when the next try will check the deadline again: a rate-limit
+    # wait, an attempt in flight elsewhere, a provider failure, Redis back after an outage.
+    return isinstance(exception, dramatiq.Retry) or retries < SEND_MAX_RETRIES
 
 
 def rate_limiters(client: redis.Redis, settings: Settings) -> dict[Channel, RateLimiter]:

@@ -6,21 +6,29 @@ suppressed with its reason. The delivery log makes a redelivered Dramatiq messag
 
 Provider failures (see :class:`~notifier.channels.base.FailureClass`):
 
-- transient: retried after a short delay, never past the message's deadline;
+- transient: tried again later;
 - permanent: stopped and recorded (Twilio 21610 also records the opt-out);
 - configuration: stopped, recorded and logged as an error for the operator;
 - ambiguous (a timeout or 5xx on a create: the message may have gone): the record stays
-  ``submitting`` and the message is tried again shortly. A worker killed mid-send leaves
+  ``submitting`` and the message is tried again later. A worker killed mid-send leaves
   the record ``submitting`` too, and its redelivery is treated the same way.
+
+"Later" follows :func:`notifier.backoff.retry_delay`: delays that grow with the record's
+``failures`` (every failed create or look-up counts), capped at a few minutes, never
+sooner than a ``Retry-After``. A message keeps trying until its own deadline, however
+long the provider is down: it is given up (``past_deadline``) only when its next try
+would fall at or after that deadline. Every try re-reads the appointment and the
+opt-outs first, so a cancellation, an ARRET or a closed window still stops it.
 
 An attempt that finds its record ``submitting`` follows an interrupted one, and first asks
 the provider whether that one reached it (:meth:`ChannelClient.find_sent`): if so, the
 message is recorded as handed over with the provider's id, and nothing is sent again; if
 the provider holds no such message, it is sent again, and the record's ``ambiguous``
 field counts that resend; if the provider cannot be asked right now, the message waits
-and asks again, neither sent twice nor given up. A provider that can never be asked (an
-SMTP relay) gets at most ``AMBIGUOUS_RETRIES`` blind resend(s): we prefer a rare, counted
-duplicate email to a silently lost one, and give up (``interrupted``) after that.
+(on the same growing delays) and asks again, neither sent twice nor given up before its
+deadline. A provider that can never be asked (an SMTP relay) gets at most
+``AMBIGUOUS_RETRIES`` blind resend(s): we prefer a rare, counted duplicate email to a
+silently lost one, and give up (``interrupted``) after that.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
+import random
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -35,6 +44,7 @@ from typing import Any, Protocol
 import dramatiq
 import redis
 
+from notifier.backoff import retry_delay
 from notifier.channels.base import CannotTell, ChannelClient, DeliveryError, FailureClass, Receipt
 from notifier.domain import Channel
 from notifier.inbound.optouts import OptOutSource
@@ -56,9 +66,6 @@ log = logging.getLogger(__name__)
 AMBIGUOUS_RETRIES = 1
 ATTEMPT_LOCK_RETRY_MS = 5_000
 RATE_LIMIT_MAX_WAIT = dt.timedelta(seconds=5)
-# Retry delays for transient failures: short and fixed, as the notification services do.
-TRANSIENT_DELAYS = (dt.timedelta(seconds=10), dt.timedelta(seconds=30), dt.timedelta(minutes=1),
-                    dt.timedelta(minutes=2), dt.timedelta(minutes=5))
 
 
 def attempt_lock(settings: Settings, channel: Channel) -> dt.timedelta:
@@ -107,6 +114,7 @@ class SendStep:
       clock: returns the current time (aware).
       sleep: waits a number of seconds (for a rate-limit slot).
       timer: a monotonic clock in seconds (how long the provider took to answer).
+      draw: a random number in [0, 1) (the jitter of a retry delay).
     """
 
     def __init__(
@@ -120,6 +128,7 @@ class SendStep:
         clock: Callable[[], dt.datetime],
         sleep: Callable[[float], None] = time.sleep,
         timer: Callable[[], float] = time.perf_counter,
+        draw: Callable[[], float] = random.random,
     ) -> None:
         self.settings = settings
         self.channels = channels
@@ -128,6 +137,7 @@ class SendStep:
         self.clock = clock
         self.sleep = sleep
         self.timer = timer
+        self.draw = draw
         self.client = client
         self.keys = keys = Keys(settings.queue_prefix)
         self.schedule = Schedule(client, keys=keys, lease=settings.scheduler_lease)
@@ -275,18 +285,16 @@ class SendStep:
                           "not sent", message.channel, error.code, error.detail, message.key)
             return self._fail(message, f"provider_{error.failure}", now,
                               {"error_code": error.code})
-        attempt = int(self.deliveries.get(message.key).get("attempts", "1"))
-        delay = dt.timedelta(seconds=error.retry_after) if error.retry_after else (
-            TRANSIENT_DELAYS[min(attempt - 1, len(TRANSIENT_DELAYS) - 1)]
-        )
+        failures = self.deliveries.count_failure(message.key)
+        delay = retry_delay(failures, draw=self.draw(), retry_after=error.retry_after)
         if now + delay >= message.deadline:
             return self._fail(message, "past_deadline", now, {"error_code": error.code})
         if error.failure is FailureClass.TRANSIENT:
             # Certainly not sent: the next attempt starts afresh.
             self.deliveries.advance(message.key, DeliveryStatus.RETRYING, now,
                                     fields={"error_code": error.code})
-        log.warning("message %s: %s failure %s; retrying in %ds", message.key, error.failure,
-                    error.code, delay.total_seconds())
+        log.warning("message %s: %s failure %s, failed try %d; retrying in %ds", message.key,
+                    error.failure, error.code, failures, delay.total_seconds())
         raise dramatiq.Retry(f"{error.failure} failure {error.code}",
                              delay=int(delay.total_seconds() * 1000))
 
@@ -312,7 +320,9 @@ class SendStep:
         return SendOutcome.FAILED
 
     def exhausted(self, payload: Mapping[str, Any]) -> None:
-        """Every retry was used: record the failure (Dramatiq keeps the dead letter)."""
+        """Dramatiq gave up on the message: its attempts kept crashing (a provider's
+        failure never counts against Dramatiq's retries, see ``retry_when`` in
+        :mod:`notifier.actors`). Record the failure; Dramatiq keeps the dead letter."""
         message = PlannedMessage.from_dict(dict(payload))
         self._fail(message, "retries_exhausted", self.clock())
 

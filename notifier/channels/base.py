@@ -30,7 +30,7 @@ class Receipt:
 class FailureClass(enum.StrEnum):
     """What a failure means for the message."""
 
-    TRANSIENT = "transient"  # try again shortly, within the message's deadline
+    TRANSIENT = "transient"  # try again later, until the message's deadline
     PERMANENT = "permanent"  # this message to this address will never work: stop
     CONFIGURATION = "configuration"  # our account or settings are wrong: stop, alert
     AMBIGUOUS = "ambiguous"  # the provider may have taken it (timeout, 5xx on a create)

@@ -210,7 +210,8 @@ def _answer_refused(exc: TwilioException) -> DeliveryError | None:
     status = response.status_code
     return DeliveryError(classify(status, code),
                          str(code) if code is not None else f"http-{status}",
-                         explain(code, Lang.EN, http_status=status))
+                         explain(code, Lang.EN, http_status=status),
+                         retry_after=retry_after(dict(response.headers or {})))
 
 
 def _refused(exc: TwilioRestException | TwilioServiceException, client: Client) -> DeliveryError:
@@ -219,7 +220,10 @@ def _refused(exc: TwilioRestException | TwilioServiceException, client: Client) 
     failure = classify(status, code)
     wait = None
     http = client.http_client
-    if failure is FailureClass.TRANSIENT and isinstance(http, GatewayHttpClient):
+    # A 429 or a 503 may say when to come back; either may be asked again.
+    if failure in (FailureClass.TRANSIENT, FailureClass.AMBIGUOUS) and isinstance(
+        http, GatewayHttpClient
+    ):
         wait = retry_after(http.last_headers())
     return DeliveryError(
         failure,

@@ -16,11 +16,14 @@ from notifier.channels.base import FailureClass
 from notifier.domain import Lang
 
 RATE_LIMITED = 20429
-SERVICE_UNAVAILABLE = 20503  # Twilio did not take the request: safe to send again
+# Twilio documents 20503 only as "temporarily unavailable, back off and retry", never as
+# "not taken", and documents that a create answered with a 5xx may have sent the SMS or
+# placed the call: like every other 5xx on a create, it is ambiguous.
+SERVICE_UNAVAILABLE = 20503
 
 PERMANENT_CODES = frozenset({21610, 21211, 21614, 21635, 30004, 30005, 30006, 30007})
 TRANSIENT_CODES = frozenset(
-    {RATE_LIMITED, SERVICE_UNAVAILABLE, 21611, 30001, 30003, 30008, 30450, 30500}
+    {RATE_LIMITED, 21611, 30001, 30003, 30008, 30450, 30500}
 )
 CONFIGURATION_CODES = frozenset({20003, 21408, 21606, 30032, 30034})
 
@@ -37,17 +40,17 @@ def classify(http_status: int | None, code: int | None) -> FailureClass:
         ``ErrorCode`` or when no answer came at all.
       code: Twilio's error code, if any.
 
-    Order matters: a 429 (or 20429) and a 503 (or 20503: the service did not take the
-    request) are always safe to retry; any other 5xx on a create is ambiguous whatever
-    its code (the message may have been taken); then a listed code's
-    class; a 401, 403 or 404 (our account or address is wrong); then the code's family;
-    then the HTTP status.
+    Order matters: a 429 (or 20429) is always safe to retry; any 5xx on a create, 503
+    included, and a 20503 are ambiguous whatever the code (the message may have been
+    taken: Twilio is asked before it is sent again); then a listed code's class; a 401,
+    403 or 404 (our account or address is wrong); then the code's family; then the HTTP
+    status.
     """
     if code is not None and code < _FIRST_TWILIO_CODE:
         code = None
-    if http_status in (429, 503) or code in (RATE_LIMITED, SERVICE_UNAVAILABLE):
+    if http_status == 429 or code == RATE_LIMITED:
         return FailureClass.TRANSIENT
-    if http_status is not None and http_status >= 500:
+    if (http_status is not None and http_status >= 500) or code == SERVICE_UNAVAILABLE:
         return FailureClass.AMBIGUOUS
     if code is not None:
         if code in PERMANENT_CODES:
@@ -118,10 +121,10 @@ _EXPLANATIONS: dict[int, tuple[str, str]] = {
         "Twilio limite le rythme de nos requêtes : le message sera réessayé sous peu.",
     ),
     SERVICE_UNAVAILABLE: (
-        "Twilio was briefly unavailable and did not take the message: it will be tried "
-        "again shortly.",
-        "Twilio était brièvement indisponible et n'a pas pris le message : il sera "
-        "réessayé sous peu.",
+        "Twilio was unavailable and may or may not have taken the message: Twilio is asked "
+        "before it is sent again.",
+        "Twilio était indisponible et a peut-être pris le message, peut-être pas : on le "
+        "vérifie auprès de Twilio avant de le renvoyer.",
     ),
     21611: (
         "The sender's queue of outgoing texts is full: the message will be tried again "

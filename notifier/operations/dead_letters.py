@@ -16,8 +16,10 @@ What is shown of a message never includes its arguments as they are: a ``send_me
 shows its send key, an ``intake_event`` its event id, type and reference number. A
 message's ``args`` hold patients' names, numbers and emails.
 
-A ``send_message`` that used every retry was recorded ``failed`` by the send step
-(``retries_exhausted``); requeuing it reopens that record, so the copy is sent.
+A ``send_message`` whose sends kept crashing until Dramatiq's retries ran out (a
+provider's failure never does: it is retried until the message's deadline) was recorded
+``failed`` by the send step (``retries_exhausted``); requeuing it reopens that record, so
+the copy is sent.
 """
 
 from __future__ import annotations

@@ -25,8 +25,10 @@ _SEND_REASONS: dict[str, tuple[str, str]] = {
         "renvoyé, pour éviter un doublon.",
     ),
     "retries_exhausted": (
-        "Failed: every retry was used without success.",
-        "Échec : toutes les nouvelles tentatives ont été épuisées sans succès.",
+        "Failed: sending it kept failing unexpectedly until every retry was used; see the "
+        "workers' logs.",
+        "Échec : l'envoi a échoué de façon imprévue jusqu'à épuisement des nouvelles "
+        "tentatives; consultez les journaux des workers.",
     ),
     "provider_permanent": (
         "Failed: the provider refused this message for good.",

@@ -107,7 +107,7 @@ if status ~= 'failed' or (reason ~= 'retries_exhausted' and reason ~= 'interrupt
 end
 redis.call('HSET', KEYS[1], 'status', 'retrying', 'updated_at', ARGV[1],
            'reopened_at', ARGV[1], 'reopened_by', ARGV[2])
-redis.call('HDEL', KEYS[1], 'ambiguous')
+redis.call('HDEL', KEYS[1], 'ambiguous', 'failures')
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 """
@@ -166,6 +166,11 @@ class DeliveryLog:
         previous, _ = self.advance(message.key, DeliveryStatus.SUBMITTING, now,
                                    message=message, fields=fields)
         return previous
+
+    def count_failure(self, key: str) -> int:
+        """Count one more failed try of ``key`` (a create or a look-up the provider failed)
+        and return how many there were: it sets the next retry's delay."""
+        return int(self.client.hincrby(self.keys.delivery(key), "failures", 1))
 
     def reopen(self, key: str, now: dt.datetime, *, by: str) -> bool:
         """An operator sends a message again after the gateway gave up on it (every retry

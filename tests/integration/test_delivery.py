@@ -411,7 +411,6 @@ def test_the_rate_limit_counts_segments_and_waits_without_burning_retries(
         step(payloads[3])
     assert throttled.value.delay is not None and throttled.value.delay > 5_000
     assert _retry_send(1_000, throttled.value)
-    assert not _retry_send(1_000, dramatiq.Retry("other"))
 
 
 def test_9_pressed_on_a_call_stops_the_later_calls_but_not_the_sms(
@@ -459,7 +458,7 @@ def test_test_recipients_come_back_through_the_outcome_path_and_reach_no_provide
     assert (voice["status"], voice["reason"], voice["error_code"]) == (
         "failed", "provider_permanent", "21211")
     assert (email["status"], email["error_code"]) == ("retrying", "451")
-    delivery.clock.set(START - dt.timedelta(seconds=20))  # the retry would come too late
+    delivery.clock.set(START - dt.timedelta(seconds=5))  # the retry would come too late
     assert delivery.step(by_channel["email"]) is SendOutcome.FAILED
     assert delivery.record(by_channel["email"])["reason"] == "past_deadline"
     assert delivery.fake.requests == [] and delivery.smtp.messages == []

@@ -120,7 +120,7 @@ def test_the_validity_period_stays_within_twilios_bounds(fake_twilio: FakeTwilio
         (Outcome.too_many_requests(), FailureClass.TRANSIENT, "20429"),
         (Outcome.server_error(500), FailureClass.AMBIGUOUS, "20500"),
         (Outcome.server_error(502, accepted=True), FailureClass.AMBIGUOUS, "20502"),
-        (Outcome.server_error(503), FailureClass.TRANSIENT, "20503"),
+        (Outcome.server_error(503), FailureClass.AMBIGUOUS, "20503"),
     ],
 )
 def test_each_refusal_becomes_its_failure_class(
