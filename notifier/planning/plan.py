@@ -88,10 +88,11 @@ def plan_event(
 def next_state(previous: AppointmentState | None, event: Event) -> AppointmentState:
     """The state to store once ``event`` is applied (its version is assumed newer).
 
-    Two things keep their value from the first time the appointment was seen, as in the
-    clinic guide: the cancellation notice (so ``cancel_closes_at`` moves with the start
-    but not with a new location or a changed policy) and the hide-professional-name
-    option (a new location's different option is ignored).
+    Two things keep their value from the first time the appointment was seen, as in
+    Rendez-vous santé Québec's clinic guide: the cancellation notice (so
+    ``cancel_closes_at`` moves with the start but not with a new location or a changed
+    policy) and the hide-professional-name option (a new location's different option is
+    ignored).
     """
     appointment = event.appointment
     if previous is None:
