@@ -49,7 +49,7 @@ from tests.harness import GatewayConfig, Processes
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_CONF = ROOT / "config" / "redis.conf"
-AIM = 0.60  # issue 3: at least 60 % of the no-op actor's rate
+AIM = 0.60  # the target: the gateway sends at least 60 % of the no-op actor's rate
 POLL = 0.02
 # The baseline's actor, declared by bench/noop_worker.py (not imported here: importing it
 # builds a broker from the environment).

@@ -89,7 +89,8 @@ def worker(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_redis_url("worker")
     command = worker_command(processes=args.processes, threads=args.threads)
     # Become the Dramatiq master rather than its parent, so that the process manager's
-    # signals reach the master (FIELD-NOTES: signal the master only).
+    # signals reach the master, which stops its worker processes itself: a SIGTERM sent
+    # to every worker process at once can hang one.
     os.execve(command[0], command, {**os.environ, **metrics_environment(settings)})
     return 0  # not reached
 

@@ -107,7 +107,8 @@ def _start_processes(env: dict[str, str], port: int) -> dict[str, subprocess.Pop
         "scheduler": [python, "-m", "notifier", "scheduler"],
     }
     # Each process leads its own group so that Ctrl-C in this terminal reaches only the
-    # demo, which then signals each child itself (the Dramatiq master only: FIELD-NOTES).
+    # demo, which then signals each child itself: for the worker, the Dramatiq master
+    # only, since a SIGTERM sent to every worker process at once can hang one.
     return {
         name: subprocess.Popen(command, env=env, start_new_session=True)
         for name, command in commands.items()

@@ -1,4 +1,5 @@
-"""The words of SPEC.md as types: the event contract booking systems send us.
+"""The event contract booking systems send us, as types (the README's "The event
+contract"): one word per concept, the same in the API, the templates and the metrics.
 
 Every model forbids unknown fields so that a typo, or clinical data such as a reason
 for visit, is refused with a clear message instead of being silently stored.
@@ -44,7 +45,7 @@ class Kind(enum.StrEnum):
 
 
 class Channel(enum.StrEnum):
-    """How a message reaches the patient (a "communication mode" in SPEC.md)."""
+    """How a message reaches the patient (a "communication mode" in the booking system)."""
 
     EMAIL = "email"
     SMS = "sms"

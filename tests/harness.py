@@ -11,8 +11,9 @@ Starting one waits, by condition and with a bound, until it is ready:
 - scheduler: its heartbeat key (``Keys(prefix).scheduler_heartbeat``) shows a pass made
   after it started.
 
-Stopping sends SIGTERM to the process itself (for a worker, the Dramatiq master only:
-FIELD-NOTES), waits a bounded time, then SIGKILLs its whole group. :meth:`Processes.kill`
+Stopping sends SIGTERM to the process itself (for a worker, the Dramatiq master only,
+as the README's "Stopping the gateway" asks), waits a bounded time, then SIGKILLs its
+whole group. :meth:`Processes.kill`
 SIGKILLs the whole group at once (the master and its worker processes), for fault tests.
 Everything a process writes goes to a file per start under the test's folder;
 :meth:`Processes.output` reads them back (tests check them for patient data).

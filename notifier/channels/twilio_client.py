@@ -1,9 +1,9 @@
 """The Twilio REST client as the gateway uses it: a timeout, no retries, honest errors.
 
 ``TwilioHttpClient`` has no timeout by default, and with ``max_retries`` it re-POSTs a
-create on failure, which sends the same SMS twice (FIELD-NOTES). Here every request has
-the configured timeout and no HTTP-level retry at all; retries are the send step's
-decision. Every failure of a create becomes a :class:`DeliveryError`:
+create on failure, which sends the same SMS twice (a create is not idempotent). Here
+every request has the configured timeout and no HTTP-level retry at all; retries are the
+send step's decision. Every failure of a create becomes a :class:`DeliveryError`:
 
 - an answer with an error (4xx, 5xx) is classified by :mod:`twilio_errors`; a 5xx is
   *ambiguous*: Twilio may have created the message before failing;

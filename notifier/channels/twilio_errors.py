@@ -4,9 +4,9 @@ Pure: :func:`classify` reads an HTTP status and a Twilio error code (from a fail
 call, or the ``ErrorCode`` of a status callback, which has no HTTP status) and returns
 the :class:`~notifier.channels.base.FailureClass` that decides retry or stop.
 
-Twilio refines its codes over time (FIELD-NOTES), so codes not listed here fall back on
-their family: an unknown 2xxxx (API request errors) is permanent, an unknown 3xxxx
-(carrier delivery errors) is transient. Callers that want "transient once" for unknown
+Twilio itself warns that it refines its codes over time, so codes not listed here fall
+back on their family: an unknown 2xxxx (API request errors) is permanent, an unknown
+3xxxx (carrier delivery errors) is transient. Callers that want "transient once" for unknown
 codes can ask :func:`is_known`.
 """
 

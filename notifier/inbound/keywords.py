@@ -59,9 +59,10 @@ _STOP, _START, _HELP, _INFO = (
 )
 _WORDS: dict[KeywordKind, dict[str, Lang | None]] = {
     _STOP: {
-        # Twilio's default opt-out words (FIELD-NOTES "Twilio"; Twilio's Advanced Opt-Out
-        # docs). CANCEL is one of them: we never invite it, but it must stop, because
-        # Twilio blocks the number whatever we do and both states must agree.
+        # Twilio's default opt-out words (Twilio's Advanced Opt-Out docs; its built-in
+        # opt-out knows English only). CANCEL is one of them: we never invite it, but it
+        # must stop, because Twilio blocks the number whatever we do and both states must
+        # agree.
         "STOP": Lang.EN, "STOPALL": Lang.EN, "UNSUBSCRIBE": Lang.EN, "CANCEL": Lang.EN,
         "END": Lang.EN, "QUIT": Lang.EN, "REVOKE": Lang.EN, "OPTOUT": Lang.EN,
         # The same words as patients also type them: "STOP ALL" (Telnyx's default
@@ -72,11 +73,11 @@ _WORDS: dict[KeywordKind, dict[str, Lang | None]] = {
         "REMOVE": Lang.EN,
         # French. ARRET is mandatory on Canadian short codes (CWTA); the Government of
         # Canada's notification service also accepts ARRÊT (ARRET once accents are
-        # gone), ARET and FIN (FIELD-NOTES "Twilio"); ARRRET is the double-tap the
-        # issue lists; ARRETT and ARRETE are on Twilio's own French opt-out list (Twilio
-        # Proxy docs). "ARRETEZ", "ARRETER" (verbs) and "ANNULER" are deliberately NOT
-        # here: a patient who writes "Annuler" wants to cancel an appointment, not to
-        # lose its reminders; they get the "we do not reply" answer instead.
+        # gone), ARET and FIN; ARRRET is a key tapped twice on a phone keyboard; ARRETT
+        # and ARRETE are on Twilio's own French opt-out list (Twilio Proxy docs).
+        # "ARRETEZ", "ARRETER" (verbs) and "ANNULER" are deliberately NOT here: a patient
+        # who writes "Annuler" wants to cancel an appointment, not to lose its reminders;
+        # they get the "we do not reply" answer instead.
         "ARRET": Lang.FR, "ARET": Lang.FR, "ARRRET": Lang.FR, "ARRETT": Lang.FR,
         "ARRETE": Lang.FR, "FIN": Lang.FR,
         # French counterparts of UNSUBSCRIBE: unambiguous as a whole message.
@@ -86,9 +87,10 @@ _WORDS: dict[KeywordKind, dict[str, Lang | None]] = {
         # Twilio's default opt-in words. YES is one of them: Twilio opts the number back
         # in on it, so we must too.
         "START": Lang.EN, "YES": Lang.EN, "UNSTOP": Lang.EN,
-        # REPRISE is the reference system's word (SPEC "Inbound SMS"). Nothing else in
-        # French: an opt-in must be explicit, and "OUI" or "REPRENDRE" are what patients
-        # answer to a reminder ("yes, I'll come", "take the appointment again").
+        # REPRISE is Rendez-vous santé Québec's opt-in word, the one our STOP answer
+        # invites. Nothing else in French: an opt-in must be explicit, and "OUI" or
+        # "REPRENDRE" are what patients answer to a reminder ("yes, I'll come", "take the
+        # appointment again").
         "REPRISE": Lang.FR,
     },
     _HELP: {"HELP": Lang.EN, "AIDE": Lang.FR},  # mandatory on Canadian short codes (CWTA)

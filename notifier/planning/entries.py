@@ -31,8 +31,8 @@ class AppointmentState:
       appointment: the latest snapshot applied.
       version: that snapshot's version; older events are ignored.
       cancel_closes_at: when online cancellation closes: the start minus the notice the
-        location required when the appointment was first seen (seed 004 keeps that
-        notice even if the location or its policy changes later).
+        location required when the appointment was first seen (the notice keeps its
+        first value even if the location or its policy changes later).
       attendance_set_at: when attendance was last set (starts the no-show delay).
       planned: for each schedule slot other than reminders, the version of its latest
         plan. A message handed off for an older version is superseded by a newer one.

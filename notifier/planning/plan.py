@@ -1,5 +1,13 @@
-"""Planning: what one appointment event changes in the schedule (SPEC.md, "What is sent,
-and when").
+"""Planning: what one appointment event changes in the schedule.
+
+The rules: a confirmation, modification, contact change or cancellation goes now, by
+every mode the patient chose, unless the start is past; reminders fall due at
+``NOTIFIER_REMINDER_OFFSETS`` before the start (3 and 1 days), recomputed from the
+appointment on every event, never for a cancelled appointment nor later than
+``NOTIFIER_REMINDER_MIN_LEAD`` before the start; a no-show message goes
+``NOTIFIER_NO_SHOW_DELAY`` to ``NOTIFIER_NO_SHOW_DEADLINE`` (24 to 48 h) after attendance
+became absent, if the location wants it. ``docs/architecture.md`` maps each
+rule to its module.
 
 :func:`plan_event` is a pure function of the stored state, the appointment's pending
 schedule slots, the event, the settings and the time. It never sends anything: it says
@@ -80,10 +88,11 @@ def plan_event(
 def next_state(previous: AppointmentState | None, event: Event) -> AppointmentState:
     """The state to store once ``event`` is applied (its version is assumed newer).
 
-    Two things keep their value from the first time the appointment was seen (seed 004,
-    lines 2416-2423 and 2488-2490): the cancellation notice (so ``cancel_closes_at`` moves
-    with the start but not with the location's policy) and the hide-professional-name
-    option.
+    Two things keep their value from the first time the appointment was seen, as in
+    Rendez-vous santé Québec's clinic guide: the cancellation notice (so
+    ``cancel_closes_at`` moves with the start but not with a new location or a changed
+    policy) and the hide-professional-name option (a new location's different option is
+    ignored).
     """
     appointment = event.appointment
     if previous is None:

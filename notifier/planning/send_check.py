@@ -1,4 +1,4 @@
-"""The send-time decision: decide late, check again (ARCHITECTURE.md).
+"""The send-time decision: decide late, check again.
 
 A planned message leaves only if it is still true of the appointment as stored when it
 is due: not cancelled, not moved, not started, still on a mode the patient uses, inside

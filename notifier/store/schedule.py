@@ -1,7 +1,9 @@
 """The durable schedule: planned messages wait in Redis until they are due.
 
 Long waits (reminders days ahead) are kept out of Dramatiq's delay queue, which holds
-delayed messages in worker memory in FIFO order (FIELD-NOTES). Here:
+delayed messages in worker memory in FIFO order, not by due time: a short retry would wait
+behind reminders due days later, and a killed worker's held messages come back only after
+its heartbeat times out. Here:
 
 - ``<prefix>:pending:<reference>`` (hash) holds each appointment's planned messages by
   slot until they are handed off;

@@ -2,7 +2,8 @@
 ``X-Twilio-Signature`` before anything else happens.
 
 The URL signed by Twilio is the public one, built from ``NOTIFIER_PUBLIC_BASE_URL``: behind
-a proxy the request's own scheme and host differ, and validation would fail (FIELD-NOTES).
+a proxy the request's own scheme and host differ (``http`` for ``https``, an internal
+host), and validation would fail.
 """
 
 from __future__ import annotations

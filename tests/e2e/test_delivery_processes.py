@@ -1,4 +1,4 @@
-"""Issue 3, end to end through real processes: a booking posted over HTTP to ``notifier
+"""Delivery end to end through real processes: a booking posted over HTTP to ``notifier
 web`` is planned, handed off by ``notifier scheduler`` and sent by ``dramatiq
 notifier.worker`` to the loopback Twilio (SMS and call) and SMTP server (email), each in the
 patient's language; Twilio's signed status callbacks then close the delivery records."""

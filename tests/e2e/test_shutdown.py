@@ -1,6 +1,7 @@
 """Graceful shutdown: SIGTERM to each real process (to the Dramatiq master only, as an
-operator's process manager must: FIELD-NOTES) finishes the work in hand within a bound,
-leaves nothing claimed or half-done, and exits 0.
+operator's process manager must: a SIGTERM sent to every worker process at once can hang
+one) finishes the work in hand within a bound, leaves nothing claimed or half-done, and
+exits 0.
 
 Each test prints the measured time from SIGTERM to exit (``pytest -s`` shows them).
 """

@@ -6,7 +6,7 @@ whose ``Domain.absolute_url`` joins that ``base_url`` with ``/2010-04-01/Account
 that one attribute moves both. Also clear ``client.edge`` and ``client.region`` (they come
 from ``TWILIO_EDGE`` / ``TWILIO_REGION`` when set): with either one, ``get_hostname``
 rewrites the host name into ``api.<edge>.<region>.twilio.com`` form and a loopback address
-breaks. The other way FIELD-NOTES mentions, an ``http_client`` whose ``request()`` rewrites
+breaks. The other way, a ``Client`` given an ``http_client`` whose ``request()`` rewrites
 the host, works as well but needs a subclass; the attribute is simpler.
 :func:`twilio_client_for` builds such a client.
 

@@ -1,5 +1,7 @@
-"""Issue 6: the operating promises (SPEC.md) hold while processes die, Redis restarts and
-the providers fail.
+"""The operating promises hold while processes die, Redis restarts and the providers
+fail: nothing accepted is lost (an event, a scheduled reminder, an opt-out); no patient
+gets the same message twice, nor one that is no longer true; no SMS goes to an opted-out
+number; a provider outage shorter than a message's deadline delays it, never loses it.
 
 One run (:func:`tests.faults.conftest.fault_run`) drives the real processes through a
 stream of appointment stories and a plan of faults; each test below checks one promise

@@ -1,5 +1,6 @@
 """The fault suite's workload: appointment stories, the requests that tell them to the
-gateway, and what SPEC.md says the providers should then have received (the oracle).
+gateway, and what the planning rules say the providers should then have received (the
+oracle).
 
 Each appointment follows one :class:`Story`, with its own patient, mobile, home number and
 email address, so that whatever a provider received names the appointment it is about.
@@ -349,8 +350,8 @@ class Quiet:
 
 
 def expectations(appointment: Appointment, timing: Timing) -> list[Expectation]:
-    """SPEC.md's "What is sent, and when" for one appointment's story, given the times
-    the gateway acknowledged its steps."""
+    """What is sent, and when, for one appointment's story (the planning rules: see
+    :mod:`notifier.planning.plan`), given the times the gateway acknowledged its steps."""
     a, story = appointment, appointment.story
     found: list[Expectation] = []
 

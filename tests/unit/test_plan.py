@@ -1,4 +1,4 @@
-"""Planning rules (SPEC.md "What is sent, and when"), one event at a time, no Redis."""
+"""Planning rules (what is sent, and when), one event at a time, no Redis."""
 
 from __future__ import annotations
 

@@ -25,7 +25,8 @@ P, T, C, A = (
     FailureClass.AMBIGUOUS,
 )
 
-# FIELD-NOTES' lists, written out again so a change to the module's sets shows here.
+# The classes Twilio's error-code documentation gives each code, written out again so
+# that a change to the module's sets shows here.
 LISTED = {
     21610: P, 21211: P, 21614: P, 21635: P, 30004: P, 30005: P, 30006: P, 30007: P,
     20429: T, 21611: T, 30001: T, 30003: T, 30008: T, 30450: T, 30500: T,

@@ -1,0 +1,68 @@
+"""``docs/architecture.md`` keeps naming what exists: its file paths, settings, Redis keys
+and Lua scripts are checked against the code, so a rename or a new script shows here."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+from notifier.settings import Settings
+from notifier.store.keys import Keys
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+
+
+def _scripts() -> list[tuple[str, str]]:
+    """(file, constant) of every Lua script the package registers with Redis."""
+    found = []
+    for path in sorted((ROOT / "notifier").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "register_script" and node.args
+                    and isinstance(node.args[0], ast.Name)):
+                found.append((path.relative_to(ROOT).as_posix(), node.args[0].id))
+    return found
+
+
+def _key_stems() -> list[str]:
+    """The fixed start of every key :class:`Keys` builds (``<prefix>:appt:``)."""
+    keys = Keys("<prefix>")
+    stems = []
+    for name, member in inspect.getmembers(Keys):
+        if name.startswith("_") or name == "schedules":
+            continue
+        value = getattr(keys, name)(" ") if callable(member) else getattr(keys, name)
+        if isinstance(value, str):
+            stems.append(value.split(" ")[0])
+    return stems
+
+
+def test_the_scan_finds_what_it_checks() -> None:
+    assert ("notifier/store/schedule.py", "_CLAIM") in _scripts()
+    assert "<prefix>:delivery:" in _key_stems()
+
+
+@pytest.mark.parametrize("path", sorted(set(re.findall(r"`((?:notifier|tests|config|templates)"
+                                                       r"/[\w/.-]+?)`", DOC))))
+def test_every_path_named_exists(path: str) -> None:
+    assert (ROOT / path.split("/<")[0]).exists(), f"{path} is named in the doc but missing"
+
+
+@pytest.mark.parametrize(("path", "script"), _scripts())
+def test_every_lua_script_is_in_the_table(path: str, script: str) -> None:
+    assert f"| `{script}` | `{path}` |" in DOC
+
+
+@pytest.mark.parametrize("stem", _key_stems())
+def test_every_key_is_in_the_key_map(stem: str) -> None:
+    assert f"`{stem}" in DOC
+
+
+@pytest.mark.parametrize("setting", sorted(set(re.findall(r"NOTIFIER_([A-Z_]+[A-Z])", DOC))))
+def test_every_setting_named_exists(setting: str) -> None:
+    assert setting.lower() in Settings.model_fields
