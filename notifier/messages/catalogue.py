@@ -22,10 +22,12 @@ from notifier.domain import Channel, Kind, Lang
 from notifier.messages import formatting
 from notifier.messages.fitting import Step, fit_sms
 from notifier.messages.sms import SmsEncoding, normalise_sms
+from notifier.package_files import shipped_folder
 from notifier.planning.entries import AppointmentState
 from notifier.settings import Settings
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+# The shipped catalogue: every template any message needs.
+TEMPLATES_DIR = shipped_folder("notifier", "templates")
 
 # Kinds about an appointment that is gone or past: offering to cancel it makes no sense.
 NO_CANCEL_LINK = frozenset({Kind.CANCELLATION, Kind.NO_SHOW})
