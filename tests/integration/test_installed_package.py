@@ -109,6 +109,29 @@ def test_the_installed_preview_shows_a_message(installed: Installed) -> None:
     assert "\n-- GSM-7, " in done.stdout
 
 
+def test_a_deployment_rewords_one_message_of_the_installed_catalogue(
+    installed: Installed, tmp_path: Path
+) -> None:
+    own = tmp_path / "our-words"
+    (own / "sms" / "fr").mkdir(parents=True)
+    (own / "sms" / "fr" / "confirmation.txt.j2").write_text(
+        "{{ clinic }} : votre rendez-vous du {{ sms_date }} à {{ sms_time }} est noté. "
+        "Textez ARRET pour ne plus recevoir de textos.\n", encoding="utf-8")
+    setting = {"NOTIFIER_TEMPLATES_DIR": str(own)}
+
+    reworded = installed.run("preview", "confirmation", "--channel", "sms", "--lang", "fr",
+                             extra_env=setting)
+    shipped = installed.run("preview", "reminder", "--channel", "sms", "--lang", "fr",
+                            extra_env=setting)
+    lint = installed.run("lint", extra_env=setting)
+
+    assert "Clinique médicale du Plateau : votre rendez-vous du" in reworded.stdout
+    assert "Rappel" in shipped.stdout, shipped.stdout + shipped.stderr
+    assert lint.returncode == 0, lint.stdout
+    assert lint.stdout.startswith(f"Checking templates in {own}, then the shipped ones in "
+                                  f"{installed.bin.parent}")
+
+
 def test_the_installed_demo_sends_on_every_channel(installed: Installed, tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
     demo = subprocess.Popen(
