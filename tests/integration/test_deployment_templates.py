@@ -3,6 +3,7 @@ ones, used by every process that writes to patients and checked by ``notifier li
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -12,6 +13,8 @@ import redis
 from fastapi.testclient import TestClient
 
 from notifier.cli import main
+from notifier.domain import Lang
+from notifier.messages.lint import run_lint
 from notifier.sending import SendOutcome
 from notifier.settings import Settings
 from notifier.store.intake import Intake
@@ -159,3 +162,18 @@ def test_a_folder_that_is_not_there_stops_every_process_with_one_line(
 
 def test_an_empty_setting_means_the_shipped_templates() -> None:
     assert Settings(templates_dir="").templates_dir is None  # type: ignore[arg-type]
+
+
+def test_lint_says_it_in_french_too(tmp_path: Path) -> None:
+    folder = own_folder(tmp_path, {"sms/fr/confirmaton.txt.j2": REWORDED_SMS,
+                                   "sms/en/confirmaton.txt.j2": REWORDED_SMS})
+    out = io.StringIO()
+
+    status = run_lint(Settings(templates_dir=folder), out, lang=Lang.FR)
+
+    assert status == 1
+    output = out.getvalue()
+    assert output.startswith(f"Vérification des gabarits dans {folder}, puis de ceux fournis "
+                             "dans ")
+    assert ("PROBLÈME sms/fr/confirmaton.txt.j2 : aucun gabarit fourni ne porte ce nom : "
+            "aucun message ne l'utilise (vérifiez son nom et son dossier)") in output
