@@ -85,6 +85,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
         capture_output=True, text=True, check=True,
     ).stdout.strip()
     (Path(site) / "borrowed-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # The borrowed folder lists this checkout's own editable install, which pip would
+    # take for the wheel already installed; it never uninstalls outside the virtualenv.
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index",
                     "--force-reinstall", str(wheel)], cwd=cwd, env=env, check=True, timeout=300)
     found = subprocess.run([str(python), "-c", "import notifier; print(notifier.__file__)"],
