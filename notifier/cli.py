@@ -424,7 +424,8 @@ def build_parser() -> argparse.ArgumentParser:
         "lint",
         lint,
         "Check every message template in both languages; exit non-zero on any problem.",
-        "Renders each kind, channel and language with sample data. Run it after editing templates.",
+        "Renders each kind, channel and language with sample data, from NOTIFIER_TEMPLATES_DIR\n"
+        "over the shipped templates when it is set. Run it after editing templates.",
     )
 
     sub = add(

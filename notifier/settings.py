@@ -7,6 +7,7 @@ A wrong or missing setting stops the process with one line that names it
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,6 +163,11 @@ class Settings(BaseSettings):
     )
     cancel_link_lang_fr: str = "f"
     cancel_link_lang_en: str = "a"
+    templates_dir: Path | None = Field(
+        default=None,
+        description="The deployment's own templates, looked in before the shipped ones "
+        "(same layout: sms/fr/confirmation.txt.j2...)",
+    )
 
     # When messages are sent.
     reminder_offsets: Annotated[list[dt.timedelta], NoDecode, BeforeValidator(_durations)] = Field(
@@ -296,6 +302,24 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < MIN_CONSOLE_SECRET_LENGTH:
             raise ValueError(f"use at least {MIN_CONSOLE_SECRET_LENGTH} random characters")
         return value
+
+    @field_validator("templates_dir", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # An empty NOTIFIER_TEMPLATES_DIR= would otherwise be "." (whatever the cwd holds).
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("templates_dir")
+    @classmethod
+    def _readable_folder(cls, value: Path | None) -> Path | None:
+        # The value is a path of the deployment's: checked, never repeated in the error.
+        if value is None:
+            return None
+        if not value.is_dir():
+            raise ValueError("must be a folder that exists (the deployment's own templates)")
+        if not os.access(value, os.R_OK | os.X_OK):
+            raise ValueError("the folder cannot be read by this process's user")
+        return value.absolute()
 
     @field_validator("console_time_zone")
     @classmethod

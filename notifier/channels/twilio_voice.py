@@ -42,7 +42,7 @@ from notifier.channels.twilio_client import (
 )
 from notifier.channels.twilio_sms import status_callback_url
 from notifier.domain import Lang, Location
-from notifier.messages.catalogue import TEMPLATES_DIR, Rendered, environment
+from notifier.messages.catalogue import Rendered, environment, template_folders
 from notifier.planning.entries import PlannedMessage
 from notifier.settings import Settings
 
@@ -67,7 +67,8 @@ def call_key(prefix: str, send_key: str) -> str:
 def spoken(part: str, lang: Lang, settings: Settings) -> str:
     """One keypad sentence (``stop_option``, ``stopped``, ``invalid_key``, ``goodbye``,
     ``expired``) from ``templates/voice/<lang>/_<part>.txt.j2``, as one line."""
-    template = environment(TEMPLATES_DIR).get_template(f"voice/{lang}/_{part}.txt.j2")
+    env = environment(*template_folders(settings))
+    template = env.get_template(f"voice/{lang}/_{part}.txt.j2")
     return " ".join(template.render(sender_name=settings.sender_name).split())
 
 

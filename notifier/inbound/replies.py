@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from notifier.domain import Lang
 from notifier.inbound.keywords import Keyword, KeywordKind
-from notifier.messages.catalogue import TEMPLATES_DIR, environment
+from notifier.messages.catalogue import environment, template_folders
 from notifier.messages.sms import normalise_sms
 from notifier.settings import Settings
 
@@ -54,9 +54,10 @@ def render_reply_text(
     Parameters:
       kind, lang: which reply.
       settings: sender name, web address and fee notices.
-      templates_dir: the catalogue; the shipped ``templates/`` by default.
+      templates_dir: a whole catalogue to use instead of the deployment's (see
+        :func:`~notifier.messages.catalogue.template_folders`).
     """
-    env = environment(templates_dir or TEMPLATES_DIR)
+    env = environment(*template_folders(settings, templates_dir))
     text = env.get_template(reply_template(kind, lang)).render(_context(settings, lang))
     return normalise_sms(text)
 

@@ -22,10 +22,12 @@ from notifier.domain import Channel, Kind, Lang
 from notifier.messages import formatting
 from notifier.messages.fitting import Step, fit_sms
 from notifier.messages.sms import SmsEncoding, normalise_sms
+from notifier.package_files import shipped_folder
 from notifier.planning.entries import AppointmentState
 from notifier.settings import Settings
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+# The shipped catalogue: every template any message needs.
+TEMPLATES_DIR = shipped_folder("notifier", "templates")
 
 # Kinds about an appointment that is gone or past: offering to cancel it makes no sense.
 NO_CANCEL_LINK = frozenset({Kind.CANCELLATION, Kind.NO_SHOW})
@@ -70,18 +72,36 @@ def template_names(kind: Kind, channel: Channel, lang: Lang) -> dict[str, str]:
     return {"text": f"{base}.txt.j2"}
 
 
+def template_folders(settings: Settings, templates_dir: Path | None = None) -> tuple[Path, ...]:
+    """The folders templates are looked up in, the first that has a template wins.
+
+    Parameters:
+      settings: ``templates_dir`` is the deployment's own folder (NOTIFIER_TEMPLATES_DIR),
+        looked in before the shipped one, so that it may reword only some messages.
+      templates_dir: a whole catalogue to use alone instead (tests, and ``notifier lint``
+        over a given folder).
+    """
+    if templates_dir is not None:
+        return (templates_dir,)
+    if settings.templates_dir is not None:
+        return (settings.templates_dir, TEMPLATES_DIR)
+    return (TEMPLATES_DIR,)
+
+
 @lru_cache(maxsize=8)
-def environment(templates_dir: Path = TEMPLATES_DIR) -> jinja2.Environment:
-    """The Jinja environment over a templates folder: HTML escaped, undefined names fatal."""
+def environment(*folders: Path) -> jinja2.Environment:
+    """The Jinja environment over templates folders (the shipped one when none is given),
+    the first that has a template wins: HTML escaped, undefined names fatal."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir),
+        loader=jinja2.FileSystemLoader(folders or (TEMPLATES_DIR,)),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",),
                                             default_for_string=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        # Templates ship with the code: no need to stat every file on every render.
+        # Templates change with a deployment (a restart): no need to stat every file on
+        # every render.
         auto_reload=False,
     )
 
@@ -171,7 +191,7 @@ def render(
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
-    env = environment(templates_dir or TEMPLATES_DIR)
+    env = environment(*template_folders(settings, templates_dir))
     values = context(kind, channel, state, settings, now)
     lang = state.appointment.patient.language
     names = template_names(kind, channel, lang)

@@ -33,6 +33,7 @@ from notifier.messages.catalogue import (
     context,
     environment,
     render,
+    template_folders,
     template_names,
 )
 from notifier.messages.fitting import SmsOverBudget, Step
@@ -94,6 +95,10 @@ _WORDS: dict[str, dict[Lang, str]] = {
         Lang.EN: "Checking templates in {path}",
         Lang.FR: "Vérification des gabarits dans {path}",
     },
+    "header_layered": {
+        Lang.EN: "Checking templates in {path}, then the shipped ones in {shipped}",
+        Lang.FR: "Vérification des gabarits dans {path}, puis de ceux fournis dans {shipped}",
+    },
     "sms_line": {
         Lang.EN: "{name} ({variant}): {encoding}, {characters} characters, {segments} segment(s)",
         Lang.FR: "{name} ({variant}) : {encoding}, {characters} caractères, {segments} segment(s)",
@@ -110,6 +115,12 @@ _WORDS: dict[str, dict[Lang, str]] = {
     f"step_{Step.NAMES}": {Lang.EN: "names shortened", Lang.FR: "noms abrégés"},
     "problem": {Lang.EN: "PROBLEM {name}: {why}", Lang.FR: "PROBLÈME {name} : {why}"},
     "no_folder": {Lang.EN: "no such folder", Lang.FR: "dossier introuvable"},
+    "overrides_nothing": {
+        Lang.EN: "no shipped template has this name, so no message uses it (check its "
+                 "name and folder)",
+        Lang.FR: "aucun gabarit fourni ne porte ce nom : aucun message ne l'utilise "
+                 "(vérifiez son nom et son dossier)",
+    },
     "missing_twin": {
         Lang.EN: "missing, but its {other} twin {twin} exists",
         Lang.FR: "absent, alors que son pendant {other} {twin} existe",
@@ -253,27 +264,42 @@ class _Report:
         self.say("problem", name=name, why=why)
 
 
-def _language_twins(templates_dir: Path) -> Iterator[tuple[str, str, Lang]]:
+def _template_files(folder: Path) -> set[str]:
+    """Every template in ``folder``, by its name for the loader (``sms/fr/...j2``)."""
+    return {path.relative_to(folder).as_posix() for path in folder.rglob("*.j2")}
+
+
+def _language_twins(folders: tuple[Path, ...]) -> Iterator[tuple[str, str, Lang]]:
     """(missing template, its existing twin, the twin's language) for every template
-    that exists in one language but not the other."""
-    for channel_dir in sorted(p for p in templates_dir.iterdir() if p.is_dir()):
-        names = {
-            lang: {f.relative_to(channel_dir / lang).as_posix()
-                   for f in (channel_dir / lang).rglob("*.j2")}
-            if (channel_dir / lang).is_dir() else set()
-            for lang in Lang
-        }
-        for lang, other in ((Lang.FR, Lang.EN), (Lang.EN, Lang.FR)):
-            for name in sorted(names[other] - names[lang]):
-                channel = channel_dir.name
-                yield f"{channel}/{lang}/{name}", f"{channel}/{other}/{name}", other
+    that exists in one language but not the other, in any of ``folders``."""
+    found = set().union(*(_template_files(folder) for folder in folders))
+    for name in sorted(found):
+        parts = name.split("/", 2)
+        if len(parts) < 3 or parts[1] not in {lang.value for lang in Lang}:
+            continue  # not in a language's folder (the email's _base.html.j2)
+        channel, lang, rest = parts
+        other = Lang.EN if lang == Lang.FR else Lang.FR
+        twin = f"{channel}/{other}/{rest}"
+        if twin not in found:
+            yield twin, name, Lang(lang)
+
+
+def _overriding_nothing(own: Path) -> list[str]:
+    """Templates in a deployment's folder that stand for no shipped one (a typing error
+    in a name would otherwise leave the shipped words in use, silently). A name that
+    starts with ``_`` may be a part of the deployment's own, included by its templates."""
+    shipped = _template_files(TEMPLATES_DIR)
+    return sorted(
+        name for name in _template_files(own)
+        if name not in shipped and not name.rsplit("/", 1)[-1].startswith("_")
+    )
 
 
 def _failing_part(
     kind: Kind, channel: Channel, state: AppointmentState, settings: Settings,
-    now: dt.datetime, templates_dir: Path,
+    now: dt.datetime, templates_dir: Path | None,
 ) -> str:
-    env = environment(templates_dir)
+    env = environment(*template_folders(settings, templates_dir))
     values = context(kind, channel, state, settings, now)
     names = template_names(kind, channel, state.appointment.patient.language)
     for name in names.values():
@@ -339,24 +365,34 @@ def run_lint(
     Parameters:
       settings: the deployment's settings (sender name, link pattern, segment budget...).
       out: where to print.
-      templates_dir: the catalogue to check; the shipped ``templates/`` by default.
+      templates_dir: a whole catalogue to check alone; by default, what the processes
+        use: the deployment's folder (``settings.templates_dir``) over the shipped one.
       lang: the operator's language for the printed lines.
       now: the instant the sample appointment is rendered at.
     """
-    folder = templates_dir or TEMPLATES_DIR
+    folders = template_folders(settings, templates_dir)
     report = _Report(out, lang)
-    report.say("header", path=folder)
-    if not folder.is_dir():
+    if len(folders) > 1:
+        report.say("header_layered", path=folders[0], shipped=folders[-1])
+    else:
+        report.say("header", path=folders[0])
+    missing_folders = [folder for folder in folders if not folder.is_dir()]
+    for folder in missing_folders:
         report.problem(str(folder), "no_folder")
+    if missing_folders:
         report.say("failed", count=0, problems=report.problems)
         return 1
-    for missing, twin, other in _language_twins(folder):
+    if len(folders) > 1:
+        for name in _overriding_nothing(folders[0]):
+            report.problem(name, "overrides_nothing")
+    for missing, twin, other in _language_twins(folders):
         report.problem(missing, "missing_twin", twin=twin, other=_WORDS[f"lang_{other}"][lang])
     for message_lang in Lang:
         for kind in Kind:
             for channel in Channel:
-                _lint_message(report, kind, channel, message_lang, settings, now, folder)
-    _lint_replies(report, settings, folder)
+                _lint_message(report, kind, channel, message_lang, settings, now,
+                              templates_dir)
+    _lint_replies(report, settings, templates_dir)
     key = "failed" if report.problems else "ok"
     report.say(key, count=report.rendered, problems=report.problems)
     return 1 if report.problems else 0
@@ -364,7 +400,7 @@ def run_lint(
 
 def _lint_message(
     report: _Report, kind: Kind, channel: Channel, lang: Lang, settings: Settings,
-    now: dt.datetime, folder: Path,
+    now: dt.datetime, templates_dir: Path | None,
 ) -> None:
     names = template_names(kind, channel, lang)
     link = settings.cancel_link(sample_state(lang, now=now).appointment.reference, lang)
@@ -375,14 +411,14 @@ def _lint_message(
         state = variant.state(lang, now)
         label = variant.label(report.lang)
         try:
-            rendered = render(kind, channel, state, settings, now, templates_dir=folder)
+            rendered = render(kind, channel, state, settings, now, templates_dir=templates_dir)
         except SmsOverBudget as exc:
             report.rendered += 1
             report.problem(names["text"], "over_budget", segments=exc.segments,
                            budget=exc.budget, variant=label)
             continue
         except Exception as exc:  # any failure is the template's: report it, go on
-            name = _failing_part(kind, channel, state, settings, now, folder)
+            name = _failing_part(kind, channel, state, settings, now, templates_dir)
             if name not in broken:  # once per template, not once per variant
                 broken.add(name)
                 report.problem(name, "does_not_render", variant=label, error=_describe(exc))
@@ -408,7 +444,7 @@ def _lint_message(
             report.problem(names["text"], "no_phone", variant=variant.label(report.lang))
 
 
-def _lint_replies(report: _Report, settings: Settings, folder: Path) -> None:
+def _lint_replies(report: _Report, settings: Settings, templates_dir: Path | None) -> None:
     """Answers to patients' texts: each renders, is one segment and invites no opt-out
     word other than ours (they are not counted with the appointment messages)."""
     label = _WORDS["reply"][report.lang]
@@ -416,7 +452,8 @@ def _lint_replies(report: _Report, settings: Settings, folder: Path) -> None:
         for kind in KeywordKind:
             name = reply_template(kind, reply_lang)
             try:
-                text = render_reply_text(kind, reply_lang, settings, templates_dir=folder)
+                text = render_reply_text(kind, reply_lang, settings,
+                                         templates_dir=templates_dir)
             except Exception as exc:  # any failure is the template's: report it, go on
                 report.problem(name, "does_not_render", variant=label, error=_describe(exc))
                 continue

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import fastapi_offline
 from fastapi import Response
 from fastapi.responses import FileResponse
 
+from notifier.package_files import shipped_folder
 from notifier.web.console.access import ViewerDep
 from notifier.web.console.browser import PREFIX
 from notifier.web.console.render import Refusal
 from notifier.web.console.routing import console_router
 
-STATIC = Path(__file__).parent / "static"
-SWAGGER_UI = Path(fastapi_offline.__file__).parent / "static"
+STATIC = shipped_folder("notifier.web.console", "static")
+SWAGGER_UI = shipped_folder("fastapi_offline", "static")
 DOCS_ASSETS = f"{PREFIX}/docs/assets"
 
 _TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",

@@ -6,17 +6,17 @@ come in as :class:`markupsafe.Markup` built by :mod:`.charts`.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from notifier.package_files import shipped_folder
 from notifier.privacy import mask_address
 from notifier.web.console.browser import PREFIX, Browser
 
-TEMPLATES = Path(__file__).parent / "templates"
+TEMPLATES = shipped_folder("notifier.web.console", "templates")
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES),
