@@ -212,7 +212,8 @@ class SendStep:
             resends = int(record.get("ambiguous", "0"))
             span = self._attempt_span(message, record)
             try:
-                found = client.find_sent(message, rendered, address, between=span)
+                found = client.find_sent(message, rendered, address, between=span,
+                                         taken=self._belongs_elsewhere(message))
             except CannotTell:
                 if resends >= AMBIGUOUS_RETRIES:
                     return self._fail(message, "interrupted", now)
@@ -236,6 +237,14 @@ class SendStep:
             self.latency.record(message.channel, self.timer() - began)
             return self._failed_attempt(message, error, address, now)
         return self._handed_over(message, receipt, now, took=self.timer() - began)
+
+    def _belongs_elsewhere(self, message: PlannedMessage) -> Callable[[str], bool]:
+        """Whether a provider id is already recorded as another message's."""
+
+        def taken(provider_id: str) -> bool:
+            return self.deliveries.key_for_provider(provider_id) not in (None, message.key)
+
+        return taken
 
     def _attempt_span(
         self, message: PlannedMessage, record: Mapping[str, str]

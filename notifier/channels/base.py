@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -92,12 +93,15 @@ class ChannelClient(Protocol):
 
     def find_sent(
         self, message: PlannedMessage, rendered: Rendered, address: str, *,
-        between: tuple[dt.datetime, dt.datetime],
+        between: tuple[dt.datetime, dt.datetime], taken: Callable[[str], bool],
     ) -> Receipt | None:
         """Whether an interrupted attempt, made ``between`` those times, reached the
         provider: its receipt, or None when the provider holds no such message (sending
-        again cannot double it). Raise :class:`CannotTell` when the provider cannot be
-        asked, :class:`DeliveryError` when asking failed."""
+        again cannot double it). A provider id for which ``taken`` is true belongs to
+        another of our messages (the same text or the same numbers a minute apart: two
+        reminders, a confirmation then a modification) and is never this one. Raise
+        :class:`CannotTell` when the provider cannot be asked, :class:`DeliveryError` when
+        asking failed."""
         ...
 
     def close(self) -> None:

@@ -63,7 +63,7 @@ class OutboxClient:
 
     def find_sent(
         self, message: PlannedMessage, rendered: Rendered, address: str, *,
-        between: tuple[dt.datetime, dt.datetime],
+        between: tuple[dt.datetime, dt.datetime], taken: Callable[[str], bool],
     ) -> Receipt | None:
         """Never needed (a second send replaces the file), and never a reason to wait."""
         return None

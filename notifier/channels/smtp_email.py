@@ -465,7 +465,7 @@ class SmtpEmailClient:
 
     def find_sent(
         self, message: PlannedMessage, rendered: Rendered, address: str, *,
-        between: tuple[dt.datetime, dt.datetime],
+        between: tuple[dt.datetime, dt.datetime], taken: Callable[[str], bool],
     ) -> Receipt | None:
         """An SMTP relay keeps no list of what it took that we could read."""
         raise CannotTell("an SMTP relay cannot be asked what it took")

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Callable
 
 from notifier.channels.base import ChannelClient, DeliveryError, FailureClass, Receipt
 from notifier.channels.smtp_email import classify_reply
@@ -113,10 +114,11 @@ class TestRecipientClient:
 
     def find_sent(
         self, message: PlannedMessage, rendered: Rendered, address: str, *,
-        between: tuple[dt.datetime, dt.datetime],
+        between: tuple[dt.datetime, dt.datetime], taken: Callable[[str], bool],
     ) -> Receipt | None:
         if outcome_for(self.channel, address) is None:
-            return self.inner.find_sent(message, rendered, address, between=between)
+            return self.inner.find_sent(message, rendered, address, between=between,
+                                        taken=taken)
         return None  # nothing reached a provider: answering again is harmless
 
     def close(self) -> None:

@@ -20,6 +20,7 @@ Choices:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from twilio.rest import Client
@@ -96,7 +97,7 @@ class TwilioSmsClient:
 
     def find_sent(
         self, message: PlannedMessage, rendered: Rendered, address: str, *,
-        between: tuple[dt.datetime, dt.datetime],
+        between: tuple[dt.datetime, dt.datetime], taken: Callable[[str], bool],
     ) -> Receipt | None:
         """The SMS to ``address`` with this very body that Twilio created in the span."""
         options: dict[str, Any] = {"to": address, "limit": LOOKUP_LIMIT}
@@ -106,6 +107,7 @@ class TwilioSmsClient:
             self.client, lambda: self.client.messages.list(**options), what="SMS"
         )
         for sms in latest:
-            if sms.body == rendered.text and created_within(sms.date_created, between):
+            if (sms.body == rendered.text and created_within(sms.date_created, between)
+                    and not taken(str(sms.sid))):
                 return Receipt(provider_id=str(sms.sid), status="accepted")
         return None

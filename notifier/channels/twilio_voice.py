@@ -189,7 +189,7 @@ class TwilioVoiceClient:
 
     def find_sent(
         self, message: PlannedMessage, rendered: Rendered, address: str, *,
-        between: tuple[dt.datetime, dt.datetime],
+        between: tuple[dt.datetime, dt.datetime], taken: Callable[[str], bool],
     ) -> Receipt | None:
         """A call from our caller ID to ``address`` that Twilio created in the span. A
         call's spoken text is not in Twilio's answer: the span and the numbers decide."""
@@ -201,7 +201,7 @@ class TwilioVoiceClient:
             what="call",
         )
         for call in latest:
-            if created_within(call.date_created, between):
+            if created_within(call.date_created, between) and not taken(str(call.sid)):
                 return Receipt(provider_id=str(call.sid), status="accepted")
         return None
 

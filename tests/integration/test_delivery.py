@@ -335,6 +335,28 @@ def test_an_unanswered_call_that_twilio_placed_is_found_and_not_placed_again(
     assert delivery.record(payload)["provider_id"] == call.sid
 
 
+@pytest.mark.parametrize("mode", ["voice", "sms"])
+def test_another_messages_call_or_text_a_minute_earlier_is_not_taken_for_the_interrupted_one(
+    delivery: Delivery, mode: str,
+) -> None:
+    # Two appointments of one patient booked a minute apart: the same number, the same
+    # caller ID (and for an SMS, possibly the same words), both within the look-up's span.
+    (first,) = delivery.book(mode, reference="0000000301")
+    assert delivery.step(first) is SendOutcome.SENT
+    delivery.clock.advance(dt.timedelta(seconds=20))
+    (second,) = delivery.book(mode, reference="0000000302")
+    script = delivery.fake.script_calls if mode == "voice" else delivery.fake.script_messages
+    script(Outcome.timeout(3, accepted=False))
+
+    assert delivery.step_after_a_retry(second) is SendOutcome.SENT
+
+    made = delivery.fake.calls if mode == "voice" else delivery.fake.messages
+    assert len(made) == 2
+    assert delivery.record(first)["provider_id"] == made[0].sid
+    record = delivery.record(second)
+    assert record["provider_id"] == made[1].sid and record["ambiguous"] == "1"
+
+
 def test_the_providers_answer_times_are_recorded_for_the_metrics(
     delivery: Delivery, redis_client: redis.Redis,
 ) -> None:
