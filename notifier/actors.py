@@ -28,6 +28,7 @@ from notifier.clock import utc_now
 from notifier.destinations import destination_policy
 from notifier.domain import Channel, Event
 from notifier.inbound.optouts import OptOutStore
+from notifier.outage_broker import OutageTolerantRedisBroker
 from notifier.problems import describe, summary
 from notifier.sending import RATE_LIMIT_MAX_WAIT, SendStep
 from notifier.settings import Settings
@@ -59,15 +60,23 @@ class InvalidEvent(Exception):
     the intake queue's dead letters (7 days) with this message for an operator."""
 
 
-def build_broker(settings: Settings, *, url: str | None = None) -> RedisBroker:
+def build_broker(
+    settings: Settings, *, url: str | None = None, outage_wait: dt.timedelta | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RedisBroker:
+    """The deployment's Dramatiq broker. ``outage_wait``: for a worker, how long an enqueue
+    (a retry falling due) waits for Redis to come back rather than failing."""
     redis_url = url or settings.redis_url
     if not redis_url:
         raise ValueError("NOTIFIER_REDIS_URL is not set")
-    return RedisBroker(
-        url=redis_url, namespace=f"{settings.queue_prefix}-dramatiq",
-        heartbeat_timeout=int(settings.worker_heartbeat_timeout.total_seconds() * 1000),
-        maintenance_chance=settings.broker_maintenance_chance,
-    )
+    options: dict[str, Any] = {
+        "url": redis_url, "namespace": f"{settings.queue_prefix}-dramatiq",
+        "heartbeat_timeout": int(settings.worker_heartbeat_timeout.total_seconds() * 1000),
+        "maintenance_chance": settings.broker_maintenance_chance,
+    }
+    if outage_wait is None:
+        return RedisBroker(**options)
+    return OutageTolerantRedisBroker(outage_wait=outage_wait, sleep=sleep, **options)
 
 
 @dataclass(frozen=True)

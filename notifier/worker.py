@@ -11,7 +11,7 @@ from __future__ import annotations
 import dramatiq
 import redis
 
-from notifier.actors import build_broker, declare_actors
+from notifier.actors import REDIS_OUTAGE_WAIT, build_broker, declare_actors
 from notifier.channels.registry import channel_clients
 from notifier.clock import utc_now
 from notifier.logs import configure_logging
@@ -21,7 +21,7 @@ from notifier.worker_metrics import check_metrics_environment
 configure_logging()
 settings = load_settings()
 redis_url = settings.require_redis_url("worker")
-broker = build_broker(settings)
+broker = build_broker(settings, outage_wait=REDIS_OUTAGE_WAIT)
 dramatiq.set_broker(broker)
 client = redis.Redis.from_url(redis_url)
 channels = channel_clients(settings, clock=utc_now, client=client)
