@@ -63,3 +63,15 @@ def test_the_address_failure_reads_in_both_languages() -> None:
     french = explain_failure("address", Channel.EMAIL, Lang.FR)
 
     assert "angle brackets" in english and "chevrons" in french
+
+
+def test_an_appointment_stored_before_location_ids_were_slugs_is_still_sent(
+    delivery: Delivery,
+) -> None:
+    (payload,) = delivery.book("sms")
+    key = delivery.intake.keys.appointment("0000000001")
+    state = json.loads(delivery.client.get(key) or "{}")
+    state["appointment"]["location"]["id"] = "Clinique Plateau #2"
+    delivery.client.set(key, json.dumps(state))
+
+    assert delivery.step(payload) is SendOutcome.SENT
