@@ -206,14 +206,22 @@ class OptOutStore:
         return found[::-1]
 
     def counts(self) -> dict[str, int]:
-        """Numbers opted out now per channel, and the audit stream's length."""
+        """Numbers opted out now per channel, and the changes the audit ever recorded
+        (``audit``: it only grows, though entries past the retention are dropped)."""
         with self.client.pipeline(transaction=False) as pipe:
             for channel in OPT_OUT_CHANNELS:
                 pipe.scard(self.opted_out_key(channel))
-            pipe.xlen(self.audit_key)
-            *opted_out, audit = pipe.execute()
+            opted_out = pipe.execute()
         counts = {str(c): int(n) for c, n in zip(OPT_OUT_CHANNELS, opted_out, strict=True)}
-        return {**counts, "audit": int(audit)}
+        return {**counts, "audit": self._changes_recorded()}
+
+    def _changes_recorded(self) -> int:
+        try:
+            info = self.client.xinfo_stream(self.audit_key)
+        except redis.ResponseError:  # no change recorded yet: no stream
+            return 0
+        # Redis 7 counts every entry ever added; before it, the entries kept is all we have.
+        return int(info.get("entries-added", info["length"]))
 
     def export(self, out: TextIO) -> int:
         """Write every number's latest state in this scope as CSV; returns the rows written.

@@ -22,9 +22,9 @@ Metrics (all gauges but one):
 - ``notifier_delivery_rate_last_hour``: delivered / ended over the same hours (absent
   when nothing ended);
 - ``notifier_opt_outs{channel}``: numbers opted out now;
-- ``notifier_opt_out_changes_total`` (counter): opt-out changes in the audit stream
-  (its length; entries older than ``NOTIFIER_OPTOUT_AUDIT_RETENTION``, three years by
-  default, leave it, so the count can then fall);
+- ``notifier_opt_out_changes_total`` (counter): opt-out changes the audit stream ever
+  recorded (Redis 7 counts them even after entries older than
+  ``NOTIFIER_OPTOUT_AUDIT_RETENTION`` are dropped; an older Redis gives the entries kept);
 - ``notifier_provider_latency_seconds{channel}`` (histogram): how long each channel's
   provider took to answer a send, refusals and timeouts included, since the deployment
   began (:mod:`notifier.store.provider_latency`).

@@ -376,6 +376,7 @@ def test_audit_entries_older_than_the_retention_are_dropped(
         (PATIENT, "REPRISE"), (OTHER_PATIENT, "START"),
     ]
     assert not optouts.is_opted_out(PATIENT)  # the state outlives its audit entries
+    assert optouts.counts()["audit"] == 4  # the metric counts every change ever recorded
 
 
 def test_a_duplicate_idempotency_token_is_answered_once(twilio: TwilioSender) -> None:
