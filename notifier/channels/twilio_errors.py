@@ -116,9 +116,10 @@ _EXPLANATIONS: dict[int, tuple[str, str]] = {
         "L'opérateur a filtré le message comme indésirable (filtre antipourriel).",
     ),
     RATE_LIMITED: (
-        "Twilio is limiting how fast we send requests: the message will be tried again "
-        "shortly.",
-        "Twilio limite le rythme de nos requêtes : le message sera réessayé sous peu.",
+        "Twilio is limiting how fast we send requests: the message is tried again, less "
+        "and less often, until its deadline.",
+        "Twilio limite le rythme de nos requêtes : le message est réessayé, de moins en "
+        "moins souvent, jusqu'à son échéance.",
     ),
     SERVICE_UNAVAILABLE: (
         "Twilio was unavailable and may or may not have taken the message: Twilio is asked "
@@ -127,10 +128,10 @@ _EXPLANATIONS: dict[int, tuple[str, str]] = {
         "vérifie auprès de Twilio avant de le renvoyer.",
     ),
     21611: (
-        "The sender's queue of outgoing texts is full: the message will be tried again "
-        "shortly.",
-        "La file d'attente des textos sortants de l'expéditeur est pleine : le message sera "
-        "réessayé sous peu.",
+        "The sender's queue of outgoing texts is full: the message is tried again, less and "
+        "less often, until its deadline.",
+        "La file d'attente des textos sortants de l'expéditeur est pleine : le message est "
+        "réessayé, de moins en moins souvent, jusqu'à son échéance.",
     ),
     30001: (
         "Twilio's sending queue overflowed before the message could go out.",
