@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import resource
 import signal
@@ -52,6 +53,7 @@ import redis
 from pydantic import SecretStr
 
 from notifier.local_redis import free_port
+from notifier.planning.entries import PlannedMessage
 from notifier.settings import Settings
 from notifier.store.keys import Keys
 
@@ -389,6 +391,44 @@ class Processes:
             self.redis.hlen(f"{self.namespace}:{name}.msgs") for name in (queue, f"{queue}.DQ")
         )
 
+    def queue_leftovers(self, queue: str) -> list[str]:
+        """Where each Dramatiq message of ``queue`` (and its delay queue) still held in
+        ``.msgs`` is, one line per message, to explain a queue that never settles: in the
+        queue's list, in a broker's unacknowledged set (with that broker's heartbeat age
+        against the heartbeat timeout), in the dead letters, or nowhere. A line names the
+        actor, the message id, the options and the send key, never the payload."""
+        now_ms = time.time() * 1000
+        timeout_ms = self.settings.worker_heartbeat_timeout.total_seconds() * 1000
+        scored: list[Any] = self.redis.zrange(
+            f"{self.namespace}:__heartbeats__", 0, -1, withscores=True)
+        beats = {_text(member): float(score) for member, score in scored}
+        lines = [f"heartbeats: {len(beats)} broker(s); "
+                 + ", ".join(f"{broker[:8]} {(now_ms - at) / 1000:.1f}s ago"
+                             for broker, at in sorted(beats.items(), key=lambda b: -b[1]))]
+        dead_letters = f"{self.namespace}:{queue}.XQ"
+        for name in (queue, f"{queue}.DQ"):
+            listed = {_text(m) for m in self.redis.lrange(f"{self.namespace}:{name}", 0, -1)}
+            prefix, suffix = f"{self.namespace}:__acks__.", f".{name}"
+            held = {
+                _text(key)[len(prefix):-len(suffix)]: {_text(m) for m in self.redis.smembers(key)}
+                for key in self.redis.scan_iter(match=f"{prefix}*{suffix}")
+            }
+            for raw_id, data in self.redis.hgetall(f"{self.namespace}:{name}.msgs").items():
+                message_id = _text(raw_id)
+                where = ["in the queue's list"] if message_id in listed else []
+                for broker, members in held.items():
+                    if message_id in members:
+                        at = beats.get(broker)
+                        age = ("no heartbeat" if at is None else
+                               f"heartbeat {(now_ms - at) / 1000:.1f}s ago, "
+                               + ("alive" if now_ms - at < timeout_ms else "stale"))
+                        where.append(f"unacked by broker {broker} ({age})")
+                if self.redis.zscore(dead_letters, message_id) is not None:
+                    where.append("dead-lettered")
+                lines.append(f"{name} {message_id}: {'; '.join(where) or 'NOWHERE'}; "
+                             f"{_message_outline(data)}")
+        return lines
+
     def dead_letters(self, queue: str) -> int:
         return int(self.redis.zcard(f"{self.namespace}:{queue}.XQ"))
 
@@ -398,6 +438,25 @@ class Processes:
 
 def _members(raw: Iterable[object]) -> set[bytes]:
     return {m if isinstance(m, bytes) else str(m).encode() for m in raw}
+
+
+def _text(raw: object) -> str:
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
+def _message_outline(data: bytes | str) -> str:
+    """A Dramatiq message's actor, id, options (but its last traceback) and send key:
+    nothing of its payload."""
+    message = json.loads(data)
+    args = message.get("args") or [{}]
+    payload = args[0].get("args", [{}])[0] if "message_id" in args[0] else args[0]
+    try:
+        key = PlannedMessage.from_dict(payload).key
+    except (KeyError, TypeError, ValueError):
+        key = "?"
+    options = {k: v for k, v in (message.get("options") or {}).items() if k != "traceback"}
+    return (f"actor {message.get('actor_name')}, id {message.get('message_id')}, "
+            f"key {key}, options {options}")
 
 
 def _files_limit(limit: int | None) -> Callable[[], None] | None:

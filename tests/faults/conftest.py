@@ -291,4 +291,13 @@ def settle(processes: Processes, client: redis.Redis, keys: Keys,
     wait_until(settled, timeout=max(0.0, due - time.time()) + SETTLE_MARGIN,
                what="the gateway to settle (schedule empty, nothing claimed, send queue "
                     "with nothing waiting, running or delayed)",
-               hint=lambda: f"last state {state}", poll=0.5)
+               hint=lambda: leftovers(processes, state), poll=0.5)
+
+
+def leftovers(processes: Processes, state: dict[str, object]) -> str:
+    """The last state seen, and where each send message Redis still holds is."""
+    try:
+        where = processes.queue_leftovers(SEND_QUEUE)
+    except redis.RedisError as error:
+        where = [f"(Redis unreadable: {type(error).__name__})"]
+    return f"last state {state}\n" + "\n".join(where)

@@ -21,6 +21,7 @@ import httpx
 import pytest
 import redis
 
+from notifier.actors import SEND_QUEUE
 from notifier.backoff import MAX_DELAY
 from notifier.store.deliveries import IN_FLIGHT
 from notifier.store.keys import Keys
@@ -187,20 +188,35 @@ TWILIO_HOLD = 3.0  # seconds Twilio takes to answer the SMS it took
 REDIS_DOWN = 15.0  # longer than redis-py's own reconnection attempts (about 8 s)
 
 
+def book_an_sms_confirmation(web_port: int, *, seed: int) -> None:
+    """Books, through the web process, an appointment in two days (no reminder yet) told
+    by SMS only: its one message is the confirmation."""
+    timing, now = Timing(), dt.datetime.now(dt.UTC)
+    appointment = new_appointment(random.Random(seed), Numbers(), Story.PLAIN, index=0,
+                                  booked_at=now.timestamp(), timing=timing)
+    appointment.modes = ("sms",)
+    appointment.start = appointment.final_start = now + dt.timedelta(days=2)
+    answer = httpx.post(
+        f"http://127.0.0.1:{web_port}/v1/events",
+        json=appointment.event_json(appointment.steps[0], now),
+        headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=10,
+    )
+    assert answer.status_code == 202, answer.text
+
+
+def confirmation_record(client: redis.Redis, keys: Keys) -> Record:
+    (record,) = [r for r in delivery_records(client, keys) if r.kind == "confirmation"]
+    return record
+
+
 def test_a_send_that_redis_dies_under_is_finished_once_redis_is_back(
     fake_twilio: FakeTwilio, fake_smtp: FakeSmtp, tmp_path: Path,
 ) -> None:
     durable = DurableRedis(tmp_path / "redis")
     durable.start()
-    timing = Timing()
     config = gateway_config(durable.url, fake_twilio, fake_smtp, tmp_path / "outbox",
-                            timing).with_values(twilio_timeout=dt.timedelta(seconds=4))
+                            Timing()).with_values(twilio_timeout=dt.timedelta(seconds=4))
     keys = Keys(config.settings().queue_prefix)
-    now = dt.datetime.now(dt.UTC)
-    appointment = new_appointment(random.Random(2), Numbers(), Story.PLAIN, index=0,
-                                  booked_at=now.timestamp(), timing=timing)
-    appointment.modes = ("sms",)
-    appointment.start = appointment.final_start = now + dt.timedelta(days=2)  # no reminder
     # Twilio takes the SMS and answers 201 after a while, inside the client's timeout.
     fake_twilio.script_messages(Outcome.timeout(TWILIO_HOLD, accepted=True))
     client = redis.Redis.from_url(durable.url)
@@ -208,30 +224,67 @@ def test_a_send_that_redis_dies_under_is_finished_once_redis_is_back(
         with Processes(config, workdir=tmp_path / "processes") as processes:
             processes.start_worker(threads=2)
             processes.start_scheduler()
-            web = processes.start_web()
-            answer = httpx.post(
-                f"http://127.0.0.1:{web.port}/v1/events",
-                json=appointment.event_json(appointment.steps[0], now),
-                headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=10,
-            )
-            assert answer.status_code == 202, answer.text
+            book_an_sms_confirmation(processes.start_web().port or 0, seed=2)
             wait_until(lambda: fake_twilio.requests, timeout=30,
                        what="the confirmation to reach Twilio")
             durable.crash()  # while the worker waits for Twilio's answer
             threading.Event().wait(REDIS_DOWN)  # the outage itself
             durable.start()
-
-            def confirmation() -> Record:
-                (record,) = [r for r in delivery_records(client, keys)
-                             if r.kind == "confirmation"]
-                return record
-
-            wait_until(lambda: confirmation().status not in IN_FLIGHT, timeout=45,
+            wait_until(lambda: confirmation_record(client, keys).status not in IN_FLIGHT,
+                       timeout=45,
                        what="the confirmation's delivery record to be final once Redis is back",
-                       hint=lambda: f"record {confirmation()}")
-            record = confirmation()
+                       hint=lambda: f"record {confirmation_record(client, keys)}")
+            record = confirmation_record(client, keys)
     finally:
         client.close()
         durable.stop()
     assert record.status == "accepted", record
     assert 1 <= len(fake_twilio.messages) <= 1 + record.ambiguous
+
+
+# -- Redis crashes while a worker holds a retry -------------------------------------------
+
+BRIEF_REDIS_DOWN = 3.0  # seconds: a worker's delay queue polls Redis at least every second
+
+
+def test_a_retry_a_worker_holds_through_a_redis_crash_is_sent_when_it_falls_due(
+    fake_twilio: FakeTwilio, fake_smtp: FakeSmtp, tmp_path: Path,
+) -> None:
+    """The retry waits in the worker's memory, listed in Redis as held by that worker,
+    whose heartbeat goes on: a crash while it waits must not strand it there."""
+    durable = DurableRedis(tmp_path / "redis")
+    durable.start()
+    config = gateway_config(durable.url, fake_twilio, fake_smtp, tmp_path / "outbox", Timing())
+    keys = Keys(config.settings().queue_prefix)
+    fake_twilio.script_messages(Outcome.too_many_requests())  # not taken: retried later
+    client = redis.Redis.from_url(durable.url)
+    namespace = f"{config.settings().queue_prefix}-dramatiq"
+
+    def retry_held_in_memory() -> bool:
+        return bool(client.hlen(f"{namespace}:{SEND_QUEUE}.DQ.msgs") == 1
+                    and client.llen(f"{namespace}:{SEND_QUEUE}.DQ") == 0
+                    and client.hlen(f"{namespace}:{SEND_QUEUE}.msgs") == 0)
+
+    try:
+        with Processes(config, workdir=tmp_path / "processes") as processes:
+            processes.start_worker(threads=2)
+            processes.start_scheduler()
+            book_an_sms_confirmation(processes.start_web().port or 0, seed=3)
+            wait_until(retry_held_in_memory, timeout=30,
+                       what="the confirmation's retry to wait in the worker after the 429")
+            assert [r.status for r in fake_twilio.requests] == [429]
+            durable.crash()
+            threading.Event().wait(BRIEF_REDIS_DOWN)  # the outage itself
+            durable.start()
+            wait_until(lambda: processes.queue_settled(SEND_QUEUE)
+                       and confirmation_record(client, keys).status not in IN_FLIGHT,
+                       timeout=45,
+                       what="the retry to be sent once Redis is back and the send queue "
+                            "to settle",
+                       hint=lambda: "\n".join(processes.queue_leftovers(SEND_QUEUE)))
+            record = confirmation_record(client, keys)
+    finally:
+        client.close()
+        durable.stop()
+    assert record.status == "accepted", record
+    assert [r.status for r in fake_twilio.requests] == [429, 201]

@@ -59,3 +59,34 @@ def test_past_its_bound_the_broker_says_connection_closed_which_a_consumer_survi
         assert naps == [0.5, 0.5, 0.5]
     finally:
         broker.close()
+
+
+def test_a_delayed_message_a_consumer_thread_dropped_goes_back_on_its_delay_queue(
+    tmp_path: Path,
+) -> None:
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    broker = build_broker(Settings(redis_url=server.url), outage_wait=dt.timedelta(seconds=2))
+    broker.declare_queue("send")
+    client = redis.Redis.from_url(server.url)
+    try:
+        broker.enqueue(_message(), delay=60_000)
+        consumer = broker.consume("send.DQ", prefetch=10, timeout=100)
+        held = next(consumer)
+        assert held is not None
+        # Dramatiq's consumer thread, after a lost connection, forgets the delayed messages
+        # it held and closes its consumer without putting them back.
+        consumer.close()
+        assert client.llen("notifier-dramatiq:send.DQ") == 0
+        again = broker.consume("send.DQ", prefetch=10, timeout=100)
+        back = next(again)
+        assert back is not None and back.message_id == held.message_id
+        # One given back through requeue (as on a clean stop) is not given back twice.
+        again.requeue([back])
+        again.close()
+        broker.consume("send.DQ", prefetch=10, timeout=100).close()
+        assert client.llen("notifier-dramatiq:send.DQ") == 1
+    finally:
+        client.close()
+        broker.close()
+        server.stop()
