@@ -63,7 +63,8 @@ class Received:
       peer: the client's address and port: messages with one peer came on one connection.
       username: who authenticated on that connection, or None.
       tls: whether that connection was encrypted (STARTTLS or implicit TLS).
-      at: when it arrived (``time.time()``).
+      at: when its content reached the server (``time.time()``), before a slow
+        server's answer.
     """
 
     mail_from: str
@@ -364,6 +365,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        # The message has reached the server now; a slow server only answers later.
+        arrived = time.time()
         if delay := self.fake._delay_before_data():
             await asyncio.sleep(delay)
         if refusal := self.fake._refusal("data"):
@@ -381,7 +384,7 @@ class _Handler:
             username=session.auth_data if session.authenticated else None,
             tls=server.transport is not None
             and server.transport.get_extra_info("ssl_object") is not None,
-            at=time.time(),
+            at=arrived,
         )
         self.fake._record(received)
         return "250 OK"
