@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.demo_run import outbox_names, run_demo_until
 
 # Outbox files are named after send keys; a reminder's ends with the start it announces.
 EXPECTED = {
@@ -23,47 +22,19 @@ EXPECTED = {
 }
 
 
-def wait_for(condition: object, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
 @pytest.mark.slow
 def test_the_demo_delivers_every_kind_then_stops_cleanly(tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
     env = {key: value for key, value in os.environ.items() if not key.startswith("NOTIFIER_")}
     env["NOTIFIER_OUTBOX_DIR"] = str(outbox)
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "notifier", "demo"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    try:
-        def delivered() -> set[str]:
-            return {path.name for path in outbox.glob("*/*.txt")}
-
-        def all_expected() -> bool:
-            names = delivered()
-            return all(any(n.startswith(prefix) for n in names) for prefix in EXPECTED)
-
-        wait_for(lambda: all_expected() or demo.poll() is not None,
-                 timeout=120, what="the demo's messages")
-        assert demo.poll() is None, "the demo stopped by itself"
-        demo.send_signal(signal.SIGINT)
-        output = demo.communicate(timeout=60)[0].decode()
-    finally:
-        if demo.poll() is None:
-            demo.kill()
-            demo.wait()
-
-    assert demo.returncode == 0, output
+    code, output = run_demo_until([sys.executable, "-m", "notifier", "demo"], env=env,
+                                  outbox=outbox, prefixes=EXPECTED, timeout=120)
+    assert code == 0, output
     assert "demo stopped" in output
     assert "Traceback" not in output
     assert "Connection refused" not in output
     # Nothing confirms or reminds the cancelled appointment.
-    assert not [name for name in delivered() if name.startswith("0000000103_reminder")]
+    assert not [name for name in outbox_names(outbox) if name.startswith("0000000103_reminder")]
     # The logs never show a patient's name, phone or email.
     for secret in ("Tremblay", "Thompson", "Gagnon", "5550188", "example.org"):
         assert secret not in output

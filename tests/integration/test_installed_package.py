@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import sysconfig
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.demo_run import outbox_names, run_demo_until
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 # What a build reads: the rest (tests, the virtualenv, caches, an old build/) stays out,
@@ -136,28 +136,13 @@ def test_a_deployment_rewords_one_message_of_the_installed_catalogue(
 
 def test_the_installed_demo_sends_on_every_channel(installed: Installed, tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
-    demo = subprocess.Popen(
+    code, output = run_demo_until(
         [str(installed.bin / "notifier"), "demo"], cwd=installed.cwd,
-        env={**installed.env, "NOTIFIER_OUTBOX_DIR": str(outbox)},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**installed.env, "NOTIFIER_OUTBOX_DIR": str(outbox)}, outbox=outbox,
+        prefixes=set(FIRST_MESSAGES), timeout=90,
     )
-    try:
-        deadline = time.monotonic() + 90
-        while demo.poll() is None and time.monotonic() < deadline:
-            names = [path.name for path in outbox.glob("*/*.txt")]
-            if all(any(name.startswith(first) for name in names) for first in FIRST_MESSAGES):
-                break
-            time.sleep(0.2)
-        assert demo.poll() is None, "the demo stopped by itself"
-        demo.send_signal(signal.SIGINT)
-        output = demo.communicate(timeout=60)[0].decode()
-    finally:
-        if demo.poll() is None:
-            demo.kill()
-            demo.wait()
-
-    assert demo.returncode == 0, output
+    assert code == 0, output
     assert "Traceback" not in output
-    names = [path.name for path in outbox.glob("*/*.txt")]
+    names = outbox_names(outbox)
     for first in FIRST_MESSAGES:
         assert any(name.startswith(first) for name in names), (first, output)
