@@ -129,7 +129,8 @@ def _email(value: str) -> str:
     return value
 
 
-def _reference(value: str) -> str:
+def reference_number(value: str) -> str:
+    """``value`` if it is an appointment's reference number, else a ``ValueError``."""
     if not re.fullmatch(r"[0-9]{10}", value):
         raise ValueError("must be the appointment's 10-digit reference number, e.g. 0012345678")
     return value
@@ -321,7 +322,7 @@ class Patient(Strict):
 class Appointment(Strict):
     """The full appointment snapshot carried by every event."""
 
-    reference: Annotated[str, AfterValidator(_reference)]
+    reference: Annotated[str, AfterValidator(reference_number)]
     start: DateTime = Field(
         description="Local start time at the location, e.g. 2026-12-01T09:30:00 "
         "(an offset, if given, must agree with the location's time zone); from one year "
