@@ -144,17 +144,20 @@ def _time_zone(value: str) -> str:
     return value
 
 
-# The store, reading an appointment back, says so in its validation context: what the
-# gateway once accepted stays readable when its rules grow stricter (the send step checks
-# again what matters: numbers and email addresses). A door passes an ``Arrival`` instead.
-STORED = "stored"
+class Stored:
+    """The validation context of an appointment the store reads back: what the gateway
+    once accepted stays readable when its rules grow stricter (the send step checks again
+    what matters: numbers and email addresses). A door passes an ``Arrival`` instead."""
+
+
+STORED = Stored()
 
 
 def _unless_stored(rule: Callable[[str], str]) -> AfterValidator:
     """``rule`` as a field validator that a stored appointment, read back, skips."""
 
     def check(value: str, info: ValidationInfo) -> str:
-        if isinstance(info.context, dict) and info.context.get(STORED):
+        if isinstance(info.context, Stored):
             return value
         return rule(value)
 
