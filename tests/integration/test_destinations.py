@@ -48,13 +48,15 @@ REFUSED = {
 }
 
 
-def app_for(settings: Settings, redis_client: redis.Redis) -> TestClient:
+def app_for(outbox: Path, redis_client: redis.Redis, **regions: str) -> TestClient:
+    """The intake API; ``allowed_phone_regions=...`` to change the policy."""
+    settings = Settings(api_token=TOKEN, outbox_dir=outbox, **regions)
     return TestClient(create_app(settings, client=redis_client, clock=lambda: NOW))
 
 
 @pytest.fixture
 def http(outbox: Path, redis_client: redis.Redis) -> Iterator[TestClient]:
-    with app_for(Settings(api_token=TOKEN, outbox_dir=outbox), redis_client) as client:
+    with app_for(outbox, redis_client) as client:
         yield client
 
 
@@ -98,8 +100,7 @@ def test_canadian_and_us_numbers_and_test_recipients_are_accepted(
 def test_an_operator_may_allow_a_caribbean_region_but_never_premium_rate(
     outbox: Path, redis_client: redis.Redis
 ) -> None:
-    settings = Settings(api_token=TOKEN, outbox_dir=outbox, allowed_phone_regions="CA,US,JM")
-    with app_for(settings, redis_client) as http:
+    with app_for(outbox, redis_client, allowed_phone_regions="CA,US,JM") as http:
         jamaica = http.post("/v1/events", json=booked(mobile_phone="+18765550123"),
                             headers=AUTH)
         premium = http.post("/v1/events", json=booked(home_phone="+19005550123"),
@@ -114,8 +115,7 @@ def test_a_number_known_to_be_a_landline_is_refused_as_the_mobile_number(
     outbox: Path, redis_client: redis.Redis
 ) -> None:
     # libphonenumber tells French landlines from mobiles; North American numbers never.
-    settings = Settings(api_token=TOKEN, outbox_dir=outbox, allowed_phone_regions="CA,US,FR")
-    with app_for(settings, redis_client) as http:
+    with app_for(outbox, redis_client, allowed_phone_regions="CA,US,FR") as http:
         as_mobile = http.post("/v1/events", json=booked(mobile_phone="+33142685300"),
                               headers=AUTH)
         as_home = http.post("/v1/events", json=booked(home_phone="+33142685300"), headers=AUTH)
