@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from notifier.actors import INTAKE_QUEUE
 from notifier.domain import Channel, Lang
+from notifier.operations.dead_letters import list_dead
 from notifier.operations.failure_words import explain_failure
 from notifier.sending import SendOutcome
 from notifier.settings import Settings
@@ -25,6 +26,7 @@ from tests.factories import event, local
 from tests.fakes.conftest_fixtures import fake_smtp, fake_twilio
 from tests.integration.conftest import Gateway
 from tests.integration.test_delivery import Delivery, delivery, web_port
+from tests.integration.test_intake_actor import send_with_client
 
 __all__ = ["delivery", "fake_smtp", "fake_twilio", "web_port"]  # fixtures
 
@@ -136,10 +138,14 @@ def test_the_dramatiq_door_refuses_it_too(gateway: Gateway) -> None:
     data = event("booked", start=local(2026, 12, 1, 9, 30),
                  at=gateway.clock()).model_dump(mode="json")
     data["appointment"]["patient"]["mobile_phone"] = "+19005550123"
-    gateway.actors.intake.send(data)
+    # The client helper does not know the gateway's policy: the event passes send().
+    send_with_client(gateway, data)
     gateway.drain(INTAKE_QUEUE)
 
-    assert gateway.broker.client.zcard(f"{gateway.broker.namespace}:{INTAKE_QUEUE}.XQ") == 1
+    (letter,) = list_dead(gateway.client, gateway.settings, INTAKE_QUEUE)
+    assert letter.retries == 0
+    assert letter.reason.startswith("InvalidEvent: appointment.patient.mobile_phone:")
+    assert "premium-rate" in letter.reason and "9005550123" not in letter.reason
     assert Intake(gateway.client, gateway.settings).load("0000000001") is None
 
 
