@@ -4,7 +4,8 @@ A door (``POST /v1/events``, the ``intake_event`` actor, :class:`notifier.client
 validates an event with ``context=Arrival(now)``. A date far from ``now`` is a booking
 system's mistake (a placeholder such as 0001-01-01 or 9999-12-31, a swapped field), and at
 the calendar's edges it would overflow once converted to another time zone. Snapshots the
-gateway stored itself are validated without a context: the window held when they arrived.
+gateway stored itself are read back with :data:`notifier.domain.STORED`: the window held
+when they arrived.
 """
 
 from __future__ import annotations

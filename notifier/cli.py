@@ -357,9 +357,12 @@ def _version(text: str) -> int:
 
 
 def _reference(text: str) -> str:
-    if not (len(text) == 10 and text.isdigit()):
-        raise argparse.ArgumentTypeError("must be the appointment's 10-digit reference number")
-    return text
+    from notifier.domain import reference_number
+
+    try:
+        return reference_number(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _phone_number(text: str) -> str:

@@ -129,7 +129,8 @@ def _email(value: str) -> str:
     return value
 
 
-def _reference(value: str) -> str:
+def reference_number(value: str) -> str:
+    """``value`` if it is an appointment's reference number, else a ``ValueError``."""
     if not re.fullmatch(r"[0-9]{10}", value):
         raise ValueError("must be the appointment's 10-digit reference number, e.g. 0012345678")
     return value
@@ -143,17 +144,20 @@ def _time_zone(value: str) -> str:
     return value
 
 
-# The store, reading an appointment back, says so in its validation context: what the
-# gateway once accepted stays readable when its rules grow stricter (the send step checks
-# again what matters: numbers and email addresses). A door passes an ``Arrival`` instead.
-STORED = "stored"
+class Stored:
+    """The validation context of an appointment the store reads back: what the gateway
+    once accepted stays readable when its rules grow stricter (the send step checks again
+    what matters: numbers and email addresses). A door passes an ``Arrival`` instead."""
+
+
+STORED = Stored()
 
 
 def _unless_stored(rule: Callable[[str], str]) -> AfterValidator:
     """``rule`` as a field validator that a stored appointment, read back, skips."""
 
     def check(value: str, info: ValidationInfo) -> str:
-        if isinstance(info.context, dict) and info.context.get(STORED):
+        if isinstance(info.context, Stored):
             return value
         return rule(value)
 
@@ -321,7 +325,7 @@ class Patient(Strict):
 class Appointment(Strict):
     """The full appointment snapshot carried by every event."""
 
-    reference: Annotated[str, AfterValidator(_reference)]
+    reference: Annotated[str, AfterValidator(reference_number)]
     start: DateTime = Field(
         description="Local start time at the location, e.g. 2026-12-01T09:30:00 "
         "(an offset, if given, must agree with the location's time zone); from one year "

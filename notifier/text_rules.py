@@ -72,16 +72,19 @@ def single_line(value: str) -> str:
     return value
 
 
-def clinic_text(value: str) -> str:
-    """A clinic's name or a part of its address: one line, nothing shaped like a web or
-    email address."""
-    single_line(value)
+def _refuse_web_or_email(value: str) -> str:
     if _WEB_OR_EMAIL.search(value):
         raise ValueError(
             "must not contain a web address or an email address (a period between two "
             "words reads as one: put a space after it)"
         )
     return value
+
+
+def clinic_text(value: str) -> str:
+    """A clinic's name or a part of its address: one line, nothing shaped like a web or
+    email address."""
+    return _refuse_web_or_email(single_line(value))
 
 
 def person_name(value: str) -> str:
@@ -101,4 +104,4 @@ def person_name(value: str) -> str:
         )
     if not any(unicodedata.category(character)[0] == "L" for character in value):
         raise ValueError("must contain at least one letter")
-    return clinic_text(value)
+    return _refuse_web_or_email(value)

@@ -17,7 +17,9 @@ _LINES = st.characters(exclude_categories=_VISIBLE, include_characters="\t\n\r")
 _NAME = st.one_of(st.characters(categories=["L", "M"]), st.sampled_from(" -'’."))
 
 
-def _accepted(rule: Callable[[str], str]) -> Callable[[str], bool]:
+def accepted_by(rule: Callable[[str], str]) -> Callable[[str], bool]:
+    """Whether a text passes ``rule`` (one of :mod:`notifier.text_rules`)."""
+
     def accepts(value: str) -> bool:
         try:
             rule(value)
@@ -29,14 +31,14 @@ def _accepted(rule: Callable[[str], str]) -> Callable[[str], bool]:
 
 
 PERSON_NAMES = st.text(_NAME, min_size=1, max_size=text_rules.PERSON_NAME_MAX).filter(
-    _accepted(text_rules.person_name)
+    accepted_by(text_rules.person_name)
 )
 
 
 def clinic_texts(*, min_size: int = 1, max_size: int = 200) -> st.SearchStrategy[str]:
     """A clinic's name or an address part the contract accepts."""
     return st.text(_ONE_LINE, min_size=min_size, max_size=max_size).filter(
-        _accepted(text_rules.clinic_text)
+        accepted_by(text_rules.clinic_text)
     )
 
 

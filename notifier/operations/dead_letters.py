@@ -40,6 +40,7 @@ from pydantic import ValidationError
 
 from notifier.actors import INTAKE_ACTOR
 from notifier.arrival import Arrival
+from notifier.destinations import DestinationPolicy, destination_policy
 from notifier.domain import Event
 from notifier.logs import redact
 from notifier.message_summary import message_summary
@@ -179,15 +180,18 @@ def _last_line(trace: str) -> str:
     return ""
 
 
-def _reason(actor: str, options: Mapping[str, Any], args: Any, failed_at: dt.datetime) -> str:
+def _reason(
+    actor: str, options: Mapping[str, Any], args: Any, failed_at: dt.datetime,
+    policy: DestinationPolicy,
+) -> str:
     trace = options.get("traceback")
     if isinstance(trace, str) and trace.strip():
         return _last_line(trace)
     if actor == INTAKE_ACTOR and isinstance(args, list | tuple) and args:
         try:
             # Refused at a door (not retried, so no traceback): checked again as it was
-            # then, its dates against the time it died.
-            Event.model_validate(args[0], context=Arrival(failed_at))
+            # then, its dates against the time it died, its numbers against the policy.
+            Event.model_validate(args[0], context=Arrival(failed_at, destinations=policy))
         except ValidationError as exc:
             return f"InvalidEvent: {summary(describe(exc))}"[:300]
     return ""
@@ -221,12 +225,17 @@ def list_dead(
             found.append((name, text(member), float(score),
                           None if body is None else _decode(body)))
     found.sort(key=lambda item: -item[2])
-    letters = [_letter(name, member, score, data) for name, member, score, data in found[:limit]]
+    policy = destination_policy(settings)
+    letters = [_letter(name, member, score, data, policy)
+               for name, member, score, data in found[:limit]]
     return _with_intake_refusal(client, settings, _with_delivery_status(client, settings, letters),
                                 [data for *_, data in found[:limit]])
 
 
-def _letter(queue: str, member: str, score: float, data: dict[str, Any] | None) -> DeadLetter:
+def _letter(
+    queue: str, member: str, score: float, data: dict[str, Any] | None,
+    policy: DestinationPolicy,
+) -> DeadLetter:
     data = data or {}
     options = data.get("options") if isinstance(data.get("options"), dict) else {}
     assert isinstance(options, dict)
@@ -236,7 +245,7 @@ def _letter(queue: str, member: str, score: float, data: dict[str, Any] | None) 
     return DeadLetter(
         queue=queue, message_id=member, actor=actor, failed_at=failed_at,
         retries=int(options.get("retries", 0) or 0),
-        reason=_reason(actor, options, args, failed_at) if data else "message missing",
+        reason=_reason(actor, options, args, failed_at, policy) if data else "message missing",
         summary=message_summary(actor, args),
         dramatiq_message_id=str(data.get("message_id", "")),
     )

@@ -62,7 +62,7 @@ class AppointmentState:
         closes = _utc(data["cancel_closes_at"])
         assert closes is not None
         return cls(
-            appointment=Appointment.model_validate(data["appointment"], context={STORED: True}),
+            appointment=Appointment.model_validate(data["appointment"], context=STORED),
             version=int(data["version"]),
             cancel_closes_at=closes,
             attendance_set_at=_utc(data["attendance_set_at"]),

@@ -18,12 +18,18 @@ from tests.integration.conftest import Gateway
 START = local(2026, 12, 1, 9, 30)
 
 
-def test_an_event_sent_with_the_client_helper_is_applied(gateway: Gateway) -> None:
+def send_with_client(gateway: Gateway, data: dict[str, Any]) -> None:
+    """``data`` sent as a booking system would, with the client helper on the gateway's clock."""
     sender = EventSender(gateway.settings.redis_url or "", clock=gateway.clock)
     try:
-        sender.send(event("booked", start=START, at=gateway.clock()).model_dump(mode="json"))
+        sender.send(data)
     finally:
         sender.close()
+
+
+def test_an_event_sent_with_the_client_helper_is_applied(gateway: Gateway) -> None:
+    send_with_client(gateway,
+                     event("booked", start=START, at=gateway.clock()).model_dump(mode="json"))
     gateway.drain(INTAKE_QUEUE)
 
     state = Intake(gateway.client, gateway.settings).load("0000000001")
@@ -33,12 +39,8 @@ def test_an_event_sent_with_the_client_helper_is_applied(gateway: Gateway) -> No
 def test_the_client_helper_refuses_a_bad_event_before_enqueueing(gateway: Gateway) -> None:
     data = event("booked", start=START, at=gateway.clock()).model_dump(mode="json")
     data["appointment"]["patient"]["mobile_phone"] = "+1 514 555 01"
-    sender = EventSender(gateway.settings.redis_url or "", clock=gateway.clock)
-    try:
-        with pytest.raises(InvalidEventError) as refused:
-            sender.send(data)
-    finally:
-        sender.close()
+    with pytest.raises(InvalidEventError) as refused:
+        send_with_client(gateway, data)
 
     assert refused.value.problems[0]["field"] == "appointment.patient.mobile_phone"
     assert "+1 514 555 01" not in str(refused.value)
@@ -58,25 +60,17 @@ def test_a_bad_event_message_goes_to_dead_letters_untouched(gateway: Gateway) ->
     assert stored == []
 
 
-def _send(gateway: Gateway, data: dict[str, Any]) -> None:
-    sender = EventSender(gateway.settings.redis_url or "", clock=gateway.clock)
-    try:
-        sender.send(data)
-    finally:
-        sender.close()
-
-
 def test_an_event_id_reused_for_another_event_is_dead_lettered_not_applied(
     gateway: Gateway, caplog: pytest.LogCaptureFixture
 ) -> None:
     booked = event("booked", start=START, at=gateway.clock(), event_id="evt-reused")
-    _send(gateway, booked.model_dump(mode="json"))
+    send_with_client(gateway, booked.model_dump(mode="json"))
     gateway.drain(INTAKE_QUEUE)
     cancelled = event("cancelled", version=2, start=START, at=gateway.clock(),
                       event_id="evt-reused")
     caplog.set_level(logging.INFO)
 
-    _send(gateway, cancelled.model_dump(mode="json"))
+    send_with_client(gateway, cancelled.model_dump(mode="json"))
     gateway.drain(INTAKE_QUEUE)
 
     (letter,) = list_dead(gateway.client, gateway.settings, INTAKE_QUEUE)
@@ -112,7 +106,7 @@ def test_an_event_message_breaking_the_contract_is_refused_once_not_retried(
     node[last] = value
 
     with pytest.raises(InvalidEventError) as refused:
-        _send(gateway, data)
+        send_with_client(gateway, data)
     gateway.actors.intake.send(data)  # a producer that skips the helper's check
     gateway.drain(INTAKE_QUEUE)
 
@@ -123,10 +117,11 @@ def test_an_event_message_breaking_the_contract_is_refused_once_not_retried(
 
 
 def test_a_version_jump_sent_by_message_is_dead_lettered(gateway: Gateway) -> None:
-    _send(gateway, event("booked", start=START, at=gateway.clock()).model_dump(mode="json"))
+    send_with_client(gateway,
+                     event("booked", start=START, at=gateway.clock()).model_dump(mode="json"))
     gateway.drain(INTAKE_QUEUE)  # two worker threads: the booking must be stored first
-    _send(gateway, event("modified", version=5_000_000, start=START,
-                         at=gateway.clock()).model_dump(mode="json"))
+    send_with_client(gateway, event("modified", version=5_000_000, start=START,
+                                    at=gateway.clock()).model_dump(mode="json"))
     gateway.drain(INTAKE_QUEUE)
 
     (letter,) = list_dead(gateway.client, gateway.settings, INTAKE_QUEUE)

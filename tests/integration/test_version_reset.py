@@ -87,6 +87,8 @@ def test_an_unknown_appointment_is_reported_and_nothing_is_written(
         (["0000000001", "--to", str(2**31), "--reason", "x"], "--to"),
         (["0000000001", "--to", "3", "--reason", " "], "must say why"),
         (["12345", "--to", "3", "--reason", "x"], "10-digit"),
+        # Digits of another script are digits to str.isdigit, never in a reference.
+        (["\u0661" * 10, "--to", "3", "--reason", "x"], "10-digit"),
         (["0000000001", "--to", "3"], "--reason"),
     ],
 )
