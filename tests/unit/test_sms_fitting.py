@@ -4,6 +4,7 @@ cut, or no SMS at all; always with the longest names the event contract allows."
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -13,7 +14,14 @@ from pydantic import BaseModel, ValidationError
 
 from notifier.domain import Address, Appointment, Channel, Kind, Lang, Location, Patient
 from notifier.messages.catalogue import Rendered, context, render
-from notifier.messages.fitting import CLINIC_MIN, SmsOverBudget, Step, shorten
+from notifier.messages.fitting import (
+    CLINIC_MIN,
+    FittedSms,
+    SmsOverBudget,
+    Step,
+    fit_sms,
+    shorten,
+)
 from notifier.messages.samples import SAMPLE_NOW, longest_allowed, longest_names, sample_state
 from notifier.messages.sms import gsm7_lookalikes, is_gsm7, normalise_sms, sms_encoding
 from notifier.planning.entries import AppointmentState
@@ -94,6 +102,48 @@ def render_template(kind: Kind, state: AppointmentState) -> str:
     name = template_names(kind, Channel.SMS, state.appointment.patient.language)["text"]
     values = context(kind, Channel.SMS, state, SETTINGS, SAMPLE_NOW)
     return environment().get_template(name).render(values)
+
+
+def fitted_counting_renders(kind: Kind, state: AppointmentState) -> tuple[FittedSms, int]:
+    """The SMS fitted to the default budget, and how many times its template rendered."""
+    from notifier.messages.catalogue import environment, template_names
+
+    name = template_names(kind, Channel.SMS, state.appointment.patient.language)["text"]
+    template = environment().get_template(name)
+    renders = 0
+
+    def compose(values: Mapping[str, Any]) -> str:
+        nonlocal renders
+        renders += 1
+        return normalise_sms(template.render(values))
+
+    values = context(kind, Channel.SMS, state, SETTINGS, SAMPLE_NOW)
+    return fit_sms(compose, values, budget=SETTINGS.sms_segment_budget), renders
+
+
+@pytest.mark.parametrize(("first_name", "steps"), [
+    ("Émilie", ()),
+    ("Jérôme", (Step.LOOKALIKES,)),
+])
+def test_an_sms_that_fits_as_written_or_by_its_letters_renders_once(
+    first_name: str, steps: tuple[Step, ...]
+) -> None:
+    fitted, renders = fitted_counting_renders(
+        Kind.CONFIRMATION, named(sample_state(Lang.FR), first_name))
+    assert fitted.steps == steps
+    assert renders == 1
+
+
+def test_cutting_names_renders_a_few_times_not_once_per_length() -> None:
+    first_name = ("Marie-Ève-Hélène Côté " * 10)[:200].strip()
+    clinic = ("Clinique médicale Saint-Jérôme de l'Île-Bizard " * 5)[:200].strip()
+    fitted, renders = fitted_counting_renders(
+        Kind.REMINDER, named(sample_state(Lang.FR), first_name, clinic))
+    assert fitted.steps == (Step.LOOKALIKES, Step.NAMES)
+    # As written, without its optional sentences, the shortest cut, then halving the
+    # range of lengths left.
+    longest = max(len(first_name), len(clinic))
+    assert renders <= 3 + (longest - 1).bit_length()
 
 
 def test_optional_sentences_go_before_any_name_is_cut() -> None:
