@@ -56,6 +56,11 @@ def test_lookalikes_replace_only_what_gsm7_lacks() -> None:
     )
 
 
+def test_a_character_with_no_latin_reading_leaves_no_space_behind() -> None:
+    # A variation selector and a private-use character transliterate to nothing.
+    assert gsm7_lookalikes("\ue000Zoë \ufe0f Côté \ue000") == "Zoe Coté"
+
+
 @given(st.text())
 def test_lookalikes_are_always_gsm7(text: str) -> None:
     assert is_gsm7(gsm7_lookalikes(text))
