@@ -7,13 +7,21 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+import jinja2
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from notifier.domain import Address, Appointment, Channel, Kind, Lang, Location, Patient
-from notifier.messages.catalogue import Rendered, context, render
+from notifier.messages.catalogue import (
+    TEMPLATES_DIR,
+    Rendered,
+    context,
+    environment,
+    render,
+    template_names,
+)
 from notifier.messages.fitting import (
     CLINIC_MIN,
     FittedSms,
@@ -100,21 +108,21 @@ def test_lookalike_letters_alone_bring_a_confirmation_back_to_gsm7(
     assert kept in rendered.text
 
 
+def sms_template(kind: Kind, state: AppointmentState) -> jinja2.Template:
+    """The shipped SMS template of ``kind`` in the patient's language."""
+    name = template_names(kind, Channel.SMS, state.appointment.patient.language)["text"]
+    return environment(TEMPLATES_DIR).get_template(name)
+
+
 def render_template(kind: Kind, state: AppointmentState) -> str:
     """The body as the template writes it, before any fitting."""
-    from notifier.messages.catalogue import environment, template_names
-
-    name = template_names(kind, Channel.SMS, state.appointment.patient.language)["text"]
     values = context(kind, Channel.SMS, state, SETTINGS, SAMPLE_NOW)
-    return environment().get_template(name).render(values)
+    return sms_template(kind, state).render(values)
 
 
 def fitted_counting_renders(kind: Kind, state: AppointmentState) -> tuple[FittedSms, int]:
     """The SMS fitted to the default budget, and how many times its template rendered."""
-    from notifier.messages.catalogue import environment, template_names
-
-    name = template_names(kind, Channel.SMS, state.appointment.patient.language)["text"]
-    template = environment().get_template(name)
+    template = sms_template(kind, state)
     renders = 0
 
     def compose(values: Mapping[str, Any]) -> str:
