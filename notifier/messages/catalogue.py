@@ -90,10 +90,10 @@ def template_folders(settings: Settings, templates_dir: Path | None = None) -> t
 
 @lru_cache(maxsize=8)
 def environment(*folders: Path) -> jinja2.Environment:
-    """The Jinja environment over templates folders (the shipped one when none is given),
-    the first that has a template wins: HTML escaped, undefined names fatal."""
+    """The Jinja environment over templates folders (see :func:`template_folders`), the
+    first that has a template wins: HTML escaped, undefined names fatal."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folders or (TEMPLATES_DIR,)),
+        loader=jinja2.FileSystemLoader(folders),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",),
                                             default_for_string=False),
         undefined=jinja2.StrictUndefined,

@@ -112,19 +112,15 @@ def fit_sms(compose: Compose, values: Mapping[str, Any], *, budget: int) -> Fitt
     Raises :class:`SmsOverBudget` when even the shortest form does not fit.
     """
 
-    def attempt(options: Mapping[str, Any], lookalikes: bool) -> FittedSms:
-        text = compose(options)
-        if lookalikes:
-            text = gsm7_lookalikes(text)
+    def measured(text: str) -> FittedSms:
         return FittedSms(text, sms_encoding(text))
 
     def cut(cap: int) -> FittedSms:
+        text = gsm7_lookalikes(compose(_capped(values, cap)))
         # A cut name ending a sentence would otherwise read "Clinique du Pla....".
-        fitted = attempt(_capped(values, cap), lookalikes=True)
-        text = fitted.text.replace(_ELLIPSIS + ".", _ELLIPSIS)
-        return FittedSms(text, sms_encoding(text))
+        return measured(text.replace(_ELLIPSIS + ".", _ELLIPSIS))
 
-    fitted = attempt(values, lookalikes=False)
+    fitted = measured(compose(values))
     steps: list[Step] = []
 
     def take(step: Step, shorter: FittedSms) -> FittedSms:
@@ -134,10 +130,11 @@ def fit_sms(compose: Compose, values: Mapping[str, Any], *, budget: int) -> Fitt
         return shorter
 
     if fitted.sms.segments > budget:
-        fitted = take(Step.LOOKALIKES, attempt(values, lookalikes=True))
+        # The body as written, its letters replaced: no need to render it again.
+        fitted = take(Step.LOOKALIKES, measured(gsm7_lookalikes(fitted.text)))
     if fitted.sms.segments > budget:
         values = {**values, "brief": True}
-        fitted = take(Step.OPTIONAL, attempt(values, lookalikes=True))
+        fitted = take(Step.OPTIONAL, measured(gsm7_lookalikes(compose(values))))
     if fitted.sms.segments > budget:
         fitted = take(Step.NAMES, _shortest_cut(cut, values, budget))
     if fitted.sms.segments > budget:

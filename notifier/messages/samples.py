@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
 
 from pydantic import BaseModel
 
@@ -114,6 +115,7 @@ _LONGEST_SEEDS = {
 }
 
 
+@cache  # the lint asks for them once per message; building the schemas is the slow part
 def longest_names(lang: Lang) -> LongestNames:
     """Every name an SMS, a call or an email may carry, as long as the contract allows,
     in names common in ``lang``."""

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import shutil
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from notifier.domain import Channel, Kind, Lang
+from notifier.messages import samples
 from notifier.messages.catalogue import TEMPLATES_DIR
 from notifier.messages.lint import (
     invited_opt_out_words,
@@ -17,6 +20,7 @@ from notifier.messages.lint import (
     shouted_opt_out_words,
     web_addresses,
 )
+from notifier.messages.samples import LongestNames, longest_allowed
 from notifier.settings import Settings
 
 SETTINGS = Settings()
@@ -104,6 +108,23 @@ def test_every_sms_is_checked_with_the_longest_names_the_contract_allows() -> No
     assert any(line.startswith("sms/fr/reminder.txt.j2 (longest names, cancel link open): GSM-7")
                and "fitted: letters GSM-7 lacks replaced" in line
                for line in output.splitlines())
+
+
+def test_the_longest_names_are_worked_out_once_per_language_not_per_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each bound comes from the contract's JSON schema, slow to build: once per field and
+    # language at most, not again for every kind, channel and situation the lint renders.
+    asked: list[str] = []
+
+    def counted(model: type[BaseModel], field: str) -> int:
+        asked.append(field)
+        return longest_allowed(model, field)
+
+    monkeypatch.setattr(samples, "longest_allowed", counted)
+    code, output = lint()
+    assert code == 0, output
+    assert len(asked) <= len(dataclasses.fields(LongestNames)) * len(Lang)
 
 
 def test_a_field_that_cannot_be_shortened_fails_with_the_longest_names(

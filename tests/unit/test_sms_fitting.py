@@ -4,16 +4,32 @@ cut, or no SMS at all; always with the longest names the event contract allows."
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
+import jinja2
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from notifier.domain import Address, Appointment, Channel, Kind, Lang, Location, Patient
-from notifier.messages.catalogue import Rendered, context, render
-from notifier.messages.fitting import CLINIC_MIN, SmsOverBudget, Step, shorten
+from notifier.messages.catalogue import (
+    TEMPLATES_DIR,
+    Rendered,
+    context,
+    environment,
+    render,
+    template_names,
+)
+from notifier.messages.fitting import (
+    CLINIC_MIN,
+    FittedSms,
+    SmsOverBudget,
+    Step,
+    fit_sms,
+    shorten,
+)
 from notifier.messages.samples import SAMPLE_NOW, longest_allowed, longest_names, sample_state
 from notifier.messages.sms import gsm7_lookalikes, is_gsm7, normalise_sms, sms_encoding
 from notifier.planning.entries import AppointmentState
@@ -46,6 +62,11 @@ def test_lookalikes_replace_only_what_gsm7_lacks() -> None:
     assert gsm7_lookalikes(text) == (
         "Jérome, Eve-Hélène Coté-Bélanger, Francois, Chloe, Oeuvre << oui >> l'été à Ça"
     )
+
+
+def test_a_character_with_no_latin_reading_leaves_no_space_behind() -> None:
+    # A variation selector and a private-use character transliterate to nothing.
+    assert gsm7_lookalikes("\ue000Zoë \ufe0f Côté \ue000") == "Zoe Coté"
 
 
 @given(st.text())
@@ -87,13 +108,55 @@ def test_lookalike_letters_alone_bring_a_confirmation_back_to_gsm7(
     assert kept in rendered.text
 
 
+def sms_template(kind: Kind, state: AppointmentState) -> jinja2.Template:
+    """The shipped SMS template of ``kind`` in the patient's language."""
+    name = template_names(kind, Channel.SMS, state.appointment.patient.language)["text"]
+    return environment(TEMPLATES_DIR).get_template(name)
+
+
 def render_template(kind: Kind, state: AppointmentState) -> str:
     """The body as the template writes it, before any fitting."""
-    from notifier.messages.catalogue import environment, template_names
-
-    name = template_names(kind, Channel.SMS, state.appointment.patient.language)["text"]
     values = context(kind, Channel.SMS, state, SETTINGS, SAMPLE_NOW)
-    return environment().get_template(name).render(values)
+    return sms_template(kind, state).render(values)
+
+
+def fitted_counting_renders(kind: Kind, state: AppointmentState) -> tuple[FittedSms, int]:
+    """The SMS fitted to the default budget, and how many times its template rendered."""
+    template = sms_template(kind, state)
+    renders = 0
+
+    def compose(values: Mapping[str, Any]) -> str:
+        nonlocal renders
+        renders += 1
+        return normalise_sms(template.render(values))
+
+    values = context(kind, Channel.SMS, state, SETTINGS, SAMPLE_NOW)
+    return fit_sms(compose, values, budget=SETTINGS.sms_segment_budget), renders
+
+
+@pytest.mark.parametrize(("first_name", "steps"), [
+    ("Émilie", ()),
+    ("Jérôme", (Step.LOOKALIKES,)),
+])
+def test_an_sms_that_fits_as_written_or_by_its_letters_renders_once(
+    first_name: str, steps: tuple[Step, ...]
+) -> None:
+    fitted, renders = fitted_counting_renders(
+        Kind.CONFIRMATION, named(sample_state(Lang.FR), first_name))
+    assert fitted.steps == steps
+    assert renders == 1
+
+
+def test_cutting_names_renders_a_few_times_not_once_per_length() -> None:
+    first_name = ("Marie-Ève-Hélène Côté " * 10)[:200].strip()
+    clinic = ("Clinique médicale Saint-Jérôme de l'Île-Bizard " * 5)[:200].strip()
+    fitted, renders = fitted_counting_renders(
+        Kind.REMINDER, named(sample_state(Lang.FR), first_name, clinic))
+    assert fitted.steps == (Step.LOOKALIKES, Step.NAMES)
+    # As written, without its optional sentences, the shortest cut, then halving the
+    # range of lengths left.
+    longest = max(len(first_name), len(clinic))
+    assert renders <= 3 + (longest - 1).bit_length()
 
 
 def test_optional_sentences_go_before_any_name_is_cut() -> None:
