@@ -28,7 +28,7 @@ from notifier.clock import utc_now
 from notifier.destinations import destination_policy
 from notifier.domain import Channel, Event
 from notifier.inbound.optouts import OptOutStore
-from notifier.outage_broker import OutageTolerantRedisBroker
+from notifier.outage_broker import OutageTolerantRedisBroker, when_redis_answers
 from notifier.problems import describe, summary
 from notifier.sending import RATE_LIMIT_MAX_WAIT, SendStep
 from notifier.settings import Settings
@@ -93,13 +93,11 @@ REDIS_OUTAGE_WAIT = dt.timedelta(seconds=60)
 def _redis_back(
     client: redis.Redis, *, within: dt.timedelta, sleep: Callable[[float], None]
 ) -> bool:
-    for _ in range(int(within.total_seconds() * 2)):
-        try:
-            client.ping()
-            return True
-        except (redis.ConnectionError, redis.TimeoutError):
-            sleep(0.5)
-    return False
+    try:
+        when_redis_answers(client.ping, within=within, sleep=sleep)
+    except (redis.ConnectionError, redis.TimeoutError):
+        return False
+    return True
 
 
 def _retry_send(retries: int, exception: BaseException) -> bool:

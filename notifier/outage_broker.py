@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 from dramatiq.broker import Consumer, MessageProxy
@@ -35,6 +35,21 @@ from dramatiq.common import dq_name
 from dramatiq.errors import ConnectionClosed
 
 RETRY_PAUSE = 0.5
+T = TypeVar("T")
+
+
+def when_redis_answers(
+    command: Callable[[], T], *, within: dt.timedelta, sleep: Callable[[float], None],
+) -> T:
+    """``command()``, tried again every :data:`RETRY_PAUSE` while Redis cannot be reached,
+    for up to ``within``; past that, the last ``redis.ConnectionError`` (or
+    ``TimeoutError``) is raised."""
+    for _ in range(max(1, int(within.total_seconds() / RETRY_PAUSE)) - 1):
+        try:
+            return command()
+        except (redis.ConnectionError, redis.TimeoutError):
+            sleep(RETRY_PAUSE)
+    return command()
 
 
 class OutageTolerantRedisBroker(RedisBroker):
@@ -74,16 +89,10 @@ class OutageTolerantRedisBroker(RedisBroker):
         return self._patiently(lambda: self._dispatch("requeue")(queue_name, *args))
 
     def _patiently(self, command: Callable[[], Any]) -> Any:
-        tries = max(1, int(self.outage_wait.total_seconds() / RETRY_PAUSE))
-        failed = 0
-        while True:
-            try:
-                return command()
-            except (redis.ConnectionError, redis.TimeoutError) as error:
-                failed += 1
-                if failed >= tries:
-                    raise ConnectionClosed(error) from None
-                self.sleep(RETRY_PAUSE)
+        try:
+            return when_redis_answers(command, within=self.outage_wait, sleep=self.sleep)
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            raise ConnectionClosed(error) from None
 
 
 class _DelayedMessagesConsumer(Consumer):

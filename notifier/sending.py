@@ -203,8 +203,9 @@ class SendStep:
             return self._suppress(message, Reason.OVER_BUDGET, now, state)
         try:
             # A message that can never be built fails here, before its record says
-            # "submitting": a data error is not an interrupted send.
-            client.prepare(message, rendered, address)
+            # "submitting": a data error is not an interrupted send. What is built here is
+            # what is sent.
+            hand_over = client.prepare(message, rendered, address)
         except DeliveryError as error:
             return self._failed_attempt(message, error, address, now)
         if record.get("status") == DeliveryStatus.SUBMITTING and not client.idempotent:
@@ -232,7 +233,7 @@ class SendStep:
             return SendOutcome.ALREADY_DONE
         began = self.timer()
         try:
-            receipt = client.send(message, rendered, address)
+            receipt = hand_over()
         except DeliveryError as error:
             self.latency.record(message.channel, self.timer() - began)
             return self._failed_attempt(message, error, address, now)

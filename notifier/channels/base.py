@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 if TYPE_CHECKING:
     from notifier.messages.catalogue import Rendered
@@ -65,6 +65,11 @@ class DeliveryError(Exception):
         self.opted_out = opted_out
 
 
+HandOver: TypeAlias = Callable[[], Receipt]
+"""One message, built and addressed by :meth:`ChannelClient.prepare`: calling it hands
+that very message to the provider, or raises :class:`DeliveryError`."""
+
+
 class CannotTell(Exception):
     """The provider cannot be asked whether it took a message (an SMTP relay)."""
 
@@ -81,14 +86,15 @@ class ChannelClient(Protocol):
 
     idempotent: bool
 
-    def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> None:
-        """Check, before the delivery record starts, that the message can be handed over at
-        all (built and addressed); raise a *permanent* :class:`DeliveryError` when it never
-        can, so that a data error is never taken for an interrupted send."""
+    def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> HandOver:
+        """Build and address the message before the delivery record starts; raise a
+        *permanent* :class:`DeliveryError` when it never can be, so that a data error is
+        never taken for an interrupted send. The result delivers what was built here."""
         ...
 
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
-        """Deliver; raise :class:`DeliveryError` when the provider refuses or fails."""
+        """Deliver at once (:meth:`prepare`, then its hand-over); raise
+        :class:`DeliveryError` when the provider refuses or fails."""
         ...
 
     def find_sent(

@@ -8,11 +8,12 @@ second send of the same key replaces the file instead of adding one.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
 
-from notifier.channels.base import Receipt
+from notifier.channels.base import HandOver, Receipt
 from notifier.messages.catalogue import Rendered
 from notifier.planning.entries import PlannedMessage
 
@@ -32,8 +33,9 @@ class OutboxClient:
         self.directory = directory
         self.clock = clock
 
-    def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> None:
+    def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> HandOver:
         """Any rendered message can be written."""
+        return functools.partial(self.send, message, rendered, address)
 
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
         now = self.clock()

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime as dt
+import functools
 import os
 import ssl
 import threading
@@ -45,7 +46,7 @@ from typing import Any, TypeVar
 
 import aiosmtplib
 
-from notifier.channels.base import CannotTell, DeliveryError, FailureClass, Receipt
+from notifier.channels.base import CannotTell, DeliveryError, FailureClass, HandOver, Receipt
 from notifier.domain import Lang, Location
 from notifier.messages.catalogue import Rendered
 from notifier.planning.entries import PlannedMessage
@@ -433,13 +434,17 @@ class SmtpEmailClient:
             timeout=settings.smtp_timeout.total_seconds(),
         )
 
-    def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> None:
-        """Build the message as :meth:`send` will: an address or a text that cannot make
-        an email fails here, for good, before anything is recorded as being sent."""
-        self._build(message, rendered, address)
+    def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> HandOver:
+        """Build the email once: an address or a text that cannot make one fails here,
+        for good, before anything is recorded as being sent; the hand-over sends these
+        very bytes."""
+        message_id, data = self._build(message, rendered, address)
+        return functools.partial(self._submit, address, message_id, data)
 
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
-        message_id, data = self._build(message, rendered, address)
+        return self.prepare(message, rendered, address)()
+
+    def _submit(self, address: str, message_id: str, data: bytes) -> Receipt:
         self.pool.send(self.settings.email_from_address, address, data)
         # An SMTP relay gives no delivery receipt: "sent" is as far as we will know.
         return Receipt(provider_id=message_id, status="sent")

@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Callable
 
-from notifier.channels.base import ChannelClient, DeliveryError, FailureClass, Receipt
+from notifier.channels.base import ChannelClient, DeliveryError, FailureClass, HandOver, Receipt
 from notifier.channels.smtp_email import classify_reply
 from notifier.channels.twilio_errors import classify, explain
 from notifier.domain import Channel, Lang
@@ -100,9 +101,10 @@ class TestRecipientClient:
         self.channel = channel
         self.idempotent = inner.idempotent
 
-    def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> None:
+    def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> HandOver:
         if outcome_for(self.channel, address) is None:
-            self.inner.prepare(message, rendered, address)
+            return self.inner.prepare(message, rendered, address)
+        return functools.partial(self.send, message, rendered, address)
 
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
         outcome = outcome_for(self.channel, address)

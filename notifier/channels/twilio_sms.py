@@ -20,12 +20,13 @@ Choices:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any
 
 from twilio.rest import Client
 
-from notifier.channels.base import Receipt
+from notifier.channels.base import HandOver, Receipt
 from notifier.channels.twilio_client import (
     LOOKUP_LIMIT,
     build_client,
@@ -74,8 +75,9 @@ class TwilioSmsClient:
     def close(self) -> None:
         """The twilio client's HTTP session is shared; nothing of ours stays open."""
 
-    def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> None:
+    def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> HandOver:
         """Nothing to build ahead: the number was checked by the send-time decision."""
+        return functools.partial(self.send, message, rendered, address)
 
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
         options: dict[str, Any] = {

@@ -24,6 +24,7 @@ dialing: outside it the send fails *transient* with ``retry_after`` until it ope
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -32,7 +33,7 @@ import redis
 from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
-from notifier.channels.base import DeliveryError, FailureClass, Receipt
+from notifier.channels.base import DeliveryError, FailureClass, HandOver, Receipt
 from notifier.channels.twilio_client import (
     LOOKUP_LIMIT,
     build_client,
@@ -155,8 +156,9 @@ class TwilioVoiceClient:
     def close(self) -> None:
         """The twilio client's HTTP session is shared; nothing of ours stays open."""
 
-    def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> None:
+    def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> HandOver:
         """Nothing to build ahead: the number was checked by the send-time decision."""
+        return functools.partial(self.send, message, rendered, address)
 
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
         self._check_window(message)

@@ -530,6 +530,27 @@ def test_an_email_goes_through_smtp_as_text_and_html(delivery: Delivery) -> None
     assert delivery.record(payload)["status"] == "sent"
 
 
+def test_an_email_is_built_once_per_try(delivery: Delivery) -> None:
+    """The email checked before the record says "submitting" is the one sent: building it
+    again would read the stored appointment again (for the clinic's name) and cost as
+    much CPU as the rest of the send."""
+    (payload,) = delivery.book("email")
+    before = get_calls(delivery.client)
+
+    assert delivery.step(payload) is SendOutcome.SENT
+
+    # The send step's read of the record and appointment, then the clinic's name: once.
+    assert get_calls(delivery.client) - before == 2
+    (received,) = delivery.smtp.messages
+    assert received.message["Message-ID"] == f"<{delivery.record(payload)['provider_id']}>"
+
+
+def get_calls(client: redis.Redis) -> int:
+    """How many GET commands the Redis server has run."""
+    stats = client.info("commandstats").get("cmdstat_get", {})
+    return int(stats.get("calls", 0))
+
+
 def test_a_call_is_placed_and_completed(delivery: Delivery) -> None:
     (payload,) = delivery.book("voice")
 
