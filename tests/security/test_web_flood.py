@@ -173,3 +173,19 @@ def test_a_request_sent_too_slowly_is_cut_off_quietly(
         wait_until(lambda: f"1 {reason}" in web.latest_output(), timeout=4,
                    what="the closing to be logged")
         assert "Traceback" not in web.latest_output()
+
+
+def test_an_unfinished_request_head_is_held_up_to_16_kib(redis_url: str, tmp_path: Path) -> None:
+    config = GatewayConfig(redis_url=redis_url, api_token=API_TOKEN,
+                           outbox_dir=tmp_path / "outbox")
+    with Processes(config, workdir=tmp_path / "processes") as processes:
+        web = processes.start_web()
+        assert web.port is not None
+        padded = httpx.get(f"http://127.0.0.1:{web.port}/healthz", timeout=5,
+                           headers={"X-Padding": "a" * 15_000})
+        assert padded.status_code == 200
+        with socket.create_connection(("127.0.0.1", web.port), timeout=5) as rude:
+            start = b"GET /healthz HTTP/1.1\r\nHost: gateway\r\nX-Padding: "
+            rude.sendall(start + b"a" * (16 * 1024 + 1 - len(start)))  # no end in sight
+            assert rude.recv(64).startswith(b"HTTP/1.1 400 ")
+        assert "Traceback" not in web.latest_output()
