@@ -189,3 +189,27 @@ def test_an_unfinished_request_head_is_held_up_to_16_kib(redis_url: str, tmp_pat
             rude.sendall(start + b"a" * (16 * 1024 + 1 - len(start)))  # no end in sight
             assert rude.recv(64).startswith(b"HTTP/1.1 400 ")
         assert "Traceback" not in web.latest_output()
+
+
+def test_a_small_files_limit_lowers_the_connection_limit_with_a_warning(
+    redis_url: str, tmp_path: Path
+) -> None:
+    files_limit = 400  # room for 400 - 128 (one accept burst) - 64 (the rest) = 208
+    config = GatewayConfig(redis_url=redis_url, api_token=API_TOKEN,
+                           outbox_dir=tmp_path / "outbox",
+                           web_overload_log_interval=dt.timedelta(seconds=1))
+    assert config.settings().web_max_connections > 208
+    with own_files_limit(500), Processes(config, workdir=tmp_path / "processes") as processes:
+        web = processes.start_web(fd_limit=files_limit)
+        assert web.port is not None
+        assert "NOTIFIER_WEB_MAX_CONNECTIONS lowered to 208" in web.latest_output()
+        idle = open_idle(web.port, 260)
+        try:
+            # Above the lowered limit, the idle connections make room for one another.
+            wait_until(lambda: " evicted" in web.latest_output(), timeout=5,
+                       what="the lowered limit to evict idle connections")
+            assert httpx.get(f"http://127.0.0.1:{web.port}/healthz", timeout=5).status_code == 200
+        finally:
+            for sock in idle:
+                sock.close()
+        assert "Traceback" not in web.latest_output()
