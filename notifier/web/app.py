@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from notifier.clock import utc_now
+from notifier.destinations import destination_policy
 from notifier.domain import Event
 from notifier.settings import MIN_TOKEN_LENGTH, Settings, SettingsError
 from notifier.store.intake import Intake
@@ -124,6 +125,7 @@ def create_app(
         metrics_token=(settings.metrics_token.get_secret_value().encode()
                        if settings.metrics_token else None),
         webhook_results=results,
+        destinations=destination_policy(settings),
     )
     app.add_middleware(CountWebhooks, results=results)
     app.add_middleware(ConsoleHeaders)

@@ -76,6 +76,9 @@ class GuardedH11Protocol(H11Protocol):
 
     guard: ClassVar[ConnectionGuard]
     _deadline: asyncio.TimerHandle | None = None
+    # Whether the client was sending a body when last followed: a body that starts means a
+    # head just came in, on data received or on an answer (a pipelined request, buffered).
+    _sending_body = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -109,17 +112,16 @@ class GuardedH11Protocol(H11Protocol):
         """Move the deadline along with the request: head, then body, then none while the
         app answers (its own time is bounded elsewhere)."""
         state = self.conn.their_state
+        was_sending_body, self._sending_body = self._sending_body, state is h11.SEND_BODY
         if state is h11.IDLE:
             if self not in self.guard.waiting:
                 self._await_head()
             return
-        if self in self.guard.waiting:  # the head just arrived
-            del self.guard.waiting[self]
-            if state is h11.SEND_BODY:
-                self._arm(self.guard.body_timeout, Closed.SLOW_BODY)
-                return
-        if state is not h11.SEND_BODY:
+        self.guard.waiting.pop(self, None)
+        if not self._sending_body:
             self._disarm()
+        elif not was_sending_body:  # the head just arrived
+            self._arm(self.guard.body_timeout, Closed.SLOW_BODY)
 
     def _await_head(self) -> None:
         self.guard.waiting[self] = None

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import redis
 from fastapi import Request
 
+from notifier.destinations import DestinationPolicy
 from notifier.settings import Settings
 from notifier.store.intake import Intake
 from notifier.web.webhook_results import WebhookResults
@@ -25,6 +26,8 @@ class WebContext:
       clock: the current time (aware UTC); tests pass a fixed one.
       api_token: the bearer token booking systems must present, as bytes.
       webhook_results: this process's count of the Twilio webhooks' answers.
+      destinations: the numbers patients may be texted and called on, checked on every
+        event that arrives.
       metrics_token: the read-only token Prometheus presents to ``/metrics``, as bytes;
         None when metrics are not served.
     """
@@ -35,6 +38,7 @@ class WebContext:
     clock: Callable[[], dt.datetime]
     api_token: bytes
     webhook_results: WebhookResults
+    destinations: DestinationPolicy
     metrics_token: bytes | None = None
 
 

@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from notifier.arrival import Arrival
-from notifier.destinations import destination_policy
 from notifier.domain import MAX_VERSION_STEP, Event
 from notifier.store.intake import EventRefused, event_id_reused
 from notifier.web.auth import require_token, unauthorized
@@ -220,7 +219,7 @@ async def post_event(
         if repeated:
             raise repeated_keys_refused(repeated)
         try:
-            arrival = Arrival(now, destinations=destination_policy(context.settings))
+            arrival = Arrival(now, destinations=context.destinations)
             event = Event.model_validate_json(raw, context=arrival)
         except ValidationError as exc:
             raise invalid_event(exc) from None

@@ -74,7 +74,7 @@ def closed_by_server(sock: socket.socket) -> bool:
     if not ready(sock, select.POLLIN):
         return False
     try:
-        return sock.recv(1) == b""
+        return sock.recv(4096) == b""  # an answer first, if any
     except (ConnectionResetError, BrokenPipeError):
         return True
     except BlockingIOError:
@@ -150,6 +150,12 @@ def test_a_flood_of_idle_connections_does_not_block_the_stop_webhook(
             b"Content-Type: application/x-www-form-urlencoded\r\n\r\nBody=ST",
             id="body",
         ),
+        pytest.param(
+            b"GET /healthz HTTP/1.1\r\nHost: gateway\r\n\r\n"
+            b"POST /v1/twilio/sms HTTP/1.1\r\nHost: gateway\r\nContent-Length: 400\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n\r\nBody=ST",
+            id="pipelined-body",
+        ),
     ],
 )
 def test_a_request_sent_too_slowly_is_cut_off_quietly(
@@ -172,4 +178,44 @@ def test_a_request_sent_too_slowly_is_cut_off_quietly(
         reason = "slow body" if b"\r\n\r\n" in sent else "idle"
         wait_until(lambda: f"1 {reason}" in web.latest_output(), timeout=4,
                    what="the closing to be logged")
+        assert "Traceback" not in web.latest_output()
+
+
+def test_an_unfinished_request_head_is_held_up_to_16_kib(redis_url: str, tmp_path: Path) -> None:
+    config = GatewayConfig(redis_url=redis_url, api_token=API_TOKEN,
+                           outbox_dir=tmp_path / "outbox")
+    with Processes(config, workdir=tmp_path / "processes") as processes:
+        web = processes.start_web()
+        assert web.port is not None
+        padded = httpx.get(f"http://127.0.0.1:{web.port}/healthz", timeout=5,
+                           headers={"X-Padding": "a" * 15_000})
+        assert padded.status_code == 200
+        with socket.create_connection(("127.0.0.1", web.port), timeout=5) as rude:
+            start = b"GET /healthz HTTP/1.1\r\nHost: gateway\r\nX-Padding: "
+            rude.sendall(start + b"a" * (16 * 1024 + 1 - len(start)))  # no end in sight
+            assert rude.recv(64).startswith(b"HTTP/1.1 400 ")
+        assert "Traceback" not in web.latest_output()
+
+
+def test_a_small_files_limit_lowers_the_connection_limit_with_a_warning(
+    redis_url: str, tmp_path: Path
+) -> None:
+    files_limit = 400  # room for 400 - 128 (one accept burst) - 64 (the rest) = 208
+    config = GatewayConfig(redis_url=redis_url, api_token=API_TOKEN,
+                           outbox_dir=tmp_path / "outbox",
+                           web_overload_log_interval=dt.timedelta(seconds=1))
+    assert config.settings().web_max_connections > 208
+    with own_files_limit(500), Processes(config, workdir=tmp_path / "processes") as processes:
+        web = processes.start_web(fd_limit=files_limit)
+        assert web.port is not None
+        assert "NOTIFIER_WEB_MAX_CONNECTIONS lowered to 208" in web.latest_output()
+        idle = open_idle(web.port, 260)
+        try:
+            # Above the lowered limit, the idle connections make room for one another.
+            wait_until(lambda: " evicted" in web.latest_output(), timeout=5,
+                       what="the lowered limit to evict idle connections")
+            assert httpx.get(f"http://127.0.0.1:{web.port}/healthz", timeout=5).status_code == 200
+        finally:
+            for sock in idle:
+                sock.close()
         assert "Traceback" not in web.latest_output()
