@@ -7,6 +7,7 @@ with real intake, real sends to the outbox and a dead letter made by a real work
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -274,6 +275,26 @@ def test_a_wrong_password_or_an_unknown_name_gets_the_same_refusal(console: Cons
         assert "Nom d’utilisateur ou mot de passe incorrect." in answer.text
         assert COOKIE not in answer.headers.get("set-cookie", "") or "alice" not in answer.text
     assert console.http.get("/console/", follow_redirects=False).status_code == 303
+
+
+def test_an_unknown_name_costs_one_scrypt_like_a_wrong_password(
+    console: Console, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    derivations: list[int] = []
+    real_scrypt = hashlib.scrypt
+
+    def counted(*args: Any, **kwargs: Any) -> bytes:
+        derivations.append(kwargs["n"])
+        return real_scrypt(*args, **kwargs)
+
+    monkeypatch.setattr(hashlib, "scrypt", counted)
+    assert console.sign_in(Account("mallory", "admin", None, "whatever")).status_code == 401
+    unknown = list(derivations)
+    derivations.clear()
+    assert console.sign_in(ALICE, password="not-the-password").status_code == 401
+
+    # Even the process's first unknown name: one derivation at the same cost, no more.
+    assert unknown == derivations and len(derivations) == 1
 
 
 def _wrong_guesses(console: Console, accounts: list[Account]) -> list[int]:
