@@ -134,6 +134,7 @@ def _assert_console_headers(answer: httpx.Response, where: object) -> None:
     assert "'unsafe-inline'" not in csp and "http" not in csp, where
     assert answer.headers.get("x-frame-options") == "DENY", where
     assert answer.headers.get("x-content-type-options") == "nosniff", where
+    assert answer.headers.get("referrer-policy") == "same-origin", where
 
 
 def test_every_console_answer_carries_the_security_headers(console: Console) -> None:
@@ -323,6 +324,40 @@ def test_failures_slow_the_name_down_but_never_lock_it(console: Console) -> None
 
     console.gateway.clock.advance(PER_NAME.after(PER_NAME.free))
     assert console.sign_in(ALICE).status_code == 303  # ...and no longer
+
+
+def test_a_success_clears_the_names_failures(console: Console) -> None:
+    for _ in range(PER_NAME.free):
+        assert console.sign_in(ALICE, password="guess").status_code == 401
+    console.gateway.clock.advance(PER_NAME.after(PER_NAME.free))
+    assert console.sign_in(ALICE).status_code == 303
+    console.http.cookies.clear()  # a stranger's browser: its attempts count for the name
+
+    for _ in range(PER_NAME.free):
+        assert console.sign_in(ALICE, password="guess").status_code == 401
+    assert console.sign_in(ALICE, password="guess").status_code == 429
+
+
+def test_failures_are_forgotten_15_minutes_after_the_last_attempt(console: Console) -> None:
+    client = console.gateway.client
+    memory = dt.timedelta(minutes=15).total_seconds() * 1000
+    for attempt in range(1, PER_NAME.free + 2):
+        assert console.sign_in(ALICE, password="guess").status_code == 401
+        name_key, address_key = sorted(client.keys("notifier:console:sign-in-attempts:*"),
+                                       key=lambda key: b":address:" in key)
+        wait = PER_NAME.after(attempt).total_seconds() * 1000
+        assert memory + wait - 5000 < client.pttl(name_key) <= memory + wait, attempt
+        assert memory - 5000 < client.pttl(address_key) <= memory, attempt
+        console.gateway.clock.advance(PER_NAME.after(attempt))
+
+
+def test_a_browser_is_known_for_90_days_after_its_operator_signed_in(
+    console: Console,
+) -> None:
+    answer = console.sign_in(ALICE)
+    (known,) = [cookie for cookie in answer.headers.get_list("set-cookie")
+                if cookie.startswith(f"{KNOWN_COOKIE}=")]
+    assert f"Max-Age={90 * 24 * 3600};" in known and "Path=/console/sign-in" in known
 
 
 def test_a_long_attack_on_a_name_leaves_its_operator_a_short_wait(console: Console) -> None:
