@@ -151,15 +151,15 @@ class SignInThrottle:
         """The name (or known browser) starts afresh; the address no longer counts this
         attempt as failed."""
         (name_key, _), (address_key, _) = self._keys(name, address, known)
-        self.client.delete(name_key)
 
-        def uncount(pipe: Any) -> None:
+        def forget(pipe: Any) -> None:
             failures = int(pipe.hget(address_key, "failures") or 0)
+            pipe.multi()
+            pipe.delete(name_key)
             if failures > 0:  # not forgotten meanwhile
-                pipe.multi()
                 pipe.hset(address_key, "failures", failures - 1)
 
-        self.client.transaction(uncount, address_key)
+        self.client.transaction(forget, address_key)
 
 
 def _read(fields: list[bytes | None]) -> Tally:
