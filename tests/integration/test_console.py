@@ -9,8 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -410,23 +413,35 @@ def test_failures_from_one_address_slow_it_down_but_lock_nobody_out(
     assert console.sign_in(VICTOR).status_code == 303
 
 
-def test_a_burst_of_parallel_guesses_gets_only_the_free_attempts_checked(
+@contextmanager
+def _served_sign_in(
     gateway: Gateway,
-) -> None:
+) -> Iterator[tuple[httpx.Client, str, Callable[[str, str], int]]]:
+    """The console on a real server: a browser that opened the sign-in form, its form
+    token, and a way to post that form (name, password) from a browser of its own with
+    the same cookie, for parallel attempts."""
     seed(gateway)
     app = create_app(console_settings(gateway), client=gateway.client, clock=gateway.clock)
     with serving(app, free_port()) as url, httpx.Client(base_url=url) as http:
         csrf = _CSRF.search(http.get("/console/sign-in").text)
         assert csrf
         cookies = dict(http.cookies)
-        form = {"csrf": csrf[1], "name": ALICE.name, "password": "guess"}
 
-        def guess(_: int) -> int:
+        def attempt(name: str, password: str) -> int:
             with httpx.Client(base_url=url, cookies=cookies, timeout=60) as own:
-                return own.post("/console/sign-in", data=form).status_code
+                return own.post("/console/sign-in", data={
+                    "csrf": csrf[1], "name": name, "password": password}).status_code
 
+        yield http, csrf[1], attempt
+
+
+def test_a_burst_of_parallel_guesses_gets_only_the_free_attempts_checked(
+    gateway: Gateway,
+) -> None:
+    with _served_sign_in(gateway) as (http, csrf, attempt):
         with ThreadPoolExecutor(max_workers=50) as pool:
-            answers = list(pool.map(guess, range(50)))
+            answers = list(pool.map(lambda _: attempt(ALICE.name, "guess"), range(50)))
+        form = {"csrf": csrf, "name": ALICE.name, "password": "guess"}
 
         # The clock stands still: past the free attempts, every guess must wait.
         assert answers.count(401) == PER_NAME.free
@@ -437,6 +452,41 @@ def test_a_burst_of_parallel_guesses_gets_only_the_free_attempts_checked(
         signed = http.post("/console/sign-in", data={**form, "password": ALICE.password},
                            follow_redirects=False)
         assert signed.status_code == 303
+
+
+def test_passwords_are_checked_two_at_a_time_while_pages_still_answer(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    held, most, lock, gate = [0], [0], threading.Lock(), threading.Event()
+    real_scrypt = hashlib.scrypt
+
+    def gated(*args: Any, **kwargs: Any) -> bytes:
+        with lock:
+            held[0] += 1
+            most[0] = max(most[0], held[0])
+        try:
+            gate.wait(timeout=30)
+            return real_scrypt(*args, **kwargs)
+        finally:
+            with lock:
+                held[0] -= 1
+
+    with _served_sign_in(gateway) as (http, _, attempt):
+        monkeypatch.setattr(hashlib, "scrypt", gated)
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            answers = pool.map(lambda n: attempt(f"mallory{n}", "guess"), range(6))
+            try:
+                deadline = time.monotonic() + 30
+                while most[0] < 2 and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                # While passwords wait for their threads, pages are served.
+                for _ in range(10):
+                    assert http.get("/console/sign-in").status_code == 200
+                assert held[0] == 2
+            finally:
+                gate.set()
+            assert list(answers) == [401] * 6
+    assert most[0] == 2
 
 
 def test_a_forged_or_tampered_cookie_is_a_stranger(console: Console) -> None:
