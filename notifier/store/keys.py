@@ -70,3 +70,12 @@ class Keys:
     @property
     def scheduler_heartbeat(self) -> str:
         return f"{self.prefix}:scheduler:last-run"
+
+    def console_session(self, digest: str) -> str:
+        """Who signed in with one console session, under a hash of the session's id."""
+        return f"{self.prefix}:console:session:{digest}"
+
+    def sign_in_attempts(self, kind: str, digest: str) -> str:
+        """Hash: the recent console sign-in attempts of one name, known browser or client
+        address (``kind``), under a hash of it."""
+        return f"{self.prefix}:console:sign-in-attempts:{kind}:{digest}"

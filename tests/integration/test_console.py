@@ -6,10 +6,16 @@ with real intake, real sends to the outbox and a dead letter made by a real work
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import json
 import re
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,6 +139,7 @@ def _assert_console_headers(answer: httpx.Response, where: object) -> None:
     assert "'unsafe-inline'" not in csp and "http" not in csp, where
     assert answer.headers.get("x-frame-options") == "DENY", where
     assert answer.headers.get("x-content-type-options") == "nosniff", where
+    assert answer.headers.get("referrer-policy") == "same-origin", where
 
 
 def test_every_console_answer_carries_the_security_headers(console: Console) -> None:
@@ -276,6 +283,26 @@ def test_a_wrong_password_or_an_unknown_name_gets_the_same_refusal(console: Cons
     assert console.http.get("/console/", follow_redirects=False).status_code == 303
 
 
+def test_an_unknown_name_costs_one_scrypt_like_a_wrong_password(
+    console: Console, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    derivations: list[int] = []
+    real_scrypt = hashlib.scrypt
+
+    def counted(*args: Any, **kwargs: Any) -> bytes:
+        derivations.append(kwargs["n"])
+        return real_scrypt(*args, **kwargs)
+
+    monkeypatch.setattr(hashlib, "scrypt", counted)
+    assert console.sign_in(Account("mallory", "admin", None, "whatever")).status_code == 401
+    unknown = list(derivations)
+    derivations.clear()
+    assert console.sign_in(ALICE, password="not-the-password").status_code == 401
+
+    # Even the process's first unknown name: one derivation at the same cost, no more.
+    assert unknown == derivations and len(derivations) == 1
+
+
 def _wrong_guesses(console: Console, accounts: list[Account]) -> list[int]:
     """One wrong password per account, each tried again once its wait has passed; the
     waits announced (in seconds)."""
@@ -291,7 +318,7 @@ def _wrong_guesses(console: Console, accounts: list[Account]) -> list[int]:
 
 
 def test_failures_slow_the_name_down_but_never_lock_it(console: Console) -> None:
-    for _ in range(PER_NAME.free):
+    for _ in range(3):  # three failures in a row are free
         assert console.sign_in(ALICE, password="guess").status_code == 401
 
     early = console.sign_in(ALICE)  # even the right password waits a moment...
@@ -300,14 +327,50 @@ def test_failures_slow_the_name_down_but_never_lock_it(console: Console) -> None
     assert console.sign_in(VICTOR).status_code == 303  # other names do not wait
     console.http.cookies.clear()
 
+    console.gateway.clock.advance(dt.timedelta(milliseconds=249))
+    assert console.sign_in(ALICE).status_code == 429
+    console.gateway.clock.advance(dt.timedelta(milliseconds=1))
+    assert console.sign_in(ALICE).status_code == 303  # ...0.25 s, and no longer
+
+
+def test_a_success_clears_the_names_failures(console: Console) -> None:
+    for _ in range(PER_NAME.free):
+        assert console.sign_in(ALICE, password="guess").status_code == 401
     console.gateway.clock.advance(PER_NAME.after(PER_NAME.free))
-    assert console.sign_in(ALICE).status_code == 303  # ...and no longer
+    assert console.sign_in(ALICE).status_code == 303
+    console.http.cookies.clear()  # a stranger's browser: its attempts count for the name
+
+    for _ in range(PER_NAME.free):
+        assert console.sign_in(ALICE, password="guess").status_code == 401
+    assert console.sign_in(ALICE, password="guess").status_code == 429
+
+
+def test_failures_are_forgotten_15_minutes_after_the_last_attempt(console: Console) -> None:
+    client = console.gateway.client
+    memory = dt.timedelta(minutes=15).total_seconds() * 1000
+    for attempt in range(1, PER_NAME.free + 2):
+        assert console.sign_in(ALICE, password="guess").status_code == 401
+        name_key, address_key = sorted(client.keys("notifier:console:sign-in-attempts:*"),
+                                       key=lambda key: b":address:" in key)
+        wait = PER_NAME.after(attempt).total_seconds() * 1000
+        assert memory + wait - 5000 < client.pttl(name_key) <= memory + wait, attempt
+        assert memory - 5000 < client.pttl(address_key) <= memory, attempt
+        console.gateway.clock.advance(PER_NAME.after(attempt))
+
+
+def test_a_browser_is_known_for_90_days_after_its_operator_signed_in(
+    console: Console,
+) -> None:
+    answer = console.sign_in(ALICE)
+    (known,) = [cookie for cookie in answer.headers.get_list("set-cookie")
+                if cookie.startswith(f"{KNOWN_COOKIE}=")]
+    assert f"Max-Age={90 * 24 * 3600};" in known and "Path=/console/sign-in" in known
 
 
 def test_a_long_attack_on_a_name_leaves_its_operator_a_short_wait(console: Console) -> None:
     waits = _wrong_guesses(console, [ALICE] * 30)
 
-    assert waits == sorted(waits) and max(waits) == PER_NAME.cap.total_seconds()
+    assert waits == sorted(waits) and max(waits) == 10  # the longest wait
     early = console.sign_in(ALICE)
     assert early.status_code == 429
     console.gateway.clock.advance(dt.timedelta(seconds=int(early.headers["retry-after"])))
@@ -343,7 +406,9 @@ def test_failures_from_one_address_slow_it_down_but_lock_nobody_out(
     console: Console,
 ) -> None:
     strangers = [Account(f"mallory{n}", "admin", None, "x") for n in range(20)]
-    assert max(_wrong_guesses(console, strangers)) <= PER_ADDRESS.cap.total_seconds()
+    waits = _wrong_guesses(console, strangers)
+    assert len(waits) == 20 - 10  # ten failures from one address are free
+    assert max(waits) <= PER_ADDRESS.cap.total_seconds()
 
     same_office = console.sign_in(VICTOR)
     assert same_office.status_code == 429
@@ -354,23 +419,35 @@ def test_failures_from_one_address_slow_it_down_but_lock_nobody_out(
     assert console.sign_in(VICTOR).status_code == 303
 
 
-def test_a_burst_of_parallel_guesses_gets_only_the_free_attempts_checked(
+@contextmanager
+def _served_sign_in(
     gateway: Gateway,
-) -> None:
+) -> Iterator[tuple[httpx.Client, str, Callable[[str, str], int]]]:
+    """The console on a real server: a browser that opened the sign-in form, its form
+    token, and a way to post that form (name, password) from a browser of its own with
+    the same cookie, for parallel attempts."""
     seed(gateway)
     app = create_app(console_settings(gateway), client=gateway.client, clock=gateway.clock)
     with serving(app, free_port()) as url, httpx.Client(base_url=url) as http:
         csrf = _CSRF.search(http.get("/console/sign-in").text)
         assert csrf
         cookies = dict(http.cookies)
-        form = {"csrf": csrf[1], "name": ALICE.name, "password": "guess"}
 
-        def guess(_: int) -> int:
+        def attempt(name: str, password: str) -> int:
             with httpx.Client(base_url=url, cookies=cookies, timeout=60) as own:
-                return own.post("/console/sign-in", data=form).status_code
+                return own.post("/console/sign-in", data={
+                    "csrf": csrf[1], "name": name, "password": password}).status_code
 
+        yield http, csrf[1], attempt
+
+
+def test_a_burst_of_parallel_guesses_gets_only_the_free_attempts_checked(
+    gateway: Gateway,
+) -> None:
+    with _served_sign_in(gateway) as (http, csrf, attempt):
         with ThreadPoolExecutor(max_workers=50) as pool:
-            answers = list(pool.map(guess, range(50)))
+            answers = list(pool.map(lambda _: attempt(ALICE.name, "guess"), range(50)))
+        form = {"csrf": csrf, "name": ALICE.name, "password": "guess"}
 
         # The clock stands still: past the free attempts, every guess must wait.
         assert answers.count(401) == PER_NAME.free
@@ -381,6 +458,41 @@ def test_a_burst_of_parallel_guesses_gets_only_the_free_attempts_checked(
         signed = http.post("/console/sign-in", data={**form, "password": ALICE.password},
                            follow_redirects=False)
         assert signed.status_code == 303
+
+
+def test_passwords_are_checked_two_at_a_time_while_pages_still_answer(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    held, most, lock, gate = [0], [0], threading.Lock(), threading.Event()
+    real_scrypt = hashlib.scrypt
+
+    def gated(*args: Any, **kwargs: Any) -> bytes:
+        with lock:
+            held[0] += 1
+            most[0] = max(most[0], held[0])
+        try:
+            gate.wait(timeout=30)
+            return real_scrypt(*args, **kwargs)
+        finally:
+            with lock:
+                held[0] -= 1
+
+    with _served_sign_in(gateway) as (http, _, attempt):
+        monkeypatch.setattr(hashlib, "scrypt", gated)
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            answers = pool.map(lambda n: attempt(f"mallory{n}", "guess"), range(6))
+            try:
+                deadline = time.monotonic() + 30
+                while most[0] < 2 and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                # While passwords wait for their threads, pages are served.
+                for _ in range(10):
+                    assert http.get("/console/sign-in").status_code == 200
+                assert held[0] == 2
+            finally:
+                gate.set()
+            assert list(answers) == [401] * 6
+    assert most[0] == 2
 
 
 def test_a_forged_or_tampered_cookie_is_a_stranger(console: Console) -> None:
@@ -418,7 +530,11 @@ def test_the_session_lives_in_redis_for_its_lifetime_only(console: Console) -> N
     console.sign_in(VICTOR)
     (key,) = client.keys("notifier:console:session:*")
     cookie = console.http.cookies.get(COOKIE)
-    assert cookie and cookie.rpartition(".")[0] not in key.decode()
+    assert cookie
+    body = cookie.rpartition(".")[0]
+    carried = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    assert carried["i"] not in key.decode()  # reading Redis gives no session id
+    assert "victor" not in json.dumps(carried)  # the cookie never says who signed in
     lifetime = dt.timedelta(hours=console.gateway.settings.console_session_hours)
     assert 0 < client.pttl(key) <= lifetime.total_seconds() * 1000
     assert b"victor-staple" not in client.get(key)

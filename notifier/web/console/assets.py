@@ -3,8 +3,8 @@ which could act in the console's origin as the signed-in operator).
 
 - ``/console/static/<name>``: the console's own stylesheet and scripts (the sign-in page
   needs them, so they answer without a session; they hold nothing private).
-- ``/console/docs/assets/<name>``: Swagger UI, from the pinned ``fastapi-offline``
-  package, for signed-in operators only, like the documentation page.
+- ``/console/docs/assets/<name>``: Swagger UI, from the ``fastapi-offline`` package
+  the gateway depends on, for signed-in operators only, like the documentation page.
 
 Only the files listed here are served: a name is a key, never a path.
 """

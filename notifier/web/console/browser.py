@@ -20,6 +20,7 @@ from fastapi import Depends, Request, Response
 
 from notifier.domain import Lang
 from notifier.settings import Operator, Settings
+from notifier.store.keys import Keys
 from notifier.web.console.i18n import Words, negotiate
 from notifier.web.console.known_browsers import KnownBrowsers
 from notifier.web.console.overview import DeliveriesCache
@@ -62,15 +63,16 @@ class Console:
         secret = settings.console_secret_key
         # Without operators nobody can sign in; a random key then suffices.
         key = secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
+        keys = Keys(settings.queue_prefix)
         return cls(
             operators={operator.name: operator for operator in settings.operators},
             codec=SessionCodec(key),
             known=KnownBrowsers(key),
-            sign_ins=SignIns(client, prefix=settings.queue_prefix),
+            sign_ins=SignIns(client, keys=keys),
             lifetime=dt.timedelta(hours=settings.console_session_hours),
             secure_cookie=(settings.public_base_url or "").startswith("https://"),
             zone=ZoneInfo(settings.console_time_zone),
-            throttle=SignInThrottle(client, prefix=settings.queue_prefix),
+            throttle=SignInThrottle(client, keys=keys),
             deliveries=DeliveriesCache(),
         )
 

@@ -11,7 +11,6 @@ with it, so they can be raised later without invalidating older hashes.
 from __future__ import annotations
 
 import asyncio
-import functools
 import getpass
 import hashlib
 import hmac
@@ -31,6 +30,12 @@ MIN_PASSWORD_LENGTH = 12
 # server's request threads nor more than this many times scrypt's memory.
 SCRYPT_THREADS = 2
 _scrypt_pool = ThreadPoolExecutor(max_workers=SCRYPT_THREADS, thread_name_prefix="scrypt")
+
+# Checked against when the name is unknown, so that a wrong name costs as much as a wrong
+# password and the answer time does not tell which names exist. Its cost parameters are
+# those of a new hash; it is written out rather than made, so that no request (not even
+# the first of a process) pays for a second derivation.
+DECOY_HASH = f"scrypt.{N}.{R}.{P}.{'00' * 16}.{'00' * _KEY_BYTES}"
 
 
 def hash_password(password: str, *, n: int = N, r: int = R, p: int = P) -> str:
@@ -52,20 +57,13 @@ def verify_password(password: str, stored: str) -> bool:
 
 async def check_password(password: str, stored: str | None) -> bool:
     """:func:`verify_password` on the scrypt threads, awaited without holding a thread;
-    against :func:`decoy_hash` (always False) when ``stored`` is None (an unknown name)."""
+    against :data:`DECOY_HASH` (always False) when ``stored`` is None (an unknown name)."""
 
     def check() -> bool:
-        matches = verify_password(password, stored or decoy_hash())
+        matches = verify_password(password, stored or DECOY_HASH)
         return matches and stored is not None
 
     return await asyncio.wrap_future(_scrypt_pool.submit(check))
-
-
-@functools.cache
-def decoy_hash() -> str:
-    """Checked against when the name is unknown, so that a wrong name costs as much as a
-    wrong password and the answer time does not tell which names exist."""
-    return hash_password(secrets.token_urlsafe(16))
 
 
 def _derive(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:

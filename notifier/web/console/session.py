@@ -23,6 +23,7 @@ import redis
 
 from notifier.domain import Lang
 from notifier.settings import Operator
+from notifier.store.keys import Keys
 from notifier.web.console.signing import Signer
 
 COOKIE = "notifier_console"
@@ -99,16 +100,16 @@ class SignIns:
 
     Parameters:
       client: a redis-py client.
-      prefix: the deployment's key namespace.
+      keys: the deployment's key names.
     """
 
-    def __init__(self, client: redis.Redis, *, prefix: str) -> None:
+    def __init__(self, client: redis.Redis, *, keys: Keys) -> None:
         self.client = client
-        self.prefix = f"{prefix}:console:session"
+        self.keys = keys
 
     def key(self, session: Session) -> str:
         # Hashed: reading Redis gives no cookie that works.
-        return f"{self.prefix}:{hashlib.sha256(session.sid.encode()).hexdigest()}"
+        return self.keys.console_session(hashlib.sha256(session.sid.encode()).hexdigest())
 
     def record(self, session: Session, operator: Operator, now: dt.datetime) -> None:
         """``operator`` signed in with ``session``, until the session expires."""

@@ -23,6 +23,8 @@ from typing import Any
 
 import redis
 
+from notifier.store.keys import Keys
+
 # Failures are forgotten this long after the last attempt.
 MEMORY = dt.timedelta(minutes=15)
 
@@ -101,16 +103,16 @@ class SignInThrottle:
 
     Parameters:
       client: a redis-py client.
-      prefix: the deployment's key namespace.
+      keys: the deployment's key names.
     """
 
-    def __init__(self, client: redis.Redis, *, prefix: str) -> None:
+    def __init__(self, client: redis.Redis, *, keys: Keys) -> None:
         self.client = client
-        self.prefix = f"{prefix}:console:sign-in-attempts"
+        self.keys = keys
 
     def _tag(self, kind: str, value: str) -> str:
         # Hashed: the keys should not list who tried which names from where.
-        return f"{self.prefix}:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:24]}"
+        return self.keys.sign_in_attempts(kind, hashlib.sha256(value.encode()).hexdigest()[:24])
 
     def _keys(self, name: str, address: str, known: str | None) -> list[tuple[str, Backoff]]:
         # A browser known for the name counts its attempts apart (see .known_browsers).
@@ -151,15 +153,15 @@ class SignInThrottle:
         """The name (or known browser) starts afresh; the address no longer counts this
         attempt as failed."""
         (name_key, _), (address_key, _) = self._keys(name, address, known)
-        self.client.delete(name_key)
 
-        def uncount(pipe: Any) -> None:
+        def forget(pipe: Any) -> None:
             failures = int(pipe.hget(address_key, "failures") or 0)
+            pipe.multi()
+            pipe.delete(name_key)
             if failures > 0:  # not forgotten meanwhile
-                pipe.multi()
                 pipe.hset(address_key, "failures", failures - 1)
 
-        self.client.transaction(uncount, address_key)
+        self.client.transaction(forget, address_key)
 
 
 def _read(fields: list[bytes | None]) -> Tally:
