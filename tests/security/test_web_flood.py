@@ -173,3 +173,15 @@ def test_a_request_sent_too_slowly_is_cut_off_quietly(
         wait_until(lambda: f"1 {reason}" in web.latest_output(), timeout=4,
                    what="the closing to be logged")
         assert "Traceback" not in web.latest_output()
+
+
+def test_a_small_open_files_limit_lowers_the_connection_cap_and_says_so(
+    redis_url: str, tmp_path: Path
+) -> None:
+    config = GatewayConfig(redis_url=redis_url, api_token=API_TOKEN,
+                           outbox_dir=tmp_path / "outbox")
+    with Processes(config, workdir=tmp_path / "processes") as processes:
+        web = processes.start_web(fd_limit=400)
+        # 400 files, less the accept backlog and the files kept for everything else.
+        assert ("NOTIFIER_WEB_MAX_CONNECTIONS lowered to 208: the process may open 400 files"
+                in web.latest_output())
