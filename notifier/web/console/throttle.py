@@ -8,8 +8,8 @@ cannot all be checked while the count still reads zero: past the free attempts, 
 attempt per delay gets through, the others are answered "try again in N s" unchecked.
 
 The client address is the one uvicorn gives the request (``request.client.host``):
-behind a reverse proxy, uvicorn's ``--forwarded-allow-ips`` must name the proxy so that
-it is the real client's. IPv6 addresses count per /64, the block one subscriber holds.
+behind a reverse proxy, ``NOTIFIER_WEB_TRUSTED_PROXIES`` must name the proxy so that it
+is the real client's. IPv6 addresses count per /64, the block one subscriber holds.
 """
 
 from __future__ import annotations
