@@ -12,9 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
+from notifier.local_redis import free_port
+from notifier.web.console.passwords import hash_password
 from tests.demo_run import outbox_names, run_demo_until
+from tests.harness import wait_until
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 # What a build reads: the rest (tests, the virtualenv, caches, an old build/) stays out,
@@ -146,3 +150,37 @@ def test_the_installed_demo_sends_on_every_channel(installed: Installed, tmp_pat
     names = outbox_names(outbox)
     for first in FIRST_MESSAGES:
         assert any(name.startswith(first) for name in names), (first, output)
+
+
+def test_the_installed_web_serves_the_console_and_its_files(
+    installed: Installed, redis_url: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {**installed.env, "NOTIFIER_REDIS_URL": redis_url,
+           "NOTIFIER_API_TOKEN": "installed-package-api-token-01",
+           "NOTIFIER_OPERATORS": f"alice:admin:*:{hash_password('installed-password')}",
+           "NOTIFIER_CONSOLE_SECRET_KEY": "installed-package-console-secret-key-0001"}
+    with (tmp_path / "web.log").open("wb") as log:
+        web = subprocess.Popen([str(installed.bin / "notifier"), "web", "--host", "127.0.0.1",
+                                "--port", str(port)], cwd=installed.cwd, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+            wait_until(lambda: web.poll() is not None or _answers(http, "/healthz"),
+                       timeout=30, what="the installed web process to answer")
+            assert web.poll() is None, (tmp_path / "web.log").read_text()
+            page = http.get("/console/sign-in")
+            assert page.status_code == 200 and "<form" in page.text
+            for name in ("console.css", "console.js", "docs.js"):
+                assert http.get(f"/console/static/{name}").status_code == 200, name
+    finally:
+        web.terminate()
+        web.wait(timeout=30)
+    assert "Traceback" not in (tmp_path / "web.log").read_text()
+
+
+def _answers(http: httpx.Client, path: str) -> bool:
+    try:
+        return http.get(path).status_code == 200
+    except httpx.TransportError:
+        return False

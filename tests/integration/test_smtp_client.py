@@ -207,6 +207,7 @@ def test_a_refusal_leaves_the_connection_usable(
     ("stage", "code", "failure"),
     [
         ("rcpt", 550, FailureClass.PERMANENT),
+        ("rcpt", 501, FailureClass.PERMANENT),  # a recipient address the server rejects
         ("rcpt", 551, FailureClass.PERMANENT),
         ("rcpt", 553, FailureClass.PERMANENT),
         ("rcpt", 450, FailureClass.TRANSIENT),
