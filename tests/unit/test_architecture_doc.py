@@ -36,7 +36,12 @@ def _key_stems() -> list[str]:
     for name, member in inspect.getmembers(Keys):
         if name.startswith("_") or name == "schedules":
             continue
-        value = getattr(keys, name)(" ") if callable(member) else getattr(keys, name)
+        if callable(member):
+            # Every argument a key takes is a variable part: the stem ends at the first.
+            arguments = len(inspect.signature(member).parameters) - 1
+            value = getattr(keys, name)(*[" "] * arguments)
+        else:
+            value = getattr(keys, name)
         if isinstance(value, str):
             stems.append(value.split(" ")[0])
     return stems
