@@ -54,7 +54,8 @@ from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.planning.reasons import Reason
 from notifier.planning.send_check import Defer, Drop, decide_at_send
 from notifier.settings import Settings
-from notifier.store.deliveries import HANDED_OVER, DeliveryLog, DeliveryStatus, decode_record
+from notifier.store.decoding import text_map
+from notifier.store.deliveries import HANDED_OVER, DeliveryLog, DeliveryStatus
 from notifier.store.history import History
 from notifier.store.keys import Keys
 from notifier.store.provider_latency import ProviderLatency
@@ -187,7 +188,7 @@ class SendStep:
             pipe.get(self.keys.appointment(message.reference))
             raw_record, raw_state = pipe.execute()
         state = None if raw_state is None else AppointmentState.from_json(raw_state)
-        return decode_record(raw_record), state
+        return text_map(raw_record), state
 
     def _attempt(
         self, message: PlannedMessage, state: AppointmentState, record: dict[str, str],

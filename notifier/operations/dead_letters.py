@@ -45,9 +45,10 @@ from notifier.domain import Event
 from notifier.logs import redact
 from notifier.message_summary import message_summary
 from notifier.operations.queues import QUEUES, QueueKeys, queue_keys
-from notifier.operations.text import iso, require_aware, text, text_map
+from notifier.operations.times import iso, require_aware
 from notifier.problems import describe, summary
 from notifier.settings import Settings
+from notifier.store.decoding import optional_text, text, text_map
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.intake import Intake
 from notifier.store.keys import Keys
@@ -267,7 +268,7 @@ def _with_delivery_status(
         letter = letters[i]
         reason = letter.reason or ("" if why is None else text(why))
         updated[i] = dataclasses.replace(
-            letter, delivery_status=None if status is None else text(status), reason=reason
+            letter, delivery_status=optional_text(status), reason=reason
         )
     return updated
 

@@ -35,8 +35,9 @@ import redis
 
 from notifier.domain import Channel, Lang
 from notifier.operations.failure_words import explain_failure
-from notifier.operations.text import iso, require_aware, text, text_map
+from notifier.operations.times import iso, require_aware
 from notifier.settings import Settings
+from notifier.store.decoding import text, text_map
 from notifier.store.deliveries import STATS_TTL_SECONDS, DeliveryStatus
 from notifier.store.keys import Keys
 

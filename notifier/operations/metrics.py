@@ -54,7 +54,7 @@ from notifier.inbound.optouts import OptOutStore
 from notifier.operations.delivery_stats import delivery_counts
 from notifier.operations.queues import live_workers, queue_depths, scheduler_last_run
 from notifier.operations.schedule_ahead import due_within, overdue, schedule_size
-from notifier.operations.text import require_aware
+from notifier.operations.times import require_aware
 from notifier.settings import Settings
 from notifier.store.keys import Keys
 from notifier.store.provider_latency import ProviderLatency

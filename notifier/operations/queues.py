@@ -22,8 +22,9 @@ from typing import Any
 import redis
 
 from notifier.actors import INTAKE_QUEUE, SEND_QUEUE
-from notifier.operations.text import require_aware, text
+from notifier.operations.times import require_aware
 from notifier.settings import Settings
+from notifier.store.decoding import text
 from notifier.store.keys import Keys
 
 QUEUES = (INTAKE_QUEUE, SEND_QUEUE)

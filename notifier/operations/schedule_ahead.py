@@ -18,7 +18,7 @@ from typing import Literal
 import redis
 
 from notifier.domain import Channel
-from notifier.operations.text import require_aware
+from notifier.operations.times import require_aware
 from notifier.settings import Settings
 from notifier.store.keys import Keys
 

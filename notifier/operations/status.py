@@ -24,7 +24,7 @@ from notifier.operations.queues import (
     scheduler_last_run,
 )
 from notifier.operations.schedule_ahead import due_within, overdue, schedule_size
-from notifier.operations.text import iso, require_aware
+from notifier.operations.times import iso, require_aware
 from notifier.settings import Settings
 
 # A pass that hands off a large batch writes its heartbeat only when it ends: allow a

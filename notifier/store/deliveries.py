@@ -18,6 +18,7 @@ from typing import Any
 import redis
 
 from notifier.planning.entries import PlannedMessage
+from notifier.store.decoding import optional_text, pairs_map, text, text_map
 from notifier.store.keys import Keys
 
 
@@ -152,8 +153,7 @@ class DeliveryLog:
             keys=[self.keys.delivery(key), self.keys.stats(hour)],
             args=[str(status), now.isoformat(), self.ttl, STATS_TTL_SECONDS, *pairs],
         )
-        text = previous.decode() if isinstance(previous, bytes) else str(previous)
-        return (text or None), bool(changed)
+        return (text(previous) or None), bool(changed)
 
     def begin(
         self, message: PlannedMessage, now: dt.datetime,
@@ -191,8 +191,7 @@ class DeliveryLog:
                                   args=[ms])
         if raw is None:
             return None
-        flat = [text(item) for item in raw]
-        return dict(zip(flat[::2], flat[1::2], strict=True))
+        return pairs_map(raw)
 
     def unlock_attempt(self, key: str) -> None:
         self.client.delete(self.keys.attempt_lock(key))
@@ -217,18 +216,10 @@ class DeliveryLog:
 
     def key_for_provider(self, provider_id: str) -> str | None:
         raw = self.client.get(self.keys.provider(provider_id))
-        return None if raw is None else raw.decode() if isinstance(raw, bytes) else str(raw)
+        return optional_text(raw)
 
     def get(self, key: str) -> dict[str, str]:
-        return decode_record(self.client.hgetall(self.keys.delivery(key)))
-
-
-def text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def decode_record(raw: Mapping[Any, Any]) -> dict[str, str]:
-    return {text(k): text(v) for k, v in raw.items()}
+        return text_map(self.client.hgetall(self.keys.delivery(key)))
 
 
 def _describe(message: PlannedMessage) -> list[str | int]:

@@ -15,7 +15,7 @@ from typing import Any
 import redis
 
 from notifier.domain import Channel
-from notifier.store.deliveries import text
+from notifier.store.decoding import text_map
 from notifier.store.keys import Keys
 
 # Upper bounds, in seconds: from a loopback answer to a provider timeout.
@@ -73,7 +73,7 @@ class ProviderLatency:
             raw = pipe.execute()
         histograms: dict[Channel, LatencyHistogram] = {}
         for channel, fields in zip(Channel, raw, strict=True):
-            values = {text(k): text(v) for k, v in fields.items()}
+            values = text_map(fields)
             if not values:
                 continue
             running, buckets = 0, []

@@ -26,6 +26,7 @@ from typing import Any
 import redis
 
 from notifier.planning.entries import PlannedMessage
+from notifier.store.decoding import text_list
 from notifier.store.keys import Keys
 
 # KEYS: claimed, then each channel's schedule. ARGV: now, lease_until, limit, pending key
@@ -120,7 +121,7 @@ class Schedule:
 
     def pending_slots(self, reference: str, *, reader: Any = None) -> frozenset[str]:
         raw = (reader or self.client).hkeys(self.keys.pending(reference))
-        return frozenset(s.decode() if isinstance(s, bytes) else s for s in raw)
+        return frozenset(text_list(raw))
 
     def pending(self, reference: str) -> list[PlannedMessage]:
         raw = self.client.hvals(self.keys.pending(reference))
@@ -132,7 +133,7 @@ class Schedule:
             keys=[self.keys.claimed, *self.keys.schedules],
             args=[epoch(now), epoch(now + self.lease), limit, self.keys.pending_prefix],
         )
-        return [r.decode() if isinstance(r, bytes) else r for r in raw]
+        return text_list(raw)
 
     def ack(self, payloads: Iterable[str]) -> None:
         """Confirm that claimed messages were handed to Dramatiq."""

@@ -1,18 +1,8 @@
-"""Redis answers as text: redis-py returns bytes unless the client decodes them."""
+"""Times in operators' reports: aware, in UTC."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Any
-
-
-def text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def text_map(raw: Mapping[Any, Any]) -> dict[str, str]:
-    return {text(k): text(v) for k, v in raw.items()}
 
 
 def iso(value: dt.datetime | None) -> str | None:
