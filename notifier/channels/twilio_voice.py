@@ -46,6 +46,7 @@ from notifier.domain import Lang, Location
 from notifier.messages.catalogue import Rendered, environment, template_folders
 from notifier.planning.entries import PlannedMessage
 from notifier.settings import Settings
+from notifier.store.keys import Keys
 
 KEYPRESS_PATH = "/v1/twilio/voice/keypress"
 # (language, voice) for <Say>, per patient language.
@@ -62,7 +63,7 @@ CALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
 
 def call_key(prefix: str, send_key: str) -> str:
     """Redis key holding the TwiML of the call for ``send_key`` (for "press 1")."""
-    return f"{prefix}:call:{send_key}"
+    return Keys(prefix).call(send_key)
 
 
 def spoken(part: str, lang: Lang, settings: Settings) -> str:

@@ -84,7 +84,7 @@ return 1
 
 def audit_key(settings: Settings) -> str:
     """The stream of operators' actions: ``<prefix>:operations:audit``."""
-    return f"{Keys(settings.queue_prefix).prefix}:operations:audit"
+    return Keys(settings.queue_prefix).operations_audit
 
 
 @dataclass(frozen=True)

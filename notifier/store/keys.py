@@ -45,6 +45,10 @@ class Keys:
     def rate(self, name: str) -> str:
         return f"{self.prefix}:rate:{name}"
 
+    def call(self, send_key: str) -> str:
+        """A call's TwiML, replayed when the patient presses 1."""
+        return f"{self.prefix}:call:{send_key}"
+
     def schedule(self, channel: str) -> str:
         """Sorted set per channel: slot, scored by when it is due (epoch seconds). One set
         per channel lets operators count what is due per channel in O(log n)."""
@@ -70,6 +74,40 @@ class Keys:
     @property
     def scheduler_heartbeat(self) -> str:
         return f"{self.prefix}:scheduler:last-run"
+
+    def optout_states(self, scope: str, channel: str) -> str:
+        """Hash: E.164 number -> its latest opt-out state JSON, per sender scope and channel."""
+        return f"{self.prefix}:optout:{scope}:{channel}"
+
+    def optout_opted_out(self, scope: str, channel: str) -> str:
+        """Set: the numbers opted out now, per sender scope and channel."""
+        return f"{self.prefix}:optout:{scope}:{channel}:out"
+
+    def optout_audit(self, scope: str) -> str:
+        """Stream: every opt-out change of one sender scope."""
+        return f"{self.prefix}:optout:{scope}:audit"
+
+    def inbound_seen(self, kind: str, value: str) -> str:
+        """An incoming text already processed, by its MessageSid (``kind`` ``sid``) or
+        Twilio's idempotency token (``token``)."""
+        return f"{self.prefix}:inbound:seen:{kind}:{value}"
+
+    def inbound_notice(self, number_digest: str) -> str:
+        """When the "we do not reply" notice last went to one number."""
+        return f"{self.prefix}:inbound:notice:{number_digest}"
+
+    def inbound_replies(self, number_digest: str, kind: str, day: str) -> str:
+        """Counter: the answers to one keyword kind sent to one number on one UTC day."""
+        return f"{self.prefix}:inbound:replies:{number_digest}:{kind}:{day}"
+
+    @property
+    def operations_audit(self) -> str:
+        """Stream: operators' actions (requeue, discard, version reset)."""
+        return f"{self.prefix}:operations:audit"
+
+    def console_lookup(self, token: str) -> str:
+        """A number an operator looked up, bound to that operator, under a random token."""
+        return f"{self.prefix}:console:lookup:{token}"
 
     def console_session(self, digest: str) -> str:
         """Who signed in with one console session, under a hash of the session's id."""

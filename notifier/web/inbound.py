@@ -37,6 +37,7 @@ from notifier.inbound.keywords import Keyword, KeywordKind, parse
 from notifier.inbound.optouts import InvalidNumber, OptOutSource, OptOutStore, e164
 from notifier.inbound.replies import render_reply
 from notifier.settings import Settings
+from notifier.store.keys import Keys
 from notifier.web.context import WebContext, web_context
 from notifier.web.errors import ApiError
 from notifier.web.twilio_signature import signed_twilio_form
@@ -150,7 +151,7 @@ class InboundSms:
         self.client = client
         self.settings = settings
         self.optouts = OptOutStore(client, settings)
-        self.prefix = f"{settings.queue_prefix}:inbound"
+        self.keys = Keys(settings.queue_prefix)
         self._claim_notice_script = client.register_script(_CLAIM_NOTICE)
         self._claim_reply_script = client.register_script(_CLAIM_REPLY)
         self._ttls = {
@@ -167,7 +168,7 @@ class InboundSms:
             return Handled(None, Outcome.NOT_A_PHONE_NUMBER)
         keyword = parse(form.get("Body", ""))
         claims = {
-            f"{self.prefix}:seen:{kind}:{value}": self._ttls[kind]
+            self.keys.inbound_seen(kind, value): self._ttls[kind]
             for kind, value in (("sid", form.get("MessageSid")), ("token", idempotency_token))
             if value
         }
@@ -227,7 +228,7 @@ class InboundSms:
         interval = self.settings.no_reply_notice_interval.total_seconds()
         return bool(
             self._claim_notice_script(
-                keys=[f"{self.prefix}:notice:{self._number_key(number)}"],
+                keys=[self.keys.inbound_notice(self._number_key(number))],
                 args=[now.timestamp(), interval, max(int(interval), 1)],
             )
         )
@@ -237,7 +238,7 @@ class InboundSms:
         day = now.astimezone(dt.UTC).date().isoformat()
         return bool(
             self._claim_reply_script(
-                keys=[f"{self.prefix}:replies:{self._number_key(number)}:{kind}:{day}"],
+                keys=[self.keys.inbound_replies(self._number_key(number), kind, day)],
                 args=[self.settings.keyword_reply_limit, _REPLY_COUNT_TTL],
             )
         )
