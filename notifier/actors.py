@@ -27,13 +27,13 @@ from notifier.channels.base import ChannelClient
 from notifier.clock import utc_now
 from notifier.destinations import destination_policy
 from notifier.domain import Channel, Event
-from notifier.inbound.optouts import OptOutStore
 from notifier.outage_broker import OutageTolerantRedisBroker, when_redis_answers
 from notifier.problems import describe, summary
 from notifier.sending import RATE_LIMIT_MAX_WAIT, SendStep
 from notifier.settings import Settings
 from notifier.store.intake import EventRefused, Intake
 from notifier.store.keys import Keys
+from notifier.store.optouts import OptOutStore
 from notifier.store.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)

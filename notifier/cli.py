@@ -21,7 +21,7 @@ from notifier.worker_metrics import metrics_environment
 if TYPE_CHECKING:
     import redis
 
-    from notifier.inbound.optouts import OptOutStore
+    from notifier.store.optouts import OptOutStore
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -110,7 +110,7 @@ def demo(_: argparse.Namespace, settings: Settings) -> int:
 def _optout_store(settings: Settings) -> tuple[redis.Redis, OptOutStore]:
     import redis
 
-    from notifier.inbound.optouts import OptOutStore
+    from notifier.store.optouts import OptOutStore
 
     client = redis.Redis.from_url(settings.require_redis_url("optout command"))
     return client, OptOutStore(client, settings)

@@ -50,13 +50,13 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from notifier.inbound.optouts import OptOutStore
 from notifier.operations.delivery_stats import delivery_counts
 from notifier.operations.queues import live_workers, queue_depths, scheduler_last_run
 from notifier.operations.schedule_ahead import due_within, overdue, schedule_size
 from notifier.operations.times import require_aware
 from notifier.settings import Settings
 from notifier.store.keys import Keys
+from notifier.store.optouts import OptOutStore
 from notifier.store.provider_latency import ProviderLatency
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

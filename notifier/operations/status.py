@@ -15,7 +15,6 @@ from typing import Any
 import redis
 
 from notifier.domain import Lang
-from notifier.inbound.optouts import OptOutStore
 from notifier.operations.delivery_stats import delivery_counts
 from notifier.operations.queues import (
     QueueDepth,
@@ -26,6 +25,7 @@ from notifier.operations.queues import (
 from notifier.operations.schedule_ahead import due_within, overdue, schedule_size
 from notifier.operations.times import iso, require_aware
 from notifier.settings import Settings
+from notifier.store.optouts import OptOutStore
 
 # A pass that hands off a large batch writes its heartbeat only when it ends: allow a
 # minute whatever the poll interval.

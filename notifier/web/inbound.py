@@ -34,10 +34,11 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from notifier.domain import Channel
 from notifier.inbound.keywords import Keyword, KeywordKind, parse
-from notifier.inbound.optouts import InvalidNumber, OptOutSource, OptOutStore, e164
+from notifier.inbound.optouts import InvalidNumber, OptOutSource, e164
 from notifier.inbound.replies import render_reply
 from notifier.settings import Settings
 from notifier.store.keys import Keys
+from notifier.store.optouts import OptOutStore
 from notifier.web.context import WebContext, web_context
 from notifier.web.errors import ApiError
 from notifier.web.twilio_signature import signed_twilio_form

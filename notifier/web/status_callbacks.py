@@ -14,9 +14,10 @@ from starlette.concurrency import run_in_threadpool
 
 from notifier.channels.twilio_status import delivery_status
 from notifier.domain import Channel
-from notifier.inbound.optouts import OptOutSource, OptOutStore
+from notifier.inbound.optouts import OptOutSource
 from notifier.store.deliveries import FINAL, DeliveryLog
 from notifier.store.history import History
+from notifier.store.optouts import OptOutStore
 from notifier.web.context import WebContext, web_context
 from notifier.web.twilio_signature import signed_twilio_form
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from notifier.actors import INTAKE_QUEUE
 from notifier.domain import Channel
-from notifier.inbound.optouts import OptOutSource, OptOutStore
+from notifier.inbound.optouts import OptOutSource
 from notifier.messages.samples import SAMPLE_LOCATION
 from notifier.operations.queues import broker_namespace
 from notifier.planning.entries import PlannedMessage
@@ -25,6 +25,7 @@ from notifier.settings import Settings
 from notifier.store.deliveries import DeliveryLog, DeliveryStatus
 from notifier.store.intake import Intake
 from notifier.store.keys import Keys
+from notifier.store.optouts import OptOutStore
 from notifier.web.console.passwords import hash_password
 from tests.factories import event, local
 from tests.integration.conftest import Gateway

@@ -11,9 +11,9 @@ from dramatiq.brokers.redis import RedisBroker
 
 from notifier.actors import SEND_QUEUE, Actors, build_broker, declare_actors
 from notifier.channels.registry import channel_clients
-from notifier.inbound.optouts import OptOutStore
 from notifier.sending import SendStep
 from notifier.settings import Settings
+from notifier.store.optouts import OptOutStore
 from tests.factories import Clock, local
 
 

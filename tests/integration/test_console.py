@@ -28,11 +28,11 @@ from redis.retry import Retry
 
 from notifier.actors import INTAKE_QUEUE
 from notifier.domain import Channel
-from notifier.inbound.optouts import OptOutStore
 from notifier.local_redis import free_port
 from notifier.operations.dead_letters import list_dead, operator_actions
 from notifier.store.deliveries import DeliveryLog, DeliveryStatus
 from notifier.store.keys import Keys
+from notifier.store.optouts import OptOutStore
 from notifier.web.app import create_app
 from notifier.web.console.known_browsers import KNOWN_COOKIE
 from notifier.web.console.passwords import hash_password

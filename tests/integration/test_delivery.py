@@ -19,13 +19,13 @@ from notifier.actors import _retry_send
 from notifier.channels.registry import channel_clients
 from notifier.channels.twilio_voice import keypress_url
 from notifier.domain import Channel, Lang
-from notifier.inbound.optouts import OptOutStore
 from notifier.local_redis import free_port
 from notifier.planning.entries import PlannedMessage
 from notifier.sending import SendOutcome, SendStep, Throttled
 from notifier.settings import Settings
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.intake import Intake
+from notifier.store.optouts import OptOutStore
 from notifier.store.provider_latency import ProviderLatency
 from notifier.web.app import create_app
 from tests.app_server import serving

@@ -15,8 +15,8 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from notifier.inbound.optouts import OptOutStore
 from notifier.local_redis import RedisServer
+from notifier.store.optouts import OptOutStore
 from notifier.web import create_app
 from tests.factories import Clock, local
 from tests.integration.test_inbound_webhook import (

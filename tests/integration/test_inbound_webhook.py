@@ -20,10 +20,10 @@ from twilio.request_validator import RequestValidator
 
 from notifier.domain import Channel
 from notifier.inbound.keywords import parse
-from notifier.inbound.optouts import OptOutStore
 from notifier.inbound.replies import render_reply
 from notifier.local_redis import free_port
 from notifier.settings import Settings
+from notifier.store.optouts import OptOutStore
 from notifier.web import create_app
 from notifier.web.inbound import PATH
 from tests.factories import Clock, local

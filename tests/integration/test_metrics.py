@@ -17,7 +17,6 @@ from redis.retry import Retry
 
 from notifier.actors import INTAKE_QUEUE
 from notifier.domain import Channel, Kind
-from notifier.inbound.optouts import OptOutStore
 from notifier.local_redis import free_port
 from notifier.logs import redact
 from notifier.planning.entries import PlannedMessage
@@ -26,6 +25,7 @@ from notifier.settings import Settings, SettingsError, load_settings
 from notifier.store.deliveries import DeliveryLog, DeliveryStatus
 from notifier.store.intake import Intake
 from notifier.store.keys import Keys
+from notifier.store.optouts import OptOutStore
 from notifier.store.provider_latency import ProviderLatency
 from notifier.web import create_app
 from notifier.web.examples import BOOKED

@@ -13,8 +13,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from notifier.domain import Channel
-from notifier.inbound.optouts import InvalidNumber, OptOutSource, OptOutStore
+from notifier.inbound.optouts import InvalidNumber, OptOutSource
 from notifier.settings import Settings
+from notifier.store.optouts import OptOutStore
 
 NOW = dt.datetime(2026, 11, 24, 15, 30, tzinfo=dt.UTC)
 PATIENT = "+15145550123"

@@ -16,8 +16,8 @@ import pytest
 from notifier.actors import SEND_MAX_RETRIES, _retry_send
 from notifier.backoff import JITTER, MAX_DELAY
 from notifier.channels.registry import channel_clients
-from notifier.inbound.optouts import OptOutStore
 from notifier.sending import SendOutcome, SendStep
+from notifier.store.optouts import OptOutStore
 from tests.factories import event
 from tests.fakes.conftest_fixtures import fake_smtp, fake_twilio
 from tests.fakes.twilio_server import Outcome

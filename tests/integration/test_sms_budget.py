@@ -12,12 +12,12 @@ import pytest
 
 from notifier.channels.registry import channel_clients
 from notifier.domain import Kind, Lang
-from notifier.inbound.optouts import OptOutStore
 from notifier.messages.samples import SAMPLE_LOCATION, longest_names
 from notifier.messages.sms import sms_encoding
 from notifier.operations.failure_words import explain_failure
 from notifier.sending import SendOutcome, SendStep
 from notifier.store.history import History
+from notifier.store.optouts import OptOutStore
 from tests.factories import event, local
 from tests.fakes.conftest_fixtures import fake_smtp, fake_twilio
 from tests.integration.test_delivery import MOBILE, START, Delivery, delivery, web_port

@@ -14,11 +14,11 @@ from twilio.request_validator import RequestValidator
 
 from notifier.channels.twilio_voice import KEYPRESS_PATH, TwilioVoiceClient, call_key, spoken
 from notifier.domain import Channel, Kind, Lang
-from notifier.inbound.optouts import OptOutStore
 from notifier.messages.catalogue import render
 from notifier.messages.samples import SAMPLE_LOCATION, SAMPLE_NOW, sample_state
 from notifier.planning.entries import PlannedMessage
 from notifier.settings import Settings
+from notifier.store.optouts import OptOutStore
 from notifier.web import create_app
 from tests.fakes.conftest_fixtures import fake_twilio
 from tests.fakes.twilio_server import FakeTwilio

@@ -18,7 +18,7 @@ import pytest
 import redis
 
 from notifier.domain import Channel
-from notifier.inbound.optouts import OptOutStore
+from notifier.store.optouts import OptOutStore
 from tests.harness import GatewayConfig, Processes, wait_until
 from tests.security.conftest import API_TOKEN, PUBLIC_BASE_URL, TWILIO_AUTH_TOKEN, TwilioWebhooks
 

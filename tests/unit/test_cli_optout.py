@@ -13,8 +13,9 @@ import redis
 
 from notifier.cli import main
 from notifier.domain import Channel
-from notifier.inbound.optouts import OptOutSource, OptOutStore
+from notifier.inbound.optouts import OptOutSource
 from notifier.settings import Settings
+from notifier.store.optouts import OptOutStore
 
 PATIENT = "+15145550123"
 

@@ -8,23 +8,16 @@ minutes under a random token bound to the operator; the change form carries the 
 
 from __future__ import annotations
 
-import json
-import secrets
 from typing import Any
 
-import redis
 from fastapi import Request, Response
 
 from notifier.domain import Channel
-from notifier.inbound.optouts import (
-    OPT_OUT_CHANNELS,
-    InvalidNumber,
-    OptOutSource,
-    OptOutStore,
-    e164,
-)
+from notifier.inbound.optouts import OPT_OUT_CHANNELS, InvalidNumber, OptOutSource, e164
 from notifier.privacy import mask_address
-from notifier.settings import Settings
+from notifier.store.keys import Keys
+from notifier.store.number_lookups import NumberLookups
+from notifier.store.optouts import OptOutStore
 from notifier.web.console.access import AdminDep, FormDep, UnscopedDep, Viewer
 from notifier.web.console.browser import PREFIX
 from notifier.web.console.render import page
@@ -34,28 +27,11 @@ from notifier.web.context import web_context
 
 router = console_router()
 PATH = f"{PREFIX}/opt-outs"
-LOOKUP_SECONDS = 15 * 60
 
 
-def _lookup_key(settings: Settings, token: str) -> str:
-    return f"{settings.queue_prefix}:console:lookup:{token}"
-
-
-def _remember(client: redis.Redis, settings: Settings, number: str, operator: str) -> str:
-    token = secrets.token_urlsafe(18)
-    client.set(_lookup_key(settings, token), json.dumps({"n": number, "o": operator}),
-               ex=LOOKUP_SECONDS)
-    return token
-
-
-def _recall(client: redis.Redis, settings: Settings, token: str, operator: str) -> str | None:
-    if not token or len(token) > 64:
-        return None
-    raw = client.get(_lookup_key(settings, token))
-    if raw is None:
-        return None
-    data = json.loads(raw)
-    return str(data["n"]) if data.get("o") == operator else None
+def _lookups(request: Request) -> NumberLookups:
+    context = web_context(request)
+    return NumberLookups(context.client, keys=Keys(context.settings.queue_prefix))
 
 
 def _page(request: Request, viewer: Viewer, *, status: int = 200, number: str | None = None,
@@ -100,13 +76,12 @@ def opt_outs(request: Request, viewer: UnscopedDep) -> Response:
 
 @router.post("/opt-outs/lookup")
 def look_up(request: Request, viewer: UnscopedDep, form: FormDep) -> Response:
-    context = web_context(request)
     try:
         number = e164(form.get("number", "").strip())
     except InvalidNumber:
         return _page(request, viewer, status=422,
                      problem=viewer.browser.words("optouts.invalid"))
-    token = _remember(context.client, context.settings, number, viewer.operator.name)
+    token = _lookups(request).remember(number, viewer.operator.name)
     return _page(request, viewer, number=number, token=token)
 
 
@@ -115,7 +90,7 @@ def change(request: Request, viewer: AdminDep, form: FormDep) -> Response:
     context = web_context(request)
     words = viewer.browser.words
     token = form.get("token", "")
-    number = _recall(context.client, context.settings, token, viewer.operator.name)
+    number = _lookups(request).recall(token, viewer.operator.name)
     if number is None:
         return _page(request, viewer, status=410, problem=words("optouts.expired"))
     reason = form.get("reason", "").strip()[:200]

@@ -1,0 +1,277 @@
+"""The opt-out state of each number in Redis, and the audit stream of every change.
+
+The state write and the audit entry are one Lua script, so neither exists without the
+other. An entry's id is the change's time (or just after the latest entry's, should
+clocks disagree), and each change drops the entries older than
+``settings.optout_audit_retention``; the state itself is kept for as long as the number
+is known.
+
+Keys (:class:`~notifier.store.keys.Keys`, under ``settings.queue_prefix``):
+  ``<prefix>:optout:<scope>:<channel>``      hash: number -> state JSON (the latest change)
+  ``<prefix>:optout:<scope>:<channel>:out``  set: numbers opted out now (checked at send time)
+  ``<prefix>:optout:<scope>:audit``          stream: every change within the retention
+
+Numbers are stored in E.164; they never appear in logs or error messages.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any, Required, TextIO, TypedDict, Unpack
+
+import redis
+
+from notifier.domain import Channel
+from notifier.inbound.optouts import (
+    OPT_OUT_CHANNELS,
+    OPTED_IN,
+    OPTED_OUT,
+    AuditEntry,
+    OptOutState,
+    e164,
+    opt_out_channel,
+)
+from notifier.settings import Settings
+from notifier.store.decoding import text, text_map
+from notifier.store.keys import Keys
+
+# KEYS: state hash, opted-out set, audit stream.
+# ARGV: number, '1' to opt out or '0' to opt in, the new state JSON, the oldest audit id
+# to keep (milliseconds: older entries are dropped), the change's time (milliseconds,
+# the entry's id unless an entry already has a later one), then the audit entry's
+# field/value pairs. Returns 1 if the state changed, 0 if it already was so.
+_CHANGE = """
+local number = ARGV[1]
+local was_out = redis.call('SISMEMBER', KEYS[2], number)
+if tostring(was_out) == ARGV[2] then
+  return 0
+end
+local previous_since = ''
+local previous = redis.call('HGET', KEYS[1], number)
+if previous then
+  previous_since = cjson.decode(previous)['since'] or ''
+end
+redis.call('HSET', KEYS[1], number, ARGV[3])
+if ARGV[2] == '1' then
+  redis.call('SADD', KEYS[2], number)
+else
+  redis.call('SREM', KEYS[2], number)
+end
+local at = tonumber(ARGV[5])
+local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
+if last then
+  at = math.max(at, tonumber(string.match(last[1], '^(%d+)')))
+end
+redis.call('XADD', KEYS[3], 'MINID', ARGV[4], string.format('%d-*', at),
+  'previous', was_out == 1 and 'opted_out' or 'opted_in',
+  'previous_since', previous_since,
+  unpack(ARGV, 6))
+return 1
+"""
+
+# Entries read per XREVRANGE call when looking for one number's history.
+_AUDIT_BATCH = 500
+
+EXPORT_COLUMNS = ("number", "channel", "scope", "state", "since", "source", "keyword")
+
+
+class Change(TypedDict, total=False):
+    """What an opt-out change records, besides the number.
+
+    Parameters:
+      channel: what the change applies to (SMS when not given).
+      source: an :class:`~notifier.inbound.optouts.OptOutSource` value.
+      keyword: the word the patient sent or pressed, if any.
+      provider_message_id: the provider's id of the message that asked, if any.
+      reason: why, in an operator's words, if any.
+      now: when the change is made (aware).
+    """
+
+    channel: Channel
+    source: Required[str]
+    keyword: str | None
+    provider_message_id: str | None
+    reason: str | None
+    now: Required[dt.datetime]
+
+
+class OptOutStore:
+    """Opt-out state per number, scope and channel, with its audit stream.
+
+    Parameters:
+      client: a redis-py client.
+      settings: ``optout_scope`` names the sender the state applies to;
+        ``queue_prefix`` the deployment's key namespace.
+    """
+
+    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+        self.client = client
+        self.scope = settings.optout_scope
+        self.keys = Keys(settings.queue_prefix)
+        self.audit_retention = settings.optout_audit_retention
+        self._change = client.register_script(_CHANGE)
+
+    # Key names -------------------------------------------------------------------------
+
+    def states_key(self, channel: Channel) -> str:
+        return self.keys.optout_states(self.scope, opt_out_channel(channel))
+
+    def opted_out_key(self, channel: Channel) -> str:
+        return self.keys.optout_opted_out(self.scope, opt_out_channel(channel))
+
+    @property
+    def audit_key(self) -> str:
+        return self.keys.optout_audit(self.scope)
+
+    # Reads -----------------------------------------------------------------------------
+
+    def is_opted_out(self, number: str, channel: Channel = Channel.SMS) -> bool:
+        """True when ``number`` must not be contacted on ``channel`` (one round trip)."""
+        return bool(self.client.sismember(self.opted_out_key(channel), e164(number)))
+
+    def state(self, number: str, channel: Channel = Channel.SMS) -> OptOutState | None:
+        """The latest change for the number, or None if its state was never changed."""
+        raw = self.client.hget(self.states_key(channel), e164(number))
+        return None if raw is None else _state(json.loads(raw))
+
+    def audit(self, number: str | None = None, *, count: int = 100) -> list[AuditEntry]:
+        """The last ``count`` changes of this scope (of one number if given), oldest first."""
+        wanted = e164(number) if number is not None else None
+        found: list[AuditEntry] = []
+        for entry in self._newest_first():
+            if wanted is None or entry.number == wanted:
+                found.append(entry)
+                if len(found) >= count:
+                    break
+        return found[::-1]
+
+    def counts(self) -> dict[str, int]:
+        """Numbers opted out now per channel, and the changes the audit ever recorded
+        (``audit``: it only grows, though entries past the retention are dropped)."""
+        with self.client.pipeline(transaction=False) as pipe:
+            for channel in OPT_OUT_CHANNELS:
+                pipe.scard(self.opted_out_key(channel))
+            opted_out = pipe.execute()
+        counts = {str(c): int(n) for c, n in zip(OPT_OUT_CHANNELS, opted_out, strict=True)}
+        return {**counts, "audit": self._changes_recorded()}
+
+    def _changes_recorded(self) -> int:
+        try:
+            info = self.client.xinfo_stream(self.audit_key)
+        except redis.ResponseError:  # no change recorded yet: no stream
+            return 0
+        # Redis 7 counts every entry ever added; before it, the entries kept is all we have.
+        return int(info.get("entries-added", info["length"]))
+
+    def export(self, out: TextIO) -> int:
+        """Write every number's latest state in this scope as CSV; returns the rows written.
+
+        Numbers that opted back in are kept (state ``opted_in``): a clinic's records show
+        both. Rows are sorted by channel, then number.
+        """
+        writer = csv.writer(out)
+        writer.writerow(EXPORT_COLUMNS)
+        rows = 0
+        for channel in OPT_OUT_CHANNELS:
+            states = text_map(self.client.hgetall(self.states_key(channel)))
+            for number in sorted(states):
+                state = _state(json.loads(states[number]))
+                writer.writerow([
+                    number, str(channel), self.scope,
+                    OPTED_OUT if state.opted_out else OPTED_IN,
+                    state.since.isoformat(), state.source, state.keyword or "",
+                ])
+                rows += 1
+        return rows
+
+    # Changes ---------------------------------------------------------------------------
+
+    def opt_out(self, number: str, **change: Unpack[Change]) -> bool:
+        """Stop contacting ``number`` on ``channel``. True if the state changed."""
+        return self._set(number, opted_out=True, **change)
+
+    def opt_in(self, number: str, **change: Unpack[Change]) -> bool:
+        """Contact ``number`` on ``channel`` again. True if the state changed."""
+        return self._set(number, opted_out=False, **change)
+
+    def _set(
+        self,
+        number: str,
+        *,
+        opted_out: bool,
+        channel: Channel = Channel.SMS,
+        source: str,
+        keyword: str | None = None,
+        provider_message_id: str | None = None,
+        reason: str | None = None,
+        now: dt.datetime,
+    ) -> bool:
+        if now.tzinfo is None:
+            raise ValueError("now must be an aware datetime")
+        number = e164(number)
+        at = now.astimezone(dt.UTC).isoformat()
+        state = {"opted_out": opted_out, "since": at, "source": str(source), "keyword": keyword}
+        audit = {
+            "at": at,
+            "number": number,
+            "channel": opt_out_channel(channel),
+            "scope": self.scope,
+            "state": OPTED_OUT if opted_out else OPTED_IN,
+            "keyword": keyword or "",
+            "source": str(source),
+            "provider_message_id": provider_message_id or "",
+            "reason": reason or "",
+        }
+        # Entry ids are the caller's time, so that retention follows one clock.
+        at_ms = int(now.timestamp() * 1000)
+        oldest_kept = int((now - self.audit_retention).timestamp() * 1000)
+        changed = self._change(
+            keys=[self.states_key(channel), self.opted_out_key(channel), self.audit_key],
+            args=[
+                number, "1" if opted_out else "0", json.dumps(state), max(oldest_kept, 0), at_ms,
+                *(item for pair in audit.items() for item in pair),
+            ],
+        )
+        return bool(changed)
+
+    def _newest_first(self) -> Iterator[AuditEntry]:
+        upper = "+"
+        while True:
+            batch: list[Any] = self.client.xrevrange(
+                self.audit_key, max=upper, count=_AUDIT_BATCH
+            ) or []
+            for entry_id, fields in batch:
+                yield _audit_entry(text(entry_id), text_map(fields))
+            if len(batch) < _AUDIT_BATCH:
+                return
+            upper = "(" + text(batch[-1][0])
+
+
+def _state(data: Mapping[str, Any]) -> OptOutState:
+    return OptOutState(
+        opted_out=bool(data["opted_out"]),
+        since=dt.datetime.fromisoformat(data["since"]),
+        source=str(data["source"]),
+        keyword=data.get("keyword") or None,
+    )
+
+
+def _audit_entry(entry_id: str, fields: Mapping[str, str]) -> AuditEntry:
+    previous_since = fields.get("previous_since") or None
+    return AuditEntry(
+        id=entry_id,
+        at=dt.datetime.fromisoformat(fields["at"]),
+        number=fields["number"],
+        channel=Channel(fields["channel"]),
+        scope=fields["scope"],
+        state=fields["state"],
+        previous=fields["previous"],
+        previous_since=dt.datetime.fromisoformat(previous_since) if previous_since else None,
+        keyword=fields.get("keyword") or None,
+        source=fields["source"],
+        provider_message_id=fields.get("provider_message_id") or None,
+        reason=fields.get("reason") or None,
+    )
