@@ -52,6 +52,7 @@ from notifier.store.decoding import optional_text, text, text_map
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.intake import Intake
 from notifier.store.keys import Keys
+from notifier.store.lua import load_script
 
 # The audit keeps the latest actions; a year of a busy deployment's requeues fits.
 AUDIT_MAX_LENGTH = 100_000
@@ -64,22 +65,6 @@ _EXCEPTION_LINE = re.compile(
     r"^(?P<name>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(?::\s?(?P<message>.*))?$"
 )
 _BUILTIN_EXCEPTION = re.compile(r"(Error|Exception|Exit|Interrupt|Warning|Iteration)$")
-
-# KEYS: dead set, dead hash, queue list, queue hash, audit stream.
-# ARGV: dead id, new id ('' to discard), new message, audit max length, audit pairs...
-_MOVE = """
-local removed = redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[1], ARGV[1])
-if removed == 0 then
-  return 0
-end
-if ARGV[2] ~= '' then
-  redis.call('HSET', KEYS[4], ARGV[2], ARGV[3])
-  redis.call('RPUSH', KEYS[3], ARGV[2])
-end
-redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 5))
-return 1
-"""
 
 
 def audit_key(settings: Settings) -> str:
@@ -355,7 +340,7 @@ def _move(
         data = _decode(raw) or {}
         new_id, body = "", ""
         about = message_summary(str(data.get("actor_name", "")), data.get("args"))
-    moved = client.register_script(_MOVE)(
+    moved = load_script(client, "dead_letter_move")(
         keys=[keys.dead, keys.dead_messages, keys.ready, keys.messages, audit_key(settings)],
         args=[message_id, new_id, body, AUDIT_MAX_LENGTH,
               *_audit_pairs("requeue" if requeue else "discard", keys, message_id,

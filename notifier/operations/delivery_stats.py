@@ -17,9 +17,9 @@ just after the hour.
 Reading is cheap because finished hours are parsed once per process: :class:`HourCache`
 keeps each finished hour's tallies (by Redis server, prefix and hour; least recently used
 out), and every read asks Redis, in the same round trip, whether a kept hour is still the
-hash that was parsed (see :data:`_SNAPSHOT`). The current hour is always read afresh.
-:class:`TallySums` keeps the sum of a period's finished hours until one of them changes
-(every hour, as the period moves).
+hash that was parsed (the script ``stats_snapshot.lua``). The current hour is always read
+afresh. :class:`TallySums` keeps the sum of a period's finished hours until one of them
+changes (every hour, as the period moves).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from notifier.settings import Settings
 from notifier.store.decoding import text, text_map
 from notifier.store.deliveries import STATS_TTL_SECONDS, DeliveryStatus
 from notifier.store.keys import Keys
+from notifier.store.lua import load_script
 
 Period = Literal["hour", "day", "week"]
 PERIOD_HOURS: dict[str, int] = {"hour": 1, "day": 24, "week": 7 * 24}
@@ -309,29 +310,6 @@ def _point(tally: Tally) -> _Point:
     return by_status, rate_across(tables["channel"])
 
 
-# KEYS: one hour's counts. ARGV: the mark of the copy the reader keeps (0: none), the
-# counts' ttl in ms. Returns {mark} while that copy is still right, else {mark, fields and
-# values}. The mark is when the hash expires: the delivery log pushes it forward with each
-# count, so it tells the last write to the millisecond. -2: no hash (still a mark: a count
-# creates one). 0: not to be kept, for a hash without an expiry (writes cannot be told
-# apart) or written this very millisecond (the next write could bear the same mark).
-_SNAPSHOT = """
-local expires = redis.call('PEXPIRETIME', KEYS[1])
-if expires == -1 then
-  expires = 0
-elseif expires > 0 then
-  local now = redis.call('TIME')
-  if expires - tonumber(ARGV[2]) >= now[1] * 1000 + math.floor(now[2] / 1000) then
-    expires = 0
-  end
-end
-if expires ~= 0 and expires == tonumber(ARGV[1]) then
-  return {expires}
-end
-return {expires, redis.call('HGETALL', KEYS[1])}
-"""
-
-
 # Which Redis server, prefix and hour (YYYYMMDDHH).
 _HourName = tuple[tuple[Hashable, ...], str, str]
 
@@ -343,8 +321,8 @@ class HourCache:
     changes; but a count may be stamped with a time taken just before the hour turned, or
     by a host whose clock lags, and Redis may be flushed or restored. So each read asks
     Redis, in its one round trip, whether every kept hour is still the hash that was parsed
-    (:data:`_SNAPSHOT`), and parses again the ones that are not. The current hour is read
-    afresh every time and never kept.
+    (``stats_snapshot.lua``), and parses again the ones that are not. The current hour is
+    read afresh every time and never kept.
 
     Parameters:
       size: how many hours to keep, every Redis server and prefix together.
@@ -370,7 +348,7 @@ class HourCache:
         current = require_aware(now).replace(minute=0, second=0, microsecond=0)
         keys = Keys(settings.queue_prefix)
         server = _server(client)
-        snapshot = client.register_script(_SNAPSHOT)
+        snapshot = load_script(client, "stats_snapshot")
         wanted = []
         with self._lock:
             for start in starts:

@@ -20,6 +20,7 @@ import redis
 from notifier.planning.entries import PlannedMessage
 from notifier.store.decoding import optional_text, pairs_map, text, text_map
 from notifier.store.keys import Keys
+from notifier.store.lua import load_script
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -33,6 +34,7 @@ class DeliveryStatus(enum.StrEnum):
     SUPPRESSED = "suppressed"
 
 
+# scripts/delivery_advance.lua holds the same ranks: a script cannot import them.
 RANK = {
     DeliveryStatus.SUBMITTING: 0,
     DeliveryStatus.RETRYING: 0,
@@ -51,68 +53,6 @@ HANDED_OVER = frozenset(s for s, rank in RANK.items() if rank >= 1)
 # Hourly counts are kept for a little over the longest dashboard period (a week).
 STATS_TTL_SECONDS = 8 * 24 * 3600
 
-_RANKS_LUA = "{" + ", ".join(f"['{s}'] = {r}" for s, r in RANK.items()) + "}"
-
-# KEYS: record, this hour's counts. ARGV: status, now, ttl seconds, counts ttl seconds,
-# then field/value pairs. Moves forward only; among the in-flight statuses (rank 0) any
-# move is allowed. Each status a record reaches (but the in-flight ones) is counted by
-# status|channel|kind|language|location|reason, so dashboards read a few small hashes
-# instead of scanning every record. Returns the previous status ('' if none) and whether
-# the record changed.
-_ADVANCE = f"""
-local ranks = {_RANKS_LUA}
-local previous = redis.call('HGET', KEYS[1], 'status') or ''
-local old = ranks[previous]
-local new = ranks[ARGV[1]]
-if old ~= nil and not (new > old or (new == 0 and old == 0)) then
-  return {{previous, 0}}
-end
-if previous == '' then
-  redis.call('HSET', KEYS[1], 'created_at', ARGV[2])
-end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'updated_at', ARGV[2], unpack(ARGV, 5))
-if ARGV[1] == 'submitting' then
-  redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-end
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-if new > 0 then
-  local r = redis.call('HMGET', KEYS[1], 'channel', 'kind', 'lang', 'location',
-                       'error_code', 'reason')
-  local why = r[5] or r[6] or ''
-  if ARGV[1] ~= 'failed' and ARGV[1] ~= 'undelivered' and ARGV[1] ~= 'suppressed' then
-    why = ''
-  end
-  local field = table.concat({{ARGV[1], r[1] or '', r[2] or '', r[3] or '', r[4] or '', why}},
-                             '|')
-  redis.call('HINCRBY', KEYS[2], field, 1)
-  redis.call('EXPIRE', KEYS[2], ARGV[4])
-end
-return {{previous, 1}}
-"""
-
-
-# KEYS: attempt lock, record. ARGV: lock ttl ms.
-_LOCK_AND_READ = """
-if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
-  return false
-end
-return redis.call('HGETALL', KEYS[2])
-"""
-
-# KEYS: record. ARGV: now, who, ttl seconds.
-_REOPEN = """
-local status = redis.call('HGET', KEYS[1], 'status')
-local reason = redis.call('HGET', KEYS[1], 'reason')
-if status ~= 'failed' or (reason ~= 'retries_exhausted' and reason ~= 'interrupted') then
-  return 0
-end
-redis.call('HSET', KEYS[1], 'status', 'retrying', 'updated_at', ARGV[1],
-           'reopened_at', ARGV[1], 'reopened_by', ARGV[2])
-redis.call('HDEL', KEYS[1], 'ambiguous', 'failures')
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-return 1
-"""
-
 
 class DeliveryLog:
     """Per-key records of what became of each planned message.
@@ -127,9 +67,9 @@ class DeliveryLog:
         self.client = client
         self.keys = keys
         self.ttl = int(retention.total_seconds())
-        self._advance = client.register_script(_ADVANCE)
-        self._reopen = client.register_script(_REOPEN)
-        self._lock_and_read = client.register_script(_LOCK_AND_READ)
+        self._advance = load_script(client, "delivery_advance")
+        self._reopen = load_script(client, "delivery_reopen")
+        self._lock_and_read = load_script(client, "delivery_lock_and_read")
 
     def advance(
         self,

@@ -12,21 +12,7 @@ import math
 
 import redis
 
-# KEYS: the sender's timeline. ARGV: now (ms), cost (ms of the timeline), longest wait (ms).
-# Returns the wait in ms (the slot is reserved), or -wait when it is too far (nothing
-# reserved).
-_RESERVE = """
-local now = tonumber(ARGV[1])
-local free_at = tonumber(redis.call('GET', KEYS[1]) or '0')
-local start = math.max(free_at, now)
-local wait = start - now
-if wait > tonumber(ARGV[3]) then
-  return -wait
-end
-local until_ms = start + tonumber(ARGV[2])
-redis.call('SET', KEYS[1], until_ms, 'PX', math.ceil(until_ms - now) + 1000)
-return wait
-"""
+from notifier.store.lua import load_script
 
 
 class RateLimiter:
@@ -45,7 +31,7 @@ class RateLimiter:
         self.key = key
         self.unit_ms = 1000.0 / per_second
         self.max_wait_ms = int(max_wait.total_seconds() * 1000)
-        self._reserve = client.register_script(_RESERVE)
+        self._reserve = load_script(client, "rate_reserve")
 
     def reserve(self, cost: int, now: dt.datetime) -> float:
         """Reserve ``cost`` units. Returns seconds to wait before sending (>= 0) when

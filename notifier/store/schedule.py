@@ -28,47 +28,7 @@ import redis
 from notifier.planning.entries import PlannedMessage
 from notifier.store.decoding import text_list
 from notifier.store.keys import Keys
-
-# KEYS: claimed, then each channel's schedule. ARGV: now, lease_until, limit, pending key
-# prefix. A claimed message leaves its appointment's pending hash: "pending" means "not
-# yet handed off", which planning relies on. Lapsed claims go first, so a dead
-# scheduler's work goes out before newer work.
-_CLAIM = """
-local out = {}
-local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
-for _, payload in ipairs(lapsed) do
-  redis.call('ZADD', KEYS[1], ARGV[2], payload)
-  out[#out + 1] = payload
-end
-for i = 2, #KEYS do
-  local room = tonumber(ARGV[3]) - #out
-  if room <= 0 then
-    break
-  end
-  local due = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', ARGV[1], 'LIMIT', 0, room)
-  for _, slot in ipairs(due) do
-    redis.call('ZREM', KEYS[i], slot)
-    local pending = ARGV[4] .. string.match(slot, '^[^:]+')
-    local payload = redis.call('HGET', pending, slot)
-    if payload then
-      redis.call('HDEL', pending, slot)
-      redis.call('ZADD', KEYS[1], ARGV[2], payload)
-      out[#out + 1] = payload
-    end
-  end
-end
-return out
-"""
-
-# KEYS: pending hash, schedule. ARGV: slot, payload, score.
-# A deferred message comes back only if no newer plan took its slot.
-_DEFER = """
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
-  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
-  return 1
-end
-return 0
-"""
+from notifier.store.lua import load_script
 
 
 def epoch(at: dt.datetime) -> float:
@@ -93,8 +53,8 @@ class Schedule:
         self.client = client
         self.keys = keys
         self.lease = lease
-        self._claim = client.register_script(_CLAIM)
-        self._defer = client.register_script(_DEFER)
+        self._claim = load_script(client, "schedule_claim")
+        self._defer = load_script(client, "schedule_defer")
 
     def stage_changes(
         self,

@@ -38,6 +38,7 @@ from notifier.inbound.optouts import InvalidNumber, OptOutSource, e164
 from notifier.inbound.replies import render_reply
 from notifier.settings import Settings
 from notifier.store.keys import Keys
+from notifier.store.lua import load_script
 from notifier.store.optouts import OptOutStore
 from notifier.web.context import WebContext, web_context
 from notifier.web.errors import ApiError
@@ -112,29 +113,6 @@ _CHANGED = {
 }
 
 
-# KEYS: the sender's notice key. ARGV: now (epoch seconds), the interval, the key's TTL.
-# The decision follows the caller's clock (tests move it); the TTL only cleans up.
-_CLAIM_NOTICE = """
-local last = redis.call('GET', KEYS[1])
-if last and tonumber(ARGV[1]) - tonumber(last) < tonumber(ARGV[2]) then
-  return 0
-end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
-return 1
-"""
-
-# KEYS: the sender's answer count for one keyword kind and one day. ARGV: the limit, the
-# key's TTL. Returns 1 if one more answer may go (and counts it).
-_CLAIM_REPLY = """
-local sent = redis.call('INCR', KEYS[1])
-if sent == 1 then
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
-end
-if sent <= tonumber(ARGV[1]) then
-  return 1
-end
-return 0
-"""
 # A day's count outlives its (UTC) day, then goes.
 _REPLY_COUNT_TTL = int(dt.timedelta(days=2).total_seconds())
 
@@ -153,8 +131,8 @@ class InboundSms:
         self.settings = settings
         self.optouts = OptOutStore(client, settings)
         self.keys = Keys(settings.queue_prefix)
-        self._claim_notice_script = client.register_script(_CLAIM_NOTICE)
-        self._claim_reply_script = client.register_script(_CLAIM_REPLY)
+        self._claim_notice_script = load_script(client, "inbound_claim_notice")
+        self._claim_reply_script = load_script(client, "inbound_claim_reply")
         self._ttls = {
             "sid": int(settings.optout_audit_retention.total_seconds()),
             "token": int(TOKEN_DEDUPE_TTL.total_seconds()),

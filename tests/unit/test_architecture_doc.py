@@ -17,15 +17,20 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
 
 
+SCRIPTS = ROOT / "notifier" / "store" / "scripts"
+
+
 def _scripts() -> list[tuple[str, str]]:
-    """(file, constant) of every Lua script the package registers with Redis."""
+    """(file, script name) of every Lua script the package loads into Redis
+    (``load_script(client, "<name>")``)."""
     found = []
     for path in sorted((ROOT / "notifier").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "register_script" and node.args
-                    and isinstance(node.args[0], ast.Name)):
-                found.append((path.relative_to(ROOT).as_posix(), node.args[0].id))
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == "load_script" and len(node.args) == 2
+                    and isinstance(node.args[1], ast.Constant)
+                    and isinstance(node.args[1].value, str)):
+                found.append((path.relative_to(ROOT).as_posix(), node.args[1].value))
     return found
 
 
@@ -48,7 +53,7 @@ def _key_stems() -> list[str]:
 
 
 def test_the_scan_finds_what_it_checks() -> None:
-    assert ("notifier/store/schedule.py", "_CLAIM") in _scripts()
+    assert ("notifier/store/schedule.py", "schedule_claim") in _scripts()
     assert "<prefix>:delivery:" in _key_stems()
 
 
@@ -61,6 +66,12 @@ def test_every_path_named_exists(path: str) -> None:
 @pytest.mark.parametrize(("path", "script"), _scripts())
 def test_every_lua_script_is_in_the_table(path: str, script: str) -> None:
     assert f"| `{script}` | `{path}` |" in DOC
+    assert (SCRIPTS / f"{script}.lua").is_file(), f"{path} loads {script}, which is missing"
+
+
+@pytest.mark.parametrize("script", sorted(p.stem for p in SCRIPTS.glob("*.lua")))
+def test_every_lua_file_is_loaded(script: str) -> None:
+    assert script in {name for _, name in _scripts()}, f"{script}.lua is loaded by no module"
 
 
 @pytest.mark.parametrize("stem", _key_stems())

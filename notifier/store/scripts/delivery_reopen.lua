@@ -1,0 +1,11 @@
+-- KEYS: record. ARGV: now, who, ttl seconds.
+local status = redis.call('HGET', KEYS[1], 'status')
+local reason = redis.call('HGET', KEYS[1], 'reason')
+if status ~= 'failed' or (reason ~= 'retries_exhausted' and reason ~= 'interrupted') then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'status', 'retrying', 'updated_at', ARGV[1],
+           'reopened_at', ARGV[1], 'reopened_by', ARGV[2])
+redis.call('HDEL', KEYS[1], 'ambiguous', 'failures')
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1

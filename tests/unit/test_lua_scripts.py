@@ -1,0 +1,15 @@
+"""The Lua scripts as the package ships them (``notifier/store/scripts/``)."""
+
+from __future__ import annotations
+
+import re
+
+from notifier.store.deliveries import RANK
+from notifier.store.lua import script_source
+
+
+def test_the_delivery_script_ranks_statuses_as_the_delivery_log_does() -> None:
+    found = re.search(r"local ranks = \{(.*?)\}", script_source("delivery_advance"), re.S)
+    assert found is not None
+    ranks = {name: int(rank) for name, rank in re.findall(r"\['(\w+)'\] = (\d+)", found[1])}
+    assert ranks == {str(status): rank for status, rank in RANK.items()}
