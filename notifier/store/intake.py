@@ -16,12 +16,12 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import redis
 
 from notifier.domain import MAX_VERSION_STEP, Event
+from notifier.intake_answer import IntakeAnswer
 from notifier.planning.entries import AppointmentState, Plan
 from notifier.planning.plan import Ignored, plan_event
 from notifier.problems import Problem, summary
@@ -31,34 +31,6 @@ from notifier.store.keys import Keys
 from notifier.store.schedule import Schedule
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class IntakeAnswer:
-    """What the booking system is told: an HTTP status code and a JSON body.
-
-    The same event id always gets the same answer.
-
-    Parameters:
-      status_code: the HTTP status.
-      body: the JSON body.
-      fingerprint: the answered event's :func:`fingerprint`; None for an answer stored
-        before fingerprints were (such a repeat is answered without comparison).
-    """
-
-    status_code: int
-    body: dict[str, Any]
-    fingerprint: str | None = None
-
-    def to_json(self) -> str:
-        return json.dumps({"status_code": self.status_code, "body": self.body,
-                           "fingerprint": self.fingerprint})
-
-    @classmethod
-    def from_json(cls, raw: str | bytes) -> IntakeAnswer:
-        data = json.loads(raw)
-        return cls(status_code=int(data["status_code"]), body=data["body"],
-                   fingerprint=data.get("fingerprint"))
 
 
 def fingerprint(event: Event) -> str:
@@ -73,17 +45,15 @@ class EventRefused(Exception):
     """An event the store will not apply; nothing was written.
 
     Parameters:
-      status_code: the HTTP status of the refusal.
       code: a stable, machine-readable name.
       message: one sentence for the integrator (never a submitted value).
       problems: per-field problems, as for an event that breaks the contract.
       why: what happened, for logs (``event_id_reused``, ``version_jump``).
     """
 
-    def __init__(self, status_code: int, code: str, message: str, *,
+    def __init__(self, code: str, message: str, *,
                  problems: list[Problem] | None = None, why: str = "") -> None:
         super().__init__(message)
-        self.status_code = status_code
         self.code = code
         self.message = message
         self.problems = problems or []
@@ -96,7 +66,7 @@ class EventRefused(Exception):
 
 def event_id_reused() -> EventRefused:
     return EventRefused(
-        409, "event_id_reused",
+        "event_id_reused",
         "this event_id was already used for a different event; give every event its own "
         "event_id",
     )
@@ -108,7 +78,7 @@ def version_jump(stored_version: int) -> EventRefused:
         message=f"is more than {MAX_VERSION_STEP:,} above the version the gateway holds "
         f"({stored_version}); a version counts the appointment's changes",
     )
-    return EventRefused(422, "invalid_event", "the event was refused: 1 problem",
+    return EventRefused("invalid_event", "the event was refused: 1 problem",
                         problems=[problem], why="version_jump")
 
 
@@ -223,14 +193,12 @@ def _answer(event: Event, outcome: Plan | Ignored, printed: str) -> IntakeAnswer
         "version": event.version,
     }
     if isinstance(outcome, Ignored):
-        return IntakeAnswer(
-            200,
+        return IntakeAnswer.of(
             {**base, "status": "ignored", "reason": outcome.reason,
              "stored_version": outcome.stored_version},
             printed,
         )
-    return IntakeAnswer(
-        202,
+    return IntakeAnswer.of(
         {
             **base,
             "status": "accepted",

@@ -105,9 +105,14 @@ def repeated_keys_refused(paths: Sequence[Sequence[str | int]]) -> ApiError:
                       for path in paths])
 
 
+# The HTTP status of each refusal of the store, by its code: a reused event id conflicts
+# with the event first sent under it; a version jump breaks the contract like a bad field.
+REFUSAL_STATUS = {"event_id_reused": 409, "invalid_event": 422}
+
+
 def event_refused(exc: EventRefused) -> ApiError:
     """The answer to an event the store would not apply (a reused event id, a version jump)."""
-    return ApiError(exc.status_code, exc.code, exc.message,
+    return ApiError(REFUSAL_STATUS[exc.code], exc.code, exc.message,
                     problems=[Problem(**problem) for problem in exc.problems])
 
 
