@@ -20,7 +20,7 @@ import redis
 from notifier.planning.entries import PlannedMessage
 from notifier.store.decoding import optional_text, pairs_map, text, text_map
 from notifier.store.keys import Keys
-from notifier.store.lua import load_script
+from notifier.store.redis_store import RedisStore
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -54,22 +54,16 @@ HANDED_OVER = frozenset(s for s, rank in RANK.items() if rank >= 1)
 STATS_TTL_SECONDS = 8 * 24 * 3600
 
 
-class DeliveryLog:
+class DeliveryLog(RedisStore):
     """Per-key records of what became of each planned message.
 
-    Parameters:
-      client: a redis-py client.
-      keys: the deployment's key names.
+    Parameters (and :class:`RedisStore`'s):
       retention: how long a record is kept after its last change.
     """
 
     def __init__(self, client: redis.Redis, *, keys: Keys, retention: dt.timedelta) -> None:
-        self.client = client
-        self.keys = keys
+        super().__init__(client, keys=keys)
         self.ttl = int(retention.total_seconds())
-        self._advance = load_script(client, "delivery_advance")
-        self._reopen = load_script(client, "delivery_reopen")
-        self._lock_and_read = load_script(client, "delivery_lock_and_read")
 
     def advance(
         self,
@@ -89,7 +83,7 @@ class DeliveryLog:
         if message is not None:
             pairs += _describe(message)
         hour = now.astimezone(dt.UTC).strftime("%Y%m%d%H")
-        previous, changed = self._advance(
+        previous, changed = self.script("delivery_advance")(
             keys=[self.keys.delivery(key), self.keys.stats(hour)],
             args=[str(status), now.isoformat(), self.ttl, STATS_TTL_SECONDS, *pairs],
         )
@@ -116,8 +110,8 @@ class DeliveryLog:
         """An operator sends a message again after the gateway gave up on it (every retry
         used, or an interrupted attempt it would not repeat): the record goes back to
         ``retrying``. The one move backwards, and only from those two failures."""
-        return bool(self._reopen(keys=[self.keys.delivery(key)],
-                                 args=[now.isoformat(), by, self.ttl]))
+        return bool(self.script("delivery_reopen")(keys=[self.keys.delivery(key)],
+                                                   args=[now.isoformat(), by, self.ttl]))
 
     def lock_and_read(self, key: str, *, ttl: dt.timedelta) -> dict[str, str] | None:
         """Take the right to attempt ``key`` now and read its record; None while another
@@ -127,8 +121,8 @@ class DeliveryLog:
         it lapse, after which the record shows ``submitting``: an interrupted attempt.
         """
         ms = int(ttl.total_seconds() * 1000)
-        raw = self._lock_and_read(keys=[self.keys.attempt_lock(key), self.keys.delivery(key)],
-                                  args=[ms])
+        raw = self.script("delivery_lock_and_read")(
+            keys=[self.keys.attempt_lock(key), self.keys.delivery(key)], args=[ms])
         if raw is None:
             return None
         return pairs_map(raw)
@@ -143,9 +137,11 @@ class DeliveryLog:
         """:meth:`advance` queued on a pipeline (its answer is not needed)."""
         pairs: list[str | int] = [item for pair in fields.items() for item in pair]
         hour = now.astimezone(dt.UTC).strftime("%Y%m%d%H")
-        self._advance(keys=[self.keys.delivery(key), self.keys.stats(hour)],
-                      args=[str(status), now.isoformat(), self.ttl, STATS_TTL_SECONDS, *pairs],
-                      client=pipe)
+        self.script("delivery_advance")(
+            keys=[self.keys.delivery(key), self.keys.stats(hour)],
+            args=[str(status), now.isoformat(), self.ttl, STATS_TTL_SECONDS, *pairs],
+            client=pipe,
+        )
 
     def stage_link_provider(self, pipe: Any, provider_id: str, key: str) -> None:
         """Remember which send key a provider id belongs to (for status callbacks)."""

@@ -12,24 +12,22 @@ from typing import Any
 import redis
 
 from notifier.store.keys import Keys
+from notifier.store.redis_store import RedisStore
 
 # The story of one appointment rarely exceeds a few dozen lines; the cap bounds a
 # runaway booking system without losing anything an operator would look for.
 MAX_LINES = 500
 
 
-class History:
+class History(RedisStore):
     """Append-only story per appointment.
 
-    Parameters:
-      client: a redis-py client.
-      keys: the deployment's key names.
+    Parameters (and :class:`RedisStore`'s):
       retention: how long a story is kept after its last line.
     """
 
     def __init__(self, client: redis.Redis, *, keys: Keys, retention: dt.timedelta) -> None:
-        self.client = client
-        self.keys = keys
+        super().__init__(client, keys=keys)
         self.retention = retention
 
     def stage(self, pipe: Any, reference: str, line: dict[str, Any]) -> None:

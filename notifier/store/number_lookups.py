@@ -9,24 +9,14 @@ from __future__ import annotations
 import json
 import secrets
 
-import redis
-
-from notifier.store.keys import Keys
+from notifier.store.redis_store import RedisStore
 
 LOOKUP_SECONDS = 15 * 60
 
 
-class NumberLookups:
-    """Looked-up numbers, bound to their operator, in Redis (shared by web processes).
-
-    Parameters:
-      client: a redis-py client.
-      keys: the deployment's key names.
-    """
-
-    def __init__(self, client: redis.Redis, *, keys: Keys) -> None:
-        self.client = client
-        self.keys = keys
+class NumberLookups(RedisStore):
+    """Looked-up numbers, bound to their operator, in Redis (shared by web processes;
+    built as a :class:`RedisStore`)."""
 
     def remember(self, number: str, operator: str) -> str:
         """Keep ``number`` for :data:`LOOKUP_SECONDS`; returns the token that redeems it."""

@@ -37,7 +37,7 @@ from notifier.inbound.optouts import (
 from notifier.settings import Settings
 from notifier.store.decoding import text, text_map
 from notifier.store.keys import Keys
-from notifier.store.lua import load_script
+from notifier.store.redis_store import RedisStore
 
 # Entries read per XREVRANGE call when looking for one number's history.
 _AUDIT_BATCH = 500
@@ -65,7 +65,7 @@ class Change(TypedDict, total=False):
     now: Required[dt.datetime]
 
 
-class OptOutStore:
+class OptOutStore(RedisStore):
     """Opt-out state per number, scope and channel, with its audit stream.
 
     Parameters:
@@ -75,11 +75,9 @@ class OptOutStore:
     """
 
     def __init__(self, client: redis.Redis, settings: Settings) -> None:
-        self.client = client
+        super().__init__(client, keys=Keys(settings.queue_prefix))
         self.scope = settings.optout_scope
-        self.keys = Keys(settings.queue_prefix)
         self.audit_retention = settings.optout_audit_retention
-        self._change = load_script(client, "optout_change")
 
     # Key names -------------------------------------------------------------------------
 
@@ -195,7 +193,7 @@ class OptOutStore:
         # Entry ids are the caller's time, so that retention follows one clock.
         at_ms = int(now.timestamp() * 1000)
         oldest_kept = int((now - self.audit_retention).timestamp() * 1000)
-        changed = self._change(
+        changed = self.script("optout_change")(
             keys=[self.states_key(channel), self.opted_out_key(channel), self.audit_key],
             args=[
                 number, "1" if opted_out else "0", json.dumps(state), max(oldest_kept, 0), at_ms,

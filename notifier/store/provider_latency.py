@@ -12,11 +12,9 @@ import bisect
 from dataclasses import dataclass
 from typing import Any
 
-import redis
-
 from notifier.domain import Channel
 from notifier.store.decoding import text_map
-from notifier.store.keys import Keys
+from notifier.store.redis_store import RedisStore
 
 # Upper bounds, in seconds: from a loopback answer to a provider timeout.
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -41,17 +39,8 @@ class LatencyHistogram:
         return self.buckets[-1][1]
 
 
-class ProviderLatency:
-    """Records and reads the providers' answer times.
-
-    Parameters:
-      client: a redis-py client.
-      keys: the deployment's key names.
-    """
-
-    def __init__(self, client: redis.Redis, *, keys: Keys) -> None:
-        self.client = client
-        self.keys = keys
+class ProviderLatency(RedisStore):
+    """Records and reads the providers' answer times (built as a :class:`RedisStore`)."""
 
     def stage(self, pipe: Any, channel: Channel, seconds: float) -> None:
         """Queue one answer time on a pipeline."""

@@ -28,7 +28,7 @@ import redis
 from notifier.planning.entries import PlannedMessage
 from notifier.store.decoding import text_list
 from notifier.store.keys import Keys
-from notifier.store.lua import load_script
+from notifier.store.redis_store import RedisStore
 
 
 def epoch(at: dt.datetime) -> float:
@@ -40,21 +40,16 @@ def slot_channel(slot: str) -> str:
     return slot.split(":")[2]
 
 
-class Schedule:
+class Schedule(RedisStore):
     """Planned messages waiting in Redis.
 
-    Parameters:
-      client: a redis-py client (responses as bytes).
-      keys: the deployment's key names.
+    Parameters (and :class:`RedisStore`'s):
       lease: how long a claim protects a message before another scheduler may take it.
     """
 
     def __init__(self, client: redis.Redis, *, keys: Keys, lease: dt.timedelta) -> None:
-        self.client = client
-        self.keys = keys
+        super().__init__(client, keys=keys)
         self.lease = lease
-        self._claim = load_script(client, "schedule_claim")
-        self._defer = load_script(client, "schedule_defer")
 
     def stage_changes(
         self,
@@ -89,7 +84,7 @@ class Schedule:
 
     def claim(self, now: dt.datetime, *, limit: int = 500) -> list[str]:
         """Take up to ``limit`` due messages (JSON), leased until ``now + lease``."""
-        raw = self._claim(
+        raw = self.script("schedule_claim")(
             keys=[self.keys.claimed, *self.keys.schedules],
             args=[epoch(now), epoch(now + self.lease), limit, self.keys.pending_prefix],
         )
@@ -106,7 +101,7 @@ class Schedule:
         already holds its slot."""
         moved = dataclasses.replace(message, send_at=until)
         return bool(
-            self._defer(
+            self.script("schedule_defer")(
                 keys=[self.keys.pending(message.reference),
                       self.keys.schedule(message.channel)],
                 args=[moved.slot, moved.to_json(), epoch(until)],

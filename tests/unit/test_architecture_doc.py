@@ -20,18 +20,27 @@ DOC = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
 SCRIPTS = ROOT / "notifier" / "store" / "scripts"
 
 
+def _script_named(call: ast.Call) -> str | None:
+    """The script a call loads by name: ``load_script(client, "<name>")``, or a store's
+    ``self.script("<name>")``."""
+    func, args = call.func, call.args
+    if isinstance(func, ast.Name) and func.id == "load_script" and len(args) == 2:
+        name = args[1]
+    elif isinstance(func, ast.Attribute) and func.attr == "script" and len(args) == 1:
+        name = args[0]
+    else:
+        return None
+    return name.value if isinstance(name, ast.Constant) and isinstance(name.value, str) else None
+
+
 def _scripts() -> list[tuple[str, str]]:
-    """(file, script name) of every Lua script the package loads into Redis
-    (``load_script(client, "<name>")``)."""
-    found = []
+    """(file, script name) of every Lua script the package loads into Redis."""
+    found = set()
     for path in sorted((ROOT / "notifier").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id == "load_script" and len(node.args) == 2
-                    and isinstance(node.args[1], ast.Constant)
-                    and isinstance(node.args[1].value, str)):
-                found.append((path.relative_to(ROOT).as_posix(), node.args[1].value))
-    return found
+            if isinstance(node, ast.Call) and (name := _script_named(node)) is not None:
+                found.add((path.relative_to(ROOT).as_posix(), name))
+    return sorted(found)
 
 
 def _key_stems() -> list[str]:

@@ -19,11 +19,9 @@ import json
 import secrets
 from collections.abc import Mapping
 
-import redis
-
 from notifier.domain import Lang
 from notifier.settings import Operator
-from notifier.store.keys import Keys
+from notifier.store.redis_store import RedisStore
 from notifier.web.console.signing import Signer
 
 COOKIE = "notifier_console"
@@ -95,17 +93,9 @@ class SessionCodec:
         return session if now < session.expires else None
 
 
-class SignIns:
-    """Who signed in with which session, in Redis (shared by web processes).
-
-    Parameters:
-      client: a redis-py client.
-      keys: the deployment's key names.
-    """
-
-    def __init__(self, client: redis.Redis, *, keys: Keys) -> None:
-        self.client = client
-        self.keys = keys
+class SignIns(RedisStore):
+    """Who signed in with which session, in Redis (shared by web processes; built as a
+    :class:`~notifier.store.redis_store.RedisStore`)."""
 
     def key(self, session: Session) -> str:
         # Hashed: reading Redis gives no cookie that works.

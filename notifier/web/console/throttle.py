@@ -21,9 +21,7 @@ import ipaddress
 from collections.abc import Sequence
 from typing import Any
 
-import redis
-
-from notifier.store.keys import Keys
+from notifier.store.redis_store import RedisStore
 
 # Failures are forgotten this long after the last attempt.
 MEMORY = dt.timedelta(minutes=15)
@@ -98,17 +96,9 @@ def address_group(address: str) -> str:
     return str(ip)
 
 
-class SignInThrottle:
-    """The tallies of names and client addresses, in Redis (shared by web processes).
-
-    Parameters:
-      client: a redis-py client.
-      keys: the deployment's key names.
-    """
-
-    def __init__(self, client: redis.Redis, *, keys: Keys) -> None:
-        self.client = client
-        self.keys = keys
+class SignInThrottle(RedisStore):
+    """The tallies of names and client addresses, in Redis (shared by web processes; built
+    as a :class:`~notifier.store.redis_store.RedisStore`)."""
 
     def _tag(self, kind: str, value: str) -> str:
         # Hashed: the keys should not list who tried which names from where.

@@ -1,0 +1,31 @@
+"""What every part of the store starts from: one Redis client, the key names, and the Lua
+scripts it runs."""
+
+from __future__ import annotations
+
+import redis
+from redis.commands.core import Script
+
+from notifier.store.keys import Keys
+from notifier.store.lua import load_script
+
+
+class RedisStore:
+    """Reads and writes the deployment's keys in one Redis.
+
+    Parameters:
+      client: a redis-py client (the store reads its replies as bytes or text alike).
+      keys: the deployment's key names.
+    """
+
+    def __init__(self, client: redis.Redis, *, keys: Keys) -> None:
+        self.client = client
+        self.keys = keys
+        self._scripts: dict[str, Script] = {}
+
+    def script(self, name: str) -> Script:
+        """``scripts/<name>.lua``, registered with this store's client on first use."""
+        found = self._scripts.get(name)
+        if found is None:
+            found = self._scripts[name] = load_script(self.client, name)
+        return found
