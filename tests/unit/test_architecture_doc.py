@@ -15,8 +15,6 @@ from notifier.store.keys import Keys
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
-
-
 SCRIPTS = ROOT / "notifier" / "store" / "scripts"
 
 
