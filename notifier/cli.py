@@ -39,7 +39,7 @@ WEB_SHUTDOWN_GRACE = 5
 def preview(args: argparse.Namespace, settings: Settings) -> int:
     import jinja2
 
-    from notifier.messages.lint import preview as render
+    from notifier.messages.preview import preview as render
 
     try:
         print(render(Kind(args.kind), Channel(args.channel), Lang(args.lang), settings))
@@ -53,7 +53,7 @@ def preview(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def lint(_: argparse.Namespace, settings: Settings) -> int:
-    from notifier.messages.lint import run_lint
+    from notifier.lint import run_lint
 
     return run_lint(settings, sys.stdout)
 

@@ -17,8 +17,8 @@ from notifier.channels.twilio_voice import (
 )
 from notifier.domain import Channel, Kind, Lang
 from notifier.messages.catalogue import render
-from notifier.messages.lint import web_addresses
 from notifier.messages.samples import SAMPLE_NOW, sample_state
+from notifier.messages.text_checks import web_addresses
 from notifier.settings import Settings
 
 BASE = "https://gateway.example.org"

@@ -1,4 +1,4 @@
-"""``notifier lint`` and ``notifier preview``: check and show the message catalogue.
+"""The checks of the message catalogue that ``notifier lint`` runs.
 
 The lint renders every kind, channel and language for the sample appointment, with the
 cancel link open and closed, with self-serve on and off, and with the longest names the
@@ -6,15 +6,12 @@ event contract allows, and refuses what would hurt a patient or a deployment: a 
 that does not render, an SMS that cannot fit the segment budget even after the fitting
 steps (:mod:`notifier.messages.fitting`), a web address in a voice call, a cancel link
 where online cancellation is not possible, or wording that invites a reply of a carrier
-opt-out word (a patient who answers CANCEL is unsubscribed from every message by the
-carrier).
+opt-out word (:mod:`notifier.messages.text_checks`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +21,6 @@ import jinja2
 from markupsafe import escape
 
 from notifier.domain import Channel, Kind, Lang
-from notifier.inbound.keywords import KeywordKind
-from notifier.inbound.replies import REPLY_LANGS, render_reply_text, reply_template
 from notifier.messages.catalogue import (
     TEMPLATES_DIR,
     Rendered,
@@ -36,57 +31,16 @@ from notifier.messages.catalogue import (
     template_folders,
     template_names,
 )
-from notifier.messages.fitting import SmsOverBudget, Step
-from notifier.messages.samples import SAMPLE_NOW, sample_state
-from notifier.messages.sms import sms_encoding
+from notifier.messages.fitting import SmsOverBudget
+from notifier.messages.preview import fitting_steps
+from notifier.messages.samples import sample_state
+from notifier.messages.text_checks import (
+    invited_opt_out_words,
+    shouted_opt_out_words,
+    web_addresses,
+)
 from notifier.planning.entries import AppointmentState
 from notifier.settings import Settings
-
-# Carrier and provider opt-out words (Twilio's English list, the Government of Canada's
-# French ones) other than the one our messages mean: STOP / ARRET.
-OPT_OUT_WORDS = frozenset(
-    {
-        "CANCEL", "END", "QUIT", "UNSUBSCRIBE", "STOPALL", "REVOKE", "OPTOUT", "OPT-OUT",
-        "ANNULER", "ANNULE", "ANNULATION", "FIN", "ARET", "ARRETER", "DESABONNER",
-        "DESINSCRIRE", "DESINSCRIPTION",
-    }
-)
-# A verb that asks the patient to send something, then the word asked for.
-_INVITATION = re.compile(
-    r"\b(?:reply|respond|answer|text|txt|send|type|write"
-    r"|r[ée]pond(?:ez|re)|textez|texter|envoy(?:ez|er)|[ée]criv(?:ez)|[ée]crire|tapez|taper)\b"
-    r"[\s:,]*(?:(?:with|the|word|avec|le|mot|by|par)\s+){0,3}[\"'«“(]*\s*(?P<word>[\w-]+)",
-    re.IGNORECASE,
-)
-_URL = re.compile(
-    r"(?:https?://|www\.)\S+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:ca|com|org|net|info|quebec)\b\S*",
-    re.IGNORECASE,
-)
-
-
-def _plain_upper(word: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).upper()
-
-
-def invited_opt_out_words(text: str) -> list[str]:
-    """Carrier opt-out words that ``text`` asks the patient to send back."""
-    found = [m["word"] for m in _INVITATION.finditer(text)]
-    return [word for word in found if _plain_upper(word) in OPT_OUT_WORDS]
-
-
-def shouted_opt_out_words(text: str) -> list[str]:
-    """Opt-out words written in capitals, as keywords are: ``ANNULER``, ``CANCEL``."""
-    return [
-        word for word in re.findall(r"[\w-]{3,}", text)
-        if word.isupper() and _plain_upper(word) in OPT_OUT_WORDS
-    ]
-
-
-def web_addresses(text: str) -> list[str]:
-    """Every web address in ``text`` (trailing punctuation left out)."""
-    return [m.group(0).rstrip(".,;:!?)\"'") for m in _URL.finditer(text)]
-
 
 # Operator-facing wording, in both languages --------------------------------------------
 
@@ -103,16 +57,6 @@ _WORDS: dict[str, dict[Lang, str]] = {
         Lang.EN: "{name} ({variant}): {encoding}, {characters} characters, {segments} segment(s)",
         Lang.FR: "{name} ({variant}) : {encoding}, {characters} caractères, {segments} segment(s)",
     },
-    "fitted": {Lang.EN: ", fitted: {steps}", Lang.FR: ", ajusté : {steps}"},
-    f"step_{Step.LOOKALIKES}": {
-        Lang.EN: "letters GSM-7 lacks replaced",
-        Lang.FR: "lettres absentes du GSM-7 remplacées",
-    },
-    f"step_{Step.OPTIONAL}": {
-        Lang.EN: "optional sentences left out",
-        Lang.FR: "phrases facultatives omises",
-    },
-    f"step_{Step.NAMES}": {Lang.EN: "names shortened", Lang.FR: "noms abrégés"},
     "problem": {Lang.EN: "PROBLEM {name}: {why}", Lang.FR: "PROBLÈME {name} : {why}"},
     "no_folder": {Lang.EN: "no such folder", Lang.FR: "dossier introuvable"},
     "overrides_nothing": {
@@ -176,21 +120,6 @@ _WORDS: dict[str, dict[Lang, str]] = {
     },
     "lang_fr": {Lang.EN: "French", Lang.FR: "français"},
     "lang_en": {Lang.EN: "English", Lang.FR: "anglais"},
-    "subject": {Lang.EN: "Subject: {subject}", Lang.FR: "Objet : {subject}"},
-    "sms_encoding": {
-        Lang.EN: "-- {encoding}, {characters} characters, {segments} segment(s)",
-        Lang.FR: "-- {encoding}, {characters} caractères, {segments} segment(s)",
-    },
-    "not_sent": {
-        Lang.EN: "-- not sent: {segments} SMS segments even shortened, over the budget of "
-                 "{budget}",
-        Lang.FR: "-- non envoyé : {segments} segments SMS même abrégé, au-delà du maximum "
-                 "de {budget}",
-    },
-    "html_size": {
-        Lang.EN: "(HTML part: {size} characters, {name})",
-        Lang.FR: "(partie HTML : {size} caractères, {name})",
-    },
 }
 
 
@@ -240,14 +169,22 @@ VARIANTS = (
 )
 
 
-class _Report:
-    """Collects lint lines and problems, worded in the operator's language."""
+class LintReport:
+    """Collects lint lines and problems, worded in the operator's language.
+
+    Parameters:
+      out: where to print.
+      lang: the operator's language for the printed lines.
+    """
 
     def __init__(self, out: TextIO, lang: Lang) -> None:
         self.out, self.lang, self.problems, self.rendered = out, lang, 0, 0
 
+    def word(self, key: str, **values: object) -> str:
+        return _WORDS[key][self.lang].format(**values)
+
     def say(self, key: str, **values: object) -> None:
-        print(_WORDS[key][self.lang].format(**values), file=self.out)
+        print(self.word(key, **values), file=self.out)
 
     def say_sms(self, name: str, variant: str, rendered: Rendered) -> None:
         """One SMS's encoding and length, and the fitting steps it took."""
@@ -256,12 +193,17 @@ class _Report:
         line = _WORDS["sms_line"][self.lang].format(
             name=name, variant=variant, encoding=sms.encoding, characters=sms.characters,
             segments=sms.segments)
-        print(line + _fitting_steps(rendered, self.lang), file=self.out)
+        print(line + fitting_steps(rendered, self.lang), file=self.out)
 
     def problem(self, name: str, key: str, **values: object) -> None:
         self.problems += 1
-        why = _WORDS[key][self.lang].format(**values)
-        self.say("problem", name=name, why=why)
+        self.say("problem", name=name, why=self.word(key, **values))
+
+    def finish(self) -> int:
+        """Print the tally; returns the exit code: 0 when there is no problem, 1 otherwise."""
+        key = "failed" if self.problems else "ok"
+        self.say(key, count=self.rendered, problems=self.problems)
+        return 1 if self.problems else 0
 
 
 def _template_files(folder: Path) -> set[str]:
@@ -320,7 +262,7 @@ def _parts(rendered: Rendered) -> dict[str, str]:
 
 
 def _check(
-    report: _Report,
+    report: LintReport,
     rendered: Rendered,
     names: dict[str, str],
     variant: Variant,
@@ -351,27 +293,24 @@ def _check(
                     report.problem(name, "unexpected_url", url=url, variant=label)
 
 
-def run_lint(
+def check_catalogue(
+    report: LintReport,
     settings: Settings,
-    out: TextIO,
     *,
-    templates_dir: Path | None = None,
-    lang: Lang = Lang.EN,
-    now: dt.datetime = SAMPLE_NOW,
-) -> int:
-    """Check the catalogue; print one line per SMS and one per problem. Returns the exit
-    code: 0 when there is no problem, 1 otherwise.
+    templates_dir: Path | None,
+    now: dt.datetime,
+) -> bool:
+    """Check the appointment messages; print one line per SMS and one per problem into
+    ``report``. False when a template folder is missing (nothing else was checked).
 
     Parameters:
+      report: where lines and problems go.
       settings: the deployment's settings (sender name, link pattern, segment budget...).
-      out: where to print.
-      templates_dir: a whole catalogue to check alone; by default, what the processes
-        use: the deployment's folder (``settings.templates_dir``) over the shipped one.
-      lang: the operator's language for the printed lines.
+      templates_dir: a whole catalogue to check alone; None for what the processes use:
+        the deployment's folder (``settings.templates_dir``) over the shipped one.
       now: the instant the sample appointment is rendered at.
     """
     folders = template_folders(settings, templates_dir)
-    report = _Report(out, lang)
     if len(folders) > 1:
         report.say("header_layered", path=folders[0], shipped=folders[-1])
     else:
@@ -380,26 +319,22 @@ def run_lint(
     for folder in missing_folders:
         report.problem(str(folder), "no_folder")
     if missing_folders:
-        report.say("failed", count=0, problems=report.problems)
-        return 1
+        return False
     if len(folders) > 1:
         for name in _overriding_nothing(folders[0]):
             report.problem(name, "overrides_nothing")
     for missing, twin, other in _language_twins(folders):
-        report.problem(missing, "missing_twin", twin=twin, other=_WORDS[f"lang_{other}"][lang])
+        report.problem(missing, "missing_twin", twin=twin, other=report.word(f"lang_{other}"))
     for message_lang in Lang:
         for kind in Kind:
             for channel in Channel:
                 _lint_message(report, kind, channel, message_lang, settings, now,
                               templates_dir)
-    _lint_replies(report, settings, templates_dir)
-    key = "failed" if report.problems else "ok"
-    report.say(key, count=report.rendered, problems=report.problems)
-    return 1 if report.problems else 0
+    return True
 
 
 def _lint_message(
-    report: _Report, kind: Kind, channel: Channel, lang: Lang, settings: Settings,
+    report: LintReport, kind: Kind, channel: Channel, lang: Lang, settings: Settings,
     now: dt.datetime, templates_dir: Path | None,
 ) -> None:
     names = template_names(kind, channel, lang)
@@ -421,7 +356,7 @@ def _lint_message(
             name = _failing_part(kind, channel, state, settings, now, templates_dir)
             if name not in broken:  # once per template, not once per variant
                 broken.add(name)
-                report.problem(name, "does_not_render", variant=label, error=_describe(exc))
+                report.problem(name, "does_not_render", variant=label, error=describe_error(exc))
             continue
         report.rendered += 1
         results[variant.code] = rendered
@@ -444,86 +379,10 @@ def _lint_message(
             report.problem(names["text"], "no_phone", variant=variant.label(report.lang))
 
 
-def _lint_replies(report: _Report, settings: Settings, templates_dir: Path | None) -> None:
-    """Answers to patients' texts: each renders, is one segment and invites no opt-out
-    word other than ours (they are not counted with the appointment messages)."""
-    label = _WORDS["reply"][report.lang]
-    for reply_lang in REPLY_LANGS:
-        for kind in KeywordKind:
-            name = reply_template(kind, reply_lang)
-            try:
-                text = render_reply_text(kind, reply_lang, settings,
-                                         templates_dir=templates_dir)
-            except Exception as exc:  # any failure is the template's: report it, go on
-                report.problem(name, "does_not_render", variant=label, error=_describe(exc))
-                continue
-            sms = sms_encoding(text)
-            report.say("sms_line", name=name, variant=label, encoding=sms.encoding,
-                       characters=sms.characters, segments=sms.segments)
-            if sms.segments > 1:
-                report.problem(name, "reply_segments", segments=sms.segments)
-            words = invited_opt_out_words(text) + shouted_opt_out_words(text)
-            for word in dict.fromkeys(words):
-                report.problem(name, "opt_out_invite", word=word, variant=label)
-
-
-def _fitting_steps(rendered: Rendered, lang: Lang) -> str:
-    """``, fitted: ...`` naming the steps an SMS took to fit its budget, or nothing."""
-    if not rendered.fitted:
-        return ""
-    steps = ", ".join(_WORDS[f"step_{step}"][lang] for step in rendered.fitted)
-    return _WORDS["fitted"][lang].format(steps=steps)
-
-
-def _describe(exc: Exception) -> str:
+def describe_error(exc: Exception) -> str:
+    """Why a template did not render, in one line."""
     if isinstance(exc, jinja2.TemplateNotFound):
         return f"template {exc.name} not found"
     if isinstance(exc, jinja2.TemplateSyntaxError):
         return f"{exc.message} (line {exc.lineno})"
     return f"{type(exc).__name__}: {exc}"
-
-
-def preview(
-    kind: Kind,
-    channel: Channel,
-    lang: Lang,
-    settings: Settings,
-    *,
-    now: dt.datetime | None = None,
-    templates_dir: Path | None = None,
-    self_serve: bool = True,
-    cancel_open: bool = True,
-    hide_professional: bool = False,
-) -> str:
-    """One message for the sample appointment, as text an operator can read: the
-    subject, plain text and HTML size of an email; an SMS with its encoding line; the
-    words of a voice call; an SMS that cannot fit the segment budget, said so. Labels are
-    in the message's language.
-
-    Raises ``jinja2.TemplateError`` when the template does not render.
-    """
-    when = now or SAMPLE_NOW
-    state = sample_state(
-        lang, now=when, self_serve=self_serve, cancel_open=cancel_open,
-        hide_professional=hide_professional,
-    )
-    names = template_names(kind, channel, lang)
-    lines = [f"# {names['text']}"]
-    try:
-        rendered = render(kind, channel, state, settings, when, templates_dir=templates_dir)
-    except SmsOverBudget as exc:
-        lines.append(_WORDS["not_sent"][lang].format(segments=exc.segments, budget=exc.budget))
-        return "\n".join(lines)
-    if rendered.subject is not None:
-        lines.append(_WORDS["subject"][lang].format(subject=rendered.subject))
-        lines.append("")
-    lines.append(rendered.text.rstrip("\n"))
-    if rendered.html is not None:
-        lines.append("")
-        lines.append(_WORDS["html_size"][lang].format(size=len(rendered.html), name=names["html"]))
-    if rendered.sms is not None:
-        sms = rendered.sms
-        lines.append(_WORDS["sms_encoding"][lang].format(
-            encoding=sms.encoding, characters=sms.characters, segments=sms.segments)
-            + _fitting_steps(rendered, lang))
-    return "\n".join(lines)
