@@ -118,8 +118,12 @@ _WORDS: dict[str, dict[Lang, str]] = {
         Lang.EN: "lint: {count} messages rendered, {problems} problem(s)",
         Lang.FR: "lint : {count} messages générés, {problems} problème(s)",
     },
-    "lang_fr": {Lang.EN: "French", Lang.FR: "français"},
-    "lang_en": {Lang.EN: "English", Lang.FR: "anglais"},
+}
+
+# A language, named in the operator's.
+_LANGUAGE_NAMES: dict[Lang, dict[Lang, str]] = {
+    Lang.FR: {Lang.EN: "French", Lang.FR: "français"},
+    Lang.EN: {Lang.EN: "English", Lang.FR: "anglais"},
 }
 
 
@@ -324,7 +328,8 @@ def check_catalogue(
         for name in _overriding_nothing(folders[0]):
             report.problem(name, "overrides_nothing")
     for missing, twin, other in _language_twins(folders):
-        report.problem(missing, "missing_twin", twin=twin, other=report.word(f"lang_{other}"))
+        report.problem(missing, "missing_twin", twin=twin,
+                       other=_LANGUAGE_NAMES[other][report.lang])
     for message_lang in Lang:
         for kind in Kind:
             for channel in Channel:

@@ -14,6 +14,7 @@ the current hour is always read afresh.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -52,9 +53,7 @@ class FailureCount:
     explanation_fr: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"reason": self.reason, "channel": self.channel, "status": self.status,
-                "count": self.count, "explanation_en": self.explanation_en,
-                "explanation_fr": self.explanation_fr}
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
