@@ -36,7 +36,7 @@ from collections.abc import Callable
 
 from notifier.channels.base import ChannelClient, DeliveryError, FailureClass, HandOver, Receipt
 from notifier.channels.smtp_email import classify_reply
-from notifier.channels.twilio_errors import classify, explain
+from notifier.channels.twilio.errors import classify, explain
 from notifier.domain import Channel, Lang
 from notifier.messages.catalogue import Rendered
 from notifier.planning.entries import PlannedMessage

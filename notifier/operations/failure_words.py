@@ -7,7 +7,7 @@ or one of the gateway's reason codes. Each gets one sentence.
 
 from __future__ import annotations
 
-from notifier.channels import twilio_errors
+from notifier.channels.twilio import errors as twilio_errors
 from notifier.domain import Channel, Lang
 from notifier.planning import reasons
 

@@ -1,7 +1,7 @@
 """The keypad of an automated call: ``POST /v1/twilio/voice/keypress``.
 
 Twilio posts here (signed) when the patient presses a key during the call's menu
-(:func:`notifier.channels.twilio_voice.call_twiml`); the query names the send key and
+(:func:`notifier.channels.twilio.voice.call_twiml`); the query names the send key and
 the patient's language. The answer is TwiML:
 
 - 1: the message again, from the TwiML kept in Redis when the call was placed;
@@ -18,7 +18,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from notifier.channels.twilio_voice import (
+from notifier.channels.twilio.voice import (
     KEYPRESS_PATH,
     call_key,
     farewell_twiml,

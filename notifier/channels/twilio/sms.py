@@ -11,7 +11,7 @@ Choices:
   or at night.
 - The status callback is ``{public_base_url}/v1/twilio/status``, so every message's fate
   comes back to the delivery record.
-- A create is not idempotent: see :mod:`notifier.channels.twilio_client` for which
+- A create is not idempotent: see :mod:`notifier.channels.twilio.api` for which
   failures are ambiguous. After one, the send step asks Twilio for the recipient's latest
   messages before it sends again: the same body created during the interrupted attempt
   is that attempt's SMS.
@@ -27,7 +27,7 @@ from typing import Any
 from twilio.rest import Client
 
 from notifier.channels.base import HandOver, Receipt
-from notifier.channels.twilio_client import (
+from notifier.channels.twilio.api import (
     LOOKUP_LIMIT,
     build_client,
     call_twilio,

@@ -34,14 +34,14 @@ from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
 from notifier.channels.base import DeliveryError, FailureClass, HandOver, Receipt
-from notifier.channels.twilio_client import (
+from notifier.channels.twilio.api import (
     LOOKUP_LIMIT,
     build_client,
     call_twilio,
     created_within,
     look_up_twilio,
 )
-from notifier.channels.twilio_sms import status_callback_url
+from notifier.channels.twilio.sms import status_callback_url
 from notifier.domain import Lang, Location
 from notifier.messages.catalogue import Rendered, environment, template_folders
 from notifier.planning.entries import PlannedMessage
