@@ -20,21 +20,14 @@ dialing: outside it the send fails *transient* with ``retry_after`` until it ope
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable
 
 import redis
 from twilio.rest import Client
 
-from notifier.channels.base import DeliveryError, FailureClass, HandOver, Receipt
-from notifier.channels.twilio.api import (
-    LOOKUP_LIMIT,
-    build_client,
-    call_twilio,
-    created_within,
-    look_up_twilio,
-)
-from notifier.channels.twilio.sms import status_callback_url
+from notifier.channels.base import DeliveryError, FailureClass, Receipt
+from notifier.channels.twilio.api import LOOKUP_LIMIT, call_twilio, created_within, look_up_twilio
+from notifier.channels.twilio.channel_client import TwilioChannelClient
 from notifier.channels.twilio.twiml import MAX_TWIML_CHARS, call_twiml
 from notifier.domain import Location
 from notifier.messages.catalogue import Rendered
@@ -51,7 +44,7 @@ def call_key(prefix: str, send_key: str) -> str:
     return f"{prefix}:call:{send_key}"
 
 
-class TwilioVoiceClient:
+class TwilioVoiceClient(TwilioChannelClient):
     """Places each message as one automated Twilio call.
 
     Parameters:
@@ -63,8 +56,6 @@ class TwilioVoiceClient:
       client: a Twilio client; by default one from :func:`build_client`.
     """
 
-    idempotent = False
-
     def __init__(
         self,
         settings: Settings,
@@ -74,19 +65,10 @@ class TwilioVoiceClient:
         clock: Callable[[], dt.datetime],
         client: Client | None = None,
     ) -> None:
-        self.settings = settings
+        super().__init__(settings, client=client)
         self.redis = redis_client
         self.locations = locations
         self.clock = clock
-        self.client = client or build_client(settings)
-        self.status_callback = status_callback_url(settings)
-
-    def close(self) -> None:
-        """The twilio client's HTTP session is shared; nothing of ours stays open."""
-
-    def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> HandOver:
-        """Nothing to build ahead: the number was checked by the send-time decision."""
-        return functools.partial(self.send, message, rendered, address)
 
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
         self._check_window(message)
