@@ -9,7 +9,7 @@ import redis
 
 from notifier.channels.base import ChannelClient
 from notifier.channels.outbox import OutboxClient
-from notifier.channels.smtp_email import SmtpEmailClient
+from notifier.channels.smtp.email_client import SmtpEmailClient
 from notifier.channels.test_recipients import TestRecipientClient
 from notifier.channels.twilio.api import build_client
 from notifier.channels.twilio.sms import TwilioSmsClient

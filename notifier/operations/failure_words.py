@@ -45,7 +45,7 @@ _SEND_REASONS: dict[str, tuple[str, str]] = {
     ),
 }
 
-# SMTP: our client's own words for failures without a reply code (smtp_email.py).
+# SMTP: our client's own words for failures without a reply code (channels/smtp/failures.py).
 _SMTP_WORDS: dict[str, tuple[str, str]] = {
     "timeout": (
         "The mail server did not answer in time; nothing was sent.",
