@@ -9,11 +9,11 @@ import redis
 
 from notifier.channels.base import ChannelClient
 from notifier.channels.outbox import OutboxClient
-from notifier.channels.smtp_email import SmtpEmailClient
+from notifier.channels.smtp.email_client import SmtpEmailClient
 from notifier.channels.test_recipients import TestRecipientClient
-from notifier.channels.twilio_client import build_client
-from notifier.channels.twilio_sms import TwilioSmsClient
-from notifier.channels.twilio_voice import TwilioVoiceClient
+from notifier.channels.twilio.api import build_client
+from notifier.channels.twilio.sms import TwilioSmsClient
+from notifier.channels.twilio.voice import TwilioVoiceClient
 from notifier.domain import Channel, Location
 from notifier.planning.entries import AppointmentState
 from notifier.settings import Settings

@@ -35,8 +35,8 @@ import functools
 from collections.abc import Callable
 
 from notifier.channels.base import ChannelClient, DeliveryError, FailureClass, HandOver, Receipt
-from notifier.channels.smtp_email import classify_reply
-from notifier.channels.twilio_errors import classify, explain
+from notifier.channels.smtp.failures import classify_reply
+from notifier.channels.twilio.errors import classify, explain
 from notifier.domain import Channel, Lang
 from notifier.messages.catalogue import Rendered
 from notifier.planning.entries import PlannedMessage

@@ -8,7 +8,7 @@ or one of the gateway's reason codes. Each gets one sentence.
 from __future__ import annotations
 
 from notifier.bilingual import Bilingual
-from notifier.channels import twilio_errors
+from notifier.channels.twilio import errors as twilio_errors
 from notifier.domain import Channel, Lang
 from notifier.planning import reasons
 
@@ -43,7 +43,7 @@ _SEND_REASONS: dict[str, Bilingual] = {
     "": Bilingual("Le fournisseur n'a donné aucune raison.", "The provider gave no reason."),
 }
 
-# SMTP: our client's own words for failures without a reply code (smtp_email.py).
+# SMTP: our client's own words for failures without a reply code (channels/smtp/failures.py).
 _SMTP_WORDS: dict[str, Bilingual] = {
     "timeout": Bilingual(
         "Le serveur de courriel n'a pas répondu à temps; rien n'a été envoyé.",
