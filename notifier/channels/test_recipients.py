@@ -103,6 +103,11 @@ class TestRecipientClient:
         self.channel = channel
         self.idempotent = inner.idempotent
 
+    @property
+    def attempt_bound(self) -> dt.timedelta:
+        """The real client's: every address but the test ones reaches it."""
+        return self.inner.attempt_bound
+
     def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> HandOver:
         if outcome_for(self.channel, address) is None:
             return self.inner.prepare(message, rendered, address)

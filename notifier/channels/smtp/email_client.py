@@ -17,7 +17,7 @@ import aiosmtplib
 
 from notifier.channels.base import CannotTell, DeliveryError, FailureClass, HandOver, Receipt
 from notifier.channels.smtp.message import build_email, recipient_address
-from notifier.channels.smtp.pool import SmtpPool
+from notifier.channels.smtp.pool import SmtpPool, send_bound
 from notifier.domain import Location
 from notifier.messages.catalogue import Rendered
 from notifier.planning.entries import PlannedMessage
@@ -61,6 +61,11 @@ class SmtpEmailClient:
             self._connect, size=pool_size, idle_seconds=idle_seconds,
             timeout=settings.smtp_timeout.total_seconds(),
         )
+
+    @property
+    def attempt_bound(self) -> dt.timedelta:
+        """One send through the pool, bounded by ``smtp_timeout`` per command."""
+        return send_bound(self.settings.smtp_timeout)
 
     def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> HandOver:
         """Build the email once: an address or a text that cannot make one fails here,

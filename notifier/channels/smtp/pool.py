@@ -10,6 +10,7 @@ had closed is replaced once, before anything is sent.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -21,6 +22,17 @@ from notifier.channels.smtp.event_loop import run_on_loop
 from notifier.channels.smtp.failures import TransactionStage, delivery_error
 
 _REFUSALS = (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused)
+
+# One send is given this many command timeouts, plus a margin, in all: the per-command
+# timeouts bound the wait; the overall bound only catches a stuck pool.
+SEND_COMMAND_TIMEOUTS = 8
+SEND_MARGIN = dt.timedelta(seconds=5)
+
+
+def send_bound(command_timeout: dt.timedelta) -> dt.timedelta:
+    """The longest :meth:`SmtpPool.send` waits when each SMTP command may take
+    ``command_timeout``."""
+    return command_timeout * SEND_COMMAND_TIMEOUTS + SEND_MARGIN
 
 
 class SmtpPool:
@@ -55,8 +67,7 @@ class SmtpPool:
     def send(self, sender: str, recipient: str, data: bytes) -> str:
         """Hand one message over; returns the server's reply to DATA. Raises
         :class:`DeliveryError`."""
-        # Per-command timeouts bound the wait; the overall one only catches a stuck pool.
-        overall = self.timeout * 8 + 5
+        overall = send_bound(dt.timedelta(seconds=self.timeout)).total_seconds()
         try:
             return run_on_loop(self._send(sender, recipient, data), timeout=overall)
         except TimeoutError:

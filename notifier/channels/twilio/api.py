@@ -45,6 +45,14 @@ T = TypeVar("T")
 
 # Connections kept open to Twilio per process (one per worker thread is plenty).
 POOL_SIZE = 16
+# A request waits at most the timeout to connect, to write and to read.
+TIMEOUTS_PER_REQUEST = 3
+
+
+def request_bound(timeout: dt.timedelta) -> dt.timedelta:
+    """The longest one request to Twilio may take, given the client's ``timeout``
+    (``twilio_timeout``)."""
+    return timeout * TIMEOUTS_PER_REQUEST
 
 
 class GatewayHttpClient(TwilioHttpClient):  # type: ignore[misc]

@@ -3,12 +3,13 @@ and that a create is never repeated blindly."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
 from twilio.rest import Client
 
 from notifier.channels.base import HandOver, Receipt
-from notifier.channels.twilio.api import build_client
+from notifier.channels.twilio.api import build_client, request_bound
 from notifier.messages.catalogue import Rendered
 from notifier.planning.entries import PlannedMessage
 from notifier.settings import Settings
@@ -41,6 +42,11 @@ class TwilioChannelClient:
         self.settings = settings
         self.client = client or build_client(settings)
         self.status_callback = status_callback_url(settings)
+
+    @property
+    def attempt_bound(self) -> dt.timedelta:
+        """One create request to Twilio."""
+        return request_bound(self.settings.twilio_timeout)
 
     def close(self) -> None:
         """The twilio client's HTTP session is shared; nothing of ours stays open."""
