@@ -35,45 +35,47 @@ import functools
 from collections.abc import Callable
 
 from notifier.channels.base import ChannelClient, DeliveryError, FailureClass, HandOver, Receipt
-from notifier.channels.smtp_email import classify_reply
-from notifier.channels.twilio_errors import classify, explain
+from notifier.channels.smtp.failures import classify_reply
+from notifier.channels.twilio.errors import classify, explain
 from notifier.domain import Channel, Lang
 from notifier.messages.catalogue import Rendered
 from notifier.planning.entries import PlannedMessage
 
 
-class Outcome(enum.Enum):
+class TestRecipientOutcome(enum.Enum):
     """What a test recipient produces."""
+
+    __test__ = False  # not a pytest test class (a dunder name is no enum member)
 
     DELIVERED = "delivered"
     PERMANENT = "permanent"
     TEMPORARY = "temporary"
 
 
-TEST_PHONES: dict[str, Outcome] = {
-    "+15555550100": Outcome.DELIVERED,
-    "+15555550101": Outcome.PERMANENT,
-    "+15555550102": Outcome.TEMPORARY,
+TEST_PHONES: dict[str, TestRecipientOutcome] = {
+    "+15555550100": TestRecipientOutcome.DELIVERED,
+    "+15555550101": TestRecipientOutcome.PERMANENT,
+    "+15555550102": TestRecipientOutcome.TEMPORARY,
 }
-TEST_EMAILS: dict[str, Outcome] = {
-    "delivered@example.invalid": Outcome.DELIVERED,
-    "permanent-failure@example.invalid": Outcome.PERMANENT,
-    "temporary-failure@example.invalid": Outcome.TEMPORARY,
+TEST_EMAILS: dict[str, TestRecipientOutcome] = {
+    "delivered@example.invalid": TestRecipientOutcome.DELIVERED,
+    "permanent-failure@example.invalid": TestRecipientOutcome.PERMANENT,
+    "temporary-failure@example.invalid": TestRecipientOutcome.TEMPORARY,
 }
 
 # The provider code each failure imitates, per channel family.
-_TWILIO_CODES = {Outcome.PERMANENT: 21211, Outcome.TEMPORARY: 30003}
-_SMTP_CODES = {Outcome.PERMANENT: 550, Outcome.TEMPORARY: 451}
+_TWILIO_CODES = {TestRecipientOutcome.PERMANENT: 21211, TestRecipientOutcome.TEMPORARY: 30003}
+_SMTP_CODES = {TestRecipientOutcome.PERMANENT: 550, TestRecipientOutcome.TEMPORARY: 451}
 
 
-def outcome_for(channel: Channel, address: str) -> Outcome | None:
+def outcome_for(channel: Channel, address: str) -> TestRecipientOutcome | None:
     """The outcome ``address`` is a test recipient for on ``channel``, or None."""
     if channel is Channel.EMAIL:
         return TEST_EMAILS.get(address.strip().lower())
     return TEST_PHONES.get(address)
 
 
-def simulated_failure(channel: Channel, outcome: Outcome) -> DeliveryError:
+def simulated_failure(channel: Channel, outcome: TestRecipientOutcome) -> DeliveryError:
     """The error the real client would raise for this failure."""
     if channel is Channel.EMAIL:
         code = _SMTP_CODES[outcome]
@@ -101,6 +103,11 @@ class TestRecipientClient:
         self.channel = channel
         self.idempotent = inner.idempotent
 
+    @property
+    def attempt_bound(self) -> dt.timedelta:
+        """The real client's: every address but the test ones reaches it."""
+        return self.inner.attempt_bound
+
     def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> HandOver:
         if outcome_for(self.channel, address) is None:
             return self.inner.prepare(message, rendered, address)
@@ -110,7 +117,7 @@ class TestRecipientClient:
         outcome = outcome_for(self.channel, address)
         if outcome is None:
             return self.inner.send(message, rendered, address)
-        if outcome is Outcome.DELIVERED:
+        if outcome is TestRecipientOutcome.DELIVERED:
             return Receipt(provider_id=f"test:{message.key}", status="delivered")
         raise simulated_failure(self.channel, outcome)
 

@@ -20,6 +20,7 @@ from typing import TextIO
 import jinja2
 from markupsafe import escape
 
+from notifier.bilingual import Bilingual
 from notifier.domain import Channel, Kind, Lang
 from notifier.messages.catalogue import (
     TEMPLATES_DIR,
@@ -44,86 +45,76 @@ from notifier.settings import Settings
 
 # Operator-facing wording, in both languages --------------------------------------------
 
-_WORDS: dict[str, dict[Lang, str]] = {
-    "header": {
-        Lang.EN: "Checking templates in {path}",
-        Lang.FR: "Vérification des gabarits dans {path}",
-    },
-    "header_layered": {
-        Lang.EN: "Checking templates in {path}, then the shipped ones in {shipped}",
-        Lang.FR: "Vérification des gabarits dans {path}, puis de ceux fournis dans {shipped}",
-    },
-    "sms_line": {
-        Lang.EN: "{name} ({variant}): {encoding}, {characters} characters, {segments} segment(s)",
-        Lang.FR: "{name} ({variant}) : {encoding}, {characters} caractères, {segments} segment(s)",
-    },
-    "problem": {Lang.EN: "PROBLEM {name}: {why}", Lang.FR: "PROBLÈME {name} : {why}"},
-    "no_folder": {Lang.EN: "no such folder", Lang.FR: "dossier introuvable"},
-    "overrides_nothing": {
-        Lang.EN: "no shipped template has this name, so no message uses it (check its "
-                 "name and folder)",
-        Lang.FR: "aucun gabarit fourni ne porte ce nom : aucun message ne l'utilise "
-                 "(vérifiez son nom et son dossier)",
-    },
-    "missing_twin": {
-        Lang.EN: "missing, but its {other} twin {twin} exists",
-        Lang.FR: "absent, alors que son pendant {other} {twin} existe",
-    },
-    "does_not_render": {
-        Lang.EN: "does not render ({variant}): {error}",
-        Lang.FR: "ne se génère pas ({variant}) : {error}",
-    },
-    "over_budget": {
-        Lang.EN: "{segments} SMS segments ({variant}), over the budget of {budget} even "
-                 "shortened: it would not be sent",
-        Lang.FR: "{segments} segments SMS ({variant}), au-delà du maximum de {budget} même "
-                 "abrégé : il ne serait pas envoyé",
-    },
-    "url_in_voice": {
-        Lang.EN: "a voice call must not speak a web address ({variant}): {url}",
-        Lang.FR: "un appel vocal ne doit pas dicter d'adresse Web ({variant}) : {url}",
-    },
-    "unexpected_url": {
-        Lang.EN: "web address {url} where none may appear ({variant})",
-        Lang.FR: "adresse Web {url} là où aucune ne doit paraître ({variant})",
-    },
-    "link_not_allowed": {
-        Lang.EN: "shows the cancel link where online cancellation is not possible ({variant})",
-        Lang.FR: "montre le lien d'annulation alors que l'annulation en ligne est "
-                 "impossible ({variant})",
-    },
-    "no_phone": {
-        Lang.EN: "offers the cancel link while it is open, but not the clinic's phone "
-                 "once it is closed ({variant})",
-        Lang.FR: "offre le lien d'annulation quand il est ouvert, mais pas le téléphone de "
-                 "la clinique une fois fermé ({variant})",
-    },
-    "opt_out_invite": {
-        Lang.EN: "invites patients to send {word}, a carrier opt-out word: whoever sends it "
-                 "is unsubscribed from all texts ({variant})",
-        Lang.FR: "invite les patients à envoyer {word}, un mot de désabonnement des "
-                 "opérateurs : qui l'envoie ne reçoit plus aucun texto ({variant})",
-    },
-    "reply_segments": {
-        Lang.EN: "an automatic reply must fit in one SMS segment; this one takes {segments}",
-        Lang.FR: "une réponse automatique doit tenir en un seul segment SMS ; celle-ci en "
-                 "prend {segments}",
-    },
-    "reply": {Lang.EN: "automatic reply", Lang.FR: "réponse automatique"},
-    "ok": {
-        Lang.EN: "lint: {count} messages rendered, no problems",
-        Lang.FR: "lint : {count} messages générés, aucun problème",
-    },
-    "failed": {
-        Lang.EN: "lint: {count} messages rendered, {problems} problem(s)",
-        Lang.FR: "lint : {count} messages générés, {problems} problème(s)",
-    },
-}
-
-# A language, named in the operator's.
-_LANGUAGE_NAMES: dict[Lang, dict[Lang, str]] = {
-    Lang.FR: {Lang.EN: "French", Lang.FR: "français"},
-    Lang.EN: {Lang.EN: "English", Lang.FR: "anglais"},
+_WORDS: dict[str, Bilingual] = {
+    "header": Bilingual("Vérification des gabarits dans {path}", "Checking templates in {path}"),
+    "header_layered": Bilingual(
+        "Vérification des gabarits dans {path}, puis de ceux fournis dans {shipped}",
+        "Checking templates in {path}, then the shipped ones in {shipped}",
+    ),
+    "sms_line": Bilingual(
+        "{name} ({variant}) : {encoding}, {characters} caractères, {segments} segment(s)",
+        "{name} ({variant}): {encoding}, {characters} characters, {segments} segment(s)",
+    ),
+    "problem": Bilingual("PROBLÈME {name} : {why}", "PROBLEM {name}: {why}"),
+    "no_folder": Bilingual("dossier introuvable", "no such folder"),
+    "overrides_nothing": Bilingual(
+        "aucun gabarit fourni ne porte ce nom : aucun message ne l'utilise (vérifiez son nom et "
+        "son dossier)",
+        "no shipped template has this name, so no message uses it (check its name and folder)",
+    ),
+    "missing_twin": Bilingual(
+        "absent, alors que son pendant {other} {twin} existe",
+        "missing, but its {other} twin {twin} exists",
+    ),
+    "does_not_render": Bilingual(
+        "ne se génère pas ({variant}) : {error}",
+        "does not render ({variant}): {error}",
+    ),
+    "over_budget": Bilingual(
+        "{segments} segments SMS ({variant}), au-delà du maximum de {budget} même abrégé : il ne "
+        "serait pas envoyé",
+        "{segments} SMS segments ({variant}), over the budget of {budget} even shortened: it "
+        "would not be sent",
+    ),
+    "url_in_voice": Bilingual(
+        "un appel vocal ne doit pas dicter d'adresse Web ({variant}) : {url}",
+        "a voice call must not speak a web address ({variant}): {url}",
+    ),
+    "unexpected_url": Bilingual(
+        "adresse Web {url} là où aucune ne doit paraître ({variant})",
+        "web address {url} where none may appear ({variant})",
+    ),
+    "link_not_allowed": Bilingual(
+        "montre le lien d'annulation alors que l'annulation en ligne est impossible ({variant})",
+        "shows the cancel link where online cancellation is not possible ({variant})",
+    ),
+    "no_phone": Bilingual(
+        "offre le lien d'annulation quand il est ouvert, mais pas le téléphone de la clinique une "
+        "fois fermé ({variant})",
+        "offers the cancel link while it is open, but not the clinic's phone once it is closed "
+        "({variant})",
+    ),
+    "opt_out_invite": Bilingual(
+        "invite les patients à envoyer {word}, un mot de désabonnement des opérateurs : qui "
+        "l'envoie ne reçoit plus aucun texto ({variant})",
+        "invites patients to send {word}, a carrier opt-out word: whoever sends it is "
+        "unsubscribed from all texts ({variant})",
+    ),
+    "reply_segments": Bilingual(
+        "une réponse automatique doit tenir en un seul segment SMS ; celle-ci en prend {segments}",
+        "an automatic reply must fit in one SMS segment; this one takes {segments}",
+    ),
+    "reply": Bilingual("réponse automatique", "automatic reply"),
+    "ok": Bilingual(
+        "lint : {count} messages générés, aucun problème",
+        "lint: {count} messages rendered, no problems",
+    ),
+    "failed": Bilingual(
+        "lint : {count} messages générés, {problems} problème(s)",
+        "lint: {count} messages rendered, {problems} problem(s)",
+    ),
+    "lang_fr": Bilingual("français", "French"),
+    "lang_en": Bilingual("anglais", "English"),
 }
 
 
@@ -133,20 +124,19 @@ class Variant:
 
     Parameters:
       code: a stable identifier.
-      label_en, label_fr: how the operator reads it.
+      labels: how the operator reads it.
       self_serve, cancel_open, hide_professional, longest: see :func:`sample_state`.
     """
 
     code: str
-    label_en: str
-    label_fr: str
+    labels: Bilingual
     self_serve: bool = True
     cancel_open: bool = True
     hide_professional: bool = False
     longest: bool = False
 
     def label(self, lang: Lang) -> str:
-        return self.label_fr if lang is Lang.FR else self.label_en
+        return self.labels[lang]
 
     def state(self, lang: Lang, now: dt.datetime) -> AppointmentState:
         return sample_state(
@@ -160,16 +150,20 @@ class Variant:
 
 
 VARIANTS = (
-    Variant("open", "cancel link open", "lien d'annulation ouvert"),
-    Variant("closed", "cancel link closed", "lien d'annulation fermé", cancel_open=False),
-    Variant("no_self_serve", "no online self-serve", "sans libre-service en ligne",
+    Variant("open", Bilingual("lien d'annulation ouvert", "cancel link open")),
+    Variant("closed", Bilingual("lien d'annulation fermé", "cancel link closed"),
+            cancel_open=False),
+    Variant("no_self_serve", Bilingual("sans libre-service en ligne", "no online self-serve"),
             self_serve=False),
-    Variant("hidden_professional", "professional's name hidden", "nom du professionnel masqué",
+    Variant("hidden_professional",
+            Bilingual("nom du professionnel masqué", "professional's name hidden"),
             hide_professional=True),
-    Variant("longest_open", "longest names, cancel link open",
-            "noms les plus longs, lien d'annulation ouvert", longest=True),
-    Variant("longest_closed", "longest names, cancel link closed",
-            "noms les plus longs, lien d'annulation fermé", cancel_open=False, longest=True),
+    Variant("longest_open", Bilingual("noms les plus longs, lien d'annulation ouvert",
+                                      "longest names, cancel link open"),
+            longest=True),
+    Variant("longest_closed", Bilingual("noms les plus longs, lien d'annulation fermé",
+                                        "longest names, cancel link closed"),
+            cancel_open=False, longest=True),
 )
 
 
@@ -328,8 +322,7 @@ def check_catalogue(
         for name in _overriding_nothing(folders[0]):
             report.problem(name, "overrides_nothing")
     for missing, twin, other in _language_twins(folders):
-        report.problem(missing, "missing_twin", twin=twin,
-                       other=_LANGUAGE_NAMES[other][report.lang])
+        report.problem(missing, "missing_twin", twin=twin, other=report.word(f"lang_{other}"))
     for message_lang in Lang:
         for kind in Kind:
             for channel in Channel:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from notifier.bilingual import Bilingual
 from notifier.domain import Channel, Kind, Lang
 from notifier.messages.catalogue import Rendered, render, template_names
 from notifier.messages.fitting import SmsOverBudget, Step
@@ -12,32 +13,30 @@ from notifier.messages.samples import SAMPLE_NOW, sample_state
 from notifier.settings import Settings
 
 # Labels, in both languages: a message is shown with labels in its own language.
-_WORDS: dict[str, dict[Lang, str]] = {
-    "fitted": {Lang.EN: ", fitted: {steps}", Lang.FR: ", ajusté : {steps}"},
-    f"step_{Step.LOOKALIKES}": {
-        Lang.EN: "letters GSM-7 lacks replaced",
-        Lang.FR: "lettres absentes du GSM-7 remplacées",
-    },
-    f"step_{Step.OPTIONAL}": {
-        Lang.EN: "optional sentences left out",
-        Lang.FR: "phrases facultatives omises",
-    },
-    f"step_{Step.NAMES}": {Lang.EN: "names shortened", Lang.FR: "noms abrégés"},
-    "subject": {Lang.EN: "Subject: {subject}", Lang.FR: "Objet : {subject}"},
-    "sms_encoding": {
-        Lang.EN: "-- {encoding}, {characters} characters, {segments} segment(s)",
-        Lang.FR: "-- {encoding}, {characters} caractères, {segments} segment(s)",
-    },
-    "not_sent": {
-        Lang.EN: "-- not sent: {segments} SMS segments even shortened, over the budget of "
-                 "{budget}",
-        Lang.FR: "-- non envoyé : {segments} segments SMS même abrégé, au-delà du maximum "
-                 "de {budget}",
-    },
-    "html_size": {
-        Lang.EN: "(HTML part: {size} characters, {name})",
-        Lang.FR: "(partie HTML : {size} caractères, {name})",
-    },
+_WORDS: dict[str, Bilingual] = {
+    "fitted": Bilingual(", ajusté : {steps}", ", fitted: {steps}"),
+    f"step_{Step.LOOKALIKES}": Bilingual(
+        "lettres absentes du GSM-7 remplacées",
+        "letters GSM-7 lacks replaced",
+    ),
+    f"step_{Step.OPTIONAL}": Bilingual(
+        "phrases facultatives omises",
+        "optional sentences left out",
+    ),
+    f"step_{Step.NAMES}": Bilingual("noms abrégés", "names shortened"),
+    "subject": Bilingual("Objet : {subject}", "Subject: {subject}"),
+    "sms_encoding": Bilingual(
+        "-- {encoding}, {characters} caractères, {segments} segment(s)",
+        "-- {encoding}, {characters} characters, {segments} segment(s)",
+    ),
+    "not_sent": Bilingual(
+        "-- non envoyé : {segments} segments SMS même abrégé, au-delà du maximum de {budget}",
+        "-- not sent: {segments} SMS segments even shortened, over the budget of {budget}",
+    ),
+    "html_size": Bilingual(
+        "(partie HTML : {size} caractères, {name})",
+        "(HTML part: {size} characters, {name})",
+    ),
 }
 
 

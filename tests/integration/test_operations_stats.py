@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from notifier.channels.twilio_errors import explain
+from notifier.channels.twilio.errors import explain
 from notifier.domain import Channel, Kind, Lang
 from notifier.operations.delivery_rate import delivery_rate, rate_across
 from notifier.operations.delivery_stats import (

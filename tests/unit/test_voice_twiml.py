@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from notifier.channels.twilio_voice import (
+from notifier.channels.twilio.twiml import (
     KEYPRESS_PATH,
     MAX_TWIML_CHARS,
     call_twiml,
