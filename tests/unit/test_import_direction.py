@@ -237,11 +237,13 @@ def package_imports(
 
 
 def import_cycle(graph: Mapping[str, Collection[str]]) -> list[str]:
-    """One cycle of ``graph`` (its first node repeated at the end), or []."""
+    """One cycle of ``graph``, each node importing the next (the first node repeated at
+    the end), or []."""
     try:
         graphlib.TopologicalSorter(graph).prepare()
     except graphlib.CycleError as cycle:
-        return list(cycle.args[1])
+        # graphlib lists each node before the one that depends on it: the importer after.
+        return list(reversed(cycle.args[1]))
     return []
 
 
@@ -256,8 +258,10 @@ def _imports_between(importer: str, imported: str) -> list[str]:
 
 def test_the_cycle_check_finds_a_cycle() -> None:
     assert import_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) == []
-    found = import_cycle({"a": {"b"}, "b": {"a"}, "c": {"a"}})
-    assert set(found) == {"a", "b"} and found[0] == found[-1]
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    found = import_cycle(graph)
+    assert set(found) == {"a", "b", "c"} and found[0] == found[-1]
+    assert all(imported in graph[importer] for importer, imported in itertools.pairwise(found))
     assert {"notifier.planning", "notifier.settings"} <= package_imports().keys()
 
 
