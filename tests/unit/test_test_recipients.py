@@ -5,17 +5,12 @@ from __future__ import annotations
 import pytest
 
 from notifier.channels.base import DeliveryError, FailureClass, Receipt
-from notifier.channels.test_recipients import (
-    TEST_EMAILS,
-    TEST_PHONES,
-    TestRecipientClient,
-    TestRecipientOutcome,
-    outcome_for,
-)
+from notifier.channels.test_recipients import TestRecipientClient
 from notifier.domain import Channel, Kind, Lang, Patient
 from notifier.messages.catalogue import Rendered
 from notifier.messages.samples import SAMPLE_NOW, SAMPLE_REFERENCE
 from notifier.planning.entries import PlannedMessage
+from notifier.test_addresses import TEST_EMAILS, TEST_PHONES, TestRecipientOutcome, outcome_for
 
 
 class RecordingClient:
