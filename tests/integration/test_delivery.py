@@ -17,7 +17,7 @@ import redis
 
 from notifier.actors import _retry_send
 from notifier.channels.registry import channel_clients
-from notifier.channels.twilio_voice import keypress_url
+from notifier.channels.twilio.twiml import keypress_url
 from notifier.domain import Channel, Lang
 from notifier.local_redis import free_port
 from notifier.planning.entries import PlannedMessage

@@ -14,8 +14,8 @@ import redis
 from notifier.channels.base import DeliveryError, FailureClass
 from notifier.channels.registry import channel_clients
 from notifier.channels.test_recipients import TestRecipientClient
-from notifier.channels.twilio_sms import TwilioSmsClient
-from notifier.channels.twilio_voice import CALL_TWIML_TTL, TwilioVoiceClient, call_key
+from notifier.channels.twilio.sms import TwilioSmsClient
+from notifier.channels.twilio.voice import CALL_TWIML_TTL, TwilioVoiceClient, call_key
 from notifier.domain import Channel, Kind, Lang, Location
 from notifier.local_redis import free_port
 from notifier.messages.catalogue import Rendered, render

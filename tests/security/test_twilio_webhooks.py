@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 import redis
 
-from notifier.channels.twilio_voice import KEYPRESS_PATH
+from notifier.channels.twilio.twiml import KEYPRESS_PATH
 from notifier.domain import Channel
 from notifier.settings import Settings
 from notifier.store.deliveries import DeliveryLog, DeliveryStatus
