@@ -2,11 +2,11 @@
 
 - The pure core (``notifier/planning/``, ``notifier/messages/``,
   ``notifier/inbound/keywords.py``, ``notifier/sending_window.py``) reaches nothing of the
-  edges: not the store, the channels, the web, the actors or the send step, and none of
-  the libraries that talk to Redis, Dramatiq, Twilio, SMTP or HTTP. The rule is
-  transitive: a core module may not reach an edge through a helper module either (package
-  ``__init__`` files included); and no core module names an edge in its own imports,
-  whatever the exceptions below.
+  edges: not the store, the channels, the web, the actors, the send step or the steps of
+  an incoming text, and none of the libraries that talk to Redis, Dramatiq, Twilio, SMTP
+  or HTTP. The rule is transitive: a core module may not reach an edge through a helper
+  module either (package ``__init__`` files included); and no core module names an edge
+  in its own imports, whatever the exceptions below.
 - Imports run one way: taking each package (``notifier/messages/``) and each top-level
   module (``notifier/settings.py``) as one node, their imports form no cycle; and along
   :data:`LAYERS` (sending window, settings, planning, messages, inbound) no module imports
@@ -40,8 +40,8 @@ CORE = (
 )
 EDGES = (
     "notifier.store", "notifier.channels", "notifier.web", "notifier.actors",
-    "notifier.sending", "redis", "dramatiq", "twilio", "fastapi", "starlette", "uvicorn",
-    "aiosmtplib",
+    "notifier.sending", "notifier.incoming_sms", "redis", "dramatiq", "twilio", "fastapi",
+    "starlette", "uvicorn", "aiosmtplib",
 )
 PROCESSES = (
     "notifier.__main__",  # python -m notifier

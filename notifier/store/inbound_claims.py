@@ -2,7 +2,7 @@
 processed, when a number last had the "we do not reply" notice, and how many keyword
 answers it had today.
 
-Keys (under ``settings.queue_prefix``):
+Keys (:class:`~notifier.store.keys.Keys`, under ``settings.queue_prefix``):
   ``<prefix>:inbound:seen:sid:<MessageSid>``    a processed message, kept as long as the
                                                 opt-out audit (a STOP replayed months
                                                 later is still a duplicate)
@@ -23,7 +23,7 @@ import redis
 from notifier.inbound.keywords import KeywordKind
 from notifier.settings import Settings
 from notifier.store.keys import Keys
-from notifier.store.lua import load_script
+from notifier.store.redis_store import RedisStore
 
 # Twilio redelivers a webhook within minutes (retries, fallback URL): a day is ample for
 # its idempotency token. A MessageSid is kept as long as the audit it may appear in.
@@ -33,7 +33,7 @@ TOKEN_DEDUPE_TTL = dt.timedelta(days=1)
 _REPLY_COUNT_TTL = int(dt.timedelta(days=2).total_seconds())
 
 
-class InboundClaims:
+class InboundClaims(RedisStore):
     """Claims on incoming messages, on the notice and on keyword answers.
 
     Parameters:
@@ -43,11 +43,8 @@ class InboundClaims:
     """
 
     def __init__(self, client: redis.Redis, settings: Settings) -> None:
-        self.client = client
+        super().__init__(client, keys=Keys(settings.queue_prefix))
         self.settings = settings
-        self.keys = Keys(settings.queue_prefix)
-        self._claim_notice_script = load_script(client, "inbound_claim_notice")
-        self._claim_reply_script = load_script(client, "inbound_claim_reply")
         self._ttls = {
             "sid": int(settings.optout_audit_retention.total_seconds()),
             "token": int(TOKEN_DEDUPE_TTL.total_seconds()),
@@ -81,7 +78,7 @@ class InboundClaims:
         """True if the "we do not reply" notice may go to ``number`` now (and claims it)."""
         interval = self.settings.no_reply_notice_interval.total_seconds()
         return bool(
-            self._claim_notice_script(
+            self.script("inbound_claim_notice")(
                 keys=[self.keys.inbound_notice(self._number_key(number))],
                 args=[now.timestamp(), interval, max(int(interval), 1)],
             )
@@ -91,7 +88,7 @@ class InboundClaims:
         """True if ``number`` may have one more answer to ``kind`` today (UTC), counted."""
         day = now.astimezone(dt.UTC).date().isoformat()
         return bool(
-            self._claim_reply_script(
+            self.script("inbound_claim_reply")(
                 keys=[self.keys.inbound_replies(self._number_key(number), kind, day)],
                 args=[self.settings.keyword_reply_limit, _REPLY_COUNT_TTL],
             )

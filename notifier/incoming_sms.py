@@ -3,8 +3,8 @@ the signature check and the TwiML (:mod:`notifier.web.inbound`).
 
 Order of work, each step only if the previous one passed:
   1. one round trip: claim the message (on its MessageSid and on Twilio's idempotency
-     token, :mod:`notifier.inbound.claims`); a duplicate delivery gets an empty answer;
-     and read the sender's opt-out state;
+     token, :mod:`notifier.store.inbound_claims`); a duplicate delivery gets an empty
+     answer; and read the sender's opt-out state;
   2. at most two more: the state change (ARRET, STOP, REPRISE...), which is always made,
      then the claim of the answer: a keyword's answer goes at most
      NOTIFIER_KEYWORD_REPLY_LIMIT times a day per number and keyword kind (against
@@ -22,12 +22,12 @@ import datetime as dt
 import redis
 
 from notifier.domain import Channel
-from notifier.inbound.claims import InboundClaims
 from notifier.inbound.keywords import Keyword, KeywordKind, parse
 from notifier.inbound.optouts import InvalidNumber, OptOutSource, e164
 from notifier.inbound.outcomes import Handled, InboundOutcome
 from notifier.inbound.replies import render_reply
 from notifier.settings import Settings
+from notifier.store.inbound_claims import InboundClaims
 from notifier.store.optouts import OptOutStore
 
 
