@@ -28,6 +28,14 @@ from notifier.clock import utc_now
 from notifier.destinations import destination_policy
 from notifier.domain import Channel, Event
 from notifier.inbound.optouts import OptOutStore
+from notifier.names import (
+    INTAKE_ACTOR,
+    INTAKE_QUEUE,
+    SEND_ACTOR,
+    SEND_EXHAUSTED_ACTOR,
+    SEND_QUEUE,
+    broker_namespace,
+)
 from notifier.outage_broker import OutageTolerantRedisBroker, when_redis_answers
 from notifier.problems import describe, summary
 from notifier.sending import RATE_LIMIT_MAX_WAIT, SendStep
@@ -37,12 +45,6 @@ from notifier.store.keys import Keys
 from notifier.store.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
-
-INTAKE_QUEUE = "intake"
-SEND_QUEUE = "send"
-INTAKE_ACTOR = "intake_event"
-SEND_ACTOR = "send_message"
-SEND_EXHAUSTED_ACTOR = "send_exhausted"
 
 # A send that crashes (a bug, Redis gone for good) is retried a few times on Dramatiq's own
 # backoff, then dead-lettered (``retries_exhausted``). A provider's failure is not a crash:
@@ -70,7 +72,7 @@ def build_broker(
     if not redis_url:
         raise ValueError("NOTIFIER_REDIS_URL is not set")
     options: dict[str, Any] = {
-        "url": redis_url, "namespace": f"{settings.queue_prefix}-dramatiq",
+        "url": redis_url, "namespace": broker_namespace(settings.queue_prefix),
         "heartbeat_timeout": int(settings.worker_heartbeat_timeout.total_seconds() * 1000),
         "maintenance_chance": settings.broker_maintenance_chance,
     }

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from notifier.domain import Channel, Kind, Lang
+from notifier.names import QUEUES
 from notifier.settings import Settings, SettingsError, load_settings
 from notifier.worker_metrics import metrics_environment
 
@@ -557,8 +558,7 @@ def build_parser() -> argparse.ArgumentParser:
         "operators' audit with your user name and the reason. Needs NOTIFIER_REDIS_URL.",
     )
     letters = group.add_subparsers(title="actions", metavar="ACTION", required=True)
-    # The queues of notifier.actors, named here so that --help imports nothing heavy.
-    queue_names = ["intake", "send"]
+    queue_names = list(QUEUES)
     sub = letters.add_parser("list", help="Print the latest dead letters, newest first.",
                              description="Print the latest dead letters, newest first.")
     sub.set_defaults(run=dead_letters_list)

@@ -21,8 +21,8 @@ import httpx
 import pytest
 import redis
 
-from notifier.actors import SEND_QUEUE
 from notifier.backoff import MAX_DELAY
+from notifier.names import SEND_QUEUE
 from notifier.store.deliveries import IN_FLIGHT
 from notifier.store.keys import Keys
 from tests.fakes.smtp_server import FakeSmtp

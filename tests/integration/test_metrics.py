@@ -15,11 +15,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from notifier.actors import INTAKE_QUEUE
 from notifier.domain import Channel, Kind
 from notifier.inbound.optouts import OptOutStore
 from notifier.local_redis import free_port
 from notifier.logs import redact
+from notifier.names import INTAKE_QUEUE
 from notifier.planning.entries import PlannedMessage
 from notifier.scheduler import Scheduler
 from notifier.settings import Settings, SettingsError, load_settings

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from notifier.actors import INTAKE_QUEUE, SEND_QUEUE
 from notifier.domain import Channel, Kind, Lang
+from notifier.names import INTAKE_QUEUE, SEND_QUEUE
 from notifier.operations.queues import (
     QueueDepth,
     live_workers,
