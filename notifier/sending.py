@@ -46,6 +46,7 @@ import redis
 
 from notifier.backoff import retry_delay
 from notifier.channels.base import CannotTell, ChannelClient, DeliveryError, FailureClass, Receipt
+from notifier.delivery_status import HANDED_OVER, DeliveryStatus
 from notifier.domain import Channel
 from notifier.inbound.optouts import OptOutSource
 from notifier.messages.catalogue import render
@@ -54,7 +55,7 @@ from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.planning.reasons import Reason
 from notifier.planning.send_check import Defer, Drop, decide_at_send
 from notifier.settings import Settings
-from notifier.store.deliveries import HANDED_OVER, DeliveryLog, DeliveryStatus, decode_record
+from notifier.store.deliveries import DeliveryLog, decode_record
 from notifier.store.history import History
 from notifier.store.keys import Keys
 from notifier.store.provider_latency import ProviderLatency

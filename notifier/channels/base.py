@@ -20,7 +20,7 @@ class Receipt:
     Parameters:
       provider_id: the provider's id (Twilio's SID, the SMTP queue id, the outbox key).
       status: the provider's first status in our words (see
-        :class:`notifier.store.deliveries.DeliveryStatus`): ``accepted``, ``queued``,
+        :class:`notifier.delivery_status.DeliveryStatus`): ``accepted``, ``queued``,
         ``sent`` or ``delivered``.
     """
 

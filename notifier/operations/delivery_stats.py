@@ -33,11 +33,12 @@ from typing import Any, Literal
 
 import redis
 
+from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel, Lang
 from notifier.operations.failure_words import explain_failure
 from notifier.operations.text import iso, require_aware, text, text_map
 from notifier.settings import Settings
-from notifier.store.deliveries import STATS_TTL_SECONDS, DeliveryStatus
+from notifier.store.deliveries import STATS_TTL_SECONDS
 from notifier.store.keys import Keys
 
 Period = Literal["hour", "day", "week"]

@@ -15,13 +15,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel
 from notifier.inbound.optouts import OptOutSource, OptOutStore
 from notifier.messages.samples import SAMPLE_LOCATION
 from notifier.names import INTAKE_QUEUE, broker_namespace
 from notifier.planning.entries import PlannedMessage
 from notifier.settings import Settings
-from notifier.store.deliveries import DeliveryLog, DeliveryStatus
+from notifier.store.deliveries import DeliveryLog
 from notifier.store.intake import Intake
 from notifier.store.keys import Keys
 from notifier.web.console.passwords import hash_password

@@ -22,8 +22,8 @@ import pytest
 import redis
 
 from notifier.backoff import MAX_DELAY
+from notifier.delivery_status import IN_FLIGHT
 from notifier.names import SEND_QUEUE
-from notifier.store.deliveries import IN_FLIGHT
 from notifier.store.keys import Keys
 from tests.fakes.smtp_server import FakeSmtp
 from tests.fakes.twilio_server import FakeTwilio, Outcome

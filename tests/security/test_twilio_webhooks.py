@@ -16,10 +16,11 @@ import pytest
 import redis
 
 from notifier.channels.twilio_voice import KEYPRESS_PATH
+from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel
 from notifier.inbound.optouts import OptOutStore
 from notifier.settings import Settings
-from notifier.store.deliveries import DeliveryLog, DeliveryStatus
+from notifier.store.deliveries import DeliveryLog
 from notifier.store.keys import Keys
 from notifier.web.inbound import PATH as SMS_PATH
 from notifier.web.twilio_signature import MAX_WEBHOOK_BYTES
