@@ -67,6 +67,11 @@ log = logging.getLogger(__name__)
 AMBIGUOUS_RETRIES = 1
 ATTEMPT_LOCK_RETRY_MS = 5_000
 RATE_LIMIT_MAX_WAIT = dt.timedelta(seconds=5)
+# The failures that stop a message at once, and the reason its record gives.
+_STOPPED_BY = {
+    FailureClass.PERMANENT: Reason.PROVIDER_PERMANENT,
+    FailureClass.CONFIGURATION: Reason.PROVIDER_CONFIGURATION,
+}
 
 
 def attempt_lock(settings: Settings, channel: Channel) -> dt.timedelta:
@@ -164,7 +169,7 @@ class SendStep:
         if message.channel is not Channel.EMAIL and self.opt_outs.is_opted_out(
             address, message.channel
         ):
-            return self._suppress(message, "opted_out", now, state)
+            return self._suppress(message, Reason.OPTED_OUT, now, state)
         assert state is not None
         locked = self.deliveries.lock_and_read(
             message.key, ttl=attempt_lock(self.settings, message.channel)
@@ -218,7 +223,7 @@ class SendStep:
                                          taken=self._belongs_elsewhere(message))
             except CannotTell:
                 if resends >= AMBIGUOUS_RETRIES:
-                    return self._fail(message, "interrupted", now)
+                    return self._fail(message, Reason.INTERRUPTED, now)
             except DeliveryError as error:
                 return self._failed_attempt(message, error, address, now)
             else:
@@ -294,12 +299,12 @@ class SendStep:
             if error.failure is FailureClass.CONFIGURATION:
                 log.error("CONFIGURATION problem with the %s provider (code %s): %s; message %s "
                           "not sent", message.channel, error.code, error.detail, message.key)
-            return self._fail(message, f"provider_{error.failure}", now,
+            return self._fail(message, _STOPPED_BY[error.failure], now,
                               {"error_code": error.code})
         failures = self.deliveries.count_failure(message.key)
         delay = retry_delay(failures, draw=self.draw(), retry_after=error.retry_after)
         if now + delay >= message.deadline:
-            return self._fail(message, "past_deadline", now, {"error_code": error.code})
+            return self._fail(message, Reason.PAST_DEADLINE, now, {"error_code": error.code})
         if error.failure is FailureClass.TRANSIENT:
             # Certainly not sent: the next attempt starts afresh.
             self.deliveries.advance(message.key, DeliveryStatus.RETRYING, now,
@@ -309,7 +314,7 @@ class SendStep:
         raise dramatiq.Retry(f"{error.failure} failure {error.code}",
                              delay=int(delay.total_seconds() * 1000))
 
-    def _suppress(self, message: PlannedMessage, reason: str, now: dt.datetime,
+    def _suppress(self, message: PlannedMessage, reason: Reason, now: dt.datetime,
                   state: AppointmentState | None) -> SendOutcome:
         _, changed = self.deliveries.advance(
             message.key, DeliveryStatus.SUPPRESSED, now, message=message,
@@ -320,7 +325,7 @@ class SendStep:
         log.info("message %s suppressed: %s", message.key, reason)
         return SendOutcome.SUPPRESSED
 
-    def _fail(self, message: PlannedMessage, reason: str, now: dt.datetime,
+    def _fail(self, message: PlannedMessage, reason: Reason, now: dt.datetime,
               fields: Mapping[str, str] | None = None) -> SendOutcome:
         _, changed = self.deliveries.advance(message.key, DeliveryStatus.FAILED, now,
                                              message=message,
@@ -335,7 +340,7 @@ class SendStep:
         failure never counts against Dramatiq's retries, see ``retry_when`` in
         :mod:`notifier.actors`). Record the failure; Dramatiq keeps the dead letter."""
         message = PlannedMessage.from_dict(dict(payload))
-        self._fail(message, "retries_exhausted", self.clock())
+        self._fail(message, Reason.RETRIES_EXHAUSTED, self.clock())
 
     def _tell(self, message: PlannedMessage, now: dt.datetime, what: str, **extra: str) -> None:
         self.history.append(message.reference, self._line(message, now, what, **extra))

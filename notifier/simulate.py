@@ -122,7 +122,7 @@ class Record:
     kind: Kind | None
     channel: Channel | None
     lang: Lang
-    reason: str | None = None
+    reason: Reason | None = None
     event: str | None = None
     recipient: str | None = None
     text: str | None = None
@@ -345,7 +345,7 @@ class _Simulation:
         kind: Kind | None = None,
         channel: Channel | None = None,
         *,
-        reason: str | None = None,
+        reason: Reason | None = None,
         event: str | None = None,
         recipient: str | None = None,
         text: str | None = None,

@@ -10,40 +10,42 @@ from __future__ import annotations
 from notifier.channels import twilio_errors
 from notifier.domain import Channel, Lang
 from notifier.planning import reasons
+from notifier.planning.reasons import Reason
 
-# The send step's own codes (see notifier.sending); planning's codes live in reasons.py.
-_SEND_REASONS: dict[str, tuple[str, str]] = {
-    "opted_out": (
+# Sentences for the send step's reasons; every other reason reads as reasons.describe
+# words it.
+_SEND_REASONS: dict[Reason, tuple[str, str]] = {
+    Reason.OPTED_OUT: (
         "Not sent: the number has opted out of this channel.",
         "Non envoyé : le numéro s'est désabonné de ce mode de communication.",
     ),
-    "interrupted": (
+    Reason.INTERRUPTED: (
         "Stopped: the email's attempts were interrupted and one may have reached the mail "
         "server, which cannot be asked; it was not sent again, to avoid a duplicate.",
         "Arrêté : les envois du courriel ont été interrompus et l'un d'eux a peut-être "
         "atteint le serveur de courriel, qu'on ne peut pas interroger; il n'a pas été "
         "renvoyé, pour éviter un doublon.",
     ),
-    "retries_exhausted": (
+    Reason.RETRIES_EXHAUSTED: (
         "Failed: sending it kept failing unexpectedly until every retry was used; see the "
         "workers' logs.",
         "Échec : l'envoi a échoué de façon imprévue jusqu'à épuisement des nouvelles "
         "tentatives; consultez les journaux des workers.",
     ),
-    "provider_permanent": (
+    Reason.PROVIDER_PERMANENT: (
         "Failed: the provider refused this message for good.",
         "Échec : le fournisseur a refusé ce message de façon définitive.",
     ),
-    "provider_configuration": (
+    Reason.PROVIDER_CONFIGURATION: (
         "Failed: the provider refused our account or settings; check the configuration.",
         "Échec : le fournisseur a refusé notre compte ou nos paramètres; vérifiez la "
         "configuration.",
     ),
-    "": (
-        "The provider gave no reason.",
-        "Le fournisseur n'a donné aucune raison.",
-    ),
 }
+_NO_REASON = (
+    "The provider gave no reason.",
+    "Le fournisseur n'a donné aucune raison.",
+)
 
 # SMTP: our client's own words for failures without a reply code (smtp_email.py).
 _SMTP_WORDS: dict[str, tuple[str, str]] = {
@@ -145,6 +147,8 @@ def explain_failure(reason: str, channel: Channel | str | None, lang: Lang) -> s
         return twilio_errors.explain(code, lang)
     if channel == Channel.EMAIL and reason in _SMTP_WORDS:
         return _SMTP_WORDS[reason][index]
+    if not reason:
+        return _NO_REASON[index]
     if reason in _SEND_REASONS:
-        return _SEND_REASONS[reason][index]
+        return _SEND_REASONS[Reason(reason)][index]
     return reasons.describe(reason, lang)

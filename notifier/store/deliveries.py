@@ -12,6 +12,7 @@ import redis
 
 from notifier.delivery_status import RANK, DeliveryStatus
 from notifier.planning.entries import PlannedMessage
+from notifier.planning.reasons import Reason
 from notifier.store.keys import Keys
 
 # Hourly counts are kept for a little over the longest dashboard period (a week).
@@ -66,10 +67,11 @@ return redis.call('HGETALL', KEYS[2])
 """
 
 # KEYS: record. ARGV: now, who, ttl seconds.
-_REOPEN = """
+_REOPEN = f"""
 local status = redis.call('HGET', KEYS[1], 'status')
 local reason = redis.call('HGET', KEYS[1], 'reason')
-if status ~= 'failed' or (reason ~= 'retries_exhausted' and reason ~= 'interrupted') then
+if status ~= 'failed'
+   or (reason ~= '{Reason.RETRIES_EXHAUSTED}' and reason ~= '{Reason.INTERRUPTED}') then
   return 0
 end
 redis.call('HSET', KEYS[1], 'status', 'retrying', 'updated_at', ARGV[1],
