@@ -27,6 +27,7 @@ from notifier.channels.base import ChannelClient
 from notifier.clock import utc_now
 from notifier.destinations import destination_policy
 from notifier.domain import Channel, Event
+from notifier.errors import EventRefused, InvalidEventError
 from notifier.inbound.optouts import OptOutStore
 from notifier.names import (
     INTAKE_ACTOR,
@@ -40,7 +41,7 @@ from notifier.outage_broker import OutageTolerantRedisBroker, when_redis_answers
 from notifier.problems import describe, summary
 from notifier.sending import RATE_LIMIT_MAX_WAIT, SendStep
 from notifier.settings import Settings
-from notifier.store.intake import EventRefused, Intake
+from notifier.store.intake import Intake
 from notifier.store.keys import Keys
 from notifier.store.rate_limit import RateLimiter
 
@@ -54,12 +55,6 @@ log = logging.getLogger(__name__)
 SEND_MAX_RETRIES = 6
 SEND_RETRIES: dict[str, Any] = {"min_backoff": 2_000, "max_backoff": 60_000}
 INTAKE_RETRIES: dict[str, Any] = {"max_retries": 10, "min_backoff": 1_000, "max_backoff": 60_000}
-
-
-class InvalidEvent(Exception):
-    """An event message that does not follow the contract, or that the store refuses (an
-    event id reused for another event, a version jump). Not retried: Dramatiq keeps it in
-    the intake queue's dead letters (7 days) with this message for an operator."""
 
 
 def build_broker(
@@ -146,13 +141,13 @@ def declare_actors(
         try:
             parsed = Event.model_validate(event, context=Arrival(now, destinations=policy))
         except ValidationError as exc:
-            problems = summary(describe(exc))
-            log.error("refused an event message: %s", problems)
-            raise InvalidEvent(problems) from None
+            problems = describe(exc)
+            log.error("refused an event message: %s", summary(problems))
+            raise InvalidEventError(problems) from None
         try:
             intake.accept(parsed, now)
         except EventRefused as refused:  # intake logged it, with the event id only
-            raise InvalidEvent(refused.summary()) from None
+            raise InvalidEventError(refused.problems, message=refused.summary()) from None
 
     def send_message(payload: dict[str, Any]) -> None:
         try:
@@ -172,7 +167,7 @@ def declare_actors(
     return Actors(
         intake=dramatiq.Actor(
             intake_event, broker=broker, actor_name=INTAKE_ACTOR, queue_name=INTAKE_QUEUE,
-            priority=0, options={**INTAKE_RETRIES, "throws": (InvalidEvent,)},
+            priority=0, options={**INTAKE_RETRIES, "throws": (InvalidEventError,)},
         ),
         send_exhausted=dramatiq.Actor(
             send_exhausted, broker=broker, actor_name=SEND_EXHAUSTED_ACTOR,

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from notifier.domain import Channel, Kind, Lang
+from notifier.errors import SettingsError
 from notifier.names import QUEUES
-from notifier.settings import Settings, SettingsError, load_settings
+from notifier.settings import Settings, load_settings
 from notifier.worker_metrics import metrics_environment
 
 if TYPE_CHECKING:
@@ -367,7 +368,8 @@ def _reference(text: str) -> str:
 
 
 def _phone_number(text: str) -> str:
-    from notifier.inbound.optouts import InvalidNumber, e164
+    from notifier.errors import InvalidNumber
+    from notifier.inbound.optouts import e164
 
     try:
         return e164(text)

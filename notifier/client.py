@@ -24,16 +24,9 @@ from pydantic import ValidationError
 from notifier.arrival import Arrival
 from notifier.clock import utc_now
 from notifier.domain import Event
+from notifier.errors import InvalidEventError
 from notifier.names import INTAKE_ACTOR, INTAKE_QUEUE, broker_namespace
-from notifier.problems import Problem, describe, summary
-
-
-class InvalidEventError(ValueError):
-    """The event does not follow the contract; ``problems`` lists each field and why."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(summary(problems))
-        self.problems = problems
+from notifier.problems import describe
 
 
 class EventSender:

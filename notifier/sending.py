@@ -4,7 +4,7 @@ Runs inside the ``send_message`` Dramatiq actor. The appointment is re-read when
 message leaves; a message that is no longer true, or for a number that opted out, is
 suppressed with its reason. The delivery log makes a redelivered Dramatiq message harmless.
 
-Provider failures (see :class:`~notifier.channels.base.FailureClass`):
+Provider failures (see :class:`~notifier.errors.FailureClass`):
 
 - transient: tried again later;
 - permanent: stopped and recorded (Twilio 21610 also records the opt-out);
@@ -45,12 +45,12 @@ import dramatiq
 import redis
 
 from notifier.backoff import retry_delay
-from notifier.channels.base import CannotTell, ChannelClient, DeliveryError, FailureClass, Receipt
+from notifier.channels.base import ChannelClient, Receipt
 from notifier.delivery_status import HANDED_OVER, DeliveryStatus
 from notifier.domain import Channel
+from notifier.errors import CannotTell, DeliveryError, FailureClass, SmsOverBudget
 from notifier.inbound.optouts import OptOutSource
 from notifier.messages.catalogue import render
-from notifier.messages.fitting import SmsOverBudget
 from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.planning.reasons import Reason
 from notifier.planning.send_check import Defer, Drop, decide_at_send

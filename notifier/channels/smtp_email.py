@@ -46,8 +46,9 @@ from typing import Any, TypeVar
 
 import aiosmtplib
 
-from notifier.channels.base import CannotTell, DeliveryError, FailureClass, HandOver, Receipt
+from notifier.channels.base import HandOver, Receipt
 from notifier.domain import Lang, Location
+from notifier.errors import CannotTell, DeliveryError, FailureClass
 from notifier.messages.catalogue import Rendered
 from notifier.planning.entries import PlannedMessage
 from notifier.settings import Settings

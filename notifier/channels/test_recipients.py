@@ -34,10 +34,11 @@ import enum
 import functools
 from collections.abc import Callable
 
-from notifier.channels.base import ChannelClient, DeliveryError, FailureClass, HandOver, Receipt
+from notifier.channels.base import ChannelClient, HandOver, Receipt
 from notifier.channels.smtp_email import classify_reply
 from notifier.channels.twilio_errors import classify, explain
 from notifier.domain import Channel, Lang
+from notifier.errors import DeliveryError, FailureClass
 from notifier.messages.catalogue import Rendered
 from notifier.planning.entries import PlannedMessage
 

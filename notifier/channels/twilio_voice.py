@@ -33,7 +33,7 @@ import redis
 from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
-from notifier.channels.base import DeliveryError, FailureClass, HandOver, Receipt
+from notifier.channels.base import HandOver, Receipt
 from notifier.channels.twilio_client import (
     LOOKUP_LIMIT,
     build_client,
@@ -43,6 +43,7 @@ from notifier.channels.twilio_client import (
 )
 from notifier.channels.twilio_sms import status_callback_url
 from notifier.domain import Lang, Location
+from notifier.errors import DeliveryError, FailureClass
 from notifier.messages.catalogue import Rendered, environment, template_folders
 from notifier.planning.entries import PlannedMessage
 from notifier.settings import Settings

@@ -32,6 +32,7 @@ import redis
 from pydantic import TypeAdapter, ValidationError
 
 from notifier.domain import Channel, Phone
+from notifier.errors import InvalidNumber
 from notifier.problems import describe
 from notifier.settings import Settings
 
@@ -49,10 +50,6 @@ class OptOutSource(enum.StrEnum):
     TWILIO_21610 = "twilio-21610"
     OPERATOR = "operator"
     VOICE_KEYPRESS = "voice-keypress"
-
-
-class InvalidNumber(ValueError):
-    """A number that is not a phone number in international form (the message omits it)."""
 
 
 _PHONE: TypeAdapter[str] = TypeAdapter(Phone)

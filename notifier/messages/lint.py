@@ -24,6 +24,7 @@ import jinja2
 from markupsafe import escape
 
 from notifier.domain import Channel, Kind, Lang
+from notifier.errors import SmsOverBudget
 from notifier.inbound.keywords import KeywordKind
 from notifier.inbound.replies import REPLY_LANGS, render_reply_text, reply_template
 from notifier.messages.catalogue import (
@@ -36,7 +37,7 @@ from notifier.messages.catalogue import (
     template_folders,
     template_names,
 )
-from notifier.messages.fitting import SmsOverBudget, Step
+from notifier.messages.fitting import Step
 from notifier.messages.samples import SAMPLE_NOW, sample_state
 from notifier.messages.sms import sms_encoding
 from notifier.planning.entries import AppointmentState

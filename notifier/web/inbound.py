@@ -33,12 +33,12 @@ from fastapi import APIRouter, Depends, Request, Response
 from twilio.twiml.messaging_response import MessagingResponse
 
 from notifier.domain import Channel
+from notifier.errors import ApiError, InvalidNumber
 from notifier.inbound.keywords import Keyword, KeywordKind, parse
-from notifier.inbound.optouts import InvalidNumber, OptOutSource, OptOutStore, e164
+from notifier.inbound.optouts import OptOutSource, OptOutStore, e164
 from notifier.inbound.replies import render_reply
 from notifier.settings import Settings
 from notifier.web.context import WebContext, web_context
-from notifier.web.errors import ApiError
 from notifier.web.twilio_signature import signed_twilio_form
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,8 @@ from notifier.channels.twilio_voice import (
     options_twiml,
 )
 from notifier.domain import Channel, Lang
-from notifier.inbound.optouts import InvalidNumber, OptOutSource, OptOutStore
+from notifier.errors import InvalidNumber
+from notifier.inbound.optouts import OptOutSource, OptOutStore
 from notifier.web.context import WebContext, web_context
 from notifier.web.twilio_signature import signed_twilio_form
 

@@ -17,13 +17,14 @@ from redis.retry import Retry
 
 from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel, Kind
+from notifier.errors import SettingsError
 from notifier.inbound.optouts import OptOutStore
 from notifier.local_redis import free_port
 from notifier.logs import redact
 from notifier.names import INTAKE_QUEUE
 from notifier.planning.entries import PlannedMessage
 from notifier.scheduler import Scheduler
-from notifier.settings import Settings, SettingsError, load_settings
+from notifier.settings import Settings, load_settings
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.intake import Intake
 from notifier.store.keys import Keys

@@ -13,7 +13,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from notifier.domain import Channel
-from notifier.inbound.optouts import InvalidNumber, OptOutSource, OptOutStore
+from notifier.errors import InvalidNumber
+from notifier.inbound.optouts import OptOutSource, OptOutStore
 from notifier.settings import Settings
 
 NOW = dt.datetime(2026, 11, 24, 15, 30, tzinfo=dt.UTC)

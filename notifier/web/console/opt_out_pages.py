@@ -16,13 +16,8 @@ import redis
 from fastapi import Request, Response
 
 from notifier.domain import Channel
-from notifier.inbound.optouts import (
-    OPT_OUT_CHANNELS,
-    InvalidNumber,
-    OptOutSource,
-    OptOutStore,
-    e164,
-)
+from notifier.errors import InvalidNumber
+from notifier.inbound.optouts import OPT_OUT_CHANNELS, OptOutSource, OptOutStore, e164
 from notifier.privacy import mask_address
 from notifier.settings import Settings
 from notifier.web.console.access import AdminDep, FormDep, UnscopedDep, Viewer
