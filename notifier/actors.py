@@ -27,7 +27,7 @@ from notifier.channels.base import ChannelClient
 from notifier.clock import utc_now
 from notifier.destinations import destination_policy
 from notifier.domain import Channel, Event
-from notifier.errors import EventRefused, InvalidEventError
+from notifier.errors import EventRefused, InvalidEventError, RetryLater
 from notifier.inbound.optouts import OptOutStore
 from notifier.names import (
     INTAKE_ACTOR,
@@ -50,8 +50,9 @@ log = logging.getLogger(__name__)
 # A send that crashes (a bug, Redis gone for good) is retried a few times on Dramatiq's own
 # backoff, then dead-lettered (``retries_exhausted``). A provider's failure is not a crash:
 # the send step chooses its delay, re-checks the message's deadline, the appointment and
-# the opt-outs on every try, and raises ``Retry``, which never counts against this budget
-# (see ``_retry_send``), so an outage of hours cannot use it up.
+# the opt-outs on every try, and raises ``RetryLater``, handed to Dramatiq as its
+# ``Retry``, which never counts against this budget (see ``_retry_send``), so an outage of
+# hours cannot use it up.
 SEND_MAX_RETRIES = 6
 SEND_RETRIES: dict[str, Any] = {"min_backoff": 2_000, "max_backoff": 60_000}
 INTAKE_RETRIES: dict[str, Any] = {"max_retries": 10, "min_backoff": 1_000, "max_backoff": 60_000}
@@ -103,6 +104,13 @@ def _retry_send(retries: int, exception: BaseException) -> bool:
     return isinstance(exception, dramatiq.Retry) or retries < SEND_MAX_RETRIES
 
 
+def _as_retry(later: RetryLater) -> dramatiq.Retry:
+    """Dramatiq's retry for the send step's ``later``, at the delay it asked for. Counted
+    or not, it is retried (``_retry_send``): the send step itself gives up at the
+    message's deadline."""
+    return dramatiq.Retry(str(later), delay=later.delay)
+
+
 def rate_limiters(client: redis.Redis, settings: Settings) -> dict[Channel, RateLimiter]:
     """One shared timeline per Twilio sender (SMS) and per account (voice)."""
     keys = Keys(settings.queue_prefix)
@@ -152,6 +160,8 @@ def declare_actors(
     def send_message(payload: dict[str, Any]) -> None:
         try:
             step(payload)
+        except RetryLater as later:
+            raise _as_retry(later) from None
         except (redis.ConnectionError, redis.TimeoutError):
             # Dramatiq could not enqueue a retry while Redis is down: the message would be
             # acknowledged and lost. Wait for Redis to come back, then ask for the retry;

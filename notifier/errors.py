@@ -11,6 +11,7 @@
      ├── DeliveryError                          a provider refused or failed a message
      ├── CannotTell                             the provider cannot be asked whether it took
      │                                          a message
+     ├── RetryLater                             the send step asks to be run again later
      ├── ApiError                               an HTTP API refusal, answered as JSON
      ├── Refusal                                a console answer that ends the request early
      ├── TimelineError (also ValueError)        a simulator timeline line that cannot be played
@@ -138,6 +139,25 @@ class DeliveryError(NotifierError):
 
 class CannotTell(NotifierError):
     """The provider cannot be asked whether it took a message (an SMTP relay)."""
+
+
+class RetryLater(NotifierError):
+    """The send step asks to be run again later; the ``send_message`` actor hands it to
+    Dramatiq as its retry, which never counts against the actor's crash retries (see
+    ``retry_when`` in :mod:`notifier.actors`).
+
+    Parameters:
+      reason: what for, in a few words for logs (never a recipient or message text).
+      delay: milliseconds until the next try.
+      counted: the try counted as a failed one (a provider's failure, added to the
+        delivery record's ``failures``, which lengthen the next delay); a throughput wait
+        or an attempt in flight elsewhere is not.
+    """
+
+    def __init__(self, reason: str, *, delay: int, counted: bool) -> None:
+        super().__init__(reason)
+        self.delay = delay
+        self.counted = counted
 
 
 class ApiError(NotifierError):

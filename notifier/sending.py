@@ -3,6 +3,8 @@
 Runs inside the ``send_message`` Dramatiq actor. The appointment is re-read when the
 message leaves; a message that is no longer true, or for a number that opted out, is
 suppressed with its reason. The delivery log makes a redelivered Dramatiq message harmless.
+A try that must happen again later raises :class:`~notifier.errors.RetryLater`, which the
+actor hands to Dramatiq as its retry.
 
 Provider failures (see :class:`~notifier.errors.FailureClass`):
 
@@ -41,14 +43,13 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-import dramatiq
 import redis
 
 from notifier.backoff import retry_delay
 from notifier.channels.base import ChannelClient, Receipt
 from notifier.delivery_status import HANDED_OVER, DeliveryStatus
 from notifier.domain import Channel
-from notifier.errors import CannotTell, DeliveryError, FailureClass, SmsOverBudget
+from notifier.errors import CannotTell, DeliveryError, FailureClass, RetryLater, SmsOverBudget
 from notifier.inbound.optouts import OptOutSource
 from notifier.messages.catalogue import render
 from notifier.planning.entries import AppointmentState, PlannedMessage
@@ -101,11 +102,6 @@ class OptOuts(Protocol):
     def opt_out(self, number: str, *, channel: Channel = ..., source: str,
                 keyword: str | None = ..., provider_message_id: str | None = ...,
                 reason: str | None = ..., now: dt.datetime) -> bool: ...
-
-
-class Throttled(dramatiq.Retry):
-    """The provider's throughput limit is reached: try again at ``delay`` ms, without
-    counting it as a failed attempt (see ``retry_when`` in :mod:`notifier.actors`)."""
 
 
 class SendStep:
@@ -176,7 +172,8 @@ class SendStep:
         )
         if locked is None:
             # Handed off twice and the other copy is being sent right now.
-            raise Throttled("another attempt is in flight", delay=ATTEMPT_LOCK_RETRY_MS)
+            raise RetryLater("another attempt is in flight", delay=ATTEMPT_LOCK_RETRY_MS,
+                             counted=False)
         try:
             outcome = self._attempt(message, state, locked, address, now)
         except BaseException:
@@ -284,7 +281,7 @@ class SendStep:
         wait = limiter.reserve(cost, now)
         if wait < 0:
             log.info("message %s waits %.1fs for the provider's rate limit", message.key, -wait)
-            raise Throttled("provider rate limit", delay=int(-wait * 1000) + 1)
+            raise RetryLater("provider rate limit", delay=int(-wait * 1000) + 1, counted=False)
         if wait > 0:
             self.sleep(wait)
 
@@ -311,8 +308,8 @@ class SendStep:
                                     fields={"error_code": error.code})
         log.warning("message %s: %s failure %s, failed try %d; retrying in %ds", message.key,
                     error.failure, error.code, failures, delay.total_seconds())
-        raise dramatiq.Retry(f"{error.failure} failure {error.code}",
-                             delay=int(delay.total_seconds() * 1000))
+        raise RetryLater(f"{error.failure} failure {error.code}",
+                         delay=int(delay.total_seconds() * 1000), counted=True)
 
     def _suppress(self, message: PlannedMessage, reason: Reason, now: dt.datetime,
                   state: AppointmentState | None) -> SendOutcome:
