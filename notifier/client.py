@@ -28,6 +28,9 @@ from notifier.errors import InvalidEventError
 from notifier.names import INTAKE_ACTOR, INTAKE_QUEUE, broker_namespace
 from notifier.problems import describe
 
+# InvalidEventError lives in notifier.errors; booking systems catch it from here.
+__all__ = ["EventSender", "InvalidEventError"]
+
 
 class EventSender:
     """Enqueues appointment events for the gateway.
