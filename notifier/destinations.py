@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from notifier.channels.test_recipients import TEST_PHONES
 from notifier.settings import Settings
+from notifier.test_addresses import TEST_PHONES
 
 ORDINARY_TYPES = frozenset({
     PhoneNumberType.FIXED_LINE,

@@ -15,7 +15,8 @@
      ├── ApiError                               an HTTP API refusal, answered as JSON
      ├── Refusal                                a console answer that ends the request early
      ├── TimelineError (also ValueError)        a simulator timeline line that cannot be played
-     └── RedisServerMissing (also RuntimeError) no redis-server binary to start
+     ├── RedisServerMissing (also RuntimeError) no redis-server binary to start
+     └── RedisUnreachable                       Redis did not answer an operator command
 
     SystemExit
      └── SettingsError                          a wrong setting, at start: one line to print
@@ -234,6 +235,11 @@ class TimelineError(NotifierError, ValueError):
 
 class RedisServerMissing(NotifierError, RuntimeError):
     """No redis-server binary on PATH."""
+
+
+class RedisUnreachable(NotifierError):
+    """Redis did not answer an operator command: the ``notifier`` command stops with exit
+    status 1 and this one line (see :func:`notifier.cli.redis_connection.redis_connection`)."""
 
 
 class SettingsError(SystemExit):

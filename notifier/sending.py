@@ -75,17 +75,12 @@ _STOPPED_BY = {
 }
 
 
-def attempt_lock(settings: Settings, channel: Channel) -> dt.timedelta:
+def attempt_lock(client: ChannelClient) -> dt.timedelta:
     """How long one attempt holds its message: longer than it can legitimately last (a
-    rate-limit wait, then the provider's own bound: connect, write and read for Twilio,
-    ``SmtpPool.send``'s overall bound for SMTP). A worker killed mid-send leaves the lock
-    to lapse; only then is its message tried again, so a short provider timeout also
-    brings an interrupted message back sooner."""
-    if channel is Channel.EMAIL:
-        provider = settings.smtp_timeout * 8 + dt.timedelta(seconds=5)
-    else:
-        provider = settings.twilio_timeout * 3
-    return RATE_LIMIT_MAX_WAIT + provider
+    rate-limit wait, then the client's own :attr:`~ChannelClient.attempt_bound`). A worker
+    killed mid-send leaves the lock to lapse; only then is its message tried again, so a
+    short provider timeout also brings an interrupted message back sooner."""
+    return RATE_LIMIT_MAX_WAIT + client.attempt_bound
 
 
 class SendOutcome(enum.StrEnum):
@@ -168,7 +163,7 @@ class SendStep:
             return self._suppress(message, Reason.OPTED_OUT, now, state)
         assert state is not None
         locked = self.deliveries.lock_and_read(
-            message.key, ttl=attempt_lock(self.settings, message.channel)
+            message.key, ttl=attempt_lock(self.channels[message.channel])
         )
         if locked is None:
             # Handed off twice and the other copy is being sent right now.
@@ -256,7 +251,7 @@ class SendStep:
         """When the interrupted attempt could have reached its provider: from its start
         until its lock lapsed."""
         began = dt.datetime.fromisoformat(record["updated_at"])
-        return began, began + attempt_lock(self.settings, message.channel)
+        return began, began + attempt_lock(self.channels[message.channel])
 
     def _handed_over(self, message: PlannedMessage, receipt: Receipt, now: dt.datetime,
                      *, took: float | None = None) -> SendOutcome:

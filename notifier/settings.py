@@ -27,8 +27,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from notifier.domain import LOCATION_ID, Channel, Lang
 from notifier.errors import SettingsError
-from notifier.planning.windows import SendingWindow
 from notifier.problems import describe
+from notifier.sending_window import SendingWindow
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(d|h|m|s)\s*$")
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}

@@ -24,6 +24,7 @@ from typing import Protocol, TextIO
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
 from notifier.arrival import Arrival
+from notifier.bilingual import Bilingual
 from notifier.domain import Appointment, Channel, Event, Kind, Lang
 from notifier.errors import SmsOverBudget, TimelineError
 from notifier.planning.entries import AppointmentState, Plan, PlannedMessage
@@ -37,7 +38,9 @@ EXIT_OK = 0
 EXIT_INVALID = 2
 
 
-class Outcome(enum.StrEnum):
+class SimulatedOutcome(enum.StrEnum):
+    """What a report line says happened."""
+
     EVENT = "event"
     IGNORED = "ignored"
     SKIPPED = "skipped"
@@ -47,15 +50,12 @@ class Outcome(enum.StrEnum):
 
 
 _OUTCOME_WORDS = {
-    Lang.EN: {o: str(o) for o in Outcome},
-    Lang.FR: {
-        Outcome.EVENT: "événement",
-        Outcome.IGNORED: "ignoré",
-        Outcome.SKIPPED: "écarté",
-        Outcome.WITHDRAWN: "retiré",
-        Outcome.DROPPED: "abandonné",
-        Outcome.SENT: "envoyé",
-    },
+    SimulatedOutcome.EVENT: Bilingual("événement", "event"),
+    SimulatedOutcome.IGNORED: Bilingual("ignoré", "ignored"),
+    SimulatedOutcome.SKIPPED: Bilingual("écarté", "skipped"),
+    SimulatedOutcome.WITHDRAWN: Bilingual("retiré", "withdrawn"),
+    SimulatedOutcome.DROPPED: Bilingual("abandonné", "dropped"),
+    SimulatedOutcome.SENT: Bilingual("envoyé", "sent"),
 }
 
 
@@ -101,7 +101,7 @@ class Record:
 
     at: dt.datetime
     local: dt.datetime
-    outcome: Outcome
+    outcome: SimulatedOutcome
     reference: str
     kind: Kind | None
     channel: Channel | None
@@ -196,16 +196,16 @@ def format_record(record: Record, lang: Lang) -> str:
     when = f"{record.local:%Y-%m-%d %H:%M %Z} ({record.at:%H:%M} UTC)"
     what = " ".join(
         (
-            f"{_OUTCOME_WORDS[lang][record.outcome]:<10}",
+            f"{_OUTCOME_WORDS[record.outcome][lang]:<10}",
             f"{record.kind or '':<14}",
             f"{record.channel or '':<5}",
             str(record.lang),
             f"#{record.reference}",
         )
     )
-    if record.outcome is Outcome.EVENT:
+    if record.outcome is SimulatedOutcome.EVENT:
         return f"{when}  {what}  {record.event}"
-    if record.outcome is Outcome.SENT:
+    if record.outcome is SimulatedOutcome.SENT:
         text = (record.text or "").replace("\r\n", "\n").replace("\n", " ⏎ ")
         return f"{when}  {what}  {record.recipient}  {text}"
     assert record.reason is not None
@@ -276,24 +276,24 @@ class _Simulation:
 
     def _receive(self, event: Event, now: dt.datetime) -> None:
         appointment = event.appointment
-        self._note(now, appointment, Outcome.EVENT, event=f"{event.type} v{event.version}")
+        self._note(now, appointment, SimulatedOutcome.EVENT, event=f"{event.type} v{event.version}")
         if event.event_id in self.store.events:
-            self._note(now, appointment, Outcome.IGNORED, reason=Reason.DUPLICATE_EVENT)
+            self._note(now, appointment, SimulatedOutcome.IGNORED, reason=Reason.DUPLICATE_EVENT)
             return
         self.store.events.add(event.event_id)
         reference = appointment.reference
         outcome = plan_event(self.store.states.get(reference),
                              self.store.pending_slots(reference), event, self.settings, now)
         if not isinstance(outcome, Plan):
-            self._note(now, appointment, Outcome.IGNORED, reason=outcome.reason)
+            self._note(now, appointment, SimulatedOutcome.IGNORED, reason=outcome.reason)
             return
         for skipped in outcome.skipped:
-            self._note(now, appointment, Outcome.SKIPPED, skipped.kind, skipped.channel,
+            self._note(now, appointment, SimulatedOutcome.SKIPPED, skipped.kind, skipped.channel,
                        reason=skipped.reason)
         for slot in sorted(outcome.removals):
             withdrawn = self.store.pending[slot]
-            self._note(now, appointment, Outcome.WITHDRAWN, withdrawn.kind, withdrawn.channel,
-                       reason=Reason.WITHDRAWN)
+            self._note(now, appointment, SimulatedOutcome.WITHDRAWN, withdrawn.kind,
+                       withdrawn.channel, reason=Reason.WITHDRAWN)
         self.store.apply(outcome)
 
     def _send_due(self, *, before: dt.datetime | None) -> None:
@@ -306,26 +306,26 @@ class _Simulation:
             if isinstance(verdict, Defer):
                 self.store.defer(message, verdict.until)
             elif isinstance(verdict, Drop):
-                self._note(now, state.appointment, Outcome.DROPPED, message.kind,
+                self._note(now, state.appointment, SimulatedOutcome.DROPPED, message.kind,
                            message.channel, reason=verdict.reason)
             else:
                 try:
                     rendered = self.render(message.kind, message.channel, state, self.settings,
                                            now)
                 except SmsOverBudget:
-                    self._note(now, state.appointment, Outcome.DROPPED, message.kind,
+                    self._note(now, state.appointment, SimulatedOutcome.DROPPED, message.kind,
                                message.channel, reason=Reason.OVER_BUDGET)
                     continue
                 self.store.sent.add(message.key)
                 text = rendered.subject if message.channel is Channel.EMAIL else rendered.text
-                self._note(now, state.appointment, Outcome.SENT, message.kind, message.channel,
-                           recipient=mask_address(verdict.address), text=text)
+                self._note(now, state.appointment, SimulatedOutcome.SENT, message.kind,
+                           message.channel, recipient=mask_address(verdict.address), text=text)
 
     def _note(
         self,
         now: dt.datetime,
         appointment: Appointment,
-        outcome: Outcome,
+        outcome: SimulatedOutcome,
         kind: Kind | None = None,
         channel: Channel | None = None,
         *,

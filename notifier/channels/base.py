@@ -40,9 +40,15 @@ class ChannelClient(Protocol):
         send interrupted mid-way may simply be sent again. A provider whose create call is
         not idempotent (Twilio) must not be re-sent blindly: the send step first asks it
         with :meth:`find_sent`.
+      attempt_bound: the longest one hand-over can legitimately take, as the client's own
+        timeouts bound it. The send step holds a message's attempt lock that long (after
+        a rate-limit wait): only then is a hand-over that died mid-way tried again.
     """
 
     idempotent: bool
+
+    @property
+    def attempt_bound(self) -> dt.timedelta: ...
 
     def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> HandOver:
         """Build and address the message before the delivery record starts; raise a

@@ -25,13 +25,18 @@ class OutboxClient:
       directory: the outbox folder (created with owner-only permissions: files hold
         patients' addresses, as a provider would receive them).
       clock: returns the current time, written into each file.
+      attempt_bound: how long an attempt may hold its message: the bound of the provider
+        the outbox stands in for, so that a deployment without it locks as one with it.
     """
 
     idempotent = True
 
-    def __init__(self, directory: Path, *, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(
+        self, directory: Path, *, clock: Callable[[], dt.datetime], attempt_bound: dt.timedelta
+    ) -> None:
         self.directory = directory
         self.clock = clock
+        self.attempt_bound = attempt_bound
 
     def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> HandOver:
         """Any rendered message can be written."""

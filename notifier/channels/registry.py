@@ -9,11 +9,12 @@ import redis
 
 from notifier.channels.base import ChannelClient
 from notifier.channels.outbox import OutboxClient
-from notifier.channels.smtp_email import SmtpEmailClient
+from notifier.channels.smtp.email_client import SmtpEmailClient
+from notifier.channels.smtp.pool import send_bound
 from notifier.channels.test_recipients import TestRecipientClient
-from notifier.channels.twilio_client import build_client
-from notifier.channels.twilio_sms import TwilioSmsClient
-from notifier.channels.twilio_voice import TwilioVoiceClient
+from notifier.channels.twilio.api import build_client, request_bound
+from notifier.channels.twilio.sms import TwilioSmsClient
+from notifier.channels.twilio.voice import TwilioVoiceClient
 from notifier.domain import Channel, Location
 from notifier.planning.entries import AppointmentState
 from notifier.settings import Settings
@@ -33,6 +34,14 @@ def stored_locations(
     return location
 
 
+def provider_bound(settings: Settings, channel: Channel) -> dt.timedelta:
+    """How long one hand-over to the provider of ``channel`` may take: one SMTP send
+    for email, one Twilio request for SMS and voice (what the outbox stands in for)."""
+    if channel is Channel.EMAIL:
+        return send_bound(settings.smtp_timeout)
+    return request_bound(settings.twilio_timeout)
+
+
 def channel_clients(
     settings: Settings,
     *,
@@ -49,8 +58,11 @@ def channel_clients(
       client: the Redis client voice calls and email read appointments from (and voice
         keeps its TwiML in); one from ``settings.redis_url`` when not given.
     """
-    outbox = OutboxClient(settings.outbox_dir, clock=clock)
-    chosen: dict[Channel, ChannelClient] = {channel: outbox for channel in Channel}
+    chosen: dict[Channel, ChannelClient] = {
+        channel: OutboxClient(settings.outbox_dir, clock=clock,
+                              attempt_bound=provider_bound(settings, channel))
+        for channel in Channel
+    }
     if "twilio" in (settings.sms_provider, settings.voice_provider):
         twilio = build_client(settings)
         if settings.sms_provider == "twilio":

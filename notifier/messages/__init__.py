@@ -1,7 +1,8 @@
 """What patients read and hear: the message catalogue, SMS encoding, localised formats.
 
-``render`` is what the send step calls; ``notifier.messages.lint`` holds ``run_lint`` and
-``preview`` for the command line.
+``render`` is what the send step calls; ``notifier.messages.checks`` holds the checks
+``notifier lint`` runs over the catalogue and ``notifier.messages.preview`` what
+``notifier preview`` prints.
 """
 
 from notifier.messages.catalogue import Rendered, render

@@ -13,9 +13,8 @@ import re
 
 from babel.dates import format_date, format_time
 
+from notifier.bilingual import LOCALES
 from notifier.domain import Address, Lang
-
-_LOCALES = {Lang.FR: "fr_CA", Lang.EN: "en_CA"}
 
 # North American toll-free area codes: dialled with the leading 1 and written with it.
 _TOLL_FREE = frozenset({"800", "833", "844", "855", "866", "877", "888"})
@@ -44,8 +43,8 @@ def long_date(when: dt.datetime, lang: Lang) -> str:
     when = _local(when)
     if lang is Lang.FR:
         day = "1er" if when.day == 1 else str(when.day)
-        return format_date(when, f"EEEE '{day}' MMMM y", locale=_LOCALES[lang])
-    return format_date(when, "EEEE, MMMM d, y", locale=_LOCALES[lang])
+        return format_date(when, f"EEEE '{day}' MMMM y", locale=LOCALES[lang])
+    return format_date(when, "EEEE, MMMM d, y", locale=LOCALES[lang])
 
 
 def clock_time(when: dt.datetime, lang: Lang) -> str:
@@ -55,7 +54,7 @@ def clock_time(when: dt.datetime, lang: Lang) -> str:
         pattern = "H 'h'" if when.minute == 0 else "H 'h' mm"
     else:
         pattern = "h a" if when.minute == 0 else "h:mm a"
-    return format_time(when, pattern, locale=_LOCALES[lang])
+    return format_time(when, pattern, locale=LOCALES[lang])
 
 
 def long_datetime(when: dt.datetime, lang: Lang) -> str:
@@ -93,7 +92,7 @@ def _english_ordinal(day: int) -> str:
 def spoken_date(when: dt.datetime, lang: Lang) -> str:
     """``mardi premier décembre 2026`` / ``Tuesday, December 1st, 2026``."""
     when = _local(when)
-    locale = _LOCALES[lang]
+    locale = LOCALES[lang]
     if lang is Lang.FR:
         day = "premier" if when.day == 1 else str(when.day)
         return format_date(when, f"EEEE '{day}' MMMM y", locale=locale)

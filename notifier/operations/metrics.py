@@ -16,7 +16,7 @@ Metrics (all gauges but one):
 - ``notifier_schedule_overdue_messages``: due now, not yet taken by a scheduler;
 - ``notifier_schedule_due_next_hour_messages``: due within the hour (overdue included);
 - ``notifier_deliveries_last_hour{status,channel}``: statuses reached over the previous
-  whole UTC hour and the current one so far (hourly buckets; see delivery_stats);
+  whole UTC hour and the current one so far (hourly buckets; see hourly_counts);
 - ``notifier_delivery_failures_last_hour{status,channel,reason}``: undelivered, failed
   and suppressed messages by reason code over the same hours;
 - ``notifier_delivery_rate_last_hour``: delivered / ended over the same hours (absent

@@ -14,6 +14,7 @@ from typing import Any
 
 import redis
 
+from notifier.bilingual import Bilingual
 from notifier.domain import Lang
 from notifier.inbound.optouts import OptOutStore
 from notifier.operations.delivery_stats import delivery_counts
@@ -34,33 +35,30 @@ MIN_STALE_AFTER = dt.timedelta(seconds=60)
 LOW_DELIVERY_RATE = 0.9
 MIN_OUTCOMES_FOR_RATE = 20
 
-_WORDS: dict[str, tuple[str, str]] = {
-    "scheduler_never_ran": (
-        "No scheduler has ever finished a pass: reminders are not being handed out.",
+_WORDS: dict[str, Bilingual] = {
+    "scheduler_never_ran": Bilingual(
         "Aucun planificateur n'a jamais terminé de passage : les rappels ne partent pas.",
+        "No scheduler has ever finished a pass: reminders are not being handed out.",
     ),
-    "scheduler_stale": (
+    "scheduler_stale": Bilingual(
+        "Le dernier passage du planificateur date de trop longtemps : les rappels ne partent pas.",
         "The scheduler's last pass is too old: reminders are not being handed out.",
-        "Le dernier passage du planificateur date de trop longtemps : les rappels ne "
-        "partent pas.",
     ),
-    "no_live_workers": (
-        "No Dramatiq worker is alive: nothing is being sent.",
+    "no_live_workers": Bilingual(
         "Aucun worker Dramatiq n’est actif : rien n’est envoyé.",
+        "No Dramatiq worker is alive: nothing is being sent.",
     ),
-    "dead_letters": (
+    "dead_letters": Bilingual(
+        "Des messages ont échoué définitivement : ils attendent parmi les messages abandonnés.",
         "Some messages failed for good and wait in the dead letters.",
-        "Des messages ont échoué définitivement : ils attendent parmi les messages "
-        "abandonnés.",
     ),
-    "low_delivery_rate": (
-        "The delivery rate over the last hour is low.",
+    "low_delivery_rate": Bilingual(
         "Le taux de livraison de la dernière heure est bas.",
+        "The delivery rate over the last hour is low.",
     ),
-    "overdue": (
+    "overdue": Bilingual(
+        "Des messages sont dus depuis plus d'une minute, mais aucun planificateur ne les a pris.",
         "Messages have been due for over a minute but no scheduler has taken them.",
-        "Des messages sont dus depuis plus d'une minute, mais aucun planificateur ne les a "
-        "pris.",
     ),
 }
 
@@ -70,7 +68,7 @@ def describe_problem(code: str, lang: Lang) -> str:
     words = _WORDS.get(code)
     if words is None:
         return code
-    return words[1] if lang is Lang.FR else words[0]
+    return words[lang]
 
 
 def stale_after(settings: Settings) -> dt.timedelta:

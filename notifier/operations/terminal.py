@@ -11,57 +11,56 @@ from collections.abc import Sequence
 
 from babel.numbers import format_decimal, format_percent
 
+from notifier.bilingual import LOCALES, Bilingual
 from notifier.domain import Lang
 from notifier.operations.dead_letters import DeadLetter
 from notifier.operations.status import HealthSummary, describe_problem
 
-_LOCALE = {Lang.EN: "en_CA", Lang.FR: "fr_CA"}
-
-# Every word the terminal prints, by language.
-_WORDS: dict[str, tuple[str, str]] = {
-    "title": ("Notifier status at {at}", "État de la passerelle à {at}"),
-    "healthy": ("HEALTHY", "EN BON ÉTAT"),
-    "unhealthy": ("UNHEALTHY", "EN PANNE"),
-    "queues": ("Queues", "Files"),
-    "ready": ("ready", "prêts"),
-    "delayed": ("delayed", "différés"),
-    "in_flight": ("in flight", "en cours"),
-    "dead": ("dead", "morts"),
-    "workers": ("Live workers", "Travailleurs actifs"),
-    "scheduler": ("Scheduler's last pass", "Dernier passage du planificateur"),
-    "never": ("never", "jamais"),
-    "ago": ("{age} ago", "il y a {age}"),
-    "schedule": ("Schedule", "Planifiés"),
-    "due_next_hour": ("due within the hour", "dus d'ici une heure"),
-    "overdue": ("overdue", "en retard"),
-    "deliveries": ("Deliveries, last hour", "Livraisons, dernière heure"),
-    "rate": ("delivery rate", "taux de livraison"),
-    "dead_letters": ("Dead letters", "Lettres mortes"),
-    "opt_outs": ("Opt-outs", "Désabonnements"),
-    "changes": ("changes recorded", "changements consignés"),
-    "problems": ("Problems", "Problèmes"),
-    "warnings": ("Warnings", "Avertissements"),
-    "none": ("none", "aucune"),
-    "failed_at": ("failed at (UTC)", "échec à (UTC)"),
-    "queue": ("queue", "file"),
-    "id": ("id", "id"),
-    "actor": ("actor", "acteur"),
-    "retries": ("retries", "essais"),
-    "about": ("about", "objet"),
-    "reason": ("reason", "raison"),
-    "record": ("record", "dossier"),
-    "no_dead_letters": ("No dead letters.", "Aucune lettre morte."),
+# Every word the terminal prints.
+_WORDS: dict[str, Bilingual] = {
+    "title": Bilingual("État de la passerelle à {at}", "Notifier status at {at}"),
+    "healthy": Bilingual("EN BON ÉTAT", "HEALTHY"),
+    "unhealthy": Bilingual("EN PANNE", "UNHEALTHY"),
+    "queues": Bilingual("Files", "Queues"),
+    "ready": Bilingual("prêts", "ready"),
+    "delayed": Bilingual("différés", "delayed"),
+    "in_flight": Bilingual("en cours", "in flight"),
+    "dead": Bilingual("morts", "dead"),
+    "workers": Bilingual("Travailleurs actifs", "Live workers"),
+    "scheduler": Bilingual("Dernier passage du planificateur", "Scheduler's last pass"),
+    "never": Bilingual("jamais", "never"),
+    "ago": Bilingual("il y a {age}", "{age} ago"),
+    "schedule": Bilingual("Planifiés", "Schedule"),
+    "due_next_hour": Bilingual("dus d'ici une heure", "due within the hour"),
+    "overdue": Bilingual("en retard", "overdue"),
+    "deliveries": Bilingual("Livraisons, dernière heure", "Deliveries, last hour"),
+    "rate": Bilingual("taux de livraison", "delivery rate"),
+    "dead_letters": Bilingual("Lettres mortes", "Dead letters"),
+    "opt_outs": Bilingual("Désabonnements", "Opt-outs"),
+    "changes": Bilingual("changements consignés", "changes recorded"),
+    "problems": Bilingual("Problèmes", "Problems"),
+    "warnings": Bilingual("Avertissements", "Warnings"),
+    "none": Bilingual("aucune", "none"),
+    "failed_at": Bilingual("échec à (UTC)", "failed at (UTC)"),
+    "queue": Bilingual("file", "queue"),
+    "id": Bilingual("id", "id"),
+    "actor": Bilingual("acteur", "actor"),
+    "retries": Bilingual("essais", "retries"),
+    "about": Bilingual("objet", "about"),
+    "reason": Bilingual("raison", "reason"),
+    "record": Bilingual("dossier", "record"),
+    "no_dead_letters": Bilingual("Aucune lettre morte.", "No dead letters."),
     # Statuses and channels.
-    "email": ("email", "courriel"),
-    "sms": ("SMS", "texto"),
-    "voice": ("voice", "vocal"),
-    "audit": ("audit", "registre"),
-    "accepted": ("accepted", "acceptés"),
-    "sent": ("sent", "envoyés"),
-    "delivered": ("delivered", "livrés"),
-    "undelivered": ("undelivered", "non livrés"),
-    "failed": ("failed", "échoués"),
-    "suppressed": ("suppressed", "retenus"),
+    "email": Bilingual("courriel", "email"),
+    "sms": Bilingual("texto", "SMS"),
+    "voice": Bilingual("vocal", "voice"),
+    "audit": Bilingual("registre", "audit"),
+    "accepted": Bilingual("acceptés", "accepted"),
+    "sent": Bilingual("envoyés", "sent"),
+    "delivered": Bilingual("livrés", "delivered"),
+    "undelivered": Bilingual("non livrés", "undelivered"),
+    "failed": Bilingual("échoués", "failed"),
+    "suppressed": Bilingual("retenus", "suppressed"),
 }
 
 
@@ -72,16 +71,16 @@ def colon(lang: Lang) -> str:
 
 def word(name: str, lang: Lang) -> str:
     words = _WORDS.get(name)
-    return name if words is None else words[1 if lang is Lang.FR else 0]
+    return name if words is None else words[lang]
 
 
 def number(value: int, lang: Lang) -> str:
-    return format_decimal(value, locale=_LOCALE[lang])
+    return format_decimal(value, locale=LOCALES[lang])
 
 
 def percent(value: float, lang: Lang) -> str:
     pattern = "#,##0.0 %" if lang is Lang.FR else "#,##0.0%"
-    return format_percent(value, format=pattern, locale=_LOCALE[lang])
+    return format_percent(value, format=pattern, locale=LOCALES[lang])
 
 
 def utc(at: dt.datetime) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from notifier.domain import Appointment, Attendance, Channel, Event, EventType, Kind, Status
 from notifier.planning.entries import AppointmentState, Plan, PlannedMessage, Skipped
 from notifier.planning.reasons import Reason
-from notifier.planning.windows import place_in_window
+from notifier.sending_window import place_in_window
 from notifier.settings import Settings
 
 _IMMEDIATE = {

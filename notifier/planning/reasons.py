@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 
+from notifier.bilingual import Bilingual
 from notifier.domain import Lang
 
 
@@ -48,124 +49,116 @@ class Reason(enum.StrEnum):
     PROVIDER_CONFIGURATION = "provider_configuration"
 
 
-_TEXTS: dict[Reason, dict[Lang, str]] = {
-    Reason.STALE_VERSION: {
-        Lang.EN: "Ignored: the gateway already holds the same or a newer version of this "
-        "appointment.",
-        Lang.FR: "Ignoré : la passerelle a déjà cette version du rendez-vous ou une plus récente.",
-    },
-    Reason.DUPLICATE_EVENT: {
-        Lang.EN: "Ignored: this event was already received; it was applied once.",
-        Lang.FR: "Ignoré : cet événement a déjà été reçu; il n’a été appliqué qu’une fois.",
-    },
-    Reason.NO_ADDRESS: {
-        Lang.EN: "Not sent: the patient chose this mode but the appointment has no email "
-        "address or phone number for it.",
-        Lang.FR: "Non envoyé : le patient a choisi ce mode, mais le rendez-vous n’a pas "
-        "l’adresse courriel ou le numéro de téléphone nécessaire.",
-    },
-    Reason.NOTHING_VISIBLE_CHANGED: {
-        Lang.EN: "Not sent: nothing the patient sees (date, time, duration, professional, "
-        "location) changed.",
-        Lang.FR: "Non envoyé : rien de ce que voit le patient (date, heure, durée, "
-        "professionnel, lieu) n’a changé.",
-    },
-    Reason.HIDE_NAME_ONLY: {
-        Lang.EN: "Not sent: only the option to hide the professional's name changed, which "
-        "does not affect an existing appointment.",
-        Lang.FR: "Non envoyé : seule l’option « Masquer le nom des professionnels » a changé; "
-        "elle ne touche pas un rendez-vous déjà pris.",
-    },
-    Reason.CONTACT_UNCHANGED: {
-        Lang.EN: "Not sent: the patient's contact details and communication modes are the "
-        "same as before.",
-        Lang.FR: "Non envoyé : les coordonnées et les modes de communication du patient sont "
-        "les mêmes qu’avant.",
-    },
-    Reason.ALREADY_CANCELLED: {
-        Lang.EN: "Not sent: the appointment was already cancelled; the patient was told then.",
-        Lang.FR: "Non envoyé : le rendez-vous était déjà annulé; le patient en a été avisé.",
-    },
-    Reason.START_IN_PAST: {
-        Lang.EN: "Not sent: the appointment's start is not in the future.",
-        Lang.FR: "Non envoyé : le début du rendez-vous n’est pas dans le futur.",
-    },
-    Reason.CONFIRMATION_PENDING: {
-        Lang.EN: "Not sent separately: the confirmation has not left yet and will carry the "
-        "new details.",
-        Lang.FR: "Pas d’envoi distinct : la confirmation n’est pas encore partie et contiendra "
-        "les nouveaux renseignements.",
-    },
-    Reason.REMINDER_TIME_PASSED: {
-        Lang.EN: "Not planned: the time for this reminder had already passed.",
-        Lang.FR: "Non planifié : le moment prévu pour ce rappel était déjà passé.",
-    },
-    Reason.OUTSIDE_WINDOW: {
-        Lang.EN: "Not sent: the channel's sending hours do not open again before the "
-        "message's deadline.",
-        Lang.FR: "Non envoyé : les heures d’envoi du mode de communication ne rouvrent pas "
-        "avant l’échéance du message.",
-    },
-    Reason.NO_SHOW_DISABLED: {
-        Lang.EN: "Not sent: the location's no-show message option is off.",
-        Lang.FR: "Non envoyé : l’option de message aux patients absents est désactivée pour "
-        "ce lieu.",
-    },
-    Reason.WITHDRAWN: {
-        Lang.EN: "Withdrawn before it left: the appointment changed and the message no "
-        "longer applies.",
-        Lang.FR: "Retiré avant l’envoi : le rendez-vous a changé et le message ne s’applique "
-        "plus.",
-    },
-    Reason.UNKNOWN_APPOINTMENT: {
-        Lang.EN: "Not sent: the gateway no longer holds this appointment.",
-        Lang.FR: "Non envoyé : la passerelle n’a plus ce rendez-vous.",
-    },
-    Reason.PAST_DEADLINE: {
-        Lang.EN: "Not sent: its deadline had passed when it was due to leave.",
-        Lang.FR: "Non envoyé : son échéance était passée au moment de l’envoi.",
-    },
-    Reason.CANCELLED: {
-        Lang.EN: "Not sent: the appointment has been cancelled.",
-        Lang.FR: "Non envoyé : le rendez-vous a été annulé.",
-    },
-    Reason.NO_LONGER_CANCELLED: {
-        Lang.EN: "Not sent: the appointment is no longer cancelled.",
-        Lang.FR: "Non envoyé : le rendez-vous n’est plus annulé.",
-    },
-    Reason.SUPERSEDED: {
-        Lang.EN: "Not sent: the appointment changed after this reminder was planned; a "
-        "newer plan replaces it.",
-        Lang.FR: "Non envoyé : le rendez-vous a changé après la planification de ce rappel; "
-        "une planification plus récente le remplace.",
-    },
-    Reason.START_PASSED: {
-        Lang.EN: "Not sent: the appointment had already started.",
-        Lang.FR: "Non envoyé : le rendez-vous était déjà commencé.",
-    },
-    Reason.ATTENDANCE_CHANGED: {
-        Lang.EN: "Not sent: the patient is no longer marked absent.",
-        Lang.FR: "Non envoyé : le patient n’est plus indiqué absent.",
-    },
-    Reason.CHANNEL_NOT_CHOSEN: {
-        Lang.EN: "Not sent: the patient no longer uses this communication mode, or its "
-        "address was removed.",
-        Lang.FR: "Non envoyé : le patient n’utilise plus ce mode de communication, ou son "
-        "adresse a été retirée.",
-    },
-    Reason.OVER_BUDGET: {
-        Lang.EN: "Not sent: this SMS would take more segments than the budget allows, even "
-        "with accents simplified and names shortened.",
-        Lang.FR: "Non envoyé : ce texto dépasserait le nombre maximal de segments, même avec "
-        "les accents simplifiés et les noms abrégés.",
-    },
-    Reason.DESTINATION_NOT_ALLOWED: {
-        Lang.EN: "Not sent: the gateway does not text or call this number (premium-rate, "
-        "toll-free or non-geographic, or in a region it is not set to reach).",
-        Lang.FR: "Non envoyé : la passerelle n’envoie pas de texto ni d’appel à ce numéro "
-        "(numéro surtaxé, sans frais ou non géographique, ou d’une région qu’elle n’est "
-        "pas configurée pour joindre).",
-    },
+_TEXTS: dict[Reason, Bilingual] = {
+    Reason.STALE_VERSION: Bilingual(
+        "Ignoré : la passerelle a déjà cette version du rendez-vous ou une plus récente.",
+        "Ignored: the gateway already holds the same or a newer version of this appointment.",
+    ),
+    Reason.DUPLICATE_EVENT: Bilingual(
+        "Ignoré : cet événement a déjà été reçu; il n’a été appliqué qu’une fois.",
+        "Ignored: this event was already received; it was applied once.",
+    ),
+    Reason.NO_ADDRESS: Bilingual(
+        "Non envoyé : le patient a choisi ce mode, mais le rendez-vous n’a pas l’adresse courriel "
+        "ou le numéro de téléphone nécessaire.",
+        "Not sent: the patient chose this mode but the appointment has no email address or phone "
+        "number for it.",
+    ),
+    Reason.NOTHING_VISIBLE_CHANGED: Bilingual(
+        "Non envoyé : rien de ce que voit le patient (date, heure, durée, professionnel, lieu) "
+        "n’a changé.",
+        "Not sent: nothing the patient sees (date, time, duration, professional, location) "
+        "changed.",
+    ),
+    Reason.HIDE_NAME_ONLY: Bilingual(
+        "Non envoyé : seule l’option « Masquer le nom des professionnels » a changé; elle ne "
+        "touche pas un rendez-vous déjà pris.",
+        "Not sent: only the option to hide the professional's name changed, which does not affect "
+        "an existing appointment.",
+    ),
+    Reason.CONTACT_UNCHANGED: Bilingual(
+        "Non envoyé : les coordonnées et les modes de communication du patient sont les mêmes "
+        "qu’avant.",
+        "Not sent: the patient's contact details and communication modes are the same as before.",
+    ),
+    Reason.ALREADY_CANCELLED: Bilingual(
+        "Non envoyé : le rendez-vous était déjà annulé; le patient en a été avisé.",
+        "Not sent: the appointment was already cancelled; the patient was told then.",
+    ),
+    Reason.START_IN_PAST: Bilingual(
+        "Non envoyé : le début du rendez-vous n’est pas dans le futur.",
+        "Not sent: the appointment's start is not in the future.",
+    ),
+    Reason.CONFIRMATION_PENDING: Bilingual(
+        "Pas d’envoi distinct : la confirmation n’est pas encore partie et contiendra les "
+        "nouveaux renseignements.",
+        "Not sent separately: the confirmation has not left yet and will carry the new details.",
+    ),
+    Reason.REMINDER_TIME_PASSED: Bilingual(
+        "Non planifié : le moment prévu pour ce rappel était déjà passé.",
+        "Not planned: the time for this reminder had already passed.",
+    ),
+    Reason.OUTSIDE_WINDOW: Bilingual(
+        "Non envoyé : les heures d’envoi du mode de communication ne rouvrent pas avant "
+        "l’échéance du message.",
+        "Not sent: the channel's sending hours do not open again before the message's deadline.",
+    ),
+    Reason.NO_SHOW_DISABLED: Bilingual(
+        "Non envoyé : l’option de message aux patients absents est désactivée pour ce lieu.",
+        "Not sent: the location's no-show message option is off.",
+    ),
+    Reason.WITHDRAWN: Bilingual(
+        "Retiré avant l’envoi : le rendez-vous a changé et le message ne s’applique plus.",
+        "Withdrawn before it left: the appointment changed and the message no longer applies.",
+    ),
+    Reason.UNKNOWN_APPOINTMENT: Bilingual(
+        "Non envoyé : la passerelle n’a plus ce rendez-vous.",
+        "Not sent: the gateway no longer holds this appointment.",
+    ),
+    Reason.PAST_DEADLINE: Bilingual(
+        "Non envoyé : son échéance était passée au moment de l’envoi.",
+        "Not sent: its deadline had passed when it was due to leave.",
+    ),
+    Reason.CANCELLED: Bilingual(
+        "Non envoyé : le rendez-vous a été annulé.",
+        "Not sent: the appointment has been cancelled.",
+    ),
+    Reason.NO_LONGER_CANCELLED: Bilingual(
+        "Non envoyé : le rendez-vous n’est plus annulé.",
+        "Not sent: the appointment is no longer cancelled.",
+    ),
+    Reason.SUPERSEDED: Bilingual(
+        "Non envoyé : le rendez-vous a changé après la planification de ce rappel; une "
+        "planification plus récente le remplace.",
+        "Not sent: the appointment changed after this reminder was planned; a newer plan replaces "
+        "it.",
+    ),
+    Reason.START_PASSED: Bilingual(
+        "Non envoyé : le rendez-vous était déjà commencé.",
+        "Not sent: the appointment had already started.",
+    ),
+    Reason.ATTENDANCE_CHANGED: Bilingual(
+        "Non envoyé : le patient n’est plus indiqué absent.",
+        "Not sent: the patient is no longer marked absent.",
+    ),
+    Reason.CHANNEL_NOT_CHOSEN: Bilingual(
+        "Non envoyé : le patient n’utilise plus ce mode de communication, ou son adresse a été "
+        "retirée.",
+        "Not sent: the patient no longer uses this communication mode, or its address was removed.",
+    ),
+    Reason.OVER_BUDGET: Bilingual(
+        "Non envoyé : ce texto dépasserait le nombre maximal de segments, même avec les accents "
+        "simplifiés et les noms abrégés.",
+        "Not sent: this SMS would take more segments than the budget allows, even with accents "
+        "simplified and names shortened.",
+    ),
+    Reason.DESTINATION_NOT_ALLOWED: Bilingual(
+        "Non envoyé : la passerelle n’envoie pas de texto ni d’appel à ce numéro (numéro surtaxé, "
+        "sans frais ou non géographique, ou d’une région qu’elle n’est pas configurée pour "
+        "joindre).",
+        "Not sent: the gateway does not text or call this number (premium-rate, toll-free or "
+        "non-geographic, or in a region it is not set to reach).",
+    ),
 }
 
 
@@ -177,6 +170,4 @@ def describe(reason: str, lang: Lang) -> str:
     try:
         return _TEXTS[Reason(reason)][lang]
     except (ValueError, KeyError):
-        if lang is Lang.FR:
-            return f"Non envoyé (code : {reason})."
-        return f"Not sent (code: {reason})."
+        return Bilingual(f"Non envoyé (code : {reason}).", f"Not sent (code: {reason}).")[lang]

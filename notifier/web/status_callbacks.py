@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from notifier.channels.twilio_status import delivery_status
+from notifier.channels.twilio.status import delivery_status
 from notifier.delivery_status import FINAL
 from notifier.domain import Channel
 from notifier.inbound.optouts import OptOutSource, OptOutStore

@@ -1,7 +1,7 @@
 """The keypad of an automated call: ``POST /v1/twilio/voice/keypress``.
 
 Twilio posts here (signed) when the patient presses a key during the call's menu
-(:func:`notifier.channels.twilio_voice.call_twiml`); the query names the send key and
+(:func:`notifier.channels.twilio.twiml.call_twiml`); the query names the send key and
 the patient's language. The answer is TwiML:
 
 - 1: the message again, from the TwiML kept in Redis when the call was placed;
@@ -18,12 +18,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from notifier.channels.twilio_voice import (
-    KEYPRESS_PATH,
-    call_key,
-    farewell_twiml,
-    options_twiml,
-)
+from notifier.channels.twilio.twiml import KEYPRESS_PATH, farewell_twiml, options_twiml
+from notifier.channels.twilio.voice import call_key
 from notifier.domain import Channel, Lang
 from notifier.errors import InvalidNumber
 from notifier.inbound.optouts import OptOutSource, OptOutStore

@@ -16,7 +16,7 @@ import redis
 
 from notifier.actors import _as_retry, _retry_send
 from notifier.channels.registry import channel_clients
-from notifier.channels.twilio_voice import keypress_url
+from notifier.channels.twilio.twiml import keypress_url
 from notifier.domain import Channel, Lang
 from notifier.errors import RetryLater
 from notifier.inbound.optouts import OptOutStore

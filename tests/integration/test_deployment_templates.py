@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from notifier.cli import main
 from notifier.domain import Lang
-from notifier.messages.lint import run_lint
+from notifier.lint import run_lint
 from notifier.sending import SendOutcome
 from notifier.settings import Settings
 from notifier.store.intake import Intake

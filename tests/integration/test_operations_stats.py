@@ -13,24 +13,19 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from notifier.channels.twilio_errors import explain
+from notifier.channels.twilio.errors import explain
 from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel, Kind, Lang
+from notifier.operations.delivery_rate import delivery_rate, rate_across
 from notifier.operations.delivery_stats import (
-    PERIOD_HOURS,
     DeliveryCounts,
     FailureCount,
-    HourCache,
-    Period,
     deliveries_over_time,
     delivery_counts,
-    delivery_rate,
-    finished_hours,
-    hour_starts,
-    rate_across,
-    read_hours,
 )
 from notifier.operations.failure_words import explain_failure
+from notifier.operations.hour_cache import HourCache, finished_hours
+from notifier.operations.hourly_counts import PERIOD_HOURS, Period, hour_starts, read_hours
 from notifier.planning import reasons
 from notifier.planning.entries import PlannedMessage
 from notifier.settings import Settings

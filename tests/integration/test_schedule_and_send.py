@@ -7,9 +7,9 @@ import json
 
 from notifier.domain import Channel, Kind
 from notifier.planning.entries import PlannedMessage
-from notifier.planning.windows import SendingWindow
 from notifier.scheduler import Scheduler
 from notifier.sending import SendOutcome
+from notifier.sending_window import SendingWindow
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.intake import Intake
 from notifier.store.schedule import Schedule

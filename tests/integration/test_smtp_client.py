@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from notifier.channels.smtp_email import SmtpEmailClient, classify_reply
+from notifier.channels.smtp.email_client import SmtpEmailClient
+from notifier.channels.smtp.failures import classify_reply
 from notifier.domain import Channel, Kind, Lang, Location
 from notifier.errors import DeliveryError, FailureClass
 from notifier.local_redis import free_port

@@ -13,8 +13,8 @@ import redis
 
 from notifier.channels.registry import channel_clients
 from notifier.channels.test_recipients import TestRecipientClient
-from notifier.channels.twilio_sms import TwilioSmsClient
-from notifier.channels.twilio_voice import CALL_TWIML_TTL, TwilioVoiceClient, call_key
+from notifier.channels.twilio.sms import TwilioSmsClient
+from notifier.channels.twilio.voice import CALL_TWIML_TTL, TwilioVoiceClient, call_key
 from notifier.domain import Channel, Kind, Lang, Location
 from notifier.errors import DeliveryError, FailureClass
 from notifier.local_redis import free_port

@@ -12,7 +12,8 @@ import redis
 from fastapi.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
-from notifier.channels.twilio_voice import KEYPRESS_PATH, TwilioVoiceClient, call_key, spoken
+from notifier.channels.twilio.twiml import KEYPRESS_PATH, spoken
+from notifier.channels.twilio.voice import TwilioVoiceClient, call_key
 from notifier.domain import Channel, Kind, Lang
 from notifier.inbound.optouts import OptOutStore
 from notifier.messages.catalogue import render

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from notifier import text_rules
-from notifier.channels.twilio_voice import call_twiml
+from notifier.channels.twilio.twiml import call_twiml
 from notifier.domain import Appointment, Channel, Kind, Lang
 from notifier.messages.catalogue import Rendered, render
 from notifier.messages.samples import SAMPLE_NOW, sample_state

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 import redis
 
-from notifier.channels.twilio_voice import KEYPRESS_PATH
+from notifier.channels.twilio.twiml import KEYPRESS_PATH
 from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel
 from notifier.inbound.optouts import OptOutStore

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from notifier.cli import main, worker_command
+from notifier.cli import main
+from notifier.cli.processes import worker_command
 from notifier.domain import Kind
 
 

@@ -1,10 +1,16 @@
 """Which way imports go, read from the source (an AST scan; nothing is imported).
 
 - The pure core (``notifier/planning/``, ``notifier/messages/``,
-  ``notifier/inbound/keywords.py``) reaches nothing of the edges: not the store, the
-  channels, the web, the actors or the send step, and none of the libraries that talk to
-  Redis, Dramatiq, Twilio, SMTP or HTTP. The rule is transitive: a core module may not
-  reach an edge through a helper module either (package ``__init__`` files included).
+  ``notifier/inbound/keywords.py``, ``notifier/sending_window.py``) reaches nothing of the
+  edges: not the store, the channels, the web, the actors or the send step, and none of
+  the libraries that talk to Redis, Dramatiq, Twilio, SMTP or HTTP. The rule is
+  transitive: a core module may not reach an edge through a helper module either (package
+  ``__init__`` files included); and no core module names an edge in its own imports,
+  whatever the exceptions below.
+- Imports run one way: taking each package (``notifier/messages/``) and each top-level
+  module (``notifier/settings.py``) as one node, their imports form no cycle; and along
+  :data:`LAYERS` (sending window, settings, planning, messages, inbound) no module imports
+  one of a later layer.
 - No library module imports a process's entry module (``notifier.cli``, ``notifier.worker``,
   ...): entry modules build processes; everything else is built by them.
 
@@ -18,7 +24,9 @@ until it leaves the list).
 from __future__ import annotations
 
 import ast
-from collections.abc import Collection, Iterator
+import graphlib
+import itertools
+from collections.abc import Collection, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -26,7 +34,10 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "notifier"
 
-CORE = ("notifier.planning", "notifier.messages", "notifier.inbound.keywords")
+CORE = (
+    "notifier.planning", "notifier.messages", "notifier.inbound.keywords",
+    "notifier.sending_window",
+)
 EDGES = (
     "notifier.store", "notifier.channels", "notifier.web", "notifier.actors",
     "notifier.sending", "redis", "dramatiq", "twilio", "fastapi", "starlette", "uvicorn",
@@ -42,11 +53,17 @@ PROCESSES = (
     "notifier.web.server",  # notifier web: uvicorn with its connection guard
 )
 
+# The core's layers, bottom up: a module never imports one of a later layer.
+LAYERS = (
+    ("notifier.sending_window",),  # the value type both the settings and planning read
+    ("notifier.settings",),
+    ("notifier.planning",),
+    ("notifier.messages",),
+    ("notifier.inbound",),  # keywords, and the answers rendered from the catalogue
+)
+
 # (importing module, imported module) -> why it is still there and what removes it.
 KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("notifier.destinations", "notifier.channels.test_recipients"):
-        "the destination policy (reached from planning.send_check) reads TEST_PHONES from "
-        "the channel module, which imports the SMTP client; move TEST_PHONES to a core module",
     ("notifier.web", "notifier.web.app"):
         "the web package re-exports create_app, so importing any notifier.web module loads "
         "the app and every route; callers should import create_app from notifier.web.app",
@@ -147,10 +164,9 @@ def test_the_core_reaches_no_edge(module: str) -> None:
 
 
 def test_the_walk_finds_edges_directly_and_through_helpers() -> None:
-    assert ["notifier.inbound.optouts", "redis"] in list(edges_reached("notifier.inbound.optouts"))
-    through_helper = list(edges_reached("notifier.planning.send_check", exceptions=()))
-    assert ["notifier.planning.send_check", "notifier.destinations",
-            "notifier.channels.test_recipients"] in through_helper
+    assert ["notifier.local_redis", "redis"] in list(edges_reached("notifier.local_redis"))
+    through_helper = list(edges_reached("notifier.demo"))
+    assert ["notifier.demo", "notifier.local_redis", "redis"] in through_helper
 
 
 def test_no_library_module_imports_a_process_module() -> None:
@@ -168,3 +184,87 @@ def test_each_known_exception_is_still_there(importer: str, imported: str) -> No
     assert imported in imports_of(importer), (
         f"{importer} no longer imports {imported}: remove it from KNOWN_EXCEPTIONS"
     )
+
+
+@pytest.mark.parametrize("module", CORE_MODULES)
+def test_no_core_module_names_an_edge(module: str) -> None:
+    named = sorted(imported for imported in imports_of(module) if _within(imported, EDGES))
+    assert not named, f"{module} imports {', '.join(named)}"
+
+
+def _layer(module: str) -> int | None:
+    for level, prefixes in enumerate(LAYERS):
+        if _within(module, prefixes):
+            return level
+    return None
+
+
+LAYERED_MODULES = sorted(name for name in MODULES if _layer(name) is not None)
+
+
+@pytest.mark.parametrize("module", LAYERED_MODULES)
+def test_no_module_imports_back_up(module: str) -> None:
+    level = _layer(module)
+    assert level is not None
+    upward = sorted(
+        imported for imported in imports_of(module)
+        if (above := _layer(imported)) is not None and above > level
+    )
+    assert not upward, f"{module} imports {', '.join(upward)}, of a later layer"
+
+
+def _node(module: str) -> str:
+    """The package or top-level module ``module`` belongs to (``notifier.web.app`` ->
+    ``notifier.web``)."""
+    return ".".join(module.split(".")[:2])
+
+
+def package_imports(
+    *, exceptions: Collection[tuple[str, str]] = KNOWN_EXCEPTIONS.keys()
+) -> dict[str, set[str]]:
+    """Node -> the other nodes its modules import (ours only), but the ``exceptions``."""
+    graph: dict[str, set[str]] = {_node(module): set() for module in MODULES}
+    for module in MODULES:
+        for imported in imports_of(module):
+            if (imported in MODULES and _node(imported) != _node(module)
+                    and (module, imported) not in exceptions):
+                graph[_node(module)].add(_node(imported))
+    return graph
+
+
+def import_cycle(graph: Mapping[str, Collection[str]]) -> list[str]:
+    """One cycle of ``graph``, each node importing the next (the first node repeated at
+    the end), or []."""
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as cycle:
+        # graphlib lists each node before the one that depends on it: the importer after.
+        return list(reversed(cycle.args[1]))
+    return []
+
+
+def _imports_between(importer: str, imported: str) -> list[str]:
+    return sorted(
+        f"{module} -> {name}" for module in MODULES if _node(module) == importer
+        for name in imports_of(module)
+        if name in MODULES and _node(name) == imported
+        and (module, name) not in KNOWN_EXCEPTIONS
+    )
+
+
+def test_the_cycle_check_finds_a_cycle() -> None:
+    assert import_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    found = import_cycle(graph)
+    assert set(found) == {"a", "b", "c"} and found[0] == found[-1]
+    assert all(imported in graph[importer] for importer, imported in itertools.pairwise(found))
+    assert {"notifier.planning", "notifier.settings"} <= package_imports().keys()
+
+
+def test_packages_import_one_way() -> None:
+    cycle = import_cycle(package_imports())
+    steps = [
+        line for importer, imported in itertools.pairwise(cycle)
+        for line in _imports_between(importer, imported)
+    ]
+    assert not cycle, "imports go round: " + " -> ".join(cycle) + "\n" + "\n".join(steps)

@@ -11,16 +11,16 @@ import pytest
 from pydantic import BaseModel
 
 from notifier.domain import Channel, Kind, Lang
+from notifier.lint import run_lint
 from notifier.messages import samples
 from notifier.messages.catalogue import TEMPLATES_DIR
-from notifier.messages.lint import (
+from notifier.messages.preview import preview
+from notifier.messages.samples import LongestNames, longest_allowed
+from notifier.messages.text_checks import (
     invited_opt_out_words,
-    preview,
-    run_lint,
     shouted_opt_out_words,
     web_addresses,
 )
-from notifier.messages.samples import LongestNames, longest_allowed
 from notifier.settings import Settings
 
 SETTINGS = Settings()

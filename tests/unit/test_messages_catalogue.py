@@ -12,9 +12,9 @@ import pytest
 
 from notifier.domain import Channel, CustomParagraphs, Kind, Lang
 from notifier.messages.catalogue import Rendered, render
-from notifier.messages.lint import web_addresses
 from notifier.messages.samples import SAMPLE_NOW, sample_state
 from notifier.messages.sms import is_gsm7, normalise_sms
+from notifier.messages.text_checks import web_addresses
 from notifier.planning.entries import AppointmentState
 from notifier.settings import Settings
 

@@ -20,9 +20,10 @@ from notifier.inbound.replies import (
     reply_lang,
     reply_template,
 )
+from notifier.lint import run_lint
 from notifier.messages.catalogue import TEMPLATES_DIR
-from notifier.messages.lint import invited_opt_out_words, run_lint, shouted_opt_out_words
 from notifier.messages.sms import normalise_sms, sms_encoding
+from notifier.messages.text_checks import invited_opt_out_words, shouted_opt_out_words
 from notifier.settings import Settings
 
 DEFAULTS = Settings()

@@ -15,7 +15,7 @@ from notifier.errors import TimelineError
 from notifier.messages.sms import sms_encoding
 from notifier.planning.entries import AppointmentState
 from notifier.settings import Settings
-from notifier.simulate import Outcome, Record, load_timeline, run, simulate
+from notifier.simulate import Record, SimulatedOutcome, load_timeline, run, simulate
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SAMPLES = sorted(DATA.glob("*.jsonl"))
@@ -46,11 +46,13 @@ def sent(records: list[Record]) -> list[tuple[str, Kind | None, Channel | None, 
     return [
         (f"{r.local:%Y-%m-%d %H:%M %Z}", r.kind, r.channel, r.text)
         for r in records
-        if r.outcome is Outcome.SENT
+        if r.outcome is SimulatedOutcome.SENT
     ]
 
 
-def decided(records: list[Record], outcome: Outcome) -> list[tuple[Kind | None, str | None]]:
+def decided(
+    records: list[Record], outcome: SimulatedOutcome
+) -> list[tuple[Kind | None, str | None]]:
     return [(r.kind, r.reason) for r in records if r.outcome is outcome]
 
 
@@ -75,11 +77,11 @@ def test_a_night_booking_changed_before_its_sms_left_and_the_march_dst_change() 
         ("2026-03-09 10:30 EDT", Kind.REMINDER, Channel.SMS, "reminder v2 2026-03-10 10:30"),
         ("2026-03-09 10:30 EDT", Kind.REMINDER, Channel.VOICE, "reminder v2 2026-03-10 10:30"),
     ]
-    assert decided(records, Outcome.SKIPPED) == [
+    assert decided(records, SimulatedOutcome.SKIPPED) == [
         (Kind.MODIFICATION, "confirmation_pending"),
         (Kind.MODIFICATION, "confirmation_pending"),
     ]
-    assert decided(records, Outcome.DROPPED) == []
+    assert decided(records, SimulatedOutcome.DROPPED) == []
 
 
 def test_a_reschedule_a_contact_change_and_a_cancellation() -> None:
@@ -92,8 +94,10 @@ def test_a_reschedule_a_contact_change_and_a_cancellation() -> None:
         ("2026-05-06 12:30 PDT", Kind.CONTACT_CHANGE, Channel.SMS),
         ("2026-05-07 09:00 PDT", Kind.CANCELLATION, Channel.SMS),
     ]
-    assert decided(records, Outcome.IGNORED) == [(None, "duplicate_event"), (None, "stale_version")]
-    withdrawn = [(r.kind, r.channel) for r in records if r.outcome is Outcome.WITHDRAWN]
+    assert decided(records, SimulatedOutcome.IGNORED) == [
+        (None, "duplicate_event"), (None, "stale_version")
+    ]
+    withdrawn = [(r.kind, r.channel) for r in records if r.outcome is SimulatedOutcome.WITHDRAWN]
     assert withdrawn == [
         (Kind.REMINDER, Channel.EMAIL),  # the 3-day reminders, when moved 2 days ahead
         (Kind.REMINDER, Channel.SMS),
@@ -117,7 +121,7 @@ def test_reminders_across_the_november_dst_change_and_no_show_messages() -> None
     assert no_shows == [("2026-11-04 08:00 AST", Channel.SMS),
                         ("2026-11-04 09:00 AST", Channel.VOICE)]
     # The second patient, set back to present, gets none.
-    assert [(r.reference, r.kind) for r in records if r.outcome is Outcome.WITHDRAWN] == [
+    assert [(r.reference, r.kind) for r in records if r.outcome is SimulatedOutcome.WITHDRAWN] == [
         ("2026000004", Kind.NO_SHOW)
     ]
 

@@ -5,18 +5,13 @@ from __future__ import annotations
 import pytest
 
 from notifier.channels.base import Receipt
-from notifier.channels.test_recipients import (
-    TEST_EMAILS,
-    TEST_PHONES,
-    Outcome,
-    TestRecipientClient,
-    outcome_for,
-)
+from notifier.channels.test_recipients import TestRecipientClient
 from notifier.domain import Channel, Kind, Lang, Patient
 from notifier.errors import DeliveryError, FailureClass
 from notifier.messages.catalogue import Rendered
 from notifier.messages.samples import SAMPLE_NOW, SAMPLE_REFERENCE
 from notifier.planning.entries import PlannedMessage
+from notifier.test_addresses import TEST_EMAILS, TEST_PHONES, TestRecipientOutcome, outcome_for
 
 
 class RecordingClient:
@@ -56,8 +51,8 @@ def test_every_test_address_passes_the_event_contract() -> None:
 
 
 def test_each_channel_family_has_the_three_outcomes() -> None:
-    assert sorted(TEST_PHONES.values(), key=str) == sorted(Outcome, key=str)
-    assert sorted(TEST_EMAILS.values(), key=str) == sorted(Outcome, key=str)
+    assert sorted(TEST_PHONES.values(), key=str) == sorted(TestRecipientOutcome, key=str)
+    assert sorted(TEST_EMAILS.values(), key=str) == sorted(TestRecipientOutcome, key=str)
 
 
 @pytest.mark.parametrize("channel", [Channel.SMS, Channel.VOICE])
@@ -130,6 +125,7 @@ def test_the_wrapper_is_as_idempotent_as_the_client_it_wraps() -> None:
 
 
 def test_outcome_for_names_the_outcome() -> None:
-    assert outcome_for(Channel.VOICE, "+15555550102") is Outcome.TEMPORARY
-    assert outcome_for(Channel.EMAIL, " delivered@example.invalid ") is Outcome.DELIVERED
+    assert outcome_for(Channel.VOICE, "+15555550102") is TestRecipientOutcome.TEMPORARY
+    assert (outcome_for(Channel.EMAIL, " delivered@example.invalid ")
+            is TestRecipientOutcome.DELIVERED)
     assert outcome_for(Channel.SMS, "+15145550188") is None

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifier.channels.twilio_client import retry_after
-from notifier.channels.twilio_errors import (
+from notifier.channels.twilio.api import retry_after
+from notifier.channels.twilio.errors import (
     CONFIGURATION_CODES,
     PERMANENT_CODES,
     TRANSIENT_CODES,

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from notifier.channels.twilio_voice import (
+from notifier.channels.twilio.twiml import (
     KEYPRESS_PATH,
     MAX_TWIML_CHARS,
     call_twiml,
@@ -17,8 +17,8 @@ from notifier.channels.twilio_voice import (
 )
 from notifier.domain import Channel, Kind, Lang
 from notifier.messages.catalogue import render
-from notifier.messages.lint import web_addresses
 from notifier.messages.samples import SAMPLE_NOW, sample_state
+from notifier.messages.text_checks import web_addresses
 from notifier.settings import Settings
 
 BASE = "https://gateway.example.org"

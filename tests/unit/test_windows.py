@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from notifier.planning.windows import ANY_TIME, DailyHours, SendingWindow, place_in_window
+from notifier.sending_window import ANY_TIME, DailyHours, SendingWindow, place_in_window
 
 ZONES = [
     ZoneInfo(name)

@@ -19,10 +19,10 @@ from notifier.domain import Channel
 from notifier.operations.delivery_stats import (
     DeliveryCounts,
     HourCount,
-    Period,
     deliveries_over_time,
     delivery_counts,
 )
+from notifier.operations.hourly_counts import Period
 from notifier.operations.schedule_ahead import bucket_starts, due_by_day, due_by_hour
 from notifier.operations.status import HealthSummary, describe_problem, health_summary
 from notifier.settings import Settings

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
-from notifier.operations.delivery_stats import Period
+from notifier.operations.hourly_counts import Period
 from notifier.operations.story import appointment_story
 from notifier.web.console.access import Viewer, ViewerDep
 from notifier.web.console.browser import PREFIX

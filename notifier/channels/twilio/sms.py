@@ -11,7 +11,7 @@ Choices:
   or at night.
 - The status callback is ``{public_base_url}/v1/twilio/status``, so every message's fate
   comes back to the delivery record.
-- A create is not idempotent: see :mod:`notifier.channels.twilio_client` for which
+- A create is not idempotent: see :mod:`notifier.channels.twilio.api` for which
   failures are ambiguous. After one, the send step asks Twilio for the recipient's latest
   messages before it sends again: the same body created during the interrupted attempt
   is that attempt's SMS.
@@ -20,34 +20,18 @@ Choices:
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable
 from typing import Any
 
-from twilio.rest import Client
-
-from notifier.channels.base import HandOver, Receipt
-from notifier.channels.twilio_client import (
-    LOOKUP_LIMIT,
-    build_client,
-    call_twilio,
-    created_within,
-    look_up_twilio,
-)
+from notifier.channels.base import Receipt
+from notifier.channels.twilio.api import LOOKUP_LIMIT, call_twilio, created_within, look_up_twilio
+from notifier.channels.twilio.channel_client import TwilioChannelClient
 from notifier.messages.catalogue import Rendered
 from notifier.planning.entries import PlannedMessage
 from notifier.settings import Settings
 
-STATUS_PATH = "/v1/twilio/status"
 # Twilio accepts a validity period of 1 to 36,000 seconds.
 MAX_VALIDITY_SECONDS = 36_000
-
-
-def status_callback_url(settings: Settings) -> str:
-    """Where Twilio posts status callbacks for messages and calls."""
-    if not settings.public_base_url:
-        raise ValueError("NOTIFIER_PUBLIC_BASE_URL is needed for Twilio status callbacks")
-    return settings.public_base_url.rstrip("/") + STATUS_PATH
 
 
 def validity_seconds(settings: Settings) -> int:
@@ -56,7 +40,7 @@ def validity_seconds(settings: Settings) -> int:
     return min(MAX_VALIDITY_SECONDS, max(1, seconds))
 
 
-class TwilioSmsClient:
+class TwilioSmsClient(TwilioChannelClient):
     """Sends each message as one Twilio SMS.
 
     Parameters:
@@ -64,20 +48,6 @@ class TwilioSmsClient:
         ``twilio_sms_from``), validity period, public URL and Twilio account.
       client: a Twilio client; by default one from :func:`build_client`.
     """
-
-    idempotent = False
-
-    def __init__(self, settings: Settings, *, client: Client | None = None) -> None:
-        self.settings = settings
-        self.client = client or build_client(settings)
-        self.status_callback = status_callback_url(settings)
-
-    def close(self) -> None:
-        """The twilio client's HTTP session is shared; nothing of ours stays open."""
-
-    def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> HandOver:
-        """Nothing to build ahead: the number was checked by the send-time decision."""
-        return functools.partial(self.send, message, rendered, address)
 
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
         options: dict[str, Any] = {

@@ -5,8 +5,9 @@ create on failure, which sends the same SMS twice (a create is not idempotent). 
 every request has the configured timeout and no HTTP-level retry at all; retries are the
 send step's decision. Every failure of a create becomes a :class:`DeliveryError`:
 
-- an answer with an error (4xx, 5xx) is classified by :mod:`twilio_errors`; a 5xx is
-  *ambiguous*: Twilio may have created the message before failing;
+- an answer with an error (4xx, 5xx) is classified by
+  :mod:`notifier.channels.twilio.errors`; a 5xx is *ambiguous*: Twilio may have created
+  the message before failing;
 - no connection at all (refused, DNS, connect timeout) is *transient*: the request
   never left, so sending again cannot double the message;
 - a connection lost or a read timeout after the request was written is *ambiguous*.
@@ -35,7 +36,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from notifier.channels.twilio_errors import classify, explain
+from notifier.channels.twilio.errors import classify, explain
 from notifier.domain import Lang
 from notifier.errors import DeliveryError, FailureClass
 from notifier.settings import Settings
@@ -44,6 +45,14 @@ T = TypeVar("T")
 
 # Connections kept open to Twilio per process (one per worker thread is plenty).
 POOL_SIZE = 16
+# A request waits at most the timeout to connect, to write and to read.
+TIMEOUTS_PER_REQUEST = 3
+
+
+def request_bound(timeout: dt.timedelta) -> dt.timedelta:
+    """The longest one request to Twilio may take, given the client's ``timeout``
+    (``twilio_timeout``)."""
+    return timeout * TIMEOUTS_PER_REQUEST
 
 
 class GatewayHttpClient(TwilioHttpClient):  # type: ignore[misc]

@@ -12,6 +12,7 @@ codes can ask :func:`is_known`.
 
 from __future__ import annotations
 
+from notifier.bilingual import Bilingual
 from notifier.domain import Lang
 from notifier.errors import FailureClass
 
@@ -78,124 +79,122 @@ def is_known(code: int | None) -> bool:
     return code in PERMANENT_CODES | TRANSIENT_CODES | CONFIGURATION_CODES
 
 
-_EXPLANATIONS: dict[int, tuple[str, str]] = {
-    # code: (English, French)
-    21610: (
-        "The recipient has opted out of texts from this sender (they replied STOP).",
+_EXPLANATIONS: dict[int, Bilingual] = {
+    21610: Bilingual(
         "Le destinataire s'est désabonné des textos de cet expéditeur (il a répondu STOP).",
+        "The recipient has opted out of texts from this sender (they replied STOP).",
     ),
-    21211: (
-        "The recipient's phone number is not valid.",
+    21211: Bilingual(
         "Le numéro de téléphone du destinataire n'est pas valide.",
+        "The recipient's phone number is not valid.",
     ),
-    21614: (
+    21614: Bilingual(
+        "Ce numéro n'est pas un cellulaire et ne peut pas recevoir de textos (un appel vocal "
+        "pourrait fonctionner).",
         "The number is not a cell phone and cannot receive texts (a voice call may work).",
-        "Ce numéro n'est pas un cellulaire et ne peut pas recevoir de textos "
-        "(un appel vocal pourrait fonctionner).",
     ),
-    21635: (
+    21635: Bilingual(
+        "Ce numéro est une ligne fixe et ne peut pas recevoir de textos (un appel vocal pourrait "
+        "fonctionner).",
         "The number is a landline and cannot receive texts (a voice call may work).",
-        "Ce numéro est une ligne fixe et ne peut pas recevoir de textos "
-        "(un appel vocal pourrait fonctionner).",
     ),
-    30004: (
-        "The message was blocked by the recipient or their carrier.",
+    30004: Bilingual(
         "Le message a été bloqué par le destinataire ou par son opérateur.",
+        "The message was blocked by the recipient or their carrier.",
     ),
-    30005: (
-        "The number is unknown to its carrier or no longer in service.",
+    30005: Bilingual(
         "Le numéro est inconnu de son opérateur ou n'est plus en service.",
+        "The number is unknown to its carrier or no longer in service.",
     ),
-    30006: (
+    30006: Bilingual(
+        "Le numéro est une ligne fixe ou son opérateur est injoignable : il ne peut pas recevoir "
+        "de textos.",
         "The number is a landline or its carrier cannot be reached: it cannot receive texts.",
-        "Le numéro est une ligne fixe ou son opérateur est injoignable : il ne peut pas "
-        "recevoir de textos.",
     ),
-    30007: (
-        "The carrier filtered the message as unwanted (spam filtering).",
+    30007: Bilingual(
         "L'opérateur a filtré le message comme indésirable (filtre antipourriel).",
+        "The carrier filtered the message as unwanted (spam filtering).",
     ),
-    RATE_LIMITED: (
-        "Twilio is limiting how fast we send requests: the message is tried again, less "
-        "and less often, until its deadline.",
-        "Twilio limite le rythme de nos requêtes : le message est réessayé, de moins en "
-        "moins souvent, jusqu'à son échéance.",
+    RATE_LIMITED: Bilingual(
+        "Twilio limite le rythme de nos requêtes : le message est réessayé, de moins en moins "
+        "souvent, jusqu'à son échéance.",
+        "Twilio is limiting how fast we send requests: the message is tried again, less and less "
+        "often, until its deadline.",
     ),
-    SERVICE_UNAVAILABLE: (
-        "Twilio was unavailable and may or may not have taken the message: Twilio is asked "
-        "before it is sent again.",
-        "Twilio était indisponible et a peut-être pris le message, peut-être pas : on le "
-        "vérifie auprès de Twilio avant de le renvoyer.",
+    SERVICE_UNAVAILABLE: Bilingual(
+        "Twilio était indisponible et a peut-être pris le message, peut-être pas : on le vérifie "
+        "auprès de Twilio avant de le renvoyer.",
+        "Twilio was unavailable and may or may not have taken the message: Twilio is asked before "
+        "it is sent again.",
     ),
-    21611: (
-        "The sender's queue of outgoing texts is full: the message is tried again, less and "
-        "less often, until its deadline.",
+    21611: Bilingual(
         "La file d'attente des textos sortants de l'expéditeur est pleine : le message est "
         "réessayé, de moins en moins souvent, jusqu'à son échéance.",
+        "The sender's queue of outgoing texts is full: the message is tried again, less and less "
+        "often, until its deadline.",
     ),
-    30001: (
-        "Twilio's sending queue overflowed before the message could go out.",
+    30001: Bilingual(
         "La file d'envoi de Twilio a débordé avant que le message puisse partir.",
+        "Twilio's sending queue overflowed before the message could go out.",
     ),
-    30003: (
+    30003: Bilingual(
+        "Le téléphone du destinataire est injoignable (éteint ou hors de la zone de couverture).",
         "The recipient's phone cannot be reached (turned off or out of coverage).",
-        "Le téléphone du destinataire est injoignable (éteint ou hors de la zone de "
-        "couverture).",
     ),
-    30008: (
-        "The carrier reported an unknown error.",
+    30008: Bilingual(
         "L'opérateur a signalé une erreur inconnue.",
+        "The carrier reported an unknown error.",
     ),
-    30450: (
-        "Twilio's fraud protection is blocking this number for 15 to 30 minutes.",
+    30450: Bilingual(
         "La protection antifraude de Twilio bloque ce numéro pendant 15 à 30 minutes.",
+        "Twilio's fraud protection is blocking this number for 15 to 30 minutes.",
     ),
-    30500: (
-        "Twilio had an internal error while handling the message.",
+    30500: Bilingual(
         "Twilio a eu une erreur interne en traitant le message.",
+        "Twilio had an internal error while handling the message.",
     ),
-    20003: (
-        "Twilio refused our credentials: check the account SID and the auth token.",
+    20003: Bilingual(
         "Twilio a refusé nos identifiants : vérifiez le SID du compte et le jeton "
         "d'authentification.",
+        "Twilio refused our credentials: check the account SID and the auth token.",
     ),
-    21408: (
-        "The Twilio account is not allowed to reach this country or region "
-        "(geographic permissions).",
+    21408: Bilingual(
         "Le compte Twilio n'a pas l'autorisation de joindre ce pays ou cette région "
         "(autorisations géographiques).",
+        "The Twilio account is not allowed to reach this country or region (geographic "
+        "permissions).",
     ),
-    21606: (
-        "The sender number cannot send texts from this Twilio account.",
+    21606: Bilingual(
         "Le numéro expéditeur ne peut pas envoyer de textos à partir de ce compte Twilio.",
+        "The sender number cannot send texts from this Twilio account.",
     ),
-    30032: (
-        "The toll-free sender number has not been verified with Twilio.",
+    30032: Bilingual(
         "Le numéro sans frais expéditeur n'a pas été vérifié auprès de Twilio.",
+        "The toll-free sender number has not been verified with Twilio.",
     ),
-    30034: (
-        "The sender number is not registered for US A2P 10DLC messaging.",
+    30034: Bilingual(
         "Le numéro expéditeur n'est pas inscrit au programme américain A2P 10DLC.",
+        "The sender number is not registered for US A2P 10DLC messaging.",
     ),
 }
 
-_BY_CLASS: dict[FailureClass, tuple[str, str]] = {
-    FailureClass.PERMANENT: (
-        "Twilio refused the message for good{code}.",
+_BY_CLASS: dict[FailureClass, Bilingual] = {
+    FailureClass.PERMANENT: Bilingual(
         "Twilio a refusé le message définitivement{code}.",
+        "Twilio refused the message for good{code}.",
     ),
-    FailureClass.TRANSIENT: (
-        "Twilio could not deliver the message for now{code}; it will be tried again.",
+    FailureClass.TRANSIENT: Bilingual(
         "Twilio n'a pas pu livrer le message pour l'instant{code}; il sera réessayé.",
+        "Twilio could not deliver the message for now{code}; it will be tried again.",
     ),
-    FailureClass.CONFIGURATION: (
-        "Twilio refused the request because of our account or settings{code}.",
+    FailureClass.CONFIGURATION: Bilingual(
         "Twilio a refusé la requête à cause de notre compte ou de nos paramètres{code}.",
+        "Twilio refused the request because of our account or settings{code}.",
     ),
-    FailureClass.AMBIGUOUS: (
+    FailureClass.AMBIGUOUS: Bilingual(
+        "Twilio n'a pas donné de réponse claire{code} : le message a peut-être été pris en "
+        "charge, peut-être pas.",
         "Twilio gave no clear answer{code}: the message may or may not have been taken.",
-        "Twilio n'a pas donné de réponse claire{code} : le message a peut-être été pris "
-        "en charge, peut-être pas.",
     ),
 }
 
@@ -206,11 +205,10 @@ def explain(code: int | None, lang: Lang, *, http_status: int | None = None) -> 
     A listed code has its own sentence; any other gets its class's sentence, naming the
     code (or the HTTP status) when there is one.
     """
-    index = 1 if lang is Lang.FR else 0
     if code is not None and code in _EXPLANATIONS:
-        return _EXPLANATIONS[code][index]
+        return _EXPLANATIONS[code][lang]
     failure = classify(http_status, code)
     shown = code if code is not None else http_status
-    word = "erreur" if lang is Lang.FR else "error"
+    word = Bilingual("erreur", "error")[lang]
     part = "" if shown is None else f" ({word} {shown})"
-    return _BY_CLASS[failure][index].format(code=part)
+    return _BY_CLASS[failure][lang].format(code=part)

@@ -1,4 +1,8 @@
-"""Sending windows: the local hours in which a channel may reach a patient."""
+"""Sending windows: the local hours in which a channel may reach a patient.
+
+A value type read from the settings (``NOTIFIER_WINDOW_*``) and used by planning: pure,
+it imports nothing of the gateway.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Email through an SMTP relay with aiosmtplib, over a few reused connections."""

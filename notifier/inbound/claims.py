@@ -1,0 +1,124 @@
+"""What the SMS webhook remembers in Redis besides opt-outs: the incoming messages already
+processed, when a number last had the "we do not reply" notice, and how many keyword
+answers it had today.
+
+Keys (under ``settings.queue_prefix``):
+  ``<prefix>:inbound:seen:sid:<MessageSid>``    a processed message, kept as long as the
+                                                opt-out audit (a STOP replayed months
+                                                later is still a duplicate)
+  ``<prefix>:inbound:seen:token:<token>``       a processed Twilio idempotency token, a day
+  ``<prefix>:inbound:notice:<digest>``          when the notice last went
+  ``<prefix>:inbound:replies:<digest>:<kind>:<UTC day>``  keyword answers sent that day
+
+A number appears only as a digest: key names show up in operators' tools.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import redis
+
+from notifier.inbound.keywords import KeywordKind
+from notifier.settings import Settings
+
+# Twilio redelivers a webhook within minutes (retries, fallback URL): a day is ample for
+# its idempotency token. A MessageSid is kept as long as the audit it may appear in.
+TOKEN_DEDUPE_TTL = dt.timedelta(days=1)
+
+# KEYS: the sender's notice key. ARGV: now (epoch seconds), the interval, the key's TTL.
+# The decision follows the caller's clock (tests move it); the TTL only cleans up.
+_CLAIM_NOTICE = """
+local last = redis.call('GET', KEYS[1])
+if last and tonumber(ARGV[1]) - tonumber(last) < tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1
+"""
+
+# KEYS: the sender's answer count for one keyword kind and one day. ARGV: the limit, the
+# key's TTL. Returns 1 if one more answer may go (and counts it).
+_CLAIM_REPLY = """
+local sent = redis.call('INCR', KEYS[1])
+if sent == 1 then
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+if sent <= tonumber(ARGV[1]) then
+  return 1
+end
+return 0
+"""
+# A day's count outlives its (UTC) day, then goes.
+_REPLY_COUNT_TTL = int(dt.timedelta(days=2).total_seconds())
+
+
+class InboundClaims:
+    """Claims on incoming messages, on the notice and on keyword answers.
+
+    Parameters:
+      client: a redis-py client.
+      settings: key prefix, opt-out scope (in number digests), audit retention (how long
+        a MessageSid is remembered), notice interval and daily answer limit.
+    """
+
+    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+        self.prefix = f"{settings.queue_prefix}:inbound"
+        self._claim_notice_script = client.register_script(_CLAIM_NOTICE)
+        self._claim_reply_script = client.register_script(_CLAIM_REPLY)
+        self._ttls = {
+            "sid": int(settings.optout_audit_retention.total_seconds()),
+            "token": int(TOKEN_DEDUPE_TTL.total_seconds()),
+        }
+
+    def message_markers(
+        self, *, message_sid: str | None, idempotency_token: str | None
+    ) -> dict[str, int]:
+        """The keys that mark one message as processed, each with its TTL in seconds."""
+        return {
+            f"{self.prefix}:seen:{kind}:{value}": self._ttls[kind]
+            for kind, value in (("sid", message_sid), ("token", idempotency_token))
+            if value
+        }
+
+    @staticmethod
+    def claim_markers(pipe: redis.client.Pipeline, markers: dict[str, int]) -> None:
+        """Queue on ``pipe`` one SET NX per marker: each answers True if it was new."""
+        for marker, ttl in markers.items():
+            pipe.set(marker, "1", nx=True, ex=ttl)
+
+    def release(self, markers: list[str]) -> None:
+        """Forget ``markers`` (best effort: a failure leaves them to expire)."""
+        try:
+            if markers:
+                self.client.delete(*markers)
+        except redis.RedisError:
+            pass
+
+    def claim_notice(self, number: str, now: dt.datetime) -> bool:
+        """True if the "we do not reply" notice may go to ``number`` now (and claims it)."""
+        interval = self.settings.no_reply_notice_interval.total_seconds()
+        return bool(
+            self._claim_notice_script(
+                keys=[f"{self.prefix}:notice:{self._number_key(number)}"],
+                args=[now.timestamp(), interval, max(int(interval), 1)],
+            )
+        )
+
+    def claim_reply(self, number: str, kind: KeywordKind, now: dt.datetime) -> bool:
+        """True if ``number`` may have one more answer to ``kind`` today (UTC), counted."""
+        day = now.astimezone(dt.UTC).date().isoformat()
+        return bool(
+            self._claim_reply_script(
+                keys=[f"{self.prefix}:replies:{self._number_key(number)}:{kind}:{day}"],
+                args=[self.settings.keyword_reply_limit, _REPLY_COUNT_TTL],
+            )
+        )
+
+    def _number_key(self, number: str) -> str:
+        # A digest, not the number: key names show up in operators' tools.
+        digest = hashlib.sha256(f"{self.settings.optout_scope}:{number}".encode()).hexdigest()
+        return digest[:32]

@@ -1,0 +1,127 @@
+"""What one incoming SMS asks for, and the answer: the steps of the SMS webhook between
+the signature check and the TwiML (:mod:`notifier.web.inbound`).
+
+Order of work, each step only if the previous one passed:
+  1. one round trip: claim the message (on its MessageSid and on Twilio's idempotency
+     token, :mod:`notifier.inbound.claims`); a duplicate delivery gets an empty answer;
+     and read the sender's opt-out state;
+  2. at most two more: the state change (ARRET, STOP, REPRISE...), which is always made,
+     then the claim of the answer: a keyword's answer goes at most
+     NOTIFIER_KEYWORD_REPLY_LIMIT times a day per number and keyword kind (against
+     costs, and loops with other automatic senders), the "we do not reply to texts"
+     notice once per number per NOTIFIER_NO_REPLY_NOTICE_INTERVAL.
+
+STOP, ARRET, HELP, AIDE and INFO are answered even to an opted-out number (CWTA rules);
+other texts from an opted-out number get no answer at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import redis
+
+from notifier.domain import Channel
+from notifier.errors import InvalidNumber
+from notifier.inbound.claims import InboundClaims
+from notifier.inbound.keywords import Keyword, KeywordKind, parse
+from notifier.inbound.optouts import OptOutSource, OptOutStore, e164
+from notifier.inbound.outcomes import Handled, InboundOutcome
+from notifier.inbound.replies import render_reply
+from notifier.settings import Settings
+
+
+def answered_by_twilio(keyword: Keyword, form: dict[str, str], settings: Settings) -> bool:
+    """True when the Twilio account answers this message itself, so we must stay silent.
+
+    Only with NOTIFIER_TWILIO_ANSWERS_ENGLISH_KEYWORDS: then Twilio answers the words of
+    its default lists (STOP, START, HELP, INFO... all English or language-neutral; not
+    ARRET, AIDE, REPRISE, nor the variants we accept and Twilio does not, such as
+    OPT OUT), and any word its Advanced Opt-Out matched, which it tells us in
+    ``OptOutType``.
+    """
+    return settings.twilio_answers_english_keywords and (
+        keyword.twilio_default or bool(form.get("OptOutType"))
+    )
+
+
+_CHANGED = {
+    (KeywordKind.STOP, True): InboundOutcome.OPTED_OUT,
+    (KeywordKind.STOP, False): InboundOutcome.ALREADY_OPTED_OUT,
+    (KeywordKind.START, True): InboundOutcome.OPTED_IN,
+    (KeywordKind.START, False): InboundOutcome.ALREADY_OPTED_IN,
+}
+
+
+class InboundSms:
+    """Records what one incoming SMS asks for and chooses the answer.
+
+    Parameters:
+      client: a redis-py client.
+      settings: the deployment's settings (key prefix, opt-out scope, notice interval,
+        whether Twilio answers English keywords, reply texts).
+    """
+
+    def __init__(self, client: redis.Redis, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+        self.optouts = OptOutStore(client, settings)
+        self.claims = InboundClaims(client, settings)
+
+    def handle(
+        self, form: dict[str, str], *, idempotency_token: str | None, now: dt.datetime
+    ) -> Handled:
+        try:
+            number = e164(form.get("From", ""))
+        except InvalidNumber:
+            return Handled(None, InboundOutcome.NOT_A_PHONE_NUMBER)
+        keyword = parse(form.get("Body", ""))
+        markers = self.claims.message_markers(
+            message_sid=form.get("MessageSid"), idempotency_token=idempotency_token
+        )
+        with self.client.pipeline(transaction=False) as pipe:
+            self.claims.claim_markers(pipe, markers)
+            pipe.sismember(self.optouts.opted_out_key(Channel.SMS), number)
+            *claimed, opted_out = pipe.execute()
+        if not all(claimed):
+            # A replay under a fresh idempotency token (a header, outside the signature)
+            # leaves no marker behind: a duplicate writes nothing.
+            self.claims.release(
+                [marker for marker, new in zip(markers, claimed, strict=True) if new]
+            )
+            return Handled(None, InboundOutcome.DUPLICATE, keyword.kind)
+        try:
+            return self._act(keyword, number, bool(opted_out), form, now)
+        except redis.RedisError:
+            # Let Twilio's retry (or fallback) be processed rather than taken for a duplicate.
+            self.claims.release(list(markers))
+            raise
+
+    def _act(
+        self, keyword: Keyword, number: str, opted_out: bool, form: dict[str, str],
+        now: dt.datetime,
+    ) -> Handled:
+        kind = keyword.kind
+        if kind in (KeywordKind.STOP, KeywordKind.START):
+            change = self.optouts.opt_out if kind is KeywordKind.STOP else self.optouts.opt_in
+            changed = change(
+                number,
+                source=OptOutSource.SMS_KEYWORD,
+                keyword=keyword.word,
+                provider_message_id=form.get("MessageSid") or None,
+                now=now,
+            )
+            outcome = _CHANGED[kind, changed]
+        elif kind in (KeywordKind.HELP, KeywordKind.INFO):
+            outcome = InboundOutcome.ANSWERED
+        elif opted_out:
+            return Handled(None, InboundOutcome.SENDER_OPTED_OUT, kind)
+        elif self.claims.claim_notice(number, now):
+            outcome = InboundOutcome.NOTICE_SENT
+        else:
+            return Handled(None, InboundOutcome.NOTICE_RECENTLY_SENT, kind)
+        if answered_by_twilio(keyword, form, self.settings):
+            return Handled(None, outcome, kind)
+        if kind is not KeywordKind.OTHER and not self.claims.claim_reply(number, kind, now):
+            return Handled(None, outcome, kind, capped=True)
+        return Handled(render_reply(keyword, self.settings), outcome, kind)
