@@ -40,8 +40,9 @@ from typing import Any
 import dramatiq
 import redis
 
-from notifier.actors import SEND_ACTOR, SEND_QUEUE, build_broker
+from notifier.actors import build_broker
 from notifier.local_redis import running_redis
+from notifier.names import SEND_ACTOR, SEND_QUEUE
 from notifier.store.intake import Intake
 from tests.factories import ZONE, event
 from tests.fakes.twilio_server import FakeTwilio

@@ -27,37 +27,35 @@ from notifier.channels.base import ChannelClient
 from notifier.clock import utc_now
 from notifier.destinations import destination_policy
 from notifier.domain import Channel, Event
+from notifier.errors import EventRefused, InvalidEventError, RetryLater
+from notifier.names import (
+    INTAKE_ACTOR,
+    INTAKE_QUEUE,
+    SEND_ACTOR,
+    SEND_EXHAUSTED_ACTOR,
+    SEND_QUEUE,
+    broker_namespace,
+)
 from notifier.outage_broker import OutageTolerantRedisBroker, when_redis_answers
 from notifier.problems import describe, summary
 from notifier.sending import RATE_LIMIT_MAX_WAIT, SendStep
 from notifier.settings import Settings
-from notifier.store.intake import EventRefused, Intake
+from notifier.store.intake import Intake
 from notifier.store.keys import Keys
 from notifier.store.optouts import OptOutStore
 from notifier.store.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
 
-INTAKE_QUEUE = "intake"
-SEND_QUEUE = "send"
-INTAKE_ACTOR = "intake_event"
-SEND_ACTOR = "send_message"
-SEND_EXHAUSTED_ACTOR = "send_exhausted"
-
 # A send that crashes (a bug, Redis gone for good) is retried a few times on Dramatiq's own
 # backoff, then dead-lettered (``retries_exhausted``). A provider's failure is not a crash:
 # the send step chooses its delay, re-checks the message's deadline, the appointment and
-# the opt-outs on every try, and raises ``Retry``, which never counts against this budget
-# (see ``_retry_send``), so an outage of hours cannot use it up.
+# the opt-outs on every try, and raises ``RetryLater``, handed to Dramatiq as its
+# ``Retry``, which never counts against this budget (see ``_retry_send``), so an outage of
+# hours cannot use it up.
 SEND_MAX_RETRIES = 6
 SEND_RETRIES: dict[str, Any] = {"min_backoff": 2_000, "max_backoff": 60_000}
 INTAKE_RETRIES: dict[str, Any] = {"max_retries": 10, "min_backoff": 1_000, "max_backoff": 60_000}
-
-
-class InvalidEvent(Exception):
-    """An event message that does not follow the contract, or that the store refuses (an
-    event id reused for another event, a version jump). Not retried: Dramatiq keeps it in
-    the intake queue's dead letters (7 days) with this message for an operator."""
 
 
 def build_broker(
@@ -70,7 +68,7 @@ def build_broker(
     if not redis_url:
         raise ValueError("NOTIFIER_REDIS_URL is not set")
     options: dict[str, Any] = {
-        "url": redis_url, "namespace": f"{settings.queue_prefix}-dramatiq",
+        "url": redis_url, "namespace": broker_namespace(settings.queue_prefix),
         "heartbeat_timeout": int(settings.worker_heartbeat_timeout.total_seconds() * 1000),
         "maintenance_chance": settings.broker_maintenance_chance,
     }
@@ -104,6 +102,13 @@ def _retry_send(retries: int, exception: BaseException) -> bool:
     # Retry is only raised when the next try will check the deadline again: a rate-limit
     # wait, an attempt in flight elsewhere, a provider failure, Redis back after an outage.
     return isinstance(exception, dramatiq.Retry) or retries < SEND_MAX_RETRIES
+
+
+def _as_retry(later: RetryLater) -> dramatiq.Retry:
+    """Dramatiq's retry for the send step's ``later``, at the delay it asked for. Counted
+    or not, it is retried (``_retry_send``): the send step itself gives up at the
+    message's deadline."""
+    return dramatiq.Retry(str(later), delay=later.delay)
 
 
 def rate_limiters(client: redis.Redis, settings: Settings) -> dict[Channel, RateLimiter]:
@@ -144,17 +149,19 @@ def declare_actors(
         try:
             parsed = Event.model_validate(event, context=Arrival(now, destinations=policy))
         except ValidationError as exc:
-            problems = summary(describe(exc))
-            log.error("refused an event message: %s", problems)
-            raise InvalidEvent(problems) from None
+            problems = describe(exc)
+            log.error("refused an event message: %s", summary(problems))
+            raise InvalidEventError(problems) from None
         try:
             intake.accept(parsed, now)
         except EventRefused as refused:  # intake logged it, with the event id only
-            raise InvalidEvent(refused.summary()) from None
+            raise InvalidEventError(refused.problems, message=refused.summary()) from None
 
     def send_message(payload: dict[str, Any]) -> None:
         try:
             step(payload)
+        except RetryLater as later:
+            raise _as_retry(later) from None
         except (redis.ConnectionError, redis.TimeoutError):
             # Dramatiq could not enqueue a retry while Redis is down: the message would be
             # acknowledged and lost. Wait for Redis to come back, then ask for the retry;
@@ -170,7 +177,7 @@ def declare_actors(
     return Actors(
         intake=dramatiq.Actor(
             intake_event, broker=broker, actor_name=INTAKE_ACTOR, queue_name=INTAKE_QUEUE,
-            priority=0, options={**INTAKE_RETRIES, "throws": (InvalidEvent,)},
+            priority=0, options={**INTAKE_RETRIES, "throws": (InvalidEventError,)},
         ),
         send_exhausted=dramatiq.Actor(
             send_exhausted, broker=broker, actor_name=SEND_EXHAUSTED_ACTOR,

@@ -21,19 +21,15 @@ import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from pydantic import ValidationError
 
-from notifier.actors import INTAKE_ACTOR, INTAKE_QUEUE
 from notifier.arrival import Arrival
 from notifier.clock import utc_now
 from notifier.domain import Event
-from notifier.problems import Problem, describe, summary
+from notifier.errors import InvalidEventError
+from notifier.names import INTAKE_ACTOR, INTAKE_QUEUE, broker_namespace
+from notifier.problems import describe
 
-
-class InvalidEventError(ValueError):
-    """The event does not follow the contract; ``problems`` lists each field and why."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__(summary(problems))
-        self.problems = problems
+# InvalidEventError lives in notifier.errors; booking systems catch it from here.
+__all__ = ["EventSender", "InvalidEventError"]
 
 
 class EventSender:
@@ -49,7 +45,7 @@ class EventSender:
         self, redis_url: str, *, prefix: str = "notifier",
         clock: Callable[[], dt.datetime] = utc_now,
     ) -> None:
-        self.broker = RedisBroker(url=redis_url, namespace=f"{prefix}-dramatiq")
+        self.broker = RedisBroker(url=redis_url, namespace=broker_namespace(prefix))
         self.clock = clock
 
     def send(self, event: Event | Mapping[str, Any]) -> str:

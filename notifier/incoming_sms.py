@@ -22,8 +22,9 @@ import datetime as dt
 import redis
 
 from notifier.domain import Channel
+from notifier.errors import InvalidNumber
 from notifier.inbound.keywords import Keyword, KeywordKind, parse
-from notifier.inbound.optouts import InvalidNumber, OptOutSource, e164
+from notifier.inbound.optouts import OptOutSource, e164
 from notifier.inbound.outcomes import Handled, InboundOutcome
 from notifier.inbound.replies import render_reply
 from notifier.settings import Settings

@@ -14,14 +14,12 @@ from pathlib import Path
 
 import redis
 
+from notifier.errors import RedisServerMissing
+
 INSTALL_HINT = (
     "redis-server is not installed; run: sudo apt-get install -y redis-server "
     "(Debian/Ubuntu) or: brew install redis (macOS)"
 )
-
-
-class RedisServerMissing(RuntimeError):
-    """No redis-server binary on PATH."""
 
 
 def free_port() -> int:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from notifier.actors import INTAKE_ACTOR, SEND_ACTOR, SEND_EXHAUSTED_ACTOR
 from notifier.domain import EventType
+from notifier.names import INTAKE_ACTOR, SEND_ACTOR, SEND_EXHAUSTED_ACTOR
 from notifier.planning.entries import PlannedMessage
 
 _EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")

@@ -21,7 +21,7 @@ from typing import Protocol
 import dramatiq
 import redis
 
-from notifier.actors import SEND_ACTOR, SEND_QUEUE
+from notifier.names import SEND_ACTOR, SEND_QUEUE
 from notifier.settings import Settings
 from notifier.store.keys import Keys
 from notifier.store.schedule import Schedule

@@ -3,8 +3,10 @@
 Runs inside the ``send_message`` Dramatiq actor. The appointment is re-read when the
 message leaves; a message that is no longer true, or for a number that opted out, is
 suppressed with its reason. The delivery log makes a redelivered Dramatiq message harmless.
+A try that must happen again later raises :class:`~notifier.errors.RetryLater`, which the
+actor hands to Dramatiq as its retry.
 
-Provider failures (see :class:`~notifier.channels.base.FailureClass`):
+Provider failures (see :class:`~notifier.errors.FailureClass`):
 
 - transient: tried again later;
 - permanent: stopped and recorded (Twilio 21610 also records the opt-out);
@@ -41,21 +43,21 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-import dramatiq
 import redis
 
 from notifier.backoff import retry_delay
-from notifier.channels.base import CannotTell, ChannelClient, DeliveryError, FailureClass, Receipt
+from notifier.channels.base import ChannelClient, Receipt
+from notifier.delivery_status import HANDED_OVER, DeliveryStatus
 from notifier.domain import Channel
+from notifier.errors import CannotTell, DeliveryError, FailureClass, RetryLater, SmsOverBudget
 from notifier.inbound.optouts import OptOutSource
 from notifier.messages.catalogue import render
-from notifier.messages.fitting import SmsOverBudget
 from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.planning.reasons import Reason
 from notifier.planning.send_check import Defer, Drop, decide_at_send
 from notifier.settings import Settings
 from notifier.store.decoding import text_map
-from notifier.store.deliveries import HANDED_OVER, DeliveryLog, DeliveryStatus
+from notifier.store.deliveries import DeliveryLog
 from notifier.store.history import History
 from notifier.store.keys import Keys
 from notifier.store.provider_latency import ProviderLatency
@@ -67,6 +69,11 @@ log = logging.getLogger(__name__)
 AMBIGUOUS_RETRIES = 1
 ATTEMPT_LOCK_RETRY_MS = 5_000
 RATE_LIMIT_MAX_WAIT = dt.timedelta(seconds=5)
+# The failures that stop a message at once, and the reason its record gives.
+_STOPPED_BY = {
+    FailureClass.PERMANENT: Reason.PROVIDER_PERMANENT,
+    FailureClass.CONFIGURATION: Reason.PROVIDER_CONFIGURATION,
+}
 
 
 def attempt_lock(client: ChannelClient) -> dt.timedelta:
@@ -91,11 +98,6 @@ class OptOuts(Protocol):
     def opt_out(self, number: str, *, channel: Channel = ..., source: str,
                 keyword: str | None = ..., provider_message_id: str | None = ...,
                 reason: str | None = ..., now: dt.datetime) -> bool: ...
-
-
-class Throttled(dramatiq.Retry):
-    """The provider's throughput limit is reached: try again at ``delay`` ms, without
-    counting it as a failed attempt (see ``retry_when`` in :mod:`notifier.actors`)."""
 
 
 class SendStep:
@@ -159,14 +161,15 @@ class SendStep:
         if message.channel is not Channel.EMAIL and self.opt_outs.is_opted_out(
             address, message.channel
         ):
-            return self._suppress(message, "opted_out", now, state)
+            return self._suppress(message, Reason.OPTED_OUT, now, state)
         assert state is not None
         locked = self.deliveries.lock_and_read(
             message.key, ttl=attempt_lock(self.channels[message.channel])
         )
         if locked is None:
             # Handed off twice and the other copy is being sent right now.
-            raise Throttled("another attempt is in flight", delay=ATTEMPT_LOCK_RETRY_MS)
+            raise RetryLater("another attempt is in flight", delay=ATTEMPT_LOCK_RETRY_MS,
+                             counted=False)
         try:
             outcome = self._attempt(message, state, locked, address, now)
         except BaseException:
@@ -213,7 +216,7 @@ class SendStep:
                                          taken=self._belongs_elsewhere(message))
             except CannotTell:
                 if resends >= AMBIGUOUS_RETRIES:
-                    return self._fail(message, "interrupted", now)
+                    return self._fail(message, Reason.INTERRUPTED, now)
             except DeliveryError as error:
                 return self._failed_attempt(message, error, address, now)
             else:
@@ -274,7 +277,7 @@ class SendStep:
         wait = limiter.reserve(cost, now)
         if wait < 0:
             log.info("message %s waits %.1fs for the provider's rate limit", message.key, -wait)
-            raise Throttled("provider rate limit", delay=int(-wait * 1000) + 1)
+            raise RetryLater("provider rate limit", delay=int(-wait * 1000) + 1, counted=False)
         if wait > 0:
             self.sleep(wait)
 
@@ -289,22 +292,22 @@ class SendStep:
             if error.failure is FailureClass.CONFIGURATION:
                 log.error("CONFIGURATION problem with the %s provider (code %s): %s; message %s "
                           "not sent", message.channel, error.code, error.detail, message.key)
-            return self._fail(message, f"provider_{error.failure}", now,
+            return self._fail(message, _STOPPED_BY[error.failure], now,
                               {"error_code": error.code})
         failures = self.deliveries.count_failure(message.key)
         delay = retry_delay(failures, draw=self.draw(), retry_after=error.retry_after)
         if now + delay >= message.deadline:
-            return self._fail(message, "past_deadline", now, {"error_code": error.code})
+            return self._fail(message, Reason.PAST_DEADLINE, now, {"error_code": error.code})
         if error.failure is FailureClass.TRANSIENT:
             # Certainly not sent: the next attempt starts afresh.
             self.deliveries.advance(message.key, DeliveryStatus.RETRYING, now,
                                     fields={"error_code": error.code})
         log.warning("message %s: %s failure %s, failed try %d; retrying in %ds", message.key,
                     error.failure, error.code, failures, delay.total_seconds())
-        raise dramatiq.Retry(f"{error.failure} failure {error.code}",
-                             delay=int(delay.total_seconds() * 1000))
+        raise RetryLater(f"{error.failure} failure {error.code}",
+                         delay=int(delay.total_seconds() * 1000), counted=True)
 
-    def _suppress(self, message: PlannedMessage, reason: str, now: dt.datetime,
+    def _suppress(self, message: PlannedMessage, reason: Reason, now: dt.datetime,
                   state: AppointmentState | None) -> SendOutcome:
         _, changed = self.deliveries.advance(
             message.key, DeliveryStatus.SUPPRESSED, now, message=message,
@@ -315,7 +318,7 @@ class SendStep:
         log.info("message %s suppressed: %s", message.key, reason)
         return SendOutcome.SUPPRESSED
 
-    def _fail(self, message: PlannedMessage, reason: str, now: dt.datetime,
+    def _fail(self, message: PlannedMessage, reason: Reason, now: dt.datetime,
               fields: Mapping[str, str] | None = None) -> SendOutcome:
         _, changed = self.deliveries.advance(message.key, DeliveryStatus.FAILED, now,
                                              message=message,
@@ -330,7 +333,7 @@ class SendStep:
         failure never counts against Dramatiq's retries, see ``retry_when`` in
         :mod:`notifier.actors`). Record the failure; Dramatiq keeps the dead letter."""
         message = PlannedMessage.from_dict(dict(payload))
-        self._fail(message, "retries_exhausted", self.clock())
+        self._fail(message, Reason.RETRIES_EXHAUSTED, self.clock())
 
     def _tell(self, message: PlannedMessage, now: dt.datetime, what: str, **extra: str) -> None:
         self.history.append(message.reference, self._line(message, now, what, **extra))

@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from notifier.domain import LOCATION_ID, Channel, Lang
+from notifier.errors import SettingsError
 from notifier.problems import describe
 from notifier.sending_window import SendingWindow
 
@@ -419,10 +420,6 @@ class Settings(BaseSettings):
         if not self.redis_url:
             raise SettingsError(f"setting NOTIFIER_REDIS_URL is missing: the {process} needs it")
         return self.redis_url
-
-
-class SettingsError(SystemExit):
-    """Raised at start when a setting is wrong: its message is the one line to print."""
 
 
 def load_settings(**overrides: object) -> Settings:

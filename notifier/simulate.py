@@ -26,7 +26,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 from notifier.arrival import Arrival
 from notifier.bilingual import Bilingual
 from notifier.domain import Appointment, Channel, Event, Kind, Lang
-from notifier.messages.fitting import SmsOverBudget
+from notifier.errors import SmsOverBudget, TimelineError
 from notifier.planning.entries import AppointmentState, Plan, PlannedMessage
 from notifier.planning.plan import plan_event
 from notifier.planning.reasons import Reason, describe
@@ -70,22 +70,6 @@ class RenderedText(Protocol):
 Renderer = Callable[[Kind, Channel, AppointmentState, Settings, dt.datetime], RenderedText]
 
 
-class TimelineError(ValueError):
-    """A timeline line that cannot be played.
-
-    Parameters:
-      line: its number (from 1).
-      path: the field at fault, dotted (``event.appointment.patient.mobile_phone``), or
-        empty when the whole line is.
-      problem: what is wrong, without the value (it may be a patient's phone number).
-    """
-
-    def __init__(self, line: int, path: str, problem: str) -> None:
-        self.line, self.path, self.problem = line, path, problem
-        where = f"line {line}" + (f", {path}" if path else "")
-        super().__init__(f"{where}: {problem}")
-
-
 class TimedEvent(BaseModel):
     """One timeline line: the event, and when the gateway receives it."""
 
@@ -122,7 +106,7 @@ class Record:
     kind: Kind | None
     channel: Channel | None
     lang: Lang
-    reason: str | None = None
+    reason: Reason | None = None
     event: str | None = None
     recipient: str | None = None
     text: str | None = None
@@ -345,7 +329,7 @@ class _Simulation:
         kind: Kind | None = None,
         channel: Channel | None = None,
         *,
-        reason: str | None = None,
+        reason: Reason | None = None,
         event: str | None = None,
         recipient: str | None = None,
         text: str | None = None,

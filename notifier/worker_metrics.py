@@ -12,7 +12,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from notifier.settings import Settings, SettingsError
+from notifier.errors import SettingsError
+from notifier.settings import Settings
 
 
 def metrics_environment(settings: Settings) -> dict[str, str]:

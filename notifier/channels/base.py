@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeAlias
@@ -20,7 +19,7 @@ class Receipt:
     Parameters:
       provider_id: the provider's id (Twilio's SID, the SMTP queue id, the outbox key).
       status: the provider's first status in our words (see
-        :class:`notifier.store.deliveries.DeliveryStatus`): ``accepted``, ``queued``,
+        :class:`notifier.delivery_status.DeliveryStatus`): ``accepted``, ``queued``,
         ``sent`` or ``delivered``.
     """
 
@@ -28,50 +27,9 @@ class Receipt:
     status: str
 
 
-class FailureClass(enum.StrEnum):
-    """What a failure means for the message."""
-
-    TRANSIENT = "transient"  # try again later, until the message's deadline
-    PERMANENT = "permanent"  # this message to this address will never work: stop
-    CONFIGURATION = "configuration"  # our account or settings are wrong: stop, alert
-    AMBIGUOUS = "ambiguous"  # the provider may have taken it (timeout, 5xx on a create)
-
-
-class DeliveryError(Exception):
-    """A provider refused or failed a message.
-
-    Parameters:
-      failure: the class of failure, which decides retry or stop.
-      code: the provider's code (e.g. Twilio's ``21610``, SMTP's ``550``), or ours.
-      detail: one sentence for operators; never a recipient or message text.
-      retry_after: seconds the provider asked us to wait, if it said.
-      opted_out: the provider says the recipient opted out (Twilio 21610).
-    """
-
-    def __init__(
-        self,
-        failure: FailureClass,
-        code: str,
-        detail: str,
-        *,
-        retry_after: float | None = None,
-        opted_out: bool = False,
-    ) -> None:
-        super().__init__(f"{failure} failure {code}: {detail}")
-        self.failure = failure
-        self.code = code
-        self.detail = detail
-        self.retry_after = retry_after
-        self.opted_out = opted_out
-
-
 HandOver: TypeAlias = Callable[[], Receipt]
 """One message, built and addressed by :meth:`ChannelClient.prepare`: calling it hands
 that very message to the provider, or raises :class:`DeliveryError`."""
-
-
-class CannotTell(Exception):
-    """The provider cannot be asked whether it took a message (an SMTP relay)."""
 
 
 class ChannelClient(Protocol):

@@ -8,10 +8,11 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 
-from notifier.channels.base import ChannelClient, DeliveryError, FailureClass, HandOver, Receipt
+from notifier.channels.base import ChannelClient, HandOver, Receipt
 from notifier.channels.smtp.failures import classify_reply
 from notifier.channels.twilio.errors import classify, explain
 from notifier.domain import Channel, Lang
+from notifier.errors import DeliveryError, FailureClass
 from notifier.messages.catalogue import Rendered
 from notifier.planning.entries import PlannedMessage
 from notifier.test_addresses import TestRecipientOutcome, outcome_for

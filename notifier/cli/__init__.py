@@ -13,8 +13,8 @@ import sys
 from collections.abc import Sequence
 
 from notifier.cli import appointments, dead_letters, messages, optouts, processes, status
-from notifier.cli.redis_connection import RedisUnreachable
-from notifier.settings import SettingsError, load_settings
+from notifier.errors import RedisUnreachable, SettingsError
+from notifier.settings import load_settings
 
 DESCRIPTION = """\
 Patient notification and SMS gateway for clinics: appointment events in, the right

@@ -41,7 +41,8 @@ def _reference(text: str) -> str:
 
 
 def _phone_number(text: str) -> str:
-    from notifier.inbound.optouts import InvalidNumber, e164
+    from notifier.errors import InvalidNumber
+    from notifier.inbound.optouts import e164
 
     try:
         return e164(text)

@@ -11,6 +11,7 @@ from notifier.cli.operator_name import operator_name
 from notifier.cli.parsers import Commands, add_action, add_group, report_language
 from notifier.cli.redis_connection import redis_connection
 from notifier.domain import Lang
+from notifier.names import QUEUES
 from notifier.settings import Settings
 
 
@@ -70,8 +71,7 @@ def register(commands: Commands) -> None:
         description="Dead letters are kept 7 days. Requeue and discard are recorded in the "
         "operators' audit with your user name and the reason. Needs NOTIFIER_REDIS_URL.",
     )
-    # The queues of notifier.actors, named here so that --help imports nothing heavy.
-    queue_names = ["intake", "send"]
+    queue_names = list(QUEUES)
     sub = add_action(letters, "list", dead_letters_list,
                      summary="Print the latest dead letters, newest first.")
     sub.add_argument("--queue", choices=queue_names, help="only this queue (default: both)")

@@ -6,14 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from notifier.errors import RedisUnreachable
 from notifier.settings import Settings
 
 if TYPE_CHECKING:
     import redis
-
-
-class RedisUnreachable(Exception):
-    """Redis did not answer: the command stops with exit status 1 and this one line."""
 
 
 @contextmanager

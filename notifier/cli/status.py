@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 from notifier.cli.parsers import Commands, add_command, report_language
-from notifier.cli.redis_connection import RedisUnreachable, redis_connection
+from notifier.cli.redis_connection import redis_connection
 from notifier.domain import Lang
+from notifier.errors import RedisUnreachable
 from notifier.settings import Settings
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pydantic import TypeAdapter, ValidationError
 
 from notifier.domain import Channel, Phone
+from notifier.errors import InvalidNumber
 from notifier.problems import describe
 
 # The channels a person can opt out of. Email has its own unsubscribe rules (not here).
@@ -34,10 +35,6 @@ class OptOutSource(enum.StrEnum):
     TWILIO_21610 = "twilio-21610"
     OPERATOR = "operator"
     VOICE_KEYPRESS = "voice-keypress"
-
-
-class InvalidNumber(ValueError):
-    """A number that is not a phone number in international form (the message omits it)."""
 
 
 _PHONE: TypeAdapter[str] = TypeAdapter(Phone)

@@ -6,8 +6,6 @@
 """
 
 from notifier.messages.catalogue import Rendered, render
-from notifier.messages.fitting import SmsOverBudget
 from notifier.messages.sms import SmsEncoding, normalise_sms, sms_encoding
 
-__all__ = ["Rendered", "SmsEncoding", "SmsOverBudget", "normalise_sms", "render",
-           "sms_encoding"]
+__all__ = ["Rendered", "SmsEncoding", "normalise_sms", "render", "sms_encoding"]

@@ -184,7 +184,7 @@ def render(
     """Render one message for the appointment as it is at ``now``.
 
     An SMS is fitted within ``settings.sms_segment_budget`` segments; one that cannot be
-    raises :class:`~notifier.messages.fitting.SmsOverBudget` and must not be sent.
+    raises :class:`~notifier.errors.SmsOverBudget` and must not be sent.
 
     Raises ``jinja2.TemplateError`` (``TemplateNotFound``, ``UndefinedError``...) when a
     template is missing or broken: ``notifier lint`` finds those before a patient would.

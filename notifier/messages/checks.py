@@ -22,6 +22,7 @@ from markupsafe import escape
 
 from notifier.bilingual import Bilingual
 from notifier.domain import Channel, Kind, Lang
+from notifier.errors import SmsOverBudget
 from notifier.messages.catalogue import (
     TEMPLATES_DIR,
     Rendered,
@@ -32,7 +33,6 @@ from notifier.messages.catalogue import (
     template_folders,
     template_names,
 )
-from notifier.messages.fitting import SmsOverBudget
 from notifier.messages.preview import fitting_steps
 from notifier.messages.samples import sample_state
 from notifier.messages.text_checks import (

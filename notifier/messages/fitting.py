@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from notifier.errors import SmsOverBudget
 from notifier.messages.sms import SmsEncoding, gsm7_lookalikes, sms_encoding
 
 # The template values that may be shortened, and the shortest each may become.
@@ -59,21 +60,6 @@ class FittedSms:
     text: str
     sms: SmsEncoding
     steps: tuple[Step, ...] = ()
-
-
-class SmsOverBudget(Exception):
-    """No form of this SMS fits the segment budget: it must not be sent.
-
-    Parameters:
-      segments: what its shortest form still takes.
-      budget: the most segments allowed.
-    """
-
-    def __init__(self, *, segments: int, budget: int) -> None:
-        super().__init__(f"{segments} SMS segments even when shortened, over the budget "
-                         f"of {budget}")
-        self.segments = segments
-        self.budget = budget
 
 
 def shorten(value: str, length: int, *, initial: bool) -> str:

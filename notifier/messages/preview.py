@@ -7,8 +7,9 @@ from pathlib import Path
 
 from notifier.bilingual import Bilingual
 from notifier.domain import Channel, Kind, Lang
+from notifier.errors import SmsOverBudget
 from notifier.messages.catalogue import Rendered, render, template_names
-from notifier.messages.fitting import SmsOverBudget, Step
+from notifier.messages.fitting import Step
 from notifier.messages.samples import SAMPLE_NOW, sample_state
 from notifier.settings import Settings
 

@@ -38,13 +38,13 @@ import redis
 from dramatiq.common import q_name
 from pydantic import ValidationError
 
-from notifier.actors import INTAKE_ACTOR
 from notifier.arrival import Arrival
 from notifier.destinations import DestinationPolicy, destination_policy
 from notifier.domain import Event
 from notifier.logs import redact
 from notifier.message_summary import message_summary
-from notifier.operations.queues import QUEUES, QueueKeys, queue_keys
+from notifier.names import INTAKE_ACTOR, QUEUES
+from notifier.operations.queues import QueueKeys, queue_keys
 from notifier.operations.times import iso, require_aware
 from notifier.problems import describe, summary
 from notifier.settings import Settings

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel
-from notifier.store.deliveries import DeliveryStatus
 
 SUCCESS = DeliveryStatus.DELIVERED
 EMAIL_SUCCESS = DeliveryStatus.SENT

@@ -22,6 +22,7 @@ from typing import Any
 
 import redis
 
+from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Lang
 from notifier.operations.delivery_rate import PROBLEMS, rate_across
 from notifier.operations.failure_words import explain_failure
@@ -30,7 +31,6 @@ from notifier.operations.hourly_counts import PERIOD_HOURS, Period, add_tally, h
 from notifier.operations.tally_sums import finished_sums
 from notifier.operations.times import iso, require_aware
 from notifier.settings import Settings
-from notifier.store.deliveries import DeliveryStatus
 
 
 @dataclass(frozen=True)

@@ -11,37 +11,39 @@ from notifier.bilingual import Bilingual
 from notifier.channels.twilio import errors as twilio_errors
 from notifier.domain import Channel, Lang
 from notifier.planning import reasons
+from notifier.planning.reasons import Reason
 
-# The send step's own codes (see notifier.sending); planning's codes live in reasons.py.
-_SEND_REASONS: dict[str, Bilingual] = {
-    "opted_out": Bilingual(
+# Sentences for the send step's reasons; every other reason reads as reasons.describe
+# words it.
+_SEND_REASONS: dict[Reason, Bilingual] = {
+    Reason.OPTED_OUT: Bilingual(
         "Non envoyé : le numéro s'est désabonné de ce mode de communication.",
         "Not sent: the number has opted out of this channel.",
     ),
-    "interrupted": Bilingual(
+    Reason.INTERRUPTED: Bilingual(
         "Arrêté : les envois du courriel ont été interrompus et l'un d'eux a peut-être atteint le "
         "serveur de courriel, qu'on ne peut pas interroger; il n'a pas été renvoyé, pour éviter "
         "un doublon.",
         "Stopped: the email's attempts were interrupted and one may have reached the mail server, "
         "which cannot be asked; it was not sent again, to avoid a duplicate.",
     ),
-    "retries_exhausted": Bilingual(
+    Reason.RETRIES_EXHAUSTED: Bilingual(
         "Échec : l'envoi a échoué de façon imprévue jusqu'à épuisement des nouvelles tentatives; "
         "consultez les journaux des workers.",
         "Failed: sending it kept failing unexpectedly until every retry was used; see the "
         "workers' logs.",
     ),
-    "provider_permanent": Bilingual(
+    Reason.PROVIDER_PERMANENT: Bilingual(
         "Échec : le fournisseur a refusé ce message de façon définitive.",
         "Failed: the provider refused this message for good.",
     ),
-    "provider_configuration": Bilingual(
+    Reason.PROVIDER_CONFIGURATION: Bilingual(
         "Échec : le fournisseur a refusé notre compte ou nos paramètres; vérifiez la "
         "configuration.",
         "Failed: the provider refused our account or settings; check the configuration.",
     ),
-    "": Bilingual("Le fournisseur n'a donné aucune raison.", "The provider gave no reason."),
 }
+_NO_REASON = Bilingual("Le fournisseur n'a donné aucune raison.", "The provider gave no reason.")
 
 # SMTP: our client's own words for failures without a reply code (channels/smtp/failures.py).
 _SMTP_WORDS: dict[str, Bilingual] = {
@@ -159,6 +161,8 @@ def explain_failure(reason: str, channel: Channel | str | None, lang: Lang) -> s
         return twilio_errors.explain(code, lang)
     if channel == Channel.EMAIL and reason in _SMTP_WORDS:
         return _SMTP_WORDS[reason][lang]
+    if not reason:
+        return _NO_REASON[lang]
     if reason in _SEND_REASONS:
-        return _SEND_REASONS[reason][lang]
+        return _SEND_REASONS[Reason(reason)][lang]
     return reasons.describe(reason, lang)

@@ -19,11 +19,11 @@ from typing import Any, Literal
 
 import redis
 
+from notifier.delivery_status import DeliveryStatus
 from notifier.operations.delivery_rate import PROBLEMS, rate_across
 from notifier.operations.times import require_aware
 from notifier.settings import Settings
 from notifier.store.decoding import text, text_map
-from notifier.store.deliveries import DeliveryStatus
 from notifier.store.keys import Keys
 
 Period = Literal["hour", "day", "week"]

@@ -21,19 +21,11 @@ from typing import Any
 
 import redis
 
-from notifier.actors import INTAKE_QUEUE, SEND_QUEUE
+from notifier.names import QUEUES, broker_namespace
 from notifier.operations.times import require_aware
 from notifier.settings import Settings
 from notifier.store.decoding import text
 from notifier.store.keys import Keys
-
-QUEUES = (INTAKE_QUEUE, SEND_QUEUE)
-"""The gateway's Dramatiq queues, in the order operators read them."""
-
-
-def broker_namespace(settings: Settings) -> str:
-    """The Redis namespace of the deployment's Dramatiq broker (see ``build_broker``)."""
-    return f"{settings.queue_prefix}-dramatiq"
 
 
 @dataclass(frozen=True)
@@ -72,7 +64,7 @@ class QueueKeys:
 def queue_keys(settings: Settings, queue: str) -> QueueKeys:
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}; the queues are {', '.join(QUEUES)}")
-    return QueueKeys(broker_namespace(settings), queue)
+    return QueueKeys(broker_namespace(settings.queue_prefix), queue)
 
 
 @dataclass(frozen=True)
@@ -135,7 +127,7 @@ def live_workers(
     """
     window = settings.worker_heartbeat_timeout if timeout is None else timeout
     since_ms = (require_aware(now).timestamp() - window.total_seconds()) * 1000
-    heartbeats = f"{broker_namespace(settings)}:__heartbeats__"
+    heartbeats = f"{broker_namespace(settings.queue_prefix)}:__heartbeats__"
     return int(client.zcount(heartbeats, since_ms, "+inf"))
 
 

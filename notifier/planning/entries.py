@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from notifier.domain import STORED, Appointment, Channel, Kind
+from notifier.planning.reasons import Reason
 
 
 def _utc(value: str | None) -> dt.datetime | None:
@@ -148,13 +149,12 @@ class PlannedMessage:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A message the gateway decided not to send, with a reason code from
-    :mod:`notifier.planning.reasons`."""
+    """A message the gateway decided not to send, and why."""
 
     reference: str
     kind: Kind
     channel: Channel | None
-    reason: str
+    reason: Reason
     version: int | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -41,11 +41,11 @@ class Ignored:
     """An event that is not applied at all.
 
     Parameters:
-      reason: a code from :class:`~notifier.planning.reasons.Reason` ("stale_version").
+      reason: why (:attr:`Reason.STALE_VERSION`).
       stored_version: the version the gateway holds, for the booking system to see.
     """
 
-    reason: str
+    reason: Reason
     stored_version: int
 
 

@@ -41,6 +41,12 @@ class Reason(enum.StrEnum):
     CHANNEL_NOT_CHOSEN = "channel_not_chosen"
     OVER_BUDGET = "over_budget"
     DESTINATION_NOT_ALLOWED = "destination_not_allowed"
+    OPTED_OUT = "opted_out"
+    # Send time, after the provider answered or Dramatiq gave up.
+    INTERRUPTED = "interrupted"
+    RETRIES_EXHAUSTED = "retries_exhausted"
+    PROVIDER_PERMANENT = "provider_permanent"
+    PROVIDER_CONFIGURATION = "provider_configuration"
 
 
 _TEXTS: dict[Reason, Bilingual] = {

@@ -37,9 +37,9 @@ class Defer:
 
 @dataclass(frozen=True)
 class Drop:
-    """Never send this message. Parameters: reason: a code from :class:`Reason`."""
+    """Never send this message. Parameters: reason: why."""
 
-    reason: str
+    reason: Reason
 
 
 def decide_at_send(

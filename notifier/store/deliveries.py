@@ -1,54 +1,20 @@
-"""The delivery log: one record per send key, whose status only moves forward.
-
-    submitting / retrying  <  accepted  <  sent  <  delivered | undelivered | failed | suppressed
-
-``submitting`` means an attempt is under way (or died under way); ``retrying`` means the
-last attempt certainly did not reach the provider and another will follow. Provider
-callbacks arrive in any order and possibly twice: an update that would move a record back
-is ignored. Records expire after the retention period.
+"""The delivery log: one record per send key, whose status only moves forward (the order
+of :mod:`notifier.delivery_status`). Records expire after the retention period.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Mapping
 from typing import Any
 
 import redis
 
+from notifier.delivery_status import DeliveryStatus
 from notifier.planning.entries import PlannedMessage
 from notifier.store.decoding import optional_text, pairs_map, text, text_map
 from notifier.store.keys import Keys
 from notifier.store.redis_store import RedisStore
-
-
-class DeliveryStatus(enum.StrEnum):
-    SUBMITTING = "submitting"
-    RETRYING = "retrying"
-    ACCEPTED = "accepted"
-    SENT = "sent"
-    DELIVERED = "delivered"
-    UNDELIVERED = "undelivered"
-    FAILED = "failed"
-    SUPPRESSED = "suppressed"
-
-
-# scripts/delivery_advance.lua holds the same ranks: a script cannot import them.
-RANK = {
-    DeliveryStatus.SUBMITTING: 0,
-    DeliveryStatus.RETRYING: 0,
-    DeliveryStatus.ACCEPTED: 1,
-    DeliveryStatus.SENT: 2,
-    DeliveryStatus.DELIVERED: 3,
-    DeliveryStatus.UNDELIVERED: 3,
-    DeliveryStatus.FAILED: 3,
-    DeliveryStatus.SUPPRESSED: 3,
-}
-IN_FLIGHT = frozenset(s for s, rank in RANK.items() if rank == 0)
-FINAL = frozenset(s for s, rank in RANK.items() if rank == 3)
-# Once a provider took the message, the send step has nothing left to do.
-HANDED_OVER = frozenset(s for s, rank in RANK.items() if rank >= 1)
 
 # Hourly counts are kept for a little over the longest dashboard period (a week).
 STATS_TTL_SECONDS = 8 * 24 * 3600

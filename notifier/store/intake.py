@@ -21,10 +21,11 @@ from typing import Any
 import redis
 
 from notifier.domain import MAX_VERSION_STEP, Event
+from notifier.errors import EventRefused
 from notifier.intake_answer import IntakeAnswer
 from notifier.planning.entries import AppointmentState, Plan
 from notifier.planning.plan import Ignored, plan_event
-from notifier.problems import Problem, summary
+from notifier.problems import Problem
 from notifier.settings import Settings
 from notifier.store.history import History
 from notifier.store.keys import Keys
@@ -39,29 +40,6 @@ def fingerprint(event: Event) -> str:
     canonical = json.dumps(event.model_dump(mode="json"), sort_keys=True,
                            separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-class EventRefused(Exception):
-    """An event the store will not apply; nothing was written.
-
-    Parameters:
-      code: a stable, machine-readable name.
-      message: one sentence for the integrator (never a submitted value).
-      problems: per-field problems, as for an event that breaks the contract.
-      why: what happened, for logs (``event_id_reused``, ``version_jump``).
-    """
-
-    def __init__(self, code: str, message: str, *,
-                 problems: list[Problem] | None = None, why: str = "") -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.problems = problems or []
-        self.why = why or code
-
-    def summary(self) -> str:
-        """One line for a dead letter: the problems, or the code and its sentence."""
-        return summary(self.problems) if self.problems else f"{self.code}: {self.message}"
 
 
 def event_id_reused() -> EventRefused:

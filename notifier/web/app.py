@@ -20,7 +20,8 @@ from fastapi.routing import APIRoute
 from notifier.clock import utc_now
 from notifier.destinations import destination_policy
 from notifier.domain import Event
-from notifier.settings import MIN_TOKEN_LENGTH, Settings, SettingsError
+from notifier.errors import SettingsError
+from notifier.settings import MIN_TOKEN_LENGTH, Settings
 from notifier.store.intake import Intake
 from notifier.web import documentation, health, inbound, intake, status_callbacks, voice
 from notifier.web.console import router as console_router

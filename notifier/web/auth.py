@@ -11,8 +11,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from notifier.errors import ApiError
 from notifier.web.context import web_context
-from notifier.web.errors import ApiError
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import Request
 
-from notifier.web.errors import ApiError
+from notifier.errors import ApiError
 
 
 def payload_too_large(limit: int) -> ApiError:

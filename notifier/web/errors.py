@@ -1,15 +1,15 @@
 """Error answers of the HTTP API: one JSON shape, sentences a developer can act on.
 
-Every refusal carries ``{"error": <code>, "message": <sentence>}``; a refused event adds
-``problems``, one per field (worded by :mod:`notifier.problems`, as for the Dramatiq
-door). No answer ever repeats a submitted value: it could be a phone number or a name.
+Every refusal (an :class:`~notifier.errors.ApiError`) carries ``{"error": <code>,
+"message": <sentence>}``; a refused event adds ``problems``, one per field (worded by
+:mod:`notifier.problems`, as for the Dramatiq door). No answer ever repeats a submitted
+value: it could be a phone number or a name. The models here document those shapes.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,8 +18,9 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
+from notifier.errors import ApiError, EventRefused
+from notifier.problems import Problem as FieldProblem
 from notifier.problems import describe, field_path
-from notifier.store.intake import EventRefused
 
 
 class ErrorBody(BaseModel):
@@ -48,51 +49,16 @@ class InvalidEventBody(ErrorBody):
     problems: list[Problem]
 
 
-class ApiError(Exception):
-    """A refusal to answer with ``{"error": code, "message": message}``.
-
-    Parameters:
-      status_code: the HTTP status.
-      code: a stable, machine-readable error name.
-      message: one sentence for the integrator.
-      headers: extra response headers (e.g. ``WWW-Authenticate``).
-      problems: per-field problems of a refused event.
-    """
-
-    def __init__(
-        self,
-        status_code: int,
-        code: str,
-        message: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        problems: Sequence[Problem] = (),
-    ) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.code = code
-        self.message = message
-        self.headers = dict(headers or {})
-        self.problems = list(problems)
-
-    def body(self) -> dict[str, Any]:
-        if self.problems:
-            return InvalidEventBody(
-                error=self.code, message=self.message, problems=self.problems
-            ).model_dump()
-        return ErrorBody(error=self.code, message=self.message).model_dump()
-
-
 def invalid_event(exc: ValidationError) -> ApiError:
     """The answer to an event that does not meet the contract (or is not JSON)."""
     for error in exc.errors(include_input=False, include_url=False):
         if error["type"] == "json_invalid":
             where = error.get("ctx", {}).get("error", "")
             return ApiError(400, "malformed_json", f"the body is not valid JSON ({where})")
-    return _problems([Problem(**problem) for problem in describe(exc)])
+    return _problems(describe(exc))
 
 
-def _problems(problems: Sequence[Problem]) -> ApiError:
+def _problems(problems: Sequence[FieldProblem]) -> ApiError:
     count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
     return ApiError(422, "invalid_event", f"the event was refused: {count}",
                     problems=problems)
@@ -100,8 +66,8 @@ def _problems(problems: Sequence[Problem]) -> ApiError:
 
 def repeated_keys_refused(paths: Sequence[Sequence[str | int]]) -> ApiError:
     """The answer to a body that sends a key twice in one object: which value was meant?"""
-    return _problems([Problem(field=field_path(path),
-                              message="is sent more than once in its object; send it once")
+    return _problems([FieldProblem(field=field_path(path),
+                                   message="is sent more than once in its object; send it once")
                       for path in paths])
 
 
@@ -112,8 +78,7 @@ REFUSAL_STATUS = {"event_id_reused": 409, "invalid_event": 422}
 
 def event_refused(exc: EventRefused) -> ApiError:
     """The answer to an event the store would not apply (a reused event id, a version jump)."""
-    return ApiError(REFUSAL_STATUS[exc.code], exc.code, exc.message,
-                    problems=[Problem(**problem) for problem in exc.problems])
+    return ApiError(REFUSAL_STATUS[exc.code], exc.code, exc.message, problems=exc.problems)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -21,9 +21,9 @@ import redis
 from fastapi import APIRouter, Depends, Request, Response
 from twilio.twiml.messaging_response import MessagingResponse
 
+from notifier.errors import ApiError
 from notifier.incoming_sms import InboundSms
 from notifier.web.context import WebContext, web_context
-from notifier.web.errors import ApiError
 from notifier.web.twilio_signature import signed_twilio_form
 
 log = logging.getLogger(__name__)

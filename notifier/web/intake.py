@@ -20,12 +20,12 @@ from starlette.concurrency import run_in_threadpool
 
 from notifier.arrival import Arrival
 from notifier.domain import MAX_VERSION_STEP, Event
-from notifier.store.intake import EventRefused, event_id_reused
+from notifier.errors import ApiError, EventRefused
+from notifier.store.intake import event_id_reused
 from notifier.web.auth import require_token, unauthorized
 from notifier.web.body import payload_too_large, read_body, repeated_keys
 from notifier.web.context import WebContext, web_context
 from notifier.web.errors import (
-    ApiError,
     ErrorBody,
     InvalidEventBody,
     event_refused,
@@ -224,7 +224,7 @@ async def post_event(
         except ValidationError as exc:
             raise invalid_event(exc) from None
     except ApiError as refusal:
-        fields = ", ".join(problem.field for problem in refusal.problems)
+        fields = ", ".join(problem["field"] for problem in refusal.problems)
         log.info("refused event: %s%s", refusal.code, f" ({fields})" if fields else "")
         raise
     try:

@@ -13,9 +13,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from notifier.channels.twilio.status import delivery_status
+from notifier.delivery_status import FINAL
 from notifier.domain import Channel
 from notifier.inbound.optouts import OptOutSource
-from notifier.store.deliveries import FINAL, DeliveryLog
+from notifier.store.deliveries import DeliveryLog
 from notifier.store.history import History
 from notifier.store.optouts import OptOutStore
 from notifier.web.context import WebContext, web_context

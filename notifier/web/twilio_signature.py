@@ -14,9 +14,9 @@ from urllib.parse import parse_qsl
 from fastapi import Request
 from twilio.request_validator import RequestValidator
 
+from notifier.errors import ApiError
 from notifier.web.body import read_body
 from notifier.web.context import web_context
-from notifier.web.errors import ApiError
 
 log = logging.getLogger(__name__)
 

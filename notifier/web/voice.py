@@ -21,7 +21,8 @@ from fastapi import APIRouter, Depends, Query, Response
 from notifier.channels.twilio.twiml import KEYPRESS_PATH, farewell_twiml, options_twiml
 from notifier.channels.twilio.voice import call_key
 from notifier.domain import Channel, Lang
-from notifier.inbound.optouts import InvalidNumber, OptOutSource
+from notifier.errors import InvalidNumber
+from notifier.inbound.optouts import OptOutSource
 from notifier.store.optouts import OptOutStore
 from notifier.web.context import WebContext, web_context
 from notifier.web.twilio_signature import signed_twilio_form

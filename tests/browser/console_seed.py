@@ -15,14 +15,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from notifier.actors import INTAKE_QUEUE
+from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel
 from notifier.inbound.optouts import OptOutSource
 from notifier.messages.samples import SAMPLE_LOCATION
-from notifier.operations.queues import broker_namespace
+from notifier.names import INTAKE_QUEUE, broker_namespace
 from notifier.planning.entries import PlannedMessage
 from notifier.settings import Settings
-from notifier.store.deliveries import DeliveryLog, DeliveryStatus
+from notifier.store.deliveries import DeliveryLog
 from notifier.store.intake import Intake
 from notifier.store.keys import Keys
 from notifier.store.optouts import OptOutStore
@@ -119,7 +119,7 @@ def seed(gateway: Gateway) -> None:
     gateway.client.set(Keys(gateway.settings.queue_prefix).scheduler_heartbeat,
                        now.isoformat())
     # A worker seen just now (the tests' clock is not the wall clock real workers use).
-    gateway.client.zadd(f"{broker_namespace(gateway.settings)}:__heartbeats__",
+    gateway.client.zadd(f"{broker_namespace(gateway.settings.queue_prefix)}:__heartbeats__",
                         {"worker-1": now.timestamp() * 1000})
     gateway.actors.intake.send(refused_event(gateway))
     gateway.drain(INTAKE_QUEUE)

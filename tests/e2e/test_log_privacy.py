@@ -19,8 +19,8 @@ import dramatiq
 import httpx
 import pytest
 
-from notifier.actors import INTAKE_ACTOR, INTAKE_QUEUE
 from notifier.client import EventSender
+from notifier.names import INTAKE_ACTOR, INTAKE_QUEUE
 from tests.e2e.conftest import Launch
 from tests.factories import event
 from tests.harness import GatewayConfig, wait_until

@@ -17,8 +17,8 @@ import time
 import pytest
 import redis
 
-from notifier.actors import SEND_QUEUE
 from notifier.domain import Channel, Kind
+from notifier.names import SEND_QUEUE
 from notifier.planning.entries import PlannedMessage
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.intake import Intake

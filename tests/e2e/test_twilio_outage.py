@@ -13,9 +13,10 @@ import httpx
 import pytest
 import redis
 
-from notifier.actors import SEND_QUEUE
 from notifier.backoff import MAX_DELAY
-from notifier.store.deliveries import IN_FLIGHT, DeliveryLog
+from notifier.delivery_status import IN_FLIGHT
+from notifier.names import SEND_QUEUE
+from notifier.store.deliveries import DeliveryLog
 from notifier.store.keys import Keys
 from tests.e2e.conftest import API_TOKEN, Launch, booking
 from tests.factories import ZONE

@@ -21,8 +21,8 @@ import datetime as dt
 import pytest
 import redis
 
-from notifier.actors import SEND_QUEUE
 from notifier.domain import Channel, Kind
+from notifier.names import SEND_QUEUE
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.intake import Intake
 from tests.e2e.conftest import Launch

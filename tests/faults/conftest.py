@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from notifier.actors import INTAKE_QUEUE, SEND_QUEUE
+from notifier.names import INTAKE_QUEUE, SEND_QUEUE
 from notifier.store.keys import Keys
 from notifier.store.schedule import Schedule
 from tests.fakes.conftest_fixtures import fake_smtp, fake_twilio

@@ -21,9 +21,9 @@ import httpx
 import pytest
 import redis
 
-from notifier.actors import SEND_QUEUE
 from notifier.backoff import MAX_DELAY
-from notifier.store.deliveries import IN_FLIGHT
+from notifier.delivery_status import IN_FLIGHT
+from notifier.names import SEND_QUEUE
 from notifier.store.keys import Keys
 from tests.fakes.smtp_server import FakeSmtp
 from tests.fakes.twilio_server import FakeTwilio, Outcome

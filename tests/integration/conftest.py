@@ -9,8 +9,9 @@ import pytest
 import redis
 from dramatiq.brokers.redis import RedisBroker
 
-from notifier.actors import SEND_QUEUE, Actors, build_broker, declare_actors
+from notifier.actors import Actors, build_broker, declare_actors
 from notifier.channels.registry import channel_clients
+from notifier.names import SEND_QUEUE
 from notifier.sending import SendStep
 from notifier.settings import Settings
 from notifier.store.optouts import OptOutStore

@@ -26,11 +26,12 @@ from fastapi.testclient import TestClient
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from notifier.actors import INTAKE_QUEUE
+from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel
 from notifier.local_redis import free_port
+from notifier.names import INTAKE_QUEUE
 from notifier.operations.dead_letters import list_dead, operator_actions
-from notifier.store.deliveries import DeliveryLog, DeliveryStatus
+from notifier.store.deliveries import DeliveryLog
 from notifier.store.keys import Keys
 from notifier.store.optouts import OptOutStore
 from notifier.web.app import create_app

@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from notifier.domain import Lang
-from notifier.settings import SettingsError, load_settings
+from notifier.errors import SettingsError
+from notifier.settings import load_settings
 from notifier.web.console import i18n
 from notifier.web.console.charts import Bar, _nice_ceiling, stacked_bars
 from notifier.web.console.passwords import hash_password, verify_password

@@ -11,17 +11,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import dramatiq
 import pytest
 import redis
 
-from notifier.actors import _retry_send
+from notifier.actors import _as_retry, _retry_send
 from notifier.channels.registry import channel_clients
 from notifier.channels.twilio.twiml import keypress_url
 from notifier.domain import Channel, Lang
+from notifier.errors import RetryLater
 from notifier.local_redis import free_port
 from notifier.planning.entries import PlannedMessage
-from notifier.sending import SendOutcome, SendStep, Throttled
+from notifier.sending import SendOutcome, SendStep
 from notifier.settings import Settings
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.intake import Intake
@@ -65,7 +65,7 @@ class Delivery:
     def step_after_a_retry(self, payload: dict[str, Any]) -> SendOutcome:
         """An attempt that ends asking for a retry, the first retry delay, then the next
         attempt: its outcome."""
-        with pytest.raises(dramatiq.Retry):
+        with pytest.raises(RetryLater):
             self.step(payload)
         self.clock.advance(dt.timedelta(seconds=10))
         return self.step(payload)
@@ -173,9 +173,9 @@ def test_a_transient_refusal_is_retried_shortly_and_then_sent_once(delivery: Del
     (payload,) = delivery.book("sms")
     delivery.fake.script_messages(Outcome.too_many_requests(retry_after=20))
 
-    with pytest.raises(dramatiq.Retry) as retry:
+    with pytest.raises(RetryLater) as retry:
         delivery.step(payload)
-    assert retry.value.delay == 20_000
+    assert retry.value.delay == 20_000 and retry.value.counted
     assert delivery.record(payload)["status"] == "retrying"
 
     assert delivery.step(payload) is SendOutcome.SENT
@@ -233,7 +233,7 @@ def test_a_5xx_after_twilio_took_the_sms_is_found_and_not_sent_again(
     # Twilio took the message but answered 500: the next attempt asks before sending.
     delivery.fake.script_messages(Outcome.server_error(500, accepted=True))
 
-    with pytest.raises(dramatiq.Retry):
+    with pytest.raises(RetryLater):
         delivery.step(payload)
     assert delivery.record(payload)["status"] == "submitting"
     delivery.clock.advance(dt.timedelta(seconds=10))  # the retry delay
@@ -285,13 +285,13 @@ def test_while_twilio_cannot_say_the_message_waits_neither_sent_nor_given_up(
 ) -> None:
     (payload,) = delivery.book("sms")
     delivery.fake.script_messages(Outcome.timeout(3, accepted=False))
-    with pytest.raises(dramatiq.Retry):
+    with pytest.raises(RetryLater):
         delivery.step(payload)
     delivery.fake.fail_all(Outcome.server_error(503))  # Twilio down: no list either
 
     for _ in range(3):
         delivery.clock.advance(dt.timedelta(seconds=10))
-        with pytest.raises(dramatiq.Retry):
+        with pytest.raises(RetryLater):
             delivery.step(payload)
         assert delivery.record(payload)["status"] == "submitting"
     delivery.fake.reset()
@@ -308,7 +308,7 @@ def test_a_lookup_refused_for_our_account_stops_the_message_loudly(
 ) -> None:
     (payload,) = delivery.book("sms")
     delivery.fake.script_messages(Outcome.timeout(3, accepted=False))
-    with pytest.raises(dramatiq.Retry):
+    with pytest.raises(RetryLater):
         delivery.step(payload)
     delivery.fake.fail_all(Outcome.error(20003))  # the auth token was changed meanwhile
     delivery.clock.advance(dt.timedelta(seconds=10))
@@ -368,7 +368,7 @@ def test_the_providers_answer_times_are_recorded_for_the_metrics(
     delivery.fake.script_messages(Outcome.ok(), Outcome.error(30003))
 
     assert step(first) is SendOutcome.SENT
-    with pytest.raises(dramatiq.Retry):
+    with pytest.raises(RetryLater):
         step(second)
 
     latency = ProviderLatency(redis_client, keys=delivery.intake.keys).read()
@@ -393,7 +393,7 @@ def test_an_interrupted_email_is_sent_again_once_then_given_up(
     delivery.smtp.delay(3)  # past the timeout: the relay may have queued it
 
     for _ in range(2):
-        with pytest.raises(dramatiq.Retry):
+        with pytest.raises(RetryLater):
             step(payload)
         delivery.clock.advance(dt.timedelta(seconds=10))
     assert step(payload) is SendOutcome.FAILED
@@ -429,10 +429,11 @@ def test_the_rate_limit_counts_segments_and_waits_without_burning_retries(
         assert step(payload) is SendOutcome.SENT
     segments = int(delivery.fake.messages[0].get("NumSegments") or 2)
     assert delivery.waits == [segments * 1.0, segments * 2.0]
-    with pytest.raises(Throttled) as throttled:
+    with pytest.raises(RetryLater) as throttled:
         step(payloads[3])
+    assert not throttled.value.counted
     assert throttled.value.delay is not None and throttled.value.delay > 5_000
-    assert _retry_send(1_000, throttled.value)
+    assert _retry_send(1_000, _as_retry(throttled.value))
 
 
 def test_9_pressed_on_a_call_stops_the_later_calls_but_not_the_sms(
@@ -472,7 +473,7 @@ def test_test_recipients_come_back_through_the_outcome_path_and_reach_no_provide
 
     assert delivery.step(by_channel["sms"]) is SendOutcome.SENT
     assert delivery.step(by_channel["voice"]) is SendOutcome.FAILED
-    with pytest.raises(dramatiq.Retry):
+    with pytest.raises(RetryLater):
         delivery.step(by_channel["email"])
 
     sms, voice, email = (delivery.record(by_channel[c]) for c in ("sms", "voice", "email"))
@@ -500,8 +501,10 @@ def test_calls_are_paced_per_account_without_burning_retries(delivery: Delivery)
     for payload in payloads[:3]:
         assert step(payload) is SendOutcome.SENT
     assert delivery.waits == [2.0, 4.0]  # one call every two seconds, on the hand clock
-    with pytest.raises(Throttled):  # a fourth would wait past the limiter's longest wait
+    # A fourth would wait past the limiter's longest wait.
+    with pytest.raises(RetryLater) as throttled:
         step(payloads[3])
+    assert not throttled.value.counted
     assert len(delivery.fake.calls) == 3
 
 

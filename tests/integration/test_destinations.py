@@ -13,8 +13,8 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from notifier.actors import INTAKE_QUEUE
 from notifier.domain import Channel, Lang
+from notifier.names import INTAKE_QUEUE
 from notifier.operations.dead_letters import list_dead
 from notifier.operations.failure_words import explain_failure
 from notifier.sending import SendOutcome

@@ -18,8 +18,9 @@ from redis.retry import Retry
 
 from notifier.arrival import Arrival
 from notifier.domain import Event, Status
+from notifier.errors import SettingsError
 from notifier.local_redis import free_port
-from notifier.settings import Settings, SettingsError
+from notifier.settings import Settings
 from notifier.store.intake import Intake
 from notifier.web import create_app
 from notifier.web.examples import BOOKED, EVENT_EXAMPLES, MODIFIED

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from notifier.actors import INTAKE_QUEUE
 from notifier.client import EventSender, InvalidEventError
 from notifier.domain import Status
+from notifier.names import INTAKE_QUEUE
 from notifier.operations.dead_letters import list_dead
 from notifier.store.intake import Intake
 from tests.factories import event, local

@@ -15,14 +15,16 @@ from prometheus_client.parser import text_string_to_metric_families
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from notifier.actors import INTAKE_QUEUE
+from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel, Kind
+from notifier.errors import SettingsError
 from notifier.local_redis import free_port
 from notifier.logs import redact
+from notifier.names import INTAKE_QUEUE
 from notifier.planning.entries import PlannedMessage
 from notifier.scheduler import Scheduler
-from notifier.settings import Settings, SettingsError, load_settings
-from notifier.store.deliveries import DeliveryLog, DeliveryStatus
+from notifier.settings import Settings, load_settings
+from notifier.store.deliveries import DeliveryLog
 from notifier.store.intake import Intake
 from notifier.store.keys import Keys
 from notifier.store.optouts import OptOutStore

@@ -9,8 +9,8 @@ from typing import Any
 import dramatiq
 import pytest
 
-from notifier.actors import INTAKE_QUEUE, SEND_QUEUE
 from notifier.domain import Channel, Kind
+from notifier.names import INTAKE_QUEUE, SEND_QUEUE
 from notifier.operations import dead_letters
 from notifier.operations.dead_letters import (
     discard,

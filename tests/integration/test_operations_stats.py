@@ -14,6 +14,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from notifier.channels.twilio.errors import explain
+from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel, Kind, Lang
 from notifier.operations.delivery_rate import delivery_rate, rate_across
 from notifier.operations.delivery_stats import (
@@ -28,7 +29,7 @@ from notifier.operations.hourly_counts import PERIOD_HOURS, Period, hour_starts,
 from notifier.planning import reasons
 from notifier.planning.entries import PlannedMessage
 from notifier.settings import Settings
-from notifier.store.deliveries import DeliveryLog, DeliveryStatus
+from notifier.store.deliveries import DeliveryLog
 from notifier.store.keys import Keys
 
 NOW = dt.datetime(2026, 11, 24, 15, 20, tzinfo=dt.UTC)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from notifier.actors import INTAKE_QUEUE, SEND_QUEUE
+from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel, Kind, Lang
+from notifier.names import INTAKE_QUEUE, SEND_QUEUE
 from notifier.operations.queues import (
     QueueDepth,
     live_workers,
@@ -17,7 +18,7 @@ from notifier.operations.status import describe_problem, health_summary, stale_a
 from notifier.planning.entries import PlannedMessage
 from notifier.scheduler import Scheduler
 from notifier.settings import Settings
-from notifier.store.deliveries import DeliveryLog, DeliveryStatus
+from notifier.store.deliveries import DeliveryLog
 from notifier.store.keys import Keys
 from tests.factories import event, local
 from tests.integration.conftest import Gateway

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from notifier.actors import INTAKE_QUEUE
+from notifier.names import INTAKE_QUEUE
 from notifier.operations.story import appointment_story
 from notifier.scheduler import Scheduler
 from tests.factories import event, local

@@ -13,7 +13,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from notifier.domain import Channel
-from notifier.inbound.optouts import InvalidNumber, OptOutSource
+from notifier.errors import InvalidNumber
+from notifier.inbound.optouts import OptOutSource
 from notifier.settings import Settings
 from notifier.store.optouts import OptOutStore
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import dramatiq
 import pytest
 
-from notifier.actors import SEND_MAX_RETRIES, _retry_send
+from notifier.actors import SEND_MAX_RETRIES, _as_retry, _retry_send
 from notifier.backoff import JITTER, MAX_DELAY
 from notifier.channels.registry import channel_clients
+from notifier.errors import RetryLater
 from notifier.sending import SendOutcome, SendStep
 from notifier.store.optouts import OptOutStore
 from tests.factories import event
@@ -71,7 +72,7 @@ def keep_trying(step: SendStep, delivery: Delivery, payload: dict[str, object],
     while not until():
         try:
             return Tries(delays, step(payload))
-        except dramatiq.Retry as retry:
+        except RetryLater as retry:
             assert retry.delay is not None
             delays.append(dt.timedelta(milliseconds=retry.delay))
             delivery.clock.advance(delays[-1])
@@ -195,3 +196,10 @@ def test_dramatiq_never_gives_up_a_retry_the_send_step_asked_for() -> None:
     assert _retry_send(10_000, dramatiq.Retry("ambiguous failure 20500", delay=300_000))
     assert _retry_send(SEND_MAX_RETRIES - 1, RuntimeError("a bug"))
     assert not _retry_send(SEND_MAX_RETRIES, RuntimeError("a bug"))
+
+
+def test_the_send_actor_hands_the_step_s_retry_to_dramatiq_at_its_delay() -> None:
+    retry = _as_retry(RetryLater("transient failure 20500", delay=20_000, counted=True))
+    assert isinstance(retry, dramatiq.Retry)
+    assert (str(retry), retry.delay) == ("transient failure 20500", 20_000)
+    assert _retry_send(10_000, retry)

@@ -6,7 +6,7 @@ import datetime as dt
 import subprocess
 import sys
 
-from notifier.actors import SEND_QUEUE
+from notifier.names import SEND_QUEUE
 from notifier.scheduler import Scheduler
 from notifier.store.intake import Intake
 from tests.factories import event, local

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from notifier.channels.base import DeliveryError, FailureClass
 from notifier.channels.smtp.email_client import SmtpEmailClient
 from notifier.channels.smtp.failures import classify_reply
 from notifier.domain import Channel, Kind, Lang, Location
+from notifier.errors import DeliveryError, FailureClass
 from notifier.local_redis import free_port
 from notifier.messages.catalogue import Rendered, render
 from notifier.messages.samples import SAMPLE_LOCATION, SAMPLE_NOW, sample_state

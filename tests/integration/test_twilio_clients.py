@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 import redis
 
-from notifier.channels.base import DeliveryError, FailureClass
 from notifier.channels.registry import channel_clients
 from notifier.channels.test_recipients import TestRecipientClient
 from notifier.channels.twilio.sms import TwilioSmsClient
 from notifier.channels.twilio.voice import CALL_TWIML_TTL, TwilioVoiceClient, call_key
 from notifier.domain import Channel, Kind, Lang, Location
+from notifier.errors import DeliveryError, FailureClass
 from notifier.local_redis import free_port
 from notifier.messages.catalogue import Rendered, render
 from notifier.messages.samples import SAMPLE_LOCATION, SAMPLE_NOW, sample_state

@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from notifier.actors import INTAKE_QUEUE
 from notifier.cli import main
+from notifier.names import INTAKE_QUEUE
 from notifier.operations.dead_letters import operator_actions
 from notifier.operations.story import appointment_story
 from notifier.store.intake import Intake

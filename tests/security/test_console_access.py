@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from notifier.actors import INTAKE_QUEUE
+from notifier.names import INTAKE_QUEUE
 from notifier.web.app import create_app
 from notifier.web.console.passwords import hash_password
 from tests.browser.console_seed import (

@@ -16,9 +16,10 @@ import pytest
 import redis
 
 from notifier.channels.twilio.twiml import KEYPRESS_PATH
+from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel
 from notifier.settings import Settings
-from notifier.store.deliveries import DeliveryLog, DeliveryStatus
+from notifier.store.deliveries import DeliveryLog
 from notifier.store.keys import Keys
 from notifier.store.optouts import OptOutStore
 from notifier.web.inbound import PATH as SMS_PATH

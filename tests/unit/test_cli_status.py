@@ -9,9 +9,10 @@ import re
 import pytest
 import redis
 
-from notifier.actors import INTAKE_QUEUE, build_broker
+from notifier.actors import build_broker
 from notifier.cli import main
 from notifier.clock import utc_now
+from notifier.names import INTAKE_QUEUE
 from notifier.settings import Settings
 from notifier.store.intake import Intake
 from notifier.store.keys import Keys

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from notifier.store.deliveries import RANK
+from notifier.delivery_status import RANK
 from notifier.store.lua import script_source
 
 

@@ -11,17 +11,11 @@ from pathlib import Path
 import pytest
 
 from notifier.domain import Channel, Kind, Lang
+from notifier.errors import TimelineError
 from notifier.messages.sms import sms_encoding
 from notifier.planning.entries import AppointmentState
 from notifier.settings import Settings
-from notifier.simulate import (
-    Record,
-    SimulatedOutcome,
-    TimelineError,
-    load_timeline,
-    run,
-    simulate,
-)
+from notifier.simulate import Record, SimulatedOutcome, load_timeline, run, simulate
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SAMPLES = sorted(DATA.glob("*.jsonl"))

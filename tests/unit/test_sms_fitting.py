@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from notifier.domain import Address, Appointment, Channel, Kind, Lang, Location, Patient
+from notifier.errors import SmsOverBudget
 from notifier.messages.catalogue import (
     TEMPLATES_DIR,
     Rendered,
@@ -22,14 +23,7 @@ from notifier.messages.catalogue import (
     render,
     template_names,
 )
-from notifier.messages.fitting import (
-    CLINIC_MIN,
-    FittedSms,
-    SmsOverBudget,
-    Step,
-    fit_sms,
-    shorten,
-)
+from notifier.messages.fitting import CLINIC_MIN, FittedSms, Step, fit_sms, shorten
 from notifier.messages.samples import SAMPLE_NOW, longest_allowed, longest_names, sample_state
 from notifier.messages.sms import gsm7_lookalikes, is_gsm7, normalise_sms, sms_encoding
 from notifier.planning.entries import AppointmentState

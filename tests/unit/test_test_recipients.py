@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from notifier.channels.base import DeliveryError, FailureClass, Receipt
+from notifier.channels.base import Receipt
 from notifier.channels.test_recipients import TestRecipientClient
 from notifier.domain import Channel, Kind, Lang, Patient
+from notifier.errors import DeliveryError, FailureClass
 from notifier.messages.catalogue import Rendered
 from notifier.messages.samples import SAMPLE_NOW, SAMPLE_REFERENCE
 from notifier.planning.entries import PlannedMessage

@@ -6,7 +6,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifier.channels.base import FailureClass
 from notifier.channels.twilio.api import retry_after
 from notifier.channels.twilio.errors import (
     CONFIGURATION_CODES,
@@ -17,6 +16,7 @@ from notifier.channels.twilio.errors import (
     is_known,
 )
 from notifier.domain import Lang
+from notifier.errors import FailureClass
 
 P, T, C, A = (
     FailureClass.PERMANENT,

@@ -15,10 +15,11 @@ from email.errors import MessageError
 
 import aiosmtplib
 
-from notifier.channels.base import CannotTell, DeliveryError, FailureClass, HandOver, Receipt
+from notifier.channels.base import HandOver, Receipt
 from notifier.channels.smtp.message import build_email, recipient_address
 from notifier.channels.smtp.pool import SmtpPool, send_bound
 from notifier.domain import Location
+from notifier.errors import CannotTell, DeliveryError, FailureClass
 from notifier.messages.catalogue import Rendered
 from notifier.planning.entries import PlannedMessage
 from notifier.settings import Settings

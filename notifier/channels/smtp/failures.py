@@ -19,7 +19,7 @@ import ssl
 
 import aiosmtplib
 
-from notifier.channels.base import DeliveryError, FailureClass
+from notifier.errors import DeliveryError, FailureClass
 
 AUTH_FAILURES = frozenset({530, 534, 535, 538})
 

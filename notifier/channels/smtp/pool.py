@@ -17,9 +17,9 @@ from typing import Any
 
 import aiosmtplib
 
-from notifier.channels.base import DeliveryError, FailureClass
 from notifier.channels.smtp.event_loop import run_on_loop
 from notifier.channels.smtp.failures import TransactionStage, delivery_error
+from notifier.errors import DeliveryError, FailureClass
 
 _REFUSALS = (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused)
 

@@ -36,9 +36,9 @@ from twilio.http.response import Response
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from notifier.channels.base import DeliveryError, FailureClass
 from notifier.channels.twilio.errors import classify, explain
 from notifier.domain import Lang
+from notifier.errors import DeliveryError, FailureClass
 from notifier.settings import Settings
 
 T = TypeVar("T")

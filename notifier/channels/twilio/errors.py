@@ -2,7 +2,7 @@
 
 Pure: :func:`classify` reads an HTTP status and a Twilio error code (from a failed API
 call, or the ``ErrorCode`` of a status callback, which has no HTTP status) and returns
-the :class:`~notifier.channels.base.FailureClass` that decides retry or stop.
+the :class:`~notifier.errors.FailureClass` that decides retry or stop.
 
 Twilio itself warns that it refines its codes over time, so codes not listed here fall
 back on their family: an unknown 2xxxx (API request errors) is permanent, an unknown
@@ -13,8 +13,8 @@ codes can ask :func:`is_known`.
 from __future__ import annotations
 
 from notifier.bilingual import Bilingual
-from notifier.channels.base import FailureClass
 from notifier.domain import Lang
+from notifier.errors import FailureClass
 
 RATE_LIMITED = 20429
 # Twilio documents 20503 only as "temporarily unavailable, back off and retry", never as

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notifier.store.deliveries import DeliveryStatus
+from notifier.delivery_status import DeliveryStatus
 
 _STATUSES = {
     # Messages.

@@ -25,11 +25,12 @@ from collections.abc import Callable
 import redis
 from twilio.rest import Client
 
-from notifier.channels.base import DeliveryError, FailureClass, Receipt
+from notifier.channels.base import Receipt
 from notifier.channels.twilio.api import LOOKUP_LIMIT, call_twilio, created_within, look_up_twilio
 from notifier.channels.twilio.channel_client import TwilioChannelClient
 from notifier.channels.twilio.twiml import MAX_TWIML_CHARS, call_twiml
 from notifier.domain import Location
+from notifier.errors import DeliveryError, FailureClass
 from notifier.messages.catalogue import Rendered
 from notifier.planning.entries import PlannedMessage
 from notifier.settings import Settings

@@ -21,10 +21,11 @@ from urllib.parse import parse_qsl, quote
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from notifier.errors import Refusal
 from notifier.settings import Operator
 from notifier.web.body import read_body
 from notifier.web.console.browser import PREFIX, Browser, BrowserDep
-from notifier.web.console.render import Refusal, refusal
+from notifier.web.console.render import refusal
 
 SIGN_IN = f"{PREFIX}/sign-in"
 API_PREFIX = f"{PREFIX}/api/"

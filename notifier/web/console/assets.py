@@ -16,10 +16,10 @@ from pathlib import Path
 from fastapi import Response
 from fastapi.responses import FileResponse
 
+from notifier.errors import Refusal
 from notifier.package_files import shipped_folder
 from notifier.web.console.access import ViewerDep
 from notifier.web.console.browser import PREFIX
-from notifier.web.console.render import Refusal
 from notifier.web.console.routing import console_router
 
 STATIC = shipped_folder("notifier.web.console", "static")

@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
+from notifier.names import QUEUES
 from notifier.operations import dead_letters
-from notifier.operations.queues import QUEUES
 from notifier.web.console.access import AdminDep, FormDep, UnscopedDep, Viewer
 from notifier.web.console.browser import PREFIX
 from notifier.web.console.render import page

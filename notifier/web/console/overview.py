@@ -14,6 +14,7 @@ from typing import Any
 
 import redis
 
+from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel
 from notifier.operations.delivery_stats import (
     DeliveryCounts,
@@ -25,7 +26,6 @@ from notifier.operations.hourly_counts import Period
 from notifier.operations.schedule_ahead import bucket_starts, due_by_day, due_by_hour
 from notifier.operations.status import HealthSummary, describe_problem, health_summary
 from notifier.settings import Settings
-from notifier.store.deliveries import DeliveryStatus
 from notifier.web.console.charts import Bar, stacked_bars
 from notifier.web.console.i18n import Words
 

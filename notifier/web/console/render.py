@@ -12,6 +12,7 @@ from fastapi import Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from notifier.errors import Refusal
 from notifier.package_files import shipped_folder
 from notifier.privacy import mask_address
 from notifier.web.console.browser import PREFIX, Browser
@@ -26,17 +27,6 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.filters["mask"] = mask_address
-
-
-class Refusal(Exception):
-    """A response that ends the request early (redirect to sign-in, 401, 403, 404).
-
-    :class:`notifier.web.console.routing.ConsoleRoute` answers with ``response``.
-    """
-
-    def __init__(self, response: Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
 
 
 def _nav(browser: Browser) -> list[tuple[str, str]]:

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 
+from notifier.errors import Refusal
 from notifier.web.console.browser import PREFIX
-from notifier.web.console.render import Refusal
 
 
 class ConsoleRoute(APIRoute):
@@ -23,6 +23,7 @@ class ConsoleRoute(APIRoute):
             try:
                 return await handler(request)
             except Refusal as refusal:
+                assert isinstance(refusal.response, Response)
                 return refusal.response
 
         return handle

@@ -1,0 +1,24 @@
+"""The names the gateway's processes and its booking systems share on Dramatiq's broker:
+queues, actors and the broker's Redis namespace.
+
+A booking system's :class:`notifier.client.EventSender`, the scheduler and the operators'
+commands name the queues and actors of :mod:`notifier.actors` without importing it (and
+the send step, the templates and the channels with it). Nothing is imported here.
+"""
+
+from __future__ import annotations
+
+INTAKE_QUEUE = "intake"
+SEND_QUEUE = "send"
+QUEUES = (INTAKE_QUEUE, SEND_QUEUE)
+"""The gateway's Dramatiq queues, in the order operators read them."""
+
+INTAKE_ACTOR = "intake_event"
+SEND_ACTOR = "send_message"
+SEND_EXHAUSTED_ACTOR = "send_exhausted"
+
+
+def broker_namespace(queue_prefix: str) -> str:
+    """The Redis namespace of a deployment's Dramatiq broker, from its
+    ``NOTIFIER_QUEUE_PREFIX``."""
+    return f"{queue_prefix}-dramatiq"
