@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from notifier.delivery_status import RANK
+from notifier.planning.reasons import Reason
 from notifier.store.lua import script_source
 
 
@@ -13,3 +14,9 @@ def test_the_delivery_script_ranks_statuses_as_the_delivery_log_does() -> None:
     assert found is not None
     ranks = {name: int(rank) for name, rank in re.findall(r"\['(\w+)'\] = (\d+)", found[1])}
     assert ranks == {str(status): rank for status, rank in RANK.items()}
+
+
+def test_the_reopen_script_reopens_the_failures_the_send_step_names() -> None:
+    source = script_source("delivery_reopen")
+    reasons = set(re.findall(r"reason ~= '(\w+)'", source))
+    assert reasons == {Reason.RETRIES_EXHAUSTED, Reason.INTERRUPTED}
