@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from notifier.arrival import Arrival
 from notifier.channels.base import ChannelClient
 from notifier.clock import utc_now
+from notifier.crash_count import CrashCount
 from notifier.destinations import destination_policy
 from notifier.domain import Channel, Event
 from notifier.errors import EventRefused, InvalidEventError, RetryLater
@@ -51,8 +52,8 @@ log = logging.getLogger(__name__)
 # backoff, then dead-lettered (``retries_exhausted``). A provider's failure is not a crash:
 # the send step chooses its delay, re-checks the message's deadline, the appointment and
 # the opt-outs on every try, and raises ``RetryLater``, handed to Dramatiq as its
-# ``Retry``, which never counts against this budget (see ``_retry_send``), so an outage of
-# hours cannot use it up.
+# ``Retry``, which never counts against this budget (see ``_retry_send``; ``CrashCount``
+# keeps it out of Dramatiq's count too), so an outage of hours cannot use it up.
 SEND_MAX_RETRIES = 6
 SEND_RETRIES: dict[str, Any] = {"min_backoff": 2_000, "max_backoff": 60_000}
 INTAKE_RETRIES: dict[str, Any] = {"max_retries": 10, "min_backoff": 1_000, "max_backoff": 60_000}
@@ -139,6 +140,8 @@ def declare_actors(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Actors:
     """Declare the actors on ``broker``, bound to one Redis client and set of channels."""
+    if not any(isinstance(middleware, CrashCount) for middleware in broker.middleware):
+        CrashCount(actors={SEND_ACTOR}).install(broker)
     intake = Intake(client, settings)
     policy = destination_policy(settings)
     step = SendStep(client, settings, channels=channels, opt_outs=OptOutStore(client, settings),
