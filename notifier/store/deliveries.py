@@ -93,8 +93,12 @@ class DeliveryLog(RedisStore):
             return None
         return pairs_map(raw)
 
+    def stage_unlock_attempt(self, pipe: Any, key: str) -> None:
+        """Release the attempt lock of ``key`` (queued on a pipeline)."""
+        pipe.delete(self.keys.attempt_lock(key))
+
     def unlock_attempt(self, key: str) -> None:
-        self.client.delete(self.keys.attempt_lock(key))
+        self.stage_unlock_attempt(self.client, key)
 
     def stage_advance(
         self, pipe: Any, key: str, status: DeliveryStatus, now: dt.datetime,

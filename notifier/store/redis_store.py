@@ -3,11 +3,15 @@ scripts it runs."""
 
 from __future__ import annotations
 
-import redis
+from redis import Redis
 from redis.commands.core import Script
 
 from notifier.store.keys import Keys
 from notifier.store.lua import load_script
+
+# Redis, the client's type, is named from here by modules that hand a client to the store
+# without calling Redis themselves.
+__all__ = ["Redis", "RedisStore"]
 
 
 class RedisStore:
@@ -18,7 +22,7 @@ class RedisStore:
       keys: the deployment's key names.
     """
 
-    def __init__(self, client: redis.Redis, *, keys: Keys) -> None:
+    def __init__(self, client: Redis, *, keys: Keys) -> None:
         self.client = client
         self.keys = keys
         self._scripts: dict[str, Script] = {}
