@@ -1,7 +1,7 @@
 """The Dramatiq broker and the gateway's two actors.
 
 - ``intake_event`` (queue ``intake``): the Dramatiq door for booking systems written in
-  Python (see :mod:`notifier.client`). Same contract as ``POST /v1/events``.
+  Python (see :mod:`notifier.event_sender`). Same contract as ``POST /v1/events``.
 - ``send_message`` (queue ``send``): the send step, fed by the scheduler.
 
 Actors are declared on an explicit broker (never Dramatiq's implicit default, which would

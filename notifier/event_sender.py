@@ -1,6 +1,6 @@
 """The Dramatiq door, for booking systems written in Python.
 
-    from notifier.client import EventSender
+    from notifier.event_sender import EventSender
 
     sender = EventSender("redis://redis.internal:6379/0")
     sender.send(event)          # a dict (or notifier.domain.Event) following the contract
@@ -9,6 +9,8 @@
 :class:`InvalidEventError` with every problem (field path and sentence), so a mistake
 surfaces in the booking system rather than in the gateway's dead letters. The gateway's
 workers then check it again and apply it exactly as they apply ``POST /v1/events``.
+
+:mod:`notifier.client` exports the same names, for the imports booking systems already have.
 """
 
 from __future__ import annotations
