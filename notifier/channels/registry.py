@@ -12,7 +12,7 @@ from notifier.channels.outbox import OutboxClient
 from notifier.channels.smtp.email_client import SmtpEmailClient
 from notifier.channels.smtp.pool import send_bound
 from notifier.channels.test_recipients import TestRecipientClient
-from notifier.channels.twilio.api import build_client, request_bound
+from notifier.channels.twilio.api import build_twilio_client, request_bound
 from notifier.channels.twilio.sms import TwilioSmsClient
 from notifier.channels.twilio.voice import TwilioVoiceClient
 from notifier.domain import Channel, Location
@@ -64,16 +64,16 @@ def channel_clients(
         for channel in Channel
     }
     if "twilio" in (settings.sms_provider, settings.voice_provider):
-        twilio = build_client(settings)
+        twilio = build_twilio_client(settings)
         if settings.sms_provider == "twilio":
-            chosen[Channel.SMS] = TwilioSmsClient(settings, client=twilio)
+            chosen[Channel.SMS] = TwilioSmsClient(settings, twilio=twilio)
     if settings.voice_provider == "twilio" or settings.email_provider == "smtp":
         if client is None:
             client = redis.Redis.from_url(settings.require_redis_url("worker"))
         locations = stored_locations(client, settings)
         if settings.voice_provider == "twilio":
             chosen[Channel.VOICE] = TwilioVoiceClient(
-                settings, redis_client=client, locations=locations, clock=clock, client=twilio
+                settings, redis_client=client, locations=locations, clock=clock, twilio=twilio
             )
         if settings.email_provider == "smtp":
             chosen[Channel.EMAIL] = SmtpEmailClient(settings, locations=locations, clock=clock)
