@@ -103,7 +103,7 @@ class SendStep:
     """Sends planned messages.
 
     Parameters:
-      client: a redis-py client.
+      redis: a redis-py client.
       settings: the deployment's settings.
       channels: the client for each channel.
       opt_outs: the opt-out state, checked for SMS and voice at send time.
@@ -116,7 +116,7 @@ class SendStep:
 
     def __init__(
         self,
-        client: Redis,
+        redis: Redis,
         settings: Settings,
         *,
         channels: Mapping[Channel, ChannelClient],
@@ -136,11 +136,11 @@ class SendStep:
         self.timer = timer
         self.draw = draw
         self.keys = keys = Keys(settings.queue_prefix)
-        self.schedule = Schedule(client, keys=keys, lease=settings.scheduler_lease)
-        self.deliveries = DeliveryLog(client, keys=keys, retention=settings.delivery_retention)
-        self.history = History(client, keys=keys, retention=settings.event_retention)
-        self.latency = ProviderLatency(client, keys=keys)
-        self.records = SendRecords(client, keys=keys, deliveries=self.deliveries,
+        self.schedule = Schedule(redis, keys=keys, lease=settings.scheduler_lease)
+        self.deliveries = DeliveryLog(redis, keys=keys, retention=settings.delivery_retention)
+        self.history = History(redis, keys=keys, retention=settings.event_retention)
+        self.latency = ProviderLatency(redis, keys=keys)
+        self.records = SendRecords(redis, keys=keys, deliveries=self.deliveries,
                                    history=self.history, latency=self.latency)
 
     def __call__(self, payload: Mapping[str, Any]) -> SendOutcome:

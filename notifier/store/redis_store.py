@@ -18,12 +18,12 @@ class RedisStore:
     """Reads and writes the deployment's keys in one Redis.
 
     Parameters:
-      client: a redis-py client (the store reads its replies as bytes or text alike).
+      redis: a redis-py client (the store reads its replies as bytes or text alike).
       keys: the deployment's key names.
     """
 
-    def __init__(self, client: Redis, *, keys: Keys) -> None:
-        self.client = client
+    def __init__(self, redis: Redis, *, keys: Keys) -> None:
+        self.redis = redis
         self.keys = keys
         self._scripts: dict[str, Script] = {}
 
@@ -31,5 +31,5 @@ class RedisStore:
         """``scripts/<name>.lua``, registered with this store's client on first use."""
         found = self._scripts.get(name)
         if found is None:
-            found = self._scripts[name] = load_script(self.client, name)
+            found = self._scripts[name] = load_script(self.redis, name)
         return found

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import redis
+from redis import Redis
 
 from notifier.delivery_status import DeliveryStatus
 from notifier.planning.entries import AppointmentState, PlannedMessage
@@ -31,17 +31,17 @@ class SendRecords(RedisStore):
     """
 
     def __init__(
-        self, client: redis.Redis, *, keys: Keys, deliveries: DeliveryLog, history: History,
+        self, redis: Redis, *, keys: Keys, deliveries: DeliveryLog, history: History,
         latency: ProviderLatency,
     ) -> None:
-        super().__init__(client, keys=keys)
+        super().__init__(redis, keys=keys)
         self.deliveries = deliveries
         self.history = history
         self.latency = latency
 
     def read(self, message: PlannedMessage) -> tuple[dict[str, str], AppointmentState | None]:
         """The message's delivery record and its appointment, in one round trip."""
-        with self.client.pipeline(transaction=False) as pipe:
+        with self.redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(self.keys.delivery(message.key))
             pipe.get(self.keys.appointment(message.reference))
             raw_record, raw_state = pipe.execute()
@@ -56,7 +56,7 @@ class SendRecords(RedisStore):
         (None when the message was found rather than sent), the provider id's link, the
         record's move to ``status`` at ``at``, the story's ``line``, and the attempt lock's
         release."""
-        with self.client.pipeline(transaction=False) as pipe:
+        with self.redis.pipeline(transaction=False) as pipe:
             if took is not None:
                 self.latency.stage(pipe, message.channel, took)
             self.deliveries.stage_link_provider(pipe, provider_id, message.key)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-import redis
+from redis import Redis
 from twilio.rest import Client
 
 from notifier.channels.base import Receipt
@@ -51,7 +51,7 @@ class TwilioVoiceClient(TwilioChannelClient):
 
     Parameters:
       settings: caller ID (``twilio_voice_from``), voice window, public URL, account.
-      redis_client: where each call's TwiML is kept for "press 1".
+      redis: where each call's TwiML is kept for "press 1".
       locations: the appointment's location by reference (its time zone decides the
         window), or None when the appointment is gone.
       clock: the current time, aware.
@@ -62,13 +62,13 @@ class TwilioVoiceClient(TwilioChannelClient):
         self,
         settings: Settings,
         *,
-        redis_client: redis.Redis,
+        redis: Redis,
         locations: Callable[[str], Location | None],
         clock: Callable[[], dt.datetime],
         twilio: Client | None = None,
     ) -> None:
         super().__init__(settings, twilio=twilio)
-        self.redis = redis_client
+        self.redis = redis
         self.locations = locations
         self.clock = clock
 
