@@ -155,7 +155,7 @@ def main() -> None:
               f"(x{rss_full / rss_empty:.2f})")
 
         broker = build_broker(settings)
-        actors = declare_actors(broker, settings, client=client,
+        actors = declare_actors(broker, settings, redis=client,
                                 channels=channel_clients(settings, clock=lambda: now))
         fill(schedule, client, args.due, first=now - dt.timedelta(minutes=5),
              spread=dt.timedelta(minutes=1), reference_base=5_000_000_000)

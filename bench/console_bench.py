@@ -171,7 +171,7 @@ def main() -> None:
             operators=f"bench:admin:*:{hash_password(PASSWORD)}",
         )
         clock = [NOW]
-        app = create_app(settings, client=client, clock=lambda: clock[0])
+        app = create_app(settings, redis=client, clock=lambda: clock[0])
         http = TestClient(app)
         form = http.get("/console/sign-in").text
         token = re.search(r'name="csrf" value="([^"]+)"', form)

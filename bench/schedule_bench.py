@@ -100,7 +100,7 @@ def main() -> None:
         cancel_rate = timed("intake: cancel", len(cancelled), accept_all(cancelled))
 
         broker = build_broker(settings)
-        actors = declare_actors(broker, settings, client=client,
+        actors = declare_actors(broker, settings, redis=client,
                                 channels=channel_clients(settings, clock=lambda: NOW))
         later = local(2027, 2, 1)
         scheduler = Scheduler(client, settings, send=actors.send, clock=lambda: later)

@@ -1,7 +1,7 @@
 """The Dramatiq broker and the gateway's two actors.
 
 - ``intake_event`` (queue ``intake``): the Dramatiq door for booking systems written in
-  Python (see :mod:`notifier.client`). Same contract as ``POST /v1/events``.
+  Python (see :mod:`notifier.event_sender`). Same contract as ``POST /v1/events``.
 - ``send_message`` (queue ``send``): the send step, fed by the scheduler.
 
 Actors are declared on an explicit broker (never Dramatiq's implicit default, which would
@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
-import redis
 from dramatiq.brokers.redis import RedisBroker
 from pydantic import ValidationError
+from redis import ConnectionError as RedisConnectionError
+from redis import Redis
+from redis import TimeoutError as RedisTimeoutError
 
 from notifier.arrival import Arrival
 from notifier.channels.base import ChannelClient
@@ -90,11 +92,11 @@ REDIS_OUTAGE_WAIT = dt.timedelta(seconds=60)
 
 
 def _redis_back(
-    client: redis.Redis, *, within: dt.timedelta, sleep: Callable[[float], None]
+    redis: Redis, *, within: dt.timedelta, sleep: Callable[[float], None]
 ) -> bool:
     try:
-        when_redis_answers(client.ping, within=within, sleep=sleep)
-    except (redis.ConnectionError, redis.TimeoutError):
+        when_redis_answers(redis.ping, within=within, sleep=sleep)
+    except (RedisConnectionError, RedisTimeoutError):
         return False
     return True
 
@@ -112,19 +114,19 @@ def _as_retry(later: RetryLater) -> dramatiq.Retry:
     return dramatiq.Retry(str(later), delay=later.delay)
 
 
-def rate_limiters(client: redis.Redis, settings: Settings) -> dict[Channel, RateLimiter]:
+def rate_limiters(redis: Redis, settings: Settings) -> dict[Channel, RateLimiter]:
     """One shared timeline per Twilio sender (SMS) and per account (voice)."""
     keys = Keys(settings.queue_prefix)
     limiters: dict[Channel, RateLimiter] = {}
     if settings.sms_provider == "twilio":
         sender = settings.twilio_messaging_service_sid or settings.twilio_sms_from or ""
         limiters[Channel.SMS] = RateLimiter(
-            client, keys.rate(f"sms:{sender}"), per_second=settings.sms_segments_per_second,
+            redis, keys.rate(f"sms:{sender}"), per_second=settings.sms_segments_per_second,
             max_wait=RATE_LIMIT_MAX_WAIT,
         )
     if settings.voice_provider == "twilio":
         limiters[Channel.VOICE] = RateLimiter(
-            client, keys.rate(f"voice:{settings.twilio_account_sid}"),
+            redis, keys.rate(f"voice:{settings.twilio_account_sid}"),
             per_second=settings.voice_calls_per_second, max_wait=RATE_LIMIT_MAX_WAIT,
         )
     return limiters
@@ -134,7 +136,7 @@ def declare_actors(
     broker: dramatiq.Broker,
     settings: Settings,
     *,
-    client: redis.Redis,
+    redis: Redis,
     channels: Mapping[Channel, ChannelClient],
     clock: Callable[[], dt.datetime] = utc_now,
     sleep: Callable[[float], None] = time.sleep,
@@ -142,10 +144,10 @@ def declare_actors(
     """Declare the actors on ``broker``, bound to one Redis client and set of channels."""
     if not any(isinstance(middleware, CrashCount) for middleware in broker.middleware):
         CrashCount(actors={SEND_ACTOR}).install(broker)
-    intake = Intake(client, settings)
+    intake = Intake(redis, settings)
     policy = destination_policy(settings)
-    step = SendStep(client, settings, channels=channels, opt_outs=OptOutStore(client, settings),
-                    limiters=rate_limiters(client, settings), clock=clock, sleep=sleep)
+    step = SendStep(redis, settings, channels=channels, opt_outs=OptOutStore(redis, settings),
+                    limiters=rate_limiters(redis, settings), clock=clock, sleep=sleep)
 
     def intake_event(event: dict[str, Any]) -> None:
         now = clock()
@@ -165,11 +167,11 @@ def declare_actors(
             step(payload)
         except RetryLater as later:
             raise _as_retry(later) from None
-        except (redis.ConnectionError, redis.TimeoutError):
+        except (RedisConnectionError, RedisTimeoutError):
             # Dramatiq could not enqueue a retry while Redis is down: the message would be
             # acknowledged and lost. Wait for Redis to come back, then ask for the retry;
             # the record left "submitting" makes it a counted, at-most-once resend.
-            if not _redis_back(client, within=REDIS_OUTAGE_WAIT, sleep=sleep):
+            if not _redis_back(redis, within=REDIS_OUTAGE_WAIT, sleep=sleep):
                 raise
             log.warning("Redis was unavailable during a send; retrying it")
             raise dramatiq.Retry("Redis was unavailable", delay=1_000) from None

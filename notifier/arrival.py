@@ -1,11 +1,12 @@
 """When an event arrives: the window around that time its dates must fall in.
 
-A door (``POST /v1/events``, the ``intake_event`` actor, :class:`notifier.client.EventSender`)
-validates an event with ``context=Arrival(now)``. A date far from ``now`` is a booking
-system's mistake (a placeholder such as 0001-01-01 or 9999-12-31, a swapped field), and at
-the calendar's edges it would overflow once converted to another time zone. Snapshots the
-gateway stored itself are read back with :data:`notifier.domain.STORED`: the window held
-when they arrived.
+A door (``POST /v1/events``, the ``intake_event`` actor,
+:class:`notifier.event_sender.EventSender`) validates an event with
+``context=Arrival(now)``. A date far from ``now`` is a booking system's mistake (a
+placeholder such as 0001-01-01 or 9999-12-31, a swapped field), and at the calendar's
+edges it would overflow once converted to another time zone. Snapshots the gateway stored
+itself are read back with :data:`notifier.domain.STORED`: the window held when they
+arrived.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class Arrival:
       now: when the event arrived (aware).
       destinations: the deployment's destination policy, checked on the patient's numbers
         by the gateway's own doors; None where the policy is not known (a booking
-        system's :class:`notifier.client.EventSender`).
+        system's :class:`notifier.event_sender.EventSender`).
     """
 
     now: dt.datetime

@@ -24,7 +24,8 @@
 
 A second base (``ValueError``, ``RuntimeError``) is kept where callers catch that.
 Nothing here imports more than the event contract's problem wording, so the pure core
-(:mod:`notifier.messages`) and a booking system's :mod:`notifier.client` may raise them.
+(:mod:`notifier.messages`) and a booking system's :mod:`notifier.event_sender` may raise
+them.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class InvalidEventError(NotifierError, ValueError):
     """An event that does not follow the contract, or that the store refuses (an event id
     reused for another event, a version jump).
 
-    :class:`notifier.client.EventSender` raises it before enqueuing; the intake actor
+    :class:`notifier.event_sender.EventSender` raises it before enqueuing; the intake actor
     raises it without retrying, so the event stays in the intake queue's dead letters
     (7 days) for an operator.
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-import redis
+from redis import Redis, RedisError
 
 from notifier.domain import Channel
 from notifier.errors import InvalidNumber
@@ -58,16 +58,16 @@ class InboundSms:
     """Records what one incoming SMS asks for and chooses the answer.
 
     Parameters:
-      client: a redis-py client.
+      redis: a redis-py client.
       settings: the deployment's settings (key prefix, opt-out scope, notice interval,
         whether Twilio answers English keywords, reply texts).
     """
 
-    def __init__(self, client: redis.Redis, settings: Settings) -> None:
-        self.client = client
+    def __init__(self, redis: Redis, settings: Settings) -> None:
+        self.redis = redis
         self.settings = settings
-        self.optouts = OptOutStore(client, settings)
-        self.claims = InboundClaims(client, settings)
+        self.optouts = OptOutStore(redis, settings)
+        self.claims = InboundClaims(redis, settings)
 
     def handle(
         self, form: dict[str, str], *, idempotency_token: str | None, now: dt.datetime
@@ -80,7 +80,7 @@ class InboundSms:
         markers = self.claims.message_markers(
             message_sid=form.get("MessageSid"), idempotency_token=idempotency_token
         )
-        with self.client.pipeline(transaction=False) as pipe:
+        with self.redis.pipeline(transaction=False) as pipe:
             self.claims.claim_markers(pipe, markers)
             pipe.sismember(self.optouts.opted_out_key(Channel.SMS), number)
             *claimed, opted_out = pipe.execute()
@@ -93,7 +93,7 @@ class InboundSms:
             return Handled(None, InboundOutcome.DUPLICATE, keyword.kind)
         try:
             return self._act(keyword, number, bool(opted_out), form, now)
-        except redis.RedisError:
+        except RedisError:
             # Let Twilio's retry (or fallback) be processed rather than taken for a duplicate.
             self.claims.release(list(markers))
             raise

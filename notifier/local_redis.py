@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import redis
+from redis import ConnectionError as RedisConnectionError
+from redis import Redis
 
 from notifier.errors import RedisServerMissing
 
@@ -65,20 +66,20 @@ class RedisServer:
             # the processes that use it have finished.
             start_new_session=True,
         )
-        client = redis.Redis.from_url(self.url)
+        redis = Redis.from_url(self.url)
         deadline = time.monotonic() + 10
         while True:
             try:
-                client.ping()
+                redis.ping()
                 return
-            except redis.ConnectionError:
+            except RedisConnectionError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
                         f"redis-server did not start; see {self.workdir}/redis.log"
                     ) from None
                 time.sleep(0.02)
             finally:
-                client.close()
+                redis.close()
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -1,9 +1,9 @@
 """The names the gateway's processes and its booking systems share on Dramatiq's broker:
 queues, actors and the broker's Redis namespace.
 
-A booking system's :class:`notifier.client.EventSender`, the scheduler and the operators'
-commands name the queues and actors of :mod:`notifier.actors` without importing it (and
-the send step, the templates and the channels with it). Nothing is imported here.
+A booking system's :class:`notifier.event_sender.EventSender`, the scheduler and the
+operators' commands name the queues and actors of :mod:`notifier.actors` without importing
+it (and the send step, the templates and the channels with it). Nothing is imported here.
 """
 
 from __future__ import annotations

@@ -28,11 +28,12 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-import redis
 from dramatiq.broker import Consumer, MessageProxy
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import dq_name
 from dramatiq.errors import ConnectionClosed
+from redis import ConnectionError as RedisConnectionError
+from redis import TimeoutError as RedisTimeoutError
 
 RETRY_PAUSE = 0.5
 T = TypeVar("T")
@@ -47,7 +48,7 @@ def when_redis_answers(
     for _ in range(max(1, int(within.total_seconds() / RETRY_PAUSE)) - 1):
         try:
             return command()
-        except (redis.ConnectionError, redis.TimeoutError):
+        except (RedisConnectionError, RedisTimeoutError):
             sleep(RETRY_PAUSE)
     return command()
 
@@ -91,7 +92,7 @@ class OutageTolerantRedisBroker(RedisBroker):
     def _patiently(self, command: Callable[[], Any]) -> Any:
         try:
             return when_redis_answers(command, within=self.outage_wait, sleep=self.sleep)
-        except (redis.ConnectionError, redis.TimeoutError) as error:
+        except (RedisConnectionError, RedisTimeoutError) as error:
             raise ConnectionClosed(error) from None
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 import dramatiq
-import redis
+from redis import Redis, RedisError
 
 from notifier.names import SEND_ACTOR, SEND_QUEUE
 from notifier.settings import Settings
@@ -33,7 +33,7 @@ class Scheduler:
     """One scheduler.
 
     Parameters:
-      client: a redis-py client.
+      redis: a redis-py client.
       settings: lease and poll interval come from here.
       send: the ``send_message`` actor; entries are enqueued with ``send.send(payload)``.
       clock: returns the current time.
@@ -44,7 +44,7 @@ class Scheduler:
 
     def __init__(
         self,
-        client: redis.Redis,
+        redis: Redis,
         settings: Settings,
         *,
         send: Enqueue,
@@ -52,9 +52,9 @@ class Scheduler:
         batch: int = 500,
         after_claim: Callable[[list[str]], None] | None = None,
     ) -> None:
-        self.client = client
+        self.redis = redis
         self.keys = Keys(settings.queue_prefix)
-        self.schedule = Schedule(client, keys=self.keys, lease=settings.scheduler_lease)
+        self.schedule = Schedule(redis, keys=self.keys, lease=settings.scheduler_lease)
         self.send = send
         self.clock = clock
         self.batch = batch
@@ -78,7 +78,7 @@ class Scheduler:
             self.schedule.ack(claimed)
             handed += len(claimed)
             if len(claimed) < self.batch:
-                self.client.set(self.keys.scheduler_heartbeat, now.isoformat())
+                self.redis.set(self.keys.scheduler_heartbeat, now.isoformat())
                 return handed
 
     def run(self, stop: threading.Event) -> None:
@@ -89,7 +89,7 @@ class Scheduler:
                 handed = self.run_once(stop)
                 if handed:
                     log.info("handed %d due message(s) to the workers", handed)
-            except redis.RedisError as exc:
+            except RedisError as exc:
                 log.warning("Redis unavailable (%s); retrying", type(exc).__name__)
             stop.wait(self.wait_seconds())
         log.info("scheduler stopped")
@@ -99,7 +99,7 @@ class Scheduler:
         poll = self.poll.total_seconds()
         try:
             upcoming = self.schedule.next_due()
-        except redis.RedisError:
+        except RedisError:
             return poll
         if upcoming is None:
             return poll
@@ -142,11 +142,11 @@ def run(settings: Settings) -> int:
     from notifier.logs import configure_logging
 
     configure_logging()
-    client = redis.Redis.from_url(settings.require_redis_url("scheduler"))
+    redis = Redis.from_url(settings.require_redis_url("scheduler"))
     broker = build_broker(settings)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    Scheduler(client, settings, send=SendQueue(broker), clock=utc_now).run(stop)
+    Scheduler(redis, settings, send=SendQueue(broker), clock=utc_now).run(stop)
     broker.close()
     return 0

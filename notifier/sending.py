@@ -43,8 +43,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-import redis
-
 from notifier.backoff import retry_delay
 from notifier.channels.base import ChannelClient, Receipt
 from notifier.delivery_status import HANDED_OVER, DeliveryStatus
@@ -56,13 +54,14 @@ from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.planning.reasons import Reason
 from notifier.planning.send_check import Defer, Drop, decide_at_send
 from notifier.settings import Settings
-from notifier.store.decoding import text_map
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.history import History
 from notifier.store.keys import Keys
 from notifier.store.provider_latency import ProviderLatency
 from notifier.store.rate_limit import RateLimiter
+from notifier.store.redis_store import Redis
 from notifier.store.schedule import Schedule
+from notifier.store.send_records import SendRecords
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +103,7 @@ class SendStep:
     """Sends planned messages.
 
     Parameters:
-      client: a redis-py client.
+      redis: a redis-py client.
       settings: the deployment's settings.
       channels: the client for each channel.
       opt_outs: the opt-out state, checked for SMS and voice at send time.
@@ -117,7 +116,7 @@ class SendStep:
 
     def __init__(
         self,
-        client: redis.Redis,
+        redis: Redis,
         settings: Settings,
         *,
         channels: Mapping[Channel, ChannelClient],
@@ -136,17 +135,18 @@ class SendStep:
         self.sleep = sleep
         self.timer = timer
         self.draw = draw
-        self.client = client
         self.keys = keys = Keys(settings.queue_prefix)
-        self.schedule = Schedule(client, keys=keys, lease=settings.scheduler_lease)
-        self.deliveries = DeliveryLog(client, keys=keys, retention=settings.delivery_retention)
-        self.history = History(client, keys=keys, retention=settings.event_retention)
-        self.latency = ProviderLatency(client, keys=keys)
+        self.schedule = Schedule(redis, keys=keys, lease=settings.scheduler_lease)
+        self.deliveries = DeliveryLog(redis, keys=keys, retention=settings.delivery_retention)
+        self.history = History(redis, keys=keys, retention=settings.event_retention)
+        self.latency = ProviderLatency(redis, keys=keys)
+        self.records = SendRecords(redis, keys=keys, deliveries=self.deliveries,
+                                   history=self.history, latency=self.latency)
 
     def __call__(self, payload: Mapping[str, Any]) -> SendOutcome:
         message = PlannedMessage.from_dict(dict(payload))
         now = self.clock()
-        record, state = self._read(message)
+        record, state = self.records.read(message)
         if record.get("status") in HANDED_OVER:
             return SendOutcome.ALREADY_DONE
         verdict = decide_at_send(message, state, self.settings, now)
@@ -178,15 +178,6 @@ class SendStep:
         if outcome is not SendOutcome.SENT:  # a sent message's record unlocked it already
             self.deliveries.unlock_attempt(message.key)
         return outcome
-
-    def _read(self, message: PlannedMessage) -> tuple[dict[str, str], AppointmentState | None]:
-        """The message's delivery record and its appointment, in one round trip."""
-        with self.client.pipeline(transaction=False) as pipe:
-            pipe.hgetall(self.keys.delivery(message.key))
-            pipe.get(self.keys.appointment(message.reference))
-            raw_record, raw_state = pipe.execute()
-        state = None if raw_state is None else AppointmentState.from_json(raw_state)
-        return text_map(raw_record), state
 
     def _attempt(
         self, message: PlannedMessage, state: AppointmentState, record: dict[str, str],
@@ -258,15 +249,10 @@ class SendStep:
                      *, took: float | None = None) -> SendOutcome:
         """Record what the provider took; ``took``: how long its answer took, None when
         the message was found rather than sent."""
-        with self.client.pipeline(transaction=False) as pipe:
-            if took is not None:
-                self.latency.stage(pipe, message.channel, took)
-            self.deliveries.stage_link_provider(pipe, receipt.provider_id, message.key)
-            self.deliveries.stage_advance(pipe, message.key, DeliveryStatus(receipt.status),
-                                          self.clock(), {"provider_id": receipt.provider_id})
-            self.history.stage(pipe, message.reference, self._line(message, now, "sent"))
-            pipe.delete(self.keys.attempt_lock(message.key))
-            pipe.execute()
+        self.records.handed_over(
+            message, provider_id=receipt.provider_id, status=DeliveryStatus(receipt.status),
+            at=self.clock(), line=self._line(message, now, "sent"), took=took,
+        )
         log.info("message %s handed to its provider (%s)", message.key, receipt.status)
         return SendOutcome.SENT
 

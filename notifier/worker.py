@@ -9,7 +9,7 @@ worker metrics (messages processed, errors, retries, durations, in progress) on 
 from __future__ import annotations
 
 import dramatiq
-import redis
+from redis import Redis
 
 from notifier.actors import REDIS_OUTAGE_WAIT, build_broker, declare_actors
 from notifier.channels.registry import channel_clients
@@ -23,9 +23,9 @@ settings = load_settings()
 redis_url = settings.require_redis_url("worker")
 broker = build_broker(settings, outage_wait=REDIS_OUTAGE_WAIT)
 dramatiq.set_broker(broker)
-client = redis.Redis.from_url(redis_url)
-channels = channel_clients(settings, clock=utc_now, client=client)
-actors = declare_actors(broker, settings, client=client, channels=channels)
+redis = Redis.from_url(redis_url)
+channels = channel_clients(settings, clock=utc_now, redis=redis)
+actors = declare_actors(broker, settings, redis=redis, channels=channels)
 
 
 class CloseChannels(dramatiq.Middleware):

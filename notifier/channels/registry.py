@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-import redis
+from redis import Redis
 
 from notifier.channels.base import ChannelClient
 from notifier.channels.outbox import OutboxClient
 from notifier.channels.smtp.email_client import SmtpEmailClient
 from notifier.channels.smtp.pool import send_bound
 from notifier.channels.test_recipients import TestRecipientClient
-from notifier.channels.twilio.api import build_client, request_bound
+from notifier.channels.twilio.api import build_twilio_client, request_bound
 from notifier.channels.twilio.sms import TwilioSmsClient
 from notifier.channels.twilio.voice import TwilioVoiceClient
 from notifier.domain import Channel, Location
@@ -22,13 +22,13 @@ from notifier.store.keys import Keys
 
 
 def stored_locations(
-    client: redis.Redis, settings: Settings
+    redis: Redis, settings: Settings
 ) -> Callable[[str], Location | None]:
     """The location of an appointment as stored by the intake, by reference."""
     keys = Keys(settings.queue_prefix)
 
     def location(reference: str) -> Location | None:
-        raw = client.get(keys.appointment(reference))
+        raw = redis.get(keys.appointment(reference))
         return None if raw is None else AppointmentState.from_json(raw).appointment.location
 
     return location
@@ -46,7 +46,7 @@ def channel_clients(
     settings: Settings,
     *,
     clock: Callable[[], dt.datetime],
-    client: redis.Redis | None = None,
+    redis: Redis | None = None,
 ) -> dict[Channel, ChannelClient]:
     """The client for each channel: Twilio for SMS and voice and SMTP for email when
     chosen in settings, the outbox otherwise; in front of each, the test recipients
@@ -55,7 +55,7 @@ def channel_clients(
     Parameters:
       settings: ``sms_provider``, ``voice_provider``, ``email_provider`` and theirs.
       clock: the current time, aware.
-      client: the Redis client voice calls and email read appointments from (and voice
+      redis: the Redis client voice calls and email read appointments from (and voice
         keeps its TwiML in); one from ``settings.redis_url`` when not given.
     """
     chosen: dict[Channel, ChannelClient] = {
@@ -64,16 +64,16 @@ def channel_clients(
         for channel in Channel
     }
     if "twilio" in (settings.sms_provider, settings.voice_provider):
-        twilio = build_client(settings)
+        twilio = build_twilio_client(settings)
         if settings.sms_provider == "twilio":
-            chosen[Channel.SMS] = TwilioSmsClient(settings, client=twilio)
+            chosen[Channel.SMS] = TwilioSmsClient(settings, twilio=twilio)
     if settings.voice_provider == "twilio" or settings.email_provider == "smtp":
-        if client is None:
-            client = redis.Redis.from_url(settings.require_redis_url("worker"))
-        locations = stored_locations(client, settings)
+        if redis is None:
+            redis = Redis.from_url(settings.require_redis_url("worker"))
+        locations = stored_locations(redis, settings)
         if settings.voice_provider == "twilio":
             chosen[Channel.VOICE] = TwilioVoiceClient(
-                settings, redis_client=client, locations=locations, clock=clock, client=twilio
+                settings, redis=redis, locations=locations, clock=clock, twilio=twilio
             )
         if settings.email_provider == "smtp":
             chosen[Channel.EMAIL] = SmtpEmailClient(settings, locations=locations, clock=clock)

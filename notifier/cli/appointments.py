@@ -17,8 +17,8 @@ def appointment_reset_version(args: argparse.Namespace, settings: Settings) -> i
     from notifier.operations.versions import reset_version
 
     with redis_connection(settings, needed_by="appointment command",
-                          say_nothing_changed=True) as client:
-        done = reset_version(client, settings, args.reference, version=args.to,
+                          say_nothing_changed=True) as redis:
+        done = reset_version(redis, settings, args.reference, version=args.to,
                              actor=operator_name(), reason=args.reason, now=utc_now())
     if done is None:
         print(f"notifier: no appointment {args.reference} is held (never received, or "

@@ -22,8 +22,8 @@ def dead_letters_list(args: argparse.Namespace, settings: Settings) -> int:
     from notifier.operations.terminal import render_dead_letters
 
     with redis_connection(settings, needed_by="dead-letters command",
-                          say_nothing_changed=False) as client:
-        letters = list_dead(client, settings, args.queue, limit=args.limit)
+                          say_nothing_changed=False) as redis:
+        letters = list_dead(redis, settings, args.queue, limit=args.limit)
     if args.json:
         print(json.dumps([letter.to_dict() for letter in letters], ensure_ascii=False,
                          indent=2))
@@ -37,15 +37,15 @@ def _dead_letter_action(args: argparse.Namespace, settings: Settings, *, action:
     from notifier.operations import dead_letters
 
     with redis_connection(settings, needed_by="dead-letters command",
-                          say_nothing_changed=True) as client:
+                          say_nothing_changed=True) as redis:
         options = {"actor": operator_name(), "reason": args.reason, "now": utc_now()}
         if action == "requeue" and args.all:
-            count = dead_letters.requeue_all(client, settings, args.queue, **options)
+            count = dead_letters.requeue_all(redis, settings, args.queue, **options)
             print(f"requeued {count} dead letter(s) of the {args.queue} queue; "
                   "recorded in the audit")
             return 0
         act = dead_letters.requeue if action == "requeue" else dead_letters.discard
-        done = act(client, settings, args.queue, args.id, **options)
+        done = act(redis, settings, args.queue, args.id, **options)
     if not done:
         print(f"notifier: no dead letter {args.id} in the {args.queue} queue (already "
               "requeued, discarded or expired); nothing changed", file=sys.stderr)

@@ -14,15 +14,15 @@ from notifier.domain import Channel
 from notifier.settings import Settings
 
 if TYPE_CHECKING:
-    import redis
+    from redis import Redis
 
     from notifier.store.optouts import OptOutStore
 
 
-def _optout_store(client: redis.Redis, settings: Settings) -> OptOutStore:
+def _optout_store(redis: Redis, settings: Settings) -> OptOutStore:
     from notifier.store.optouts import OptOutStore
 
-    return OptOutStore(client, settings)
+    return OptOutStore(redis, settings)
 
 
 def optout_show(args: argparse.Namespace, settings: Settings) -> int:
@@ -30,8 +30,8 @@ def optout_show(args: argparse.Namespace, settings: Settings) -> int:
 
     channel = Channel(args.channel)
     with redis_connection(settings, needed_by="optout command",
-                          say_nothing_changed=True) as client:
-        store = _optout_store(client, settings)
+                          say_nothing_changed=True) as redis:
+        store = _optout_store(redis, settings)
         state = store.state(args.number, channel)
         history = [e for e in store.audit(args.number, count=50) if e.channel is channel][-10:]
     where = f"{mask_address(args.number)}, {channel} from sender scope {store.scope}"
@@ -61,8 +61,8 @@ def _optout_change(args: argparse.Namespace, settings: Settings, *, opted_out: b
 
     channel = Channel(args.channel)
     with redis_connection(settings, needed_by="optout command",
-                          say_nothing_changed=True) as client:
-        store = _optout_store(client, settings)
+                          say_nothing_changed=True) as redis:
+        store = _optout_store(redis, settings)
         change = store.opt_out if opted_out else store.opt_in
         changed = change(
             args.number, channel=channel, source=OptOutSource.OPERATOR,
@@ -86,8 +86,8 @@ def optout_clear(args: argparse.Namespace, settings: Settings) -> int:
 
 def optout_export(args: argparse.Namespace, settings: Settings) -> int:
     with redis_connection(settings, needed_by="optout command",
-                          say_nothing_changed=True) as client:
-        store = _optout_store(client, settings)
+                          say_nothing_changed=True) as redis:
+        store = _optout_store(redis, settings)
         try:
             if args.output is None:
                 rows = store.export(sys.stdout)

@@ -10,26 +10,26 @@ from notifier.errors import RedisUnreachable
 from notifier.settings import Settings
 
 if TYPE_CHECKING:
-    import redis
+    from redis import Redis
 
 
 @contextmanager
 def redis_connection(
     settings: Settings, *, needed_by: str, say_nothing_changed: bool
-) -> Iterator[redis.Redis]:
+) -> Iterator[Redis]:
     """A client of ``NOTIFIER_REDIS_URL``, closed on the way out.
 
     ``needed_by`` names the command in the error when the setting is missing. A Redis error
     in the block becomes :class:`RedisUnreachable`, naming the error's type and, with
     ``say_nothing_changed``, telling the operator that nothing changed.
     """
-    import redis
+    from redis import Redis, RedisError
 
-    client = redis.Redis.from_url(settings.require_redis_url(needed_by))
+    redis = Redis.from_url(settings.require_redis_url(needed_by))
     try:
-        yield client
-    except redis.RedisError as exc:
+        yield redis
+    except RedisError as exc:
         outcome = "; nothing changed" if say_nothing_changed else ""
         raise RedisUnreachable(f"cannot reach Redis ({type(exc).__name__}){outcome}") from exc
     finally:
-        client.close()
+        redis.close()

@@ -20,8 +20,8 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
 
     try:
         with redis_connection(settings, needed_by="status command",
-                              say_nothing_changed=False) as client:
-            summary = health_summary(client, settings, utc_now())
+                              say_nothing_changed=False) as redis:
+            summary = health_summary(redis, settings, utc_now())
     except RedisUnreachable:
         if args.json:
             print(json.dumps({"healthy": False, "problems": ["redis_unreachable"]}))

@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dramatiq
-import redis
 from dramatiq.common import q_name
 from pydantic import ValidationError
+from redis import Redis
 
 from notifier.arrival import Arrival
 from notifier.destinations import DestinationPolicy, destination_policy
@@ -192,7 +192,7 @@ def _decode(raw: bytes | str) -> dict[str, Any] | None:
 
 
 def list_dead(
-    client: redis.Redis,
+    redis: Redis,
     settings: Settings,
     queue: str | None = None,
     limit: int = 100,
@@ -202,11 +202,11 @@ def list_dead(
     found: list[tuple[str, str, float, dict[str, Any] | None]] = []
     for name in queues:
         keys = queue_keys(settings, name)
-        ranked: list[Any] = client.zrevrange(keys.dead, 0, limit - 1, withscores=True)
+        ranked: list[Any] = redis.zrevrange(keys.dead, 0, limit - 1, withscores=True)
         if not ranked:
             continue
         ids = [text(member) for member, _ in ranked]
-        bodies: list[Any] = client.hmget(keys.dead_messages, ids)
+        bodies: list[Any] = redis.hmget(keys.dead_messages, ids)
         for (member, score), body in zip(ranked, bodies, strict=True):
             found.append((name, text(member), float(score),
                           None if body is None else _decode(body)))
@@ -214,7 +214,7 @@ def list_dead(
     policy = destination_policy(settings)
     letters = [_letter(name, member, score, data, policy)
                for name, member, score, data in found[:limit]]
-    return _with_intake_refusal(client, settings, _with_delivery_status(client, settings, letters),
+    return _with_intake_refusal(redis, settings, _with_delivery_status(redis, settings, letters),
                                 [data for *_, data in found[:limit]])
 
 
@@ -238,13 +238,13 @@ def _letter(
 
 
 def _with_delivery_status(
-    client: redis.Redis, settings: Settings, letters: list[DeadLetter]
+    redis: Redis, settings: Settings, letters: list[DeadLetter]
 ) -> list[DeadLetter]:
     sends = [i for i, letter in enumerate(letters) if "key" in letter.summary]
     if not sends:
         return letters
     keys = Keys(settings.queue_prefix)
-    with client.pipeline(transaction=False) as pipe:
+    with redis.pipeline(transaction=False) as pipe:
         for i in sends:
             pipe.hmget(keys.delivery(letters[i].summary["key"]), ["status", "reason"])
         records = pipe.execute()
@@ -259,12 +259,12 @@ def _with_delivery_status(
 
 
 def _with_intake_refusal(
-    client: redis.Redis, settings: Settings, letters: list[DeadLetter],
+    redis: Redis, settings: Settings, letters: list[DeadLetter],
     bodies: list[dict[str, Any] | None],
 ) -> list[DeadLetter]:
     """An event message that broke no rule of the contract was refused by the store (its
     id reused for another event, a version jump): say so, as intake would now."""
-    intake = Intake(client, settings)
+    intake = Intake(redis, settings)
     updated = list(letters)
     for i, (letter, data) in enumerate(zip(letters, bodies, strict=True)):
         args = (data or {}).get("args")
@@ -326,12 +326,12 @@ def check_actor(actor: str, reason: str) -> None:
 
 
 def _move(
-    client: redis.Redis, settings: Settings, queue: str, message_id: str, *, requeue: bool,
+    redis: Redis, settings: Settings, queue: str, message_id: str, *, requeue: bool,
     actor: str, reason: str, now: dt.datetime,
 ) -> bool:
     check_actor(actor, reason)
     keys = queue_keys(settings, queue)
-    raw = client.hget(keys.dead_messages, message_id)
+    raw = redis.hget(keys.dead_messages, message_id)
     if raw is None:
         return False
     if requeue:
@@ -340,7 +340,7 @@ def _move(
         data = _decode(raw) or {}
         new_id, body = "", ""
         about = message_summary(str(data.get("actor_name", "")), data.get("args"))
-    moved = load_script(client, "dead_letter_move")(
+    moved = load_script(redis, "dead_letter_move")(
         keys=[keys.dead, keys.dead_messages, keys.ready, keys.messages, audit_key(settings)],
         args=[message_id, new_id, body, AUDIT_MAX_LENGTH,
               *_audit_pairs("requeue" if requeue else "discard", keys, message_id,
@@ -349,13 +349,13 @@ def _move(
     if moved and requeue and "key" in about:
         # The send step recorded the message as failed when it gave up; a requeued copy
         # must find it open again, or it would take it as done and send nothing.
-        DeliveryLog(client, keys=Keys(settings.queue_prefix),
+        DeliveryLog(redis, keys=Keys(settings.queue_prefix),
                     retention=settings.delivery_retention).reopen(about["key"], now, by=actor)
     return bool(moved)
 
 
 def requeue(
-    client: redis.Redis, settings: Settings, queue: str, message_id: str, *,
+    redis: Redis, settings: Settings, queue: str, message_id: str, *,
     actor: str, reason: str, now: dt.datetime,
 ) -> bool:
     """Put dead letter ``message_id`` back on ``queue`` with its retries reset; False if
@@ -364,12 +364,12 @@ def requeue(
     Raises:
       ValueError: for an unknown queue, or an empty actor or reason.
     """
-    return _move(client, settings, queue, message_id, requeue=True, actor=actor,
+    return _move(redis, settings, queue, message_id, requeue=True, actor=actor,
                  reason=reason, now=now)
 
 
 def requeue_all(
-    client: redis.Redis, settings: Settings, queue: str, *,
+    redis: Redis, settings: Settings, queue: str, *,
     actor: str, reason: str, now: dt.datetime,
 ) -> int:
     """Requeue every dead letter of ``queue``; returns how many were requeued. Each one
@@ -377,13 +377,13 @@ def requeue_all(
     check_actor(actor, reason)
     keys = queue_keys(settings, queue)
     # The ones dead now: a requeued message that dies again is not taken a second time.
-    members = [text(m) for m in client.zrange(keys.dead, 0, -1)]
-    return sum(requeue(client, settings, queue, m, actor=actor, reason=reason, now=now)
+    members = [text(m) for m in redis.zrange(keys.dead, 0, -1)]
+    return sum(requeue(redis, settings, queue, m, actor=actor, reason=reason, now=now)
                for m in members)
 
 
 def discard(
-    client: redis.Redis, settings: Settings, queue: str, message_id: str, *,
+    redis: Redis, settings: Settings, queue: str, message_id: str, *,
     actor: str, reason: str, now: dt.datetime,
 ) -> bool:
     """Delete dead letter ``message_id`` for good; False if it is no longer there.
@@ -391,15 +391,15 @@ def discard(
     Raises:
       ValueError: for an unknown queue, or an empty actor or reason.
     """
-    return _move(client, settings, queue, message_id, requeue=False, actor=actor,
+    return _move(redis, settings, queue, message_id, requeue=False, actor=actor,
                  reason=reason, now=now)
 
 
 def operator_actions(
-    client: redis.Redis, settings: Settings, count: int = 50
+    redis: Redis, settings: Settings, count: int = 50
 ) -> list[OperatorAction]:
     """The latest ``count`` operator actions, newest first."""
-    entries: list[Any] = client.xrevrange(audit_key(settings), count=count) or []
+    entries: list[Any] = redis.xrevrange(audit_key(settings), count=count) or []
     actions = []
     for entry_id, raw in entries:
         fields = text_map(raw)

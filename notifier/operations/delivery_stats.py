@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
+from redis import Redis
 
 from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Lang
@@ -113,7 +113,7 @@ def _failures(reasons: Mapping[tuple[str, str, str], int],
 
 
 def delivery_counts(
-    client: redis.Redis,
+    redis: Redis,
     settings: Settings,
     now: dt.datetime,
     period: Period,
@@ -123,7 +123,7 @@ def delivery_counts(
     if period not in PERIOD_HOURS:
         raise ValueError(f"period must be one of {', '.join(PERIOD_HOURS)}")
     starts = hour_starts(now, PERIOD_HOURS[period])
-    *before, current = finished_hours.read(client, settings, starts, now)
+    *before, current = finished_hours.read(redis, settings, starts, now)
     total = dict(finished_sums.total(before, location))
     add_tally(total, current.tally(location))
     by_status, tables, reasons = unfold(total)
@@ -163,7 +163,7 @@ class HourCount:
 
 
 def deliveries_over_time(
-    client: redis.Redis,
+    redis: Redis,
     settings: Settings,
     now: dt.datetime,
     hours: int = 24,
@@ -174,7 +174,7 @@ def deliveries_over_time(
         raise ValueError("hours must be 1 or more")
     starts = hour_starts(now, hours - 1)
     series = []
-    for start, hour in zip(starts, finished_hours.read(client, settings, starts, now),
+    for start, hour in zip(starts, finished_hours.read(redis, settings, starts, now),
                            strict=True):
         by_status, rate = hour.point(location)
         series.append(HourCount(hour=start, by_status=dict(by_status), delivery_rate=rate))

@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 
-import redis
+from redis import Redis
 
 from notifier.operations.hourly_counts import PERIOD_HOURS, ParsedHour, hour_label
 from notifier.operations.times import require_aware
@@ -58,14 +58,14 @@ class HourCache:
         with self._lock:
             self._kept.clear()
 
-    def read(self, client: redis.Redis, settings: Settings, starts: Sequence[dt.datetime],
+    def read(self, redis: Redis, settings: Settings, starts: Sequence[dt.datetime],
              now: dt.datetime) -> list[ParsedHour]:
         """The parsed counts of each UTC hour in ``starts``; hours before the one holding
         ``now`` may come from memory, once Redis confirms them."""
         current = require_aware(now).replace(minute=0, second=0, microsecond=0)
         keys = Keys(settings.queue_prefix)
-        server = _server(client)
-        snapshot = load_script(client, "stats_snapshot")
+        server = _server(redis)
+        snapshot = load_script(redis, "stats_snapshot")
         wanted = []
         with self._lock:
             for start in starts:
@@ -73,7 +73,7 @@ class HourCache:
                 name = (server, settings.queue_prefix, label)
                 kept = self._kept.get(name) if start < current else None
                 wanted.append((name, keys.stats(label), start < current, kept))
-        with client.pipeline(transaction=False) as pipe:
+        with redis.pipeline(transaction=False) as pipe:
             for _, key, _, kept in wanted:
                 snapshot(keys=[key], args=[0 if kept is None else kept[0], _TTL_MS],
                          client=pipe)
@@ -107,9 +107,9 @@ class HourCache:
 _TTL_MS = STATS_TTL_SECONDS * 1000
 
 
-def _server(client: redis.Redis) -> tuple[Hashable, ...]:
+def _server(redis: Redis) -> tuple[Hashable, ...]:
     """Which Redis (and database) a client talks to."""
-    where = client.connection_pool.connection_kwargs
+    where = redis.connection_pool.connection_kwargs
     return (where.get("host"), where.get("port"), where.get("path"), where.get("db"))
 
 

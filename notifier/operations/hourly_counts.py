@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import redis
+from redis import Redis
 
 from notifier.delivery_status import DeliveryStatus
 from notifier.operations.delivery_rate import PROBLEMS, rate_across
@@ -67,13 +67,13 @@ def hour_starts(now: dt.datetime, hours: int) -> list[dt.datetime]:
 
 
 def read_hours(
-    client: redis.Redis, settings: Settings, hours: Iterable[dt.datetime]
+    redis: Redis, settings: Settings, hours: Iterable[dt.datetime]
 ) -> list[list[CountLine]]:
     """The parsed counts of each UTC hour given (one round trip), read afresh: the
     dashboards read through :data:`~notifier.operations.hour_cache.finished_hours`
     instead."""
     keys = Keys(settings.queue_prefix)
-    with client.pipeline(transaction=False) as pipe:
+    with redis.pipeline(transaction=False) as pipe:
         for hour in hours:
             pipe.hgetall(keys.stats(hour_label(hour)))
         raw = pipe.execute()

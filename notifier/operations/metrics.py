@@ -39,7 +39,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
-import redis
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -49,6 +48,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
+from redis import Redis, RedisError
 
 from notifier.operations.delivery_stats import delivery_counts
 from notifier.operations.queues import live_workers, queue_depths, scheduler_last_run
@@ -70,7 +70,7 @@ def _gauge(name: str, documentation: str, value: float | None = None,
     return family
 
 
-def read_metrics(client: redis.Redis, settings: Settings, now: dt.datetime) -> list[Metric]:
+def read_metrics(redis: Redis, settings: Settings, now: dt.datetime) -> list[Metric]:
     """The metric families for one scrape.
 
     Raises:
@@ -81,15 +81,15 @@ def read_metrics(client: redis.Redis, settings: Settings, now: dt.datetime) -> l
 
     queues = _gauge("notifier_queue_messages", "Dramatiq messages by queue and state",
                     labels=("queue", "state"))
-    for depth in queue_depths(client, settings):
+    for depth in queue_depths(redis, settings):
         for state in ("ready", "delayed", "in_flight", "dead"):
             queues.add_metric([depth.queue, state], getattr(depth, state))
     families.append(queues)
     families.append(_gauge("notifier_workers_live",
                            "Dramatiq processes seen within the heartbeat timeout",
-                           live_workers(client, settings, now)))
+                           live_workers(redis, settings, now)))
 
-    last_run = scheduler_last_run(client, settings)
+    last_run = scheduler_last_run(redis, settings)
     if last_run is not None:
         families.append(_gauge("notifier_scheduler_last_run_timestamp_seconds",
                                "When the scheduler last finished a pass (Unix time)",
@@ -100,17 +100,17 @@ def read_metrics(client: redis.Redis, settings: Settings, now: dt.datetime) -> l
 
     waiting = _gauge("notifier_schedule_messages", "Messages waiting in the schedule",
                      labels=("channel",))
-    for channel, size in schedule_size(client, settings).items():
+    for channel, size in schedule_size(redis, settings).items():
         waiting.add_metric([str(channel)], size)
     families.append(waiting)
     families.append(_gauge("notifier_schedule_overdue_messages",
                            "Messages due now that no scheduler has taken",
-                           overdue(client, settings, now)))
+                           overdue(redis, settings, now)))
     families.append(_gauge("notifier_schedule_due_next_hour_messages",
                            "Messages due within the next hour, overdue ones included",
-                           due_within(client, settings, now, dt.timedelta(hours=1))))
+                           due_within(redis, settings, now, dt.timedelta(hours=1))))
 
-    counts = delivery_counts(client, settings, now, "hour")
+    counts = delivery_counts(redis, settings, now, "hour")
     deliveries = _gauge("notifier_deliveries_last_hour",
                         "Statuses reached over the previous and the current UTC hour",
                         labels=("status", "channel"))
@@ -131,7 +131,7 @@ def read_metrics(client: redis.Redis, settings: Settings, now: dt.datetime) -> l
                                "Delivered / (delivered + undelivered + failed) over the "
                                "previous and the current UTC hour", counts.delivery_rate))
 
-    opt_outs = OptOutStore(client, settings).counts()
+    opt_outs = OptOutStore(redis, settings).counts()
     numbers = _gauge("notifier_opt_outs", "Numbers opted out now", labels=("channel",))
     for name, count in opt_outs.items():
         if name != "audit":
@@ -145,7 +145,7 @@ def read_metrics(client: redis.Redis, settings: Settings, now: dt.datetime) -> l
     latency = HistogramMetricFamily("notifier_provider_latency_seconds",
                                     "How long the provider took to answer a send",
                                     labels=["channel"])
-    histograms = ProviderLatency(client, keys=Keys(settings.queue_prefix)).read()
+    histograms = ProviderLatency(redis, keys=Keys(settings.queue_prefix)).read()
     for channel, histogram in histograms.items():
         latency.add_metric([str(channel)], [(floatToGoString(bound), count)
                                             for bound, count in histogram.buckets],
@@ -162,14 +162,14 @@ class _Scrape(Collector):
         return iter(self.families)
 
 
-def prometheus_text(client: redis.Redis, settings: Settings, now: dt.datetime, *,
+def prometheus_text(redis: Redis, settings: Settings, now: dt.datetime, *,
                     local: Iterable[Metric] = ()) -> bytes:
     """The metrics in Prometheus' text format, followed by ``local`` (this process's own
     counts); only ``notifier_redis_up 0`` and those when Redis does not answer (so the
     outage itself is recorded)."""
     try:
-        families = read_metrics(client, settings, now)
-    except redis.RedisError:
+        families = read_metrics(redis, settings, now)
+    except RedisError:
         families = [_gauge("notifier_redis_up", "1 when Redis answered", 0)]
     families = [*families, *local]
     registry = CollectorRegistry(auto_describe=False)

@@ -19,7 +19,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import redis
+from redis import Redis
 
 from notifier.names import QUEUES, broker_namespace
 from notifier.operations.times import require_aware
@@ -91,10 +91,10 @@ class QueueDepth:
                 "dead": self.dead, "in_flight": self.in_flight}
 
 
-def queue_depths(client: redis.Redis, settings: Settings) -> list[QueueDepth]:
+def queue_depths(redis: Redis, settings: Settings) -> list[QueueDepth]:
     """Depth of each queue, read in one transaction (so ``in_flight``, a difference of
     two counts, is consistent). O(1) per queue, whatever the queues hold."""
-    with client.pipeline(transaction=True) as pipe:
+    with redis.pipeline(transaction=True) as pipe:
         for queue in QUEUES:
             keys = queue_keys(settings, queue)
             pipe.llen(keys.ready)
@@ -111,7 +111,7 @@ def queue_depths(client: redis.Redis, settings: Settings) -> list[QueueDepth]:
 
 
 def live_workers(
-    client: redis.Redis,
+    redis: Redis,
     settings: Settings,
     now: dt.datetime,
     *,
@@ -128,12 +128,12 @@ def live_workers(
     window = settings.worker_heartbeat_timeout if timeout is None else timeout
     since_ms = (require_aware(now).timestamp() - window.total_seconds()) * 1000
     heartbeats = f"{broker_namespace(settings.queue_prefix)}:__heartbeats__"
-    return int(client.zcount(heartbeats, since_ms, "+inf"))
+    return int(redis.zcount(heartbeats, since_ms, "+inf"))
 
 
-def scheduler_last_run(client: redis.Redis, settings: Settings) -> dt.datetime | None:
+def scheduler_last_run(redis: Redis, settings: Settings) -> dt.datetime | None:
     """When a scheduler last finished a pass (aware UTC), or None if none ever did."""
-    raw = client.get(Keys(settings.queue_prefix).scheduler_heartbeat)
+    raw = redis.get(Keys(settings.queue_prefix).scheduler_heartbeat)
     if raw is None:
         return None
     try:

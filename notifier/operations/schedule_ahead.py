@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-import redis
+from redis import Redis
 
 from notifier.domain import Channel
 from notifier.operations.times import require_aware
@@ -45,11 +45,11 @@ def bucket_starts(
 
 
 def _due(
-    client: redis.Redis, settings: Settings, starts: list[dt.datetime]
+    redis: Redis, settings: Settings, starts: list[dt.datetime]
 ) -> dict[Channel, list[int]]:
     keys = Keys(settings.queue_prefix)
     bounds = [start.timestamp() for start in starts]
-    with client.pipeline(transaction=False) as pipe:
+    with redis.pipeline(transaction=False) as pipe:
         for channel in Channel:
             for index in range(len(bounds) - 1):
                 low = "-inf" if index == 0 else bounds[index]
@@ -62,47 +62,47 @@ def _due(
 
 
 def due_by_hour(
-    client: redis.Redis, settings: Settings, now: dt.datetime, hours: int = 24, *,
+    redis: Redis, settings: Settings, now: dt.datetime, hours: int = 24, *,
     tz: dt.tzinfo = dt.UTC,
 ) -> dict[Channel, list[int]]:
     """Messages due in each of the next ``hours`` clock hours (the current one first,
     with anything overdue), per channel. Bucket starts: ``bucket_starts(now, step="hour",
     count=hours, tz=tz)``."""
-    return _due(client, settings, bucket_starts(now, step="hour", count=hours, tz=tz))
+    return _due(redis, settings, bucket_starts(now, step="hour", count=hours, tz=tz))
 
 
 def due_by_day(
-    client: redis.Redis, settings: Settings, now: dt.datetime, days: int = 7, *,
+    redis: Redis, settings: Settings, now: dt.datetime, days: int = 7, *,
     tz: dt.tzinfo = dt.UTC,
 ) -> dict[Channel, list[int]]:
     """Messages due on each of the next ``days`` calendar days in ``tz`` (today first,
     with anything overdue), per channel. Bucket starts: ``bucket_starts(now, step="day",
     count=days, tz=tz)``."""
-    return _due(client, settings, bucket_starts(now, step="day", count=days, tz=tz))
+    return _due(redis, settings, bucket_starts(now, step="day", count=days, tz=tz))
 
 
 def due_within(
-    client: redis.Redis, settings: Settings, now: dt.datetime, within: dt.timedelta
+    redis: Redis, settings: Settings, now: dt.datetime, within: dt.timedelta
 ) -> int:
     """Messages due before ``now + within``, overdue ones included, all channels."""
     keys = Keys(settings.queue_prefix)
     until = (require_aware(now) + within).timestamp()
-    with client.pipeline(transaction=False) as pipe:
+    with redis.pipeline(transaction=False) as pipe:
         for channel in Channel:
             pipe.zcount(keys.schedule(channel), "-inf", f"({until}")
         return sum(int(n) for n in pipe.execute())
 
 
-def overdue(client: redis.Redis, settings: Settings, now: dt.datetime) -> int:
+def overdue(redis: Redis, settings: Settings, now: dt.datetime) -> int:
     """Messages whose time has come but that no scheduler has taken yet. More than a
     pass's worth for long means the scheduler is not running."""
-    return due_within(client, settings, now, dt.timedelta(0))
+    return due_within(redis, settings, now, dt.timedelta(0))
 
 
-def schedule_size(client: redis.Redis, settings: Settings) -> dict[Channel, int]:
+def schedule_size(redis: Redis, settings: Settings) -> dict[Channel, int]:
     """Messages waiting in the schedule, per channel (``ZCARD``)."""
     keys = Keys(settings.queue_prefix)
-    with client.pipeline(transaction=False) as pipe:
+    with redis.pipeline(transaction=False) as pipe:
         for channel in Channel:
             pipe.zcard(keys.schedule(channel))
         return {channel: int(n) for channel, n in zip(Channel, pipe.execute(), strict=True)}

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
+from redis import Redis
 
 from notifier.bilingual import Bilingual
 from notifier.domain import Lang
@@ -146,20 +146,20 @@ class HealthSummary:
         }
 
 
-def health_summary(client: redis.Redis, settings: Settings, now: dt.datetime) -> HealthSummary:
+def health_summary(redis: Redis, settings: Settings, now: dt.datetime) -> HealthSummary:
     """Read the summary (a dozen round trips, each O(1) or O(log n)).
 
     Raises:
       redis.RedisError: when Redis does not answer.
     """
     now = require_aware(now)
-    queues = queue_depths(client, settings)
-    workers = live_workers(client, settings, now)
-    last_run = scheduler_last_run(client, settings)
+    queues = queue_depths(redis, settings)
+    workers = live_workers(redis, settings, now)
+    last_run = scheduler_last_run(redis, settings)
     stale = last_run is None or now - last_run > stale_after(settings)
-    sizes = schedule_size(client, settings)
-    late = overdue(client, settings, now)
-    counts = delivery_counts(client, settings, now, "hour")
+    sizes = schedule_size(redis, settings)
+    late = overdue(redis, settings, now)
+    counts = delivery_counts(redis, settings, now, "hour")
     dead = sum(q.dead for q in queues)
 
     problems = []
@@ -178,7 +178,7 @@ def health_summary(client: redis.Redis, settings: Settings, now: dt.datetime) ->
         warnings.append("low_delivery_rate")
     # Entries overdue for a moment are normal (the next pass takes them); overdue for
     # longer than a scheduler may be silent, while it reports passes, they need a look.
-    if late and not stale and due_within(client, settings, now, -stale_after(settings)):
+    if late and not stale and due_within(redis, settings, now, -stale_after(settings)):
         warnings.append("overdue")
     return HealthSummary(
         checked_at=now,
@@ -187,12 +187,12 @@ def health_summary(client: redis.Redis, settings: Settings, now: dt.datetime) ->
         scheduler_last_run=last_run,
         scheduler_stale=stale,
         schedule_size={str(c): n for c, n in sizes.items()},
-        due_next_hour=due_within(client, settings, now, dt.timedelta(hours=1)),
+        due_next_hour=due_within(redis, settings, now, dt.timedelta(hours=1)),
         overdue=late,
         deliveries_last_hour=counts.by_status,
         delivery_rate=counts.delivery_rate,
         dead_letters=dead,
-        opt_outs=OptOutStore(client, settings).counts(),
+        opt_outs=OptOutStore(redis, settings).counts(),
         problems=problems,
         warnings=warnings,
     )

@@ -21,7 +21,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
+from redis import Redis
 
 from notifier.domain import Channel
 from notifier.planning.entries import AppointmentState
@@ -97,13 +97,13 @@ def _time(value: Any) -> dt.datetime | None:
         return None
 
 
-def appointment_story(client: redis.Redis, settings: Settings, reference: str) -> Story | None:
+def appointment_story(redis: Redis, settings: Settings, reference: str) -> Story | None:
     """The story of appointment ``reference``, or None when the gateway knows nothing of it
     (never received, or every trace expired)."""
     keys = Keys(settings.queue_prefix)
-    intake = Intake(client, settings)
-    history = History(client, keys=keys, retention=settings.event_retention)
-    deliveries = DeliveryLog(client, keys=keys, retention=settings.delivery_retention)
+    intake = Intake(redis, settings)
+    history = History(redis, keys=keys, retention=settings.event_retention)
+    deliveries = DeliveryLog(redis, keys=keys, retention=settings.delivery_retention)
 
     state = intake.load(reference)
     entries: list[StoryEntry] = []

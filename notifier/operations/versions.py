@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import redis
+from redis import Redis, WatchError
 
 from notifier.domain import MAX_VERSION
 from notifier.operations.dead_letters import AUDIT_MAX_LENGTH, audit_key, audit_line, check_actor
@@ -40,7 +40,7 @@ class VersionReset:
 
 
 def reset_version(
-    client: redis.Redis, settings: Settings, reference: str, *, version: int, actor: str,
+    redis: Redis, settings: Settings, reference: str, *, version: int, actor: str,
     reason: str, now: dt.datetime,
 ) -> VersionReset | None:
     """Set the version held for appointment ``reference``; None when it holds none.
@@ -55,9 +55,9 @@ def reset_version(
     check_actor(actor, reason)
     if not 1 <= version <= MAX_VERSION:
         raise ValueError(f"version must be from 1 to {MAX_VERSION}")
-    intake = Intake(client, settings)
+    intake = Intake(redis, settings)
     state_key = intake.keys.appointment(reference)
-    with client.pipeline() as pipe:
+    with redis.pipeline() as pipe:
         while True:
             try:
                 pipe.watch(state_key)
@@ -83,5 +83,5 @@ def reset_version(
                 pipe.xadd(audit_key(settings), audit, maxlen=AUDIT_MAX_LENGTH, approximate=True)
                 pipe.execute()
                 return done
-            except redis.WatchError:
+            except WatchError:
                 continue

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-import redis
+from redis import Redis
 
 from notifier.delivery_status import DeliveryStatus
 from notifier.planning.entries import PlannedMessage
@@ -27,8 +27,8 @@ class DeliveryLog(RedisStore):
       retention: how long a record is kept after its last change.
     """
 
-    def __init__(self, client: redis.Redis, *, keys: Keys, retention: dt.timedelta) -> None:
-        super().__init__(client, keys=keys)
+    def __init__(self, redis: Redis, *, keys: Keys, retention: dt.timedelta) -> None:
+        super().__init__(redis, keys=keys)
         self.ttl = int(retention.total_seconds())
 
     def advance(
@@ -70,7 +70,7 @@ class DeliveryLog(RedisStore):
     def count_failure(self, key: str) -> int:
         """Count one more failed try of ``key`` (a create or a look-up the provider failed)
         and return how many there were: it sets the next retry's delay."""
-        return int(self.client.hincrby(self.keys.delivery(key), "failures", 1))
+        return int(self.redis.hincrby(self.keys.delivery(key), "failures", 1))
 
     def reopen(self, key: str, now: dt.datetime, *, by: str) -> bool:
         """An operator sends a message again after the gateway gave up on it (every retry
@@ -93,8 +93,12 @@ class DeliveryLog(RedisStore):
             return None
         return pairs_map(raw)
 
+    def stage_unlock_attempt(self, pipe: Any, key: str) -> None:
+        """Release the attempt lock of ``key`` (queued on a pipeline)."""
+        pipe.delete(self.keys.attempt_lock(key))
+
     def unlock_attempt(self, key: str) -> None:
-        self.client.delete(self.keys.attempt_lock(key))
+        self.stage_unlock_attempt(self.redis, key)
 
     def stage_advance(
         self, pipe: Any, key: str, status: DeliveryStatus, now: dt.datetime,
@@ -114,14 +118,14 @@ class DeliveryLog(RedisStore):
         pipe.set(self.keys.provider(provider_id), key, ex=self.ttl)
 
     def link_provider(self, provider_id: str, key: str) -> None:
-        self.stage_link_provider(self.client, provider_id, key)
+        self.stage_link_provider(self.redis, provider_id, key)
 
     def key_for_provider(self, provider_id: str) -> str | None:
-        raw = self.client.get(self.keys.provider(provider_id))
+        raw = self.redis.get(self.keys.provider(provider_id))
         return optional_text(raw)
 
     def get(self, key: str) -> dict[str, str]:
-        return text_map(self.client.hgetall(self.keys.delivery(key)))
+        return text_map(self.redis.hgetall(self.keys.delivery(key)))
 
 
 def _describe(message: PlannedMessage) -> list[str | int]:

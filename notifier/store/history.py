@@ -9,7 +9,7 @@ import datetime as dt
 import json
 from typing import Any
 
-import redis
+from redis import Redis
 
 from notifier.store.keys import Keys
 from notifier.store.redis_store import RedisStore
@@ -26,8 +26,8 @@ class History(RedisStore):
       retention: how long a story is kept after its last line.
     """
 
-    def __init__(self, client: redis.Redis, *, keys: Keys, retention: dt.timedelta) -> None:
-        super().__init__(client, keys=keys)
+    def __init__(self, redis: Redis, *, keys: Keys, retention: dt.timedelta) -> None:
+        super().__init__(redis, keys=keys)
         self.retention = retention
 
     def stage(self, pipe: Any, reference: str, line: dict[str, Any]) -> None:
@@ -38,9 +38,9 @@ class History(RedisStore):
 
     def append(self, reference: str, line: dict[str, Any]) -> None:
         """Append one line now (its own round trip; see :meth:`stage` to share one)."""
-        with self.client.pipeline(transaction=False) as pipe:
+        with self.redis.pipeline(transaction=False) as pipe:
             self.stage(pipe, reference, line)
             pipe.execute()
 
     def read(self, reference: str) -> list[dict[str, Any]]:
-        return [json.loads(raw) for raw in self.client.lrange(self.keys.history(reference), 0, -1)]
+        return [json.loads(raw) for raw in self.redis.lrange(self.keys.history(reference), 0, -1)]

@@ -18,7 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-import redis
+from redis import Redis, RedisError
+from redis.client import Pipeline
 
 from notifier.inbound.keywords import KeywordKind
 from notifier.settings import Settings
@@ -37,13 +38,13 @@ class InboundClaims(RedisStore):
     """Claims on incoming messages, on the notice and on keyword answers.
 
     Parameters:
-      client: a redis-py client.
+      redis: a redis-py client.
       settings: key prefix, opt-out scope (in number digests), audit retention (how long
         a MessageSid is remembered), notice interval and daily answer limit.
     """
 
-    def __init__(self, client: redis.Redis, settings: Settings) -> None:
-        super().__init__(client, keys=Keys(settings.queue_prefix))
+    def __init__(self, redis: Redis, settings: Settings) -> None:
+        super().__init__(redis, keys=Keys(settings.queue_prefix))
         self.settings = settings
         self._ttls = {
             "sid": int(settings.optout_audit_retention.total_seconds()),
@@ -61,7 +62,7 @@ class InboundClaims(RedisStore):
         }
 
     @staticmethod
-    def claim_markers(pipe: redis.client.Pipeline, markers: dict[str, int]) -> None:
+    def claim_markers(pipe: Pipeline, markers: dict[str, int]) -> None:
         """Queue on ``pipe`` one SET NX per marker: each answers True if it was new."""
         for marker, ttl in markers.items():
             pipe.set(marker, "1", nx=True, ex=ttl)
@@ -70,8 +71,8 @@ class InboundClaims(RedisStore):
         """Forget ``markers`` (best effort: a failure leaves them to expire)."""
         try:
             if markers:
-                self.client.delete(*markers)
-        except redis.RedisError:
+                self.redis.delete(*markers)
+        except RedisError:
             pass
 
     def claim_notice(self, number: str, now: dt.datetime) -> bool:

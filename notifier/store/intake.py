@@ -18,7 +18,7 @@ import json
 import logging
 from typing import Any
 
-import redis
+from redis import Redis, WatchError
 
 from notifier.domain import MAX_VERSION_STEP, Event
 from notifier.errors import EventRefused
@@ -74,16 +74,16 @@ class Intake:
     """Applies events to the store.
 
     Parameters:
-      client: a redis-py client.
+      redis: a redis-py client.
       settings: the deployment's settings (planning rules, retention).
     """
 
-    def __init__(self, client: redis.Redis, settings: Settings) -> None:
-        self.client = client
+    def __init__(self, redis: Redis, settings: Settings) -> None:
+        self.redis = redis
         self.settings = settings
         self.keys = Keys(settings.queue_prefix)
-        self.schedule = Schedule(client, keys=self.keys, lease=settings.scheduler_lease)
-        self.history = History(client, keys=self.keys, retention=settings.event_retention)
+        self.schedule = Schedule(redis, keys=self.keys, lease=settings.scheduler_lease)
+        self.history = History(redis, keys=self.keys, retention=settings.event_retention)
 
     def accept(self, event: Event, now: dt.datetime) -> IntakeAnswer:
         """Apply ``event`` once and return its answer; a repeat gets the stored answer.
@@ -104,7 +104,7 @@ class Intake:
         printed = fingerprint(event)
         event_key = self.keys.event(event.event_id)
         state_key = self.keys.appointment(reference)
-        with self.client.pipeline() as pipe:
+        with self.redis.pipeline() as pipe:
             while True:
                 try:
                     pipe.watch(event_key, state_key, self.keys.pending(reference))
@@ -133,7 +133,7 @@ class Intake:
                         answer.body["status"],
                     )
                     return answer
-                except redis.WatchError:
+                except WatchError:
                     continue
 
     def _stage_plan(self, pipe: Any, plan: Plan, now: dt.datetime) -> None:
@@ -147,7 +147,7 @@ class Intake:
     def refusal(self, event: Event) -> EventRefused | None:
         """Why :meth:`accept` would refuse ``event`` now, writing nothing; None if it would
         not (operators see it for an event message in the dead letters)."""
-        stored, raw_state = self.client.mget(
+        stored, raw_state = self.redis.mget(
             self.keys.event(event.event_id), self.keys.appointment(event.appointment.reference)
         )
         try:
@@ -160,7 +160,7 @@ class Intake:
         return None
 
     def load(self, reference: str) -> AppointmentState | None:
-        raw = self.client.get(self.keys.appointment(reference))
+        raw = self.redis.get(self.keys.appointment(reference))
         return None if raw is None else AppointmentState.from_json(raw)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from importlib.resources import files
 
-import redis
+from redis import Redis
 from redis.commands.core import Script
 
 
@@ -20,6 +20,6 @@ def script_source(name: str) -> str:
     return (files(__package__) / "scripts" / f"{name}.lua").read_text(encoding="utf-8")
 
 
-def load_script(client: redis.Redis, name: str) -> Script:
-    """``scripts/<name>.lua`` registered with ``client`` (a pipeline may run it too)."""
-    return client.register_script(script_source(name))
+def load_script(redis: Redis, name: str) -> Script:
+    """``scripts/<name>.lua`` registered with ``redis`` (a pipeline may run it too)."""
+    return redis.register_script(script_source(name))

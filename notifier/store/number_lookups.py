@@ -21,8 +21,8 @@ class NumberLookups(RedisStore):
     def remember(self, number: str, operator: str) -> str:
         """Keep ``number`` for :data:`LOOKUP_SECONDS`; returns the token that redeems it."""
         token = secrets.token_urlsafe(18)
-        self.client.set(self.keys.console_lookup(token),
-                        json.dumps({"n": number, "o": operator}), ex=LOOKUP_SECONDS)
+        self.redis.set(self.keys.console_lookup(token),
+                       json.dumps({"n": number, "o": operator}), ex=LOOKUP_SECONDS)
         return token
 
     def recall(self, token: str, operator: str) -> str | None:
@@ -30,7 +30,7 @@ class NumberLookups(RedisStore):
         expired or another operator's."""
         if not token or len(token) > 64:
             return None
-        raw = self.client.get(self.keys.console_lookup(token))
+        raw = self.redis.get(self.keys.console_lookup(token))
         if raw is None:
             return None
         data = json.loads(raw)

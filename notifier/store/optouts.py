@@ -22,7 +22,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any, Required, TextIO, TypedDict, Unpack
 
-import redis
+from redis import Redis, ResponseError
 
 from notifier.domain import Channel
 from notifier.inbound.optouts import (
@@ -69,13 +69,13 @@ class OptOutStore(RedisStore):
     """Opt-out state per number, scope and channel, with its audit stream.
 
     Parameters:
-      client: a redis-py client.
+      redis: a redis-py client.
       settings: ``optout_scope`` names the sender the state applies to;
         ``queue_prefix`` the deployment's key namespace.
     """
 
-    def __init__(self, client: redis.Redis, settings: Settings) -> None:
-        super().__init__(client, keys=Keys(settings.queue_prefix))
+    def __init__(self, redis: Redis, settings: Settings) -> None:
+        super().__init__(redis, keys=Keys(settings.queue_prefix))
         self.scope = settings.optout_scope
         self.audit_retention = settings.optout_audit_retention
 
@@ -95,11 +95,11 @@ class OptOutStore(RedisStore):
 
     def is_opted_out(self, number: str, channel: Channel = Channel.SMS) -> bool:
         """True when ``number`` must not be contacted on ``channel`` (one round trip)."""
-        return bool(self.client.sismember(self.opted_out_key(channel), e164(number)))
+        return bool(self.redis.sismember(self.opted_out_key(channel), e164(number)))
 
     def state(self, number: str, channel: Channel = Channel.SMS) -> OptOutState | None:
         """The latest change for the number, or None if its state was never changed."""
-        raw = self.client.hget(self.states_key(channel), e164(number))
+        raw = self.redis.hget(self.states_key(channel), e164(number))
         return None if raw is None else _state(json.loads(raw))
 
     def audit(self, number: str | None = None, *, count: int = 100) -> list[AuditEntry]:
@@ -116,7 +116,7 @@ class OptOutStore(RedisStore):
     def counts(self) -> dict[str, int]:
         """Numbers opted out now per channel, and the changes the audit ever recorded
         (``audit``: it only grows, though entries past the retention are dropped)."""
-        with self.client.pipeline(transaction=False) as pipe:
+        with self.redis.pipeline(transaction=False) as pipe:
             for channel in OPT_OUT_CHANNELS:
                 pipe.scard(self.opted_out_key(channel))
             opted_out = pipe.execute()
@@ -125,8 +125,8 @@ class OptOutStore(RedisStore):
 
     def _changes_recorded(self) -> int:
         try:
-            info = self.client.xinfo_stream(self.audit_key)
-        except redis.ResponseError:  # no change recorded yet: no stream
+            info = self.redis.xinfo_stream(self.audit_key)
+        except ResponseError:  # no change recorded yet: no stream
             return 0
         # Redis 7 counts every entry ever added; before it, the entries kept is all we have.
         return int(info.get("entries-added", info["length"]))
@@ -141,7 +141,7 @@ class OptOutStore(RedisStore):
         writer.writerow(EXPORT_COLUMNS)
         rows = 0
         for channel in OPT_OUT_CHANNELS:
-            states = text_map(self.client.hgetall(self.states_key(channel)))
+            states = text_map(self.redis.hgetall(self.states_key(channel)))
             for number in sorted(states):
                 state = _state(json.loads(states[number]))
                 writer.writerow([
@@ -205,7 +205,7 @@ class OptOutStore(RedisStore):
     def _newest_first(self) -> Iterator[AuditEntry]:
         upper = "+"
         while True:
-            batch: list[Any] = self.client.xrevrange(
+            batch: list[Any] = self.redis.xrevrange(
                 self.audit_key, max=upper, count=_AUDIT_BATCH
             ) or []
             for entry_id, fields in batch:

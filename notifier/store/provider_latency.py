@@ -50,13 +50,13 @@ class ProviderLatency(RedisStore):
         pipe.hincrbyfloat(key, "sum", seconds)
 
     def record(self, channel: Channel, seconds: float) -> None:
-        with self.client.pipeline(transaction=False) as pipe:
+        with self.redis.pipeline(transaction=False) as pipe:
             self.stage(pipe, channel, seconds)
             pipe.execute()
 
     def read(self) -> dict[Channel, LatencyHistogram]:
         """Every channel that has answered at least once."""
-        with self.client.pipeline(transaction=False) as pipe:
+        with self.redis.pipeline(transaction=False) as pipe:
             for channel in Channel:
                 pipe.hgetall(self.keys.provider_latency(str(channel)))
             raw = pipe.execute()

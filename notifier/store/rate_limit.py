@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-import redis
+from redis import Redis
 
 from notifier.store.lua import load_script
 
@@ -19,19 +19,19 @@ class RateLimiter:
     """Limits one sender to ``per_second`` units (SMS segments, calls) per second.
 
     Parameters:
-      client: a redis-py client.
+      redis: a redis-py client.
       key: the Redis key of this sender's timeline.
       per_second: units per second.
       max_wait: the longest a caller should wait in-process for its slot.
     """
 
     def __init__(
-        self, client: redis.Redis, key: str, *, per_second: float, max_wait: dt.timedelta
+        self, redis: Redis, key: str, *, per_second: float, max_wait: dt.timedelta
     ) -> None:
         self.key = key
         self.unit_ms = 1000.0 / per_second
         self.max_wait_ms = int(max_wait.total_seconds() * 1000)
-        self._reserve = load_script(client, "rate_reserve")
+        self._reserve = load_script(redis, "rate_reserve")
 
     def reserve(self, cost: int, now: dt.datetime) -> float:
         """Reserve ``cost`` units. Returns seconds to wait before sending (>= 0) when

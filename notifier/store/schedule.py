@@ -23,7 +23,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-import redis
+from redis import Redis
 
 from notifier.planning.entries import PlannedMessage
 from notifier.store.decoding import text_list
@@ -47,8 +47,8 @@ class Schedule(RedisStore):
       lease: how long a claim protects a message before another scheduler may take it.
     """
 
-    def __init__(self, client: redis.Redis, *, keys: Keys, lease: dt.timedelta) -> None:
-        super().__init__(client, keys=keys)
+    def __init__(self, redis: Redis, *, keys: Keys, lease: dt.timedelta) -> None:
+        super().__init__(redis, keys=keys)
         self.lease = lease
 
     def stage_changes(
@@ -75,11 +75,11 @@ class Schedule(RedisStore):
             pipe.expireat(pending, expire_at)
 
     def pending_slots(self, reference: str, *, reader: Any = None) -> frozenset[str]:
-        raw = (reader or self.client).hkeys(self.keys.pending(reference))
+        raw = (reader or self.redis).hkeys(self.keys.pending(reference))
         return frozenset(text_list(raw))
 
     def pending(self, reference: str) -> list[PlannedMessage]:
-        raw = self.client.hvals(self.keys.pending(reference))
+        raw = self.redis.hvals(self.keys.pending(reference))
         return sorted((PlannedMessage.from_json(r) for r in raw), key=lambda m: m.send_at)
 
     def claim(self, now: dt.datetime, *, limit: int = 500) -> list[str]:
@@ -94,7 +94,7 @@ class Schedule(RedisStore):
         """Confirm that claimed messages were handed to Dramatiq."""
         batch = list(payloads)
         if batch:
-            self.client.zrem(self.keys.claimed, *batch)
+            self.redis.zrem(self.keys.claimed, *batch)
 
     def defer(self, message: PlannedMessage, until: dt.datetime) -> bool:
         """Put a message back for later (outside its window now); False if a newer plan
@@ -109,16 +109,16 @@ class Schedule(RedisStore):
         )
 
     def size(self) -> int:
-        with self.client.pipeline(transaction=False) as pipe:
+        with self.redis.pipeline(transaction=False) as pipe:
             for key in self.keys.schedules:
                 pipe.zcard(key)
             return sum(int(n) for n in pipe.execute())
 
     def claimed_count(self) -> int:
-        return int(self.client.zcard(self.keys.claimed))
+        return int(self.redis.zcard(self.keys.claimed))
 
     def next_due(self) -> dt.datetime | None:
-        with self.client.pipeline(transaction=False) as pipe:
+        with self.redis.pipeline(transaction=False) as pipe:
             for key in self.keys.schedules:
                 pipe.zrange(key, 0, 0, withscores=True)
             firsts = [float(first[0][1]) for first in pipe.execute() if first]

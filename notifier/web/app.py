@@ -12,10 +12,10 @@ from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-import redis
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from redis import Redis
 
 from notifier.clock import utc_now
 from notifier.destinations import destination_policy
@@ -67,15 +67,15 @@ def _api_token(settings: Settings) -> bytes:
 def create_app(
     settings: Settings,
     *,
-    client: redis.Redis | None = None,
+    redis: Redis | None = None,
     clock: Callable[[], dt.datetime] = utc_now,
 ) -> FastAPI:
     """The ASGI app of the web process.
 
     Parameters:
       settings: the deployment's settings; ``api_token`` is required, and ``redis_url``
-        unless ``client`` is given.
-      client: a Redis client to use instead of one made from ``settings.redis_url``
+        unless ``redis`` is given.
+      redis: a Redis client to use instead of one made from ``settings.redis_url``
         (the app then leaves closing it to the caller).
       clock: the current time, aware UTC.
 
@@ -83,16 +83,16 @@ def create_app(
       SettingsError: when a setting the web process needs is missing or wrong.
     """
     token = _api_token(settings)
-    owns_client = client is None
-    if client is None:
-        client = redis.Redis.from_url(settings.require_redis_url("web process"))
-    redis_client = client
+    owns_redis = redis is None
+    if redis is None:
+        redis = Redis.from_url(settings.require_redis_url("web process"))
+    app_redis = redis
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        if owns_client:
-            redis_client.close()
+        if owns_redis:
+            app_redis.close()
 
     app = FastAPI(
         title="Patient notifier",
@@ -119,8 +119,8 @@ def create_app(
     results = WebhookResults(webhooks)
     app.state.context = WebContext(
         settings=settings,
-        client=client,
-        intake=Intake(client, settings),
+        redis=redis,
+        intake=Intake(redis, settings),
         clock=clock,
         api_token=token,
         metrics_token=(settings.metrics_token.get_secret_value().encode()

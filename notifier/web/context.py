@@ -6,8 +6,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import redis
 from fastapi import Request
+from redis import Redis
 
 from notifier.destinations import DestinationPolicy
 from notifier.settings import Settings
@@ -21,7 +21,7 @@ class WebContext:
 
     Parameters:
       settings: the deployment's settings.
-      client: the Redis client (a connection pool).
+      redis: the Redis client (a connection pool).
       intake: stores and plans accepted events.
       clock: the current time (aware UTC); tests pass a fixed one.
       api_token: the bearer token booking systems must present, as bytes.
@@ -33,7 +33,7 @@ class WebContext:
     """
 
     settings: Settings
-    client: redis.Redis
+    redis: Redis
     intake: Intake
     clock: Callable[[], dt.datetime]
     api_token: bytes

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import redis
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
+from redis import RedisError
 
 from notifier.operations.metrics import CONTENT_TYPE, prometheus_text
 from notifier.operations.queues import scheduler_last_run
@@ -50,9 +50,9 @@ def readyz(request: Request) -> Response:
     context = web_context(request)
     now = context.clock()
     try:
-        context.client.ping()
-        last_run = scheduler_last_run(context.client, context.settings)
-    except redis.RedisError:
+        context.redis.ping()
+        last_run = scheduler_last_run(context.redis, context.settings)
+    except RedisError:
         return _not_ready("redis_unreachable")
     if last_run is None:
         return _not_ready("scheduler_never_ran")
@@ -76,6 +76,6 @@ def readyz(request: Request) -> Response:
 )
 def metrics(request: Request) -> Response:
     context = web_context(request)
-    body = prometheus_text(context.client, context.settings, context.clock(),
+    body = prometheus_text(context.redis, context.settings, context.clock(),
                            local=context.webhook_results.families())
     return Response(body, media_type=CONTENT_TYPE, headers={"Cache-Control": "no-store"})

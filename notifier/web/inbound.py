@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 from typing import Annotated
 
-import redis
 from fastapi import APIRouter, Depends, Request, Response
+from redis import RedisError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from notifier.errors import ApiError
@@ -47,7 +47,7 @@ def _inbound(request: Request) -> InboundSms:
     handler = getattr(request.app.state, "inbound_sms", None)
     if handler is None:
         context = web_context(request)
-        handler = request.app.state.inbound_sms = InboundSms(context.client, context.settings)
+        handler = request.app.state.inbound_sms = InboundSms(context.redis, context.settings)
     assert isinstance(handler, InboundSms)
     return handler
 
@@ -83,7 +83,7 @@ def incoming_sms(
             idempotency_token=request.headers.get("I-Twilio-Idempotency-Token"),
             now=context.clock(),
         )
-    except redis.RedisError as exc:
+    except RedisError as exc:
         log.error("incoming sms %s: not recorded, %s", sid, type(exc).__name__)
         raise unavailable() from None
     kind = handled.kind.name.lower() if handled.kind else "-"

@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any, Literal
 
-import redis
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from redis import RedisError
 from starlette.concurrency import run_in_threadpool
 
 from notifier.arrival import Arrival
@@ -231,7 +231,7 @@ async def post_event(
         answer = await run_in_threadpool(context.intake.accept, event, now)
     except EventRefused as exc:
         raise event_refused(exc) from None  # intake logged it, with the event id only
-    except redis.RedisError as exc:
+    except RedisError as exc:
         log.error(
             "event %s (%s, appointment %s): not stored, %s",
             event.event_id,

@@ -47,7 +47,7 @@ def _record(context: WebContext, form: dict[str, str]) -> None:
     raw_status = form.get("MessageStatus") or form.get("SmsStatus") or form.get("CallStatus", "")
     status = delivery_status(raw_status)
     settings = context.settings
-    deliveries = DeliveryLog(context.client, keys=context.intake.keys,
+    deliveries = DeliveryLog(context.redis, keys=context.intake.keys,
                              retention=settings.delivery_retention)
     key = deliveries.key_for_provider(sid) if sid else None
     if key is None or status is None:
@@ -66,13 +66,13 @@ def _record(context: WebContext, form: dict[str, str]) -> None:
     # Only the callback that moved the record: a replay (Twilio's, or a captured request's)
     # after the patient texted REPRISE must not opt the number out again.
     if changed and error_code == "21610" and form.get("To"):
-        OptOutStore(context.client, settings).opt_out(
+        OptOutStore(context.redis, settings).opt_out(
             form["To"], channel=Channel.SMS, source=OptOutSource.TWILIO_21610,
             provider_message_id=sid, reason="provider error 21610", now=now,
         )
     if changed and status in FINAL:
         record = deliveries.get(key)
-        History(context.client, keys=context.intake.keys,
+        History(context.redis, keys=context.intake.keys,
                 retention=settings.event_retention).append(
             record.get("reference", ""),
             {"at": now.isoformat(), "what": str(status), "key": key,

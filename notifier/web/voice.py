@@ -52,13 +52,13 @@ def keypress(
     settings = context.settings
     digits = form.get("Digits", "")
     if digits == REPEAT:
-        twiml = context.client.get(call_key(settings.queue_prefix, key))
+        twiml = context.redis.get(call_key(settings.queue_prefix, key))
         if twiml is None:
             log.info("call %s: message asked again, but no longer kept", key)
             return _twiml(farewell_twiml("expired", lang, settings))
         return _twiml(twiml)
     if digits == STOP:
-        store = OptOutStore(context.client, settings)
+        store = OptOutStore(context.redis, settings)
         try:
             changed = store.opt_out(
                 form.get("To", ""), channel=Channel.VOICE, source=OptOutSource.VOICE_KEYPRESS,

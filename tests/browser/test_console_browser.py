@@ -68,7 +68,7 @@ def browser() -> Iterator[Any]:
 def base_url(gateway: Gateway) -> Iterator[str]:
     """The console's address, served by a real uvicorn in a thread."""
     seed(gateway)
-    app = create_app(console_settings(gateway), client=gateway.client, clock=gateway.clock)
+    app = create_app(console_settings(gateway), redis=gateway.client, clock=gateway.clock)
     with serving(app, free_port()) as url:
         yield url
 

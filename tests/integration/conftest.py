@@ -59,7 +59,7 @@ def gateway(redis_url: str, outbox: Path) -> Iterator[Gateway]:
     client = redis.Redis.from_url(redis_url)
     broker = build_broker(settings)
     actors = declare_actors(
-        broker, settings, client=client, channels=channel_clients(settings, clock=clock),
+        broker, settings, redis=client, channels=channel_clients(settings, clock=clock),
         clock=clock,
     )
     yield Gateway(settings, client, broker, actors, clock, outbox)

@@ -87,7 +87,7 @@ class Console:
 
 
 def make_console(gateway: Gateway, **overrides: object) -> Console:
-    app = create_app(console_settings(gateway, **overrides), client=gateway.client,
+    app = create_app(console_settings(gateway, **overrides), redis=gateway.client,
                      clock=gateway.clock)
     return Console(gateway, TestClient(app, headers={"Accept-Language": "fr-CA,fr;q=0.9"}))
 
@@ -164,7 +164,7 @@ def test_every_console_answer_carries_the_security_headers(console: Console) -> 
 
 def test_a_console_error_carries_the_security_headers_too(gateway: Gateway) -> None:
     unreachable = redis.Redis(port=free_port(), retry=Retry(NoBackoff(), 0))
-    app = create_app(console_settings(gateway), client=unreachable, clock=gateway.clock)
+    app = create_app(console_settings(gateway), redis=unreachable, clock=gateway.clock)
     console = Console(gateway, TestClient(app, raise_server_exceptions=False))
 
     answer = console.sign_in(ALICE)  # the sign-in page needs no Redis; signing in does
@@ -454,7 +454,7 @@ def _served_sign_in(
     token, and a way to post that form (name, password) from a browser of its own with
     the same cookie, for parallel attempts."""
     seed(gateway)
-    app = create_app(console_settings(gateway), client=gateway.client, clock=gateway.clock)
+    app = create_app(console_settings(gateway), redis=gateway.client, clock=gateway.clock)
     with serving(app, free_port()) as url, httpx.Client(base_url=url) as http:
         csrf = _CSRF.search(http.get("/console/sign-in").text)
         assert csrf

@@ -78,7 +78,7 @@ def test_counted_by_dramatiq_alone_the_waits_use_up_the_crash_budget(
 def test_the_send_actor_is_declared_with_its_crash_count_after_retries(
     broker: dramatiq.Broker, redis_client: redis.Redis,
 ) -> None:
-    declare_actors(broker, Settings(queue_prefix="crashcount"), client=redis_client, channels={})
+    declare_actors(broker, Settings(queue_prefix="crashcount"), redis=redis_client, channels={})
     kinds = [type(middleware) for middleware in broker.middleware]
     assert kinds.index(CrashCount) == kinds.index(Retries) + 1
     installed = broker.middleware[kinds.index(CrashCount)]

@@ -100,12 +100,12 @@ def delivery(
     clock = Clock(local(2026, 11, 24, 10))
     waits: list[float] = []
     step = SendStep(redis_client, settings,
-                    channels=channel_clients(settings, clock=clock, client=redis_client),
+                    channels=channel_clients(settings, clock=clock, redis=redis_client),
                     opt_outs=OptOutStore(redis_client, settings),
                     limiters={}, clock=clock, sleep=waits.append)
     fake_twilio.deliver_to = rebase(PUBLIC, f"http://127.0.0.1:{web_port}")
     fake_twilio.clock = clock
-    app = create_app(settings, client=redis_client, clock=clock)
+    app = create_app(settings, redis=redis_client, clock=clock)
     with serving(app, web_port):
         yield Delivery(settings, redis_client, clock, fake_twilio, fake_smtp,
                        Intake(redis_client, settings), step, waits)
@@ -386,7 +386,7 @@ def test_an_interrupted_email_is_sent_again_once_then_given_up(
     settings = delivery.settings.model_copy(update={"smtp_timeout": dt.timedelta(seconds=0.5)})
     step = SendStep(redis_client, settings,
                     channels=channel_clients(settings, clock=delivery.clock,
-                                             client=redis_client),
+                                             redis=redis_client),
                     opt_outs=OptOutStore(redis_client, settings), limiters={},
                     clock=delivery.clock)
     (payload,) = delivery.book("email")

@@ -72,7 +72,7 @@ def test_a_keyword_reply_comes_from_the_deployments_folder(
 ) -> None:
     folder = own_folder(tmp_path, {"replies/fr/stop.txt.j2": REWORDED_STOP})
     settings = inbound_settings(outbox, templates_dir=folder)
-    with TestClient(create_app(settings, client=redis_client)) as http:
+    with TestClient(create_app(settings, redis=redis_client)) as http:
         patient = TwilioSender(http)
         french = patient.reply("ARRET")
         english = patient.reply("STOP", number="+14165550199")

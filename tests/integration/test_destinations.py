@@ -53,7 +53,7 @@ REFUSED = {
 def app_for(outbox: Path, redis_client: redis.Redis, **regions: str) -> TestClient:
     """The intake API; ``allowed_phone_regions=...`` to change the policy."""
     settings = Settings(api_token=TOKEN, outbox_dir=outbox, **regions)
-    return TestClient(create_app(settings, client=redis_client, clock=lambda: NOW))
+    return TestClient(create_app(settings, redis=redis_client, clock=lambda: NOW))
 
 
 @pytest.fixture

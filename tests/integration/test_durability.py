@@ -73,7 +73,7 @@ def arret_then_kill(redis_server: Restartable, tmp_path: Path) -> bool:
     settings = inbound_settings(tmp_path / "outbox")
     client = redis_server.client()
     with TestClient(
-        create_app(settings, client=client, clock=Clock(local(2026, 11, 24, 10)))
+        create_app(settings, redis=client, clock=Clock(local(2026, 11, 24, 10)))
     ) as http:
         reply = TwilioSender(http).reply("ARRET")
     assert reply == expected("ARRET", settings)  # acknowledged: the patient was told

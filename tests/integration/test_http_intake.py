@@ -38,7 +38,7 @@ def settings(outbox: Path) -> Settings:
 
 @pytest.fixture
 def http(settings: Settings, redis_client: redis.Redis) -> Iterator[TestClient]:
-    app = create_app(settings, client=redis_client, clock=lambda: NOW)
+    app = create_app(settings, redis=redis_client, clock=lambda: NOW)
     with TestClient(app) as client:
         yield client
 
@@ -238,13 +238,13 @@ def test_the_web_process_refuses_to_start_without_a_usable_token(
     settings = Settings(api_token=token)
 
     with pytest.raises(SettingsError, match="NOTIFIER_API_TOKEN"):
-        create_app(settings, client=redis_client)
+        create_app(settings, redis=redis_client)
 
 
 def test_without_redis_the_event_is_refused_for_a_retry(settings: Settings) -> None:
     # Nothing listens on that port; no retries, so that the test does not wait for them.
     unreachable = redis.Redis(port=free_port(), retry=Retry(NoBackoff(), 0))
-    app = create_app(settings, client=unreachable, clock=lambda: NOW)
+    app = create_app(settings, redis=unreachable, clock=lambda: NOW)
 
     with TestClient(app) as client:
         answer = client.post("/v1/events", json=BOOKED, headers=AUTH)

@@ -55,7 +55,7 @@ def test_a_reminder_planned_before_arret_is_not_sent_and_reprise_restores_the_ne
     hand_over_due_messages_at(gateway.clock())
     assert len(sms_files(gateway, "confirmation")) == 1
 
-    with TestClient(create_app(settings, client=gateway.client, clock=gateway.clock)) as http:
+    with TestClient(create_app(settings, redis=gateway.client, clock=gateway.clock)) as http:
         patient = TwilioSender(http)
         assert patient.reply("Arrêt", number=MOBILE) is not None
 

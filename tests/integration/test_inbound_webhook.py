@@ -119,7 +119,7 @@ def settings(outbox: Path) -> Settings:
 
 @pytest.fixture
 def twilio(settings: Settings, redis_client: redis.Redis, clock: Clock) -> Iterator[TwilioSender]:
-    with TestClient(create_app(settings, client=redis_client, clock=clock)) as http:
+    with TestClient(create_app(settings, redis=redis_client, clock=clock)) as http:
         yield TwilioSender(http)
 
 
@@ -404,7 +404,7 @@ def test_when_twilio_answers_english_keywords_the_gateway_records_and_stays_sile
     word: str, answered: bool, opted_out: bool,
 ) -> None:
     settings = inbound_settings(outbox, twilio_answers_english_keywords=True)
-    with TestClient(create_app(settings, client=redis_client, clock=clock)) as http:
+    with TestClient(create_app(settings, redis=redis_client, clock=clock)) as http:
         reply = TwilioSender(http).reply(word)
 
     assert reply == (expected(word, settings) if answered else EMPTY)
@@ -415,7 +415,7 @@ def test_when_twilio_answers_english_keywords_start_opts_in_silently(
     outbox: Path, redis_client: redis.Redis, clock: Clock
 ) -> None:
     settings = inbound_settings(outbox, twilio_answers_english_keywords=True)
-    with TestClient(create_app(settings, client=redis_client, clock=clock)) as http:
+    with TestClient(create_app(settings, redis=redis_client, clock=clock)) as http:
         sender = TwilioSender(http)
         sender.reply("STOP")
         assert sender.reply("START") is EMPTY
@@ -474,7 +474,7 @@ def test_an_unreachable_store_answers_503_so_twilio_can_retry(outbox: Path) -> N
     dead = redis.Redis(
         port=free_port(), socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0)
     )
-    with TestClient(create_app(settings, client=dead)) as http:
+    with TestClient(create_app(settings, redis=dead)) as http:
         answer = TwilioSender(http).send("ARRET")
 
     assert answer.status_code == 503

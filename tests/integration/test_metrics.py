@@ -49,7 +49,7 @@ def web(gateway: Gateway) -> Iterator[TestClient]:
     gateway.clock.set(dt.datetime.now(dt.UTC))
     settings = Settings(**{**gateway.settings.model_dump(), "api_token": INTAKE_TOKEN,
                            "metrics_token": TOKEN})
-    app = create_app(settings, client=gateway.client, clock=gateway.clock)
+    app = create_app(settings, redis=gateway.client, clock=gateway.clock)
     with TestClient(app) as client:
         yield client
 
@@ -99,7 +99,7 @@ def test_ready_after_a_pass_and_not_ready_when_it_is_old(
 def test_not_ready_without_redis(gateway: Gateway) -> None:
     unreachable = redis.Redis(port=free_port(), retry=Retry(NoBackoff(), 0))
     settings = Settings(api_token=INTAKE_TOKEN, metrics_token=TOKEN)
-    with TestClient(create_app(settings, client=unreachable)) as client:
+    with TestClient(create_app(settings, redis=unreachable)) as client:
         answer = client.get("/readyz")
         metrics = client.get("/metrics", headers=AUTH)
 
@@ -131,7 +131,7 @@ def test_each_token_opens_its_own_routes_only(web: TestClient, gateway: Gateway)
 
 def test_without_a_metrics_token_no_token_reads_the_metrics(gateway: Gateway) -> None:
     settings = Settings(**{**gateway.settings.model_dump(), "api_token": INTAKE_TOKEN})
-    with TestClient(create_app(settings, client=gateway.client)) as client:
+    with TestClient(create_app(settings, redis=gateway.client)) as client:
         for headers in ({}, {"Authorization": f"Bearer {INTAKE_TOKEN}"}):
             assert client.get("/metrics", headers=headers).status_code == 401
 

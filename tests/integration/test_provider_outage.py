@@ -93,7 +93,7 @@ def short_timeout_step(delivery: Delivery) -> SendStep:
     settings = delivery.settings.model_copy(update={"twilio_timeout": TIMEOUT})
     return SendStep(delivery.client, settings,
                     channels=channel_clients(settings, clock=delivery.clock,
-                                             client=delivery.client),
+                                             redis=delivery.client),
                     opt_outs=OptOutStore(delivery.client, settings), limiters={},
                     clock=delivery.clock)
 

@@ -26,7 +26,7 @@ now = dt.datetime.fromisoformat(sys.argv[3])
 clock = lambda: now
 client = redis.Redis.from_url(settings.redis_url)
 broker = build_broker(settings)
-actors = declare_actors(broker, settings, client=client,
+actors = declare_actors(broker, settings, redis=client,
                         channels=channel_clients(settings, clock=clock), clock=clock)
 
 def die(claimed):

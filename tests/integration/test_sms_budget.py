@@ -130,7 +130,7 @@ def test_an_sms_that_cannot_fit_is_held_back_over_budget_and_counted(
 ) -> None:
     tight = delivery.settings.model_copy(update={"sms_segment_budget": 1})
     step = SendStep(delivery.client, tight,
-                    channels=channel_clients(tight, clock=delivery.clock, client=delivery.client),
+                    channels=channel_clients(tight, clock=delivery.clock, redis=delivery.client),
                     opt_outs=OptOutStore(delivery.client, tight), clock=delivery.clock)
     (payload,) = delivery.book("sms")
 

@@ -210,7 +210,7 @@ class VoiceRig:
         self.location: Location | None = SAMPLE_LOCATION
         self.settings = settings_for(fake)
         self.client = TwilioVoiceClient(
-            self.settings, redis_client=redis_client, locations=lambda _: self.location,
+            self.settings, redis=redis_client, locations=lambda _: self.location,
             clock=lambda: self.now,
         )
 
@@ -305,7 +305,7 @@ def test_the_registry_puts_twilio_behind_the_test_recipients(
 ) -> None:
     settings = settings_for(fake_twilio)
 
-    clients = channel_clients(settings, clock=lambda: NOW, client=redis_client)
+    clients = channel_clients(settings, clock=lambda: NOW, redis=redis_client)
 
     sms = clients[Channel.SMS]
     assert isinstance(sms, TestRecipientClient) and isinstance(sms.inner, TwilioSmsClient)

@@ -44,7 +44,7 @@ def settings() -> Settings:
 
 @pytest.fixture
 def http(settings: Settings, redis_client: redis.Redis) -> Iterator[TestClient]:
-    app = create_app(settings, client=redis_client, clock=lambda: SAMPLE_NOW)
+    app = create_app(settings, redis=redis_client, clock=lambda: SAMPLE_NOW)
     with TestClient(app) as client:
         yield client
 
@@ -185,14 +185,14 @@ def test_a_placed_call_can_be_heard_again_from_its_own_menu(
         start=state.appointment.start, offset_seconds=86400,
     )
     voice = TwilioVoiceClient(
-        settings, redis_client=redis_client, locations=lambda _: SAMPLE_LOCATION,
+        settings, redis=redis_client, locations=lambda _: SAMPLE_LOCATION,
         clock=lambda: SAMPLE_NOW,
     )
     voice.send(message, render(Kind.REMINDER, Channel.VOICE, state, settings, SAMPLE_NOW), HOME)
     (call,) = fake_twilio.calls
     action = ET.fromstring(call.twiml or "").find("Gather").get("action")  # type: ignore[union-attr]
 
-    app = create_app(settings, client=redis_client, clock=lambda: SAMPLE_NOW)
+    app = create_app(settings, redis=redis_client, clock=lambda: SAMPLE_NOW)
     with TestClient(app) as http:
         status, root = press(http, "1", url=action, token=fake_twilio.auth_token)
 

@@ -120,7 +120,7 @@ def settings(outbox: Path) -> Settings:
 @pytest.fixture
 def http(settings: Settings, redis_client: redis.Redis, clock: Clock) -> Iterator[TestClient]:
     """The real app; a server error is raised in the test, not turned into a 500."""
-    with TestClient(create_app(settings, client=redis_client, clock=clock)) as client:
+    with TestClient(create_app(settings, redis=redis_client, clock=clock)) as client:
         yield client
 
 

@@ -45,7 +45,7 @@ def _operators() -> str:
 @pytest.fixture
 def console(gateway: Gateway) -> Iterator[Console]:
     seed(gateway)
-    app = create_app(console_settings(gateway, operators=_operators()), client=gateway.client,
+    app = create_app(console_settings(gateway, operators=_operators()), redis=gateway.client,
                      clock=gateway.clock)
     with TestClient(app) as http:
         yield Console(gateway, http)

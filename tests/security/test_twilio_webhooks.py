@@ -260,7 +260,7 @@ def test_webhooks_are_refused_when_twilio_is_not_configured(
     from notifier.web import create_app
 
     bare = settings.model_copy(update={"twilio_auth_token": None})
-    with TestClient(create_app(bare, client=redis_client, clock=clock)) as http:
+    with TestClient(create_app(bare, redis=redis_client, clock=clock)) as http:
         webhooks = TwilioWebhooks(http)
         before = redis_picture(redis_client)
         answers = [webhooks.post(hook.url, hook.params).status_code for hook in WEBHOOKS]

@@ -19,7 +19,7 @@ SCRIPTS = ROOT / "notifier" / "store" / "scripts"
 
 
 def _script_named(call: ast.Call) -> str | None:
-    """The script a call loads by name: ``load_script(client, "<name>")``, or a store's
+    """The script a call loads by name: ``load_script(redis, "<name>")``, or a store's
     ``self.script("<name>")``."""
     func, args = call.func, call.args
     if isinstance(func, ast.Name) and func.id == "load_script" and len(args) == 2:

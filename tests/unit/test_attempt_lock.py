@@ -27,7 +27,7 @@ PROVIDERS: dict[str, Any] = {
 
 def locks(settings: Settings) -> dict[Channel, dt.timedelta]:
     # The Redis client is only held by the voice client here, never reached.
-    clients = channel_clients(settings, clock=lambda: SAMPLE_NOW, client=redis.Redis())
+    clients = channel_clients(settings, clock=lambda: SAMPLE_NOW, redis=redis.Redis())
     return {channel: attempt_lock(client) for channel, client in clients.items()}
 
 

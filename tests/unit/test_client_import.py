@@ -1,5 +1,6 @@
-"""A booking system imports :mod:`notifier.client` into its own process: it loads the event
-contract and the broker's names, not the gateway's templates, locales or actors."""
+"""A booking system imports :mod:`notifier.event_sender` (or :mod:`notifier.client`, its
+older name) into its own process: it loads the event contract and the broker's names, not
+the gateway's templates, locales or actors."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = ("jinja2", "babel", "notifier.actors")
 
 
-def test_importing_the_client_loads_neither_templates_nor_actors() -> None:
+@pytest.mark.parametrize("module", ["notifier.client", "notifier.event_sender"])
+def test_importing_the_event_sender_loads_neither_templates_nor_actors(module: str) -> None:
     script = (
         "import json, sys\n"
-        "from notifier.client import EventSender, InvalidEventError\n"
+        f"from {module} import EventSender, InvalidEventError\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     # A fresh interpreter: this one has loaded half the package already.

@@ -11,6 +11,8 @@
   module (``notifier/settings.py``) as one node, their imports form no cycle; and along
   :data:`LAYERS` (sending window, settings, planning, messages, inbound) no module imports
   one of a later layer.
+- The send step (``notifier.sending``) names neither ``redis`` nor ``dramatiq`` in its
+  imports: its reads and writes are the store's, its retries the actors'.
 - No library module imports a process's entry module (``notifier.cli``, ``notifier.worker``,
   ...): entry modules build processes; everything else is built by them.
 
@@ -167,6 +169,12 @@ def test_the_walk_finds_edges_directly_and_through_helpers() -> None:
     assert ["notifier.local_redis", "redis"] in list(edges_reached("notifier.local_redis"))
     through_helper = list(edges_reached("notifier.demo"))
     assert ["notifier.demo", "notifier.local_redis", "redis"] in through_helper
+
+
+def test_the_send_step_imports_neither_redis_nor_dramatiq() -> None:
+    named = sorted(imported for imported in imports_of("notifier.sending")
+                   if _within(imported, ("redis", "dramatiq")))
+    assert not named, f"notifier.sending imports {', '.join(named)}"
 
 
 def test_no_library_module_imports_a_process_module() -> None:

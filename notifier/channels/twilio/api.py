@@ -50,7 +50,7 @@ TIMEOUTS_PER_REQUEST = 3
 
 
 def request_bound(timeout: dt.timedelta) -> dt.timedelta:
-    """The longest one request to Twilio may take, given the client's ``timeout``
+    """The longest one request to Twilio may take, given the REST client's ``timeout``
     (``twilio_timeout``)."""
     return timeout * TIMEOUTS_PER_REQUEST
 
@@ -109,8 +109,8 @@ class GatewayHttpClient(TwilioHttpClient):  # type: ignore[misc]
         return headers
 
 
-def build_client(settings: Settings) -> Client:
-    """A Twilio client for the configured account, with the configured timeout and API
+def build_twilio_client(settings: Settings) -> Client:
+    """A Twilio REST client for the configured account, with the configured timeout and API
     address, and no retries."""
     if not settings.twilio_account_sid or settings.twilio_auth_token is None:
         raise ValueError("Twilio is not configured: account SID and auth token are needed")
@@ -143,13 +143,13 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     return max(0.0, (until - sent).total_seconds())
 
 
-def call_twilio(client: Client, create: Callable[[], T], *, what: str) -> T:
+def call_twilio(twilio: Client, create: Callable[[], T], *, what: str) -> T:
     """Run one create call (``what`` names it in errors, e.g. ``"SMS"``), or a list call,
     and turn every failure into a :class:`DeliveryError`."""
     try:
         return create()
     except (TwilioRestException, TwilioServiceException) as exc:
-        raise _refused(exc, client) from None
+        raise _refused(exc, twilio) from None
     except (requests.ConnectionError, requests.Timeout) as exc:
         if _never_connected(exc):
             raise DeliveryError(
@@ -187,14 +187,14 @@ def created_within(created: dt.datetime | None, between: tuple[dt.datetime, dt.d
     return created is not None and start - CLOCK_MARGIN <= created <= end + CLOCK_MARGIN
 
 
-def look_up_twilio(client: Client, lookup: Callable[[], T], *, what: str) -> T:
+def look_up_twilio(twilio: Client, lookup: Callable[[], T], *, what: str) -> T:
     """Run one list call (``what`` names what is looked for, e.g. ``"SMS"``) through
     :func:`call_twilio`. Any failure that asking again may mend (a timeout, a 5xx, a 429)
     leaves the earlier attempt's fate unknown: it is raised as *ambiguous*, so the message
     is neither sent again nor given up, only asked about again later. A refusal of our
     account stays what it is."""
     try:
-        return call_twilio(client, lookup, what=what)
+        return call_twilio(twilio, lookup, what=what)
     except DeliveryError as error:
         if error.failure in (FailureClass.PERMANENT, FailureClass.CONFIGURATION):
             raise
@@ -206,7 +206,7 @@ def look_up_twilio(client: Client, lookup: Callable[[], T], *, what: str) -> T:
 
 
 def _answer_refused(exc: TwilioException) -> DeliveryError | None:
-    """A list answered with an error: the twilio client raises ``Unable to fetch page``
+    """A list answered with an error: the twilio library raises ``Unable to fetch page``
     with the answer itself as the second argument. None for any other exception."""
     response = exc.args[1] if len(exc.args) > 1 else None
     if not isinstance(response, Response):
@@ -223,12 +223,12 @@ def _answer_refused(exc: TwilioException) -> DeliveryError | None:
                          retry_after=retry_after(dict(response.headers or {})))
 
 
-def _refused(exc: TwilioRestException | TwilioServiceException, client: Client) -> DeliveryError:
+def _refused(exc: TwilioRestException | TwilioServiceException, twilio: Client) -> DeliveryError:
     status = int(exc.status) if exc.status is not None else None
     code = int(exc.code) if isinstance(exc.code, int) and exc.code >= 10000 else None
     failure = classify(status, code)
     wait = None
-    http = client.http_client
+    http = twilio.http_client
     # A 429 or a 503 may say when to come back; either may be asked again.
     if failure in (FailureClass.TRANSIENT, FailureClass.AMBIGUOUS) and isinstance(
         http, GatewayHttpClient

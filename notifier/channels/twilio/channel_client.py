@@ -9,7 +9,7 @@ import functools
 from twilio.rest import Client
 
 from notifier.channels.base import HandOver, Receipt
-from notifier.channels.twilio.api import build_client, request_bound
+from notifier.channels.twilio.api import build_twilio_client, request_bound
 from notifier.messages.catalogue import Rendered
 from notifier.planning.entries import PlannedMessage
 from notifier.settings import Settings
@@ -33,14 +33,14 @@ class TwilioChannelClient:
 
     Parameters:
       settings: the Twilio account and the public URL (the status callback).
-      client: a Twilio client; by default one from :func:`build_client`.
+      twilio: a Twilio REST client; by default one from :func:`build_twilio_client`.
     """
 
     idempotent = False
 
-    def __init__(self, settings: Settings, *, client: Client | None = None) -> None:
+    def __init__(self, settings: Settings, *, twilio: Client | None = None) -> None:
         self.settings = settings
-        self.client = client or build_client(settings)
+        self.twilio = twilio or build_twilio_client(settings)
         self.status_callback = status_callback_url(settings)
 
     @property
@@ -49,7 +49,7 @@ class TwilioChannelClient:
         return request_bound(self.settings.twilio_timeout)
 
     def close(self) -> None:
-        """The twilio client's HTTP session is shared; nothing of ours stays open."""
+        """The Twilio REST client's HTTP session is shared; nothing of ours stays open."""
 
     def prepare(self, message: PlannedMessage, rendered: Rendered, address: str) -> HandOver:
         """Nothing to build ahead: the number was checked by the send-time decision."""

@@ -28,8 +28,8 @@ TRANSIENT_CODES = frozenset(
 )
 CONFIGURATION_CODES = frozenset({20003, 21408, 21606, 30032, 30034})
 
-# Twilio's codes are five digits; the client puts the HTTP status in ``code`` when the
-# answer carried no code of its own.
+# Twilio's codes are five digits; the twilio library puts the HTTP status in ``code``
+# when the answer carried no code of its own.
 _FIRST_TWILIO_CODE = 10000
 
 

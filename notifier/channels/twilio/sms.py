@@ -46,7 +46,7 @@ class TwilioSmsClient(TwilioChannelClient):
     Parameters:
       settings: the sender (``twilio_messaging_service_sid`` if set, else
         ``twilio_sms_from``), validity period, public URL and Twilio account.
-      client: a Twilio client; by default one from :func:`build_client`.
+      twilio: a Twilio REST client; by default one from :func:`build_twilio_client`.
     """
 
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
@@ -62,7 +62,7 @@ class TwilioSmsClient(TwilioChannelClient):
         else:
             options["from_"] = self.settings.twilio_sms_from
         created = call_twilio(
-            self.client, lambda: self.client.messages.create(**options), what="SMS"
+            self.twilio, lambda: self.twilio.messages.create(**options), what="SMS"
         )
         # Twilio answers "queued" (or "accepted" through a Messaging Service): taken.
         return Receipt(provider_id=str(created.sid), status="accepted")
@@ -76,7 +76,7 @@ class TwilioSmsClient(TwilioChannelClient):
         if not self.settings.twilio_messaging_service_sid:
             options["from_"] = self.settings.twilio_sms_from
         latest = look_up_twilio(
-            self.client, lambda: self.client.messages.list(**options), what="SMS"
+            self.twilio, lambda: self.twilio.messages.list(**options), what="SMS"
         )
         for sms in latest:
             if (sms.body == rendered.text and created_within(sms.date_created, between)

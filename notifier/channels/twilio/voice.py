@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-import redis
+from redis import Redis
 from twilio.rest import Client
 
 from notifier.channels.base import Receipt
@@ -51,24 +51,24 @@ class TwilioVoiceClient(TwilioChannelClient):
 
     Parameters:
       settings: caller ID (``twilio_voice_from``), voice window, public URL, account.
-      redis_client: where each call's TwiML is kept for "press 1".
+      redis: where each call's TwiML is kept for "press 1".
       locations: the appointment's location by reference (its time zone decides the
         window), or None when the appointment is gone.
       clock: the current time, aware.
-      client: a Twilio client; by default one from :func:`build_client`.
+      twilio: a Twilio REST client; by default one from :func:`build_twilio_client`.
     """
 
     def __init__(
         self,
         settings: Settings,
         *,
-        redis_client: redis.Redis,
+        redis: Redis,
         locations: Callable[[str], Location | None],
         clock: Callable[[], dt.datetime],
-        client: Client | None = None,
+        twilio: Client | None = None,
     ) -> None:
-        super().__init__(settings, client=client)
-        self.redis = redis_client
+        super().__init__(settings, twilio=twilio)
+        self.redis = redis
         self.locations = locations
         self.clock = clock
 
@@ -86,8 +86,8 @@ class TwilioVoiceClient(TwilioChannelClient):
             ex=int(CALL_TWIML_TTL.total_seconds()),
         )
         created = call_twilio(
-            self.client,
-            lambda: self.client.calls.create(
+            self.twilio,
+            lambda: self.twilio.calls.create(
                 to=address,
                 from_=self.settings.twilio_voice_from,
                 twiml=twiml,
@@ -108,8 +108,8 @@ class TwilioVoiceClient(TwilioChannelClient):
         """A call from our caller ID to ``address`` that Twilio created in the span. A
         call's spoken text is not in Twilio's answer: the span and the numbers decide."""
         latest = look_up_twilio(
-            self.client,
-            lambda: self.client.calls.list(
+            self.twilio,
+            lambda: self.twilio.calls.list(
                 to=address, from_=self.settings.twilio_voice_from, limit=LOOKUP_LIMIT
             ),
             what="call",

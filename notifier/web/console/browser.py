@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-import redis
 from fastapi import Depends, Request, Response
+from redis import Redis
 
 from notifier.domain import Lang
 from notifier.settings import Operator, Settings
@@ -59,7 +59,7 @@ class Console:
     deliveries: DeliveriesCache
 
     @classmethod
-    def from_settings(cls, settings: Settings, client: redis.Redis) -> Console:
+    def from_settings(cls, settings: Settings, redis: Redis) -> Console:
         secret = settings.console_secret_key
         # Without operators nobody can sign in; a random key then suffices.
         key = secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
@@ -68,11 +68,11 @@ class Console:
             operators={operator.name: operator for operator in settings.operators},
             codec=SessionCodec(key),
             known=KnownBrowsers(key),
-            sign_ins=SignIns(client, keys=keys),
+            sign_ins=SignIns(redis, keys=keys),
             lifetime=dt.timedelta(hours=settings.console_session_hours),
             secure_cookie=(settings.public_base_url or "").startswith("https://"),
             zone=ZoneInfo(settings.console_time_zone),
-            throttle=SignInThrottle(client, keys=keys),
+            throttle=SignInThrottle(redis, keys=keys),
             deliveries=DeliveriesCache(),
         )
 
@@ -90,7 +90,7 @@ def current_console(request: Request) -> Console:
     console = getattr(state, "console", None)
     if console is None:
         context = web_context(request)
-        console = state.console = Console.from_settings(context.settings, context.client)
+        console = state.console = Console.from_settings(context.settings, context.redis)
     assert isinstance(console, Console)
     return console
 

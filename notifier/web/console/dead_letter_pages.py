@@ -32,8 +32,8 @@ def dead_letter_list(request: Request, viewer: UnscopedDep, done: str = "",
                      count: int = 0) -> Response:
     context = web_context(request)
     words = viewer.browser.words
-    letters = dead_letters.list_dead(context.client, context.settings, limit=LIMIT)
-    actions = dead_letters.operator_actions(context.client, context.settings, count=20)
+    letters = dead_letters.list_dead(context.redis, context.settings, limit=LIMIT)
+    actions = dead_letters.operator_actions(context.redis, context.settings, count=20)
     notice = {"requeued": words("dead.requeued", count=count),
               "discarded": words("dead.discarded"), "gone": words("dead.gone")}.get(done, "")
     rows: list[dict[str, Any]] = [
@@ -89,7 +89,7 @@ def _queue(form: dict[str, str]) -> str:
 def requeue_one(request: Request, viewer: AdminDep, form: FormDep) -> Response:
     context = web_context(request)
     moved = dead_letters.requeue(
-        context.client, context.settings, _queue(form), form.get("id", ""),
+        context.redis, context.settings, _queue(form), form.get("id", ""),
         actor=viewer.operator.name, reason=_reason(viewer, form), now=viewer.browser.now,
     )
     return _done(viewer, "requeued" if moved else "gone", int(moved))
@@ -99,7 +99,7 @@ def requeue_one(request: Request, viewer: AdminDep, form: FormDep) -> Response:
 def requeue_every(request: Request, viewer: AdminDep, form: FormDep) -> Response:
     context = web_context(request)
     count = dead_letters.requeue_all(
-        context.client, context.settings, _queue(form),
+        context.redis, context.settings, _queue(form),
         actor=viewer.operator.name, reason=_reason(viewer, form), now=viewer.browser.now,
     )
     return _done(viewer, "requeued", count)
@@ -109,7 +109,7 @@ def requeue_every(request: Request, viewer: AdminDep, form: FormDep) -> Response
 def discard_one(request: Request, viewer: AdminDep, form: FormDep) -> Response:
     context = web_context(request)
     gone = dead_letters.discard(
-        context.client, context.settings, _queue(form), form.get("id", ""),
+        context.redis, context.settings, _queue(form), form.get("id", ""),
         actor=viewer.operator.name, reason=_reason(viewer, form), now=viewer.browser.now,
     )
     return _done(viewer, "discarded" if gone else "gone")

@@ -32,13 +32,13 @@ PATH = f"{PREFIX}/opt-outs"
 
 def _lookups(request: Request) -> NumberLookups:
     context = web_context(request)
-    return NumberLookups(context.client, keys=Keys(context.settings.queue_prefix))
+    return NumberLookups(context.redis, keys=Keys(context.settings.queue_prefix))
 
 
 def _page(request: Request, viewer: Viewer, *, status: int = 200, number: str | None = None,
           token: str = "", problem: str = "", notice: str = "") -> Response:
     context = web_context(request)
-    store = OptOutStore(context.client, context.settings)
+    store = OptOutStore(context.redis, context.settings)
     words = viewer.browser.words
     result: dict[str, Any] | None = None
     if number is not None:
@@ -102,7 +102,7 @@ def change(request: Request, viewer: AdminDep, form: FormDep) -> Response:
     if not reason or channel not in OPT_OUT_CHANNELS:
         return _page(request, viewer, status=422, number=number, token=token,
                      problem=words("optouts.reason.missing"))
-    store = OptOutStore(context.client, context.settings)
+    store = OptOutStore(context.redis, context.settings)
     change_state = store.opt_out if form.get("action") == "out" else store.opt_in
     changed = change_state(number, channel=channel, source=OptOutSource.OPERATOR,
                            reason=f"{viewer.operator.name}: {reason}", now=viewer.browser.now)

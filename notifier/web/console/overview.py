@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import redis
+from redis import Redis
 
 from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel
@@ -65,7 +65,7 @@ class DeliveriesCache:
         self.fresh_for = fresh_for
         self._readings: dict[tuple[str, str | None], Deliveries] = {}
 
-    def get(self, client: redis.Redis, settings: Settings, now: dt.datetime, *,
+    def get(self, redis: Redis, settings: Settings, now: dt.datetime, *,
             period: Period, location: str | None) -> Deliveries:
         key = (period, location)
         known = self._readings.get(key)
@@ -73,8 +73,8 @@ class DeliveriesCache:
             return known
         reading = Deliveries(
             read_at=now,
-            totals=delivery_counts(client, settings, now, period, location),
-            over_time=deliveries_over_time(client, settings, now, CHART_HOURS[period],
+            totals=delivery_counts(redis, settings, now, period, location),
+            over_time=deliveries_over_time(redis, settings, now, CHART_HOURS[period],
                                            location),
         )
         self._readings[key] = reading
@@ -122,7 +122,7 @@ class Overview:
 
 
 def read_overview(
-    client: redis.Redis, settings: Settings, now: dt.datetime, *, period: Period,
+    redis: Redis, settings: Settings, now: dt.datetime, *, period: Period,
     location: str | None, machinery: bool, zone: dt.tzinfo, cache: DeliveriesCache,
 ) -> Overview:
     """Read the overview's numbers.
@@ -136,13 +136,13 @@ def read_overview(
     parts = None
     if machinery:
         parts = Machinery(
-            health=health_summary(client, settings, now),
-            hours=due_by_hour(client, settings, now, 24, tz=zone),
-            days=due_by_day(client, settings, now, 7, tz=zone),
+            health=health_summary(redis, settings, now),
+            hours=due_by_hour(redis, settings, now, 24, tz=zone),
+            days=due_by_day(redis, settings, now, 7, tz=zone),
             hour_starts=bucket_starts(now, step="hour", count=24, tz=zone)[:-1],
             day_starts=bucket_starts(now, step="day", count=7, tz=zone)[:-1],
         )
-    deliveries = cache.get(client, settings, now, period=period, location=location)
+    deliveries = cache.get(redis, settings, now, period=period, location=location)
     return Overview(now=now, deliveries_at=deliveries.read_at, period=period,
                     machinery=parts, totals=deliveries.totals, over_time=deliveries.over_time)
 

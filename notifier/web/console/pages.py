@@ -34,7 +34,7 @@ def _overview_data(request: Request, viewer: Viewer, period: str) -> Overview:
     context = web_context(request)
     browser = viewer.browser
     return read_overview(
-        context.client, context.settings, browser.now, period=_period(period),
+        context.redis, context.settings, browser.now, period=_period(period),
         location=viewer.location, machinery=viewer.unscoped, zone=browser.console.zone,
         cache=browser.console.deliveries,
     )
@@ -58,7 +58,7 @@ def story(request: Request, viewer: ViewerDep, reference: str = "") -> Response:
         return page(browser, "story.html", status=422, path=f"{PREFIX}/story", **values)
     if reference:
         context = web_context(request)
-        found = appointment_story(context.client, context.settings, reference)
+        found = appointment_story(context.redis, context.settings, reference)
         # Another clinic's appointment answers exactly like an unknown one.
         if found is None or not viewer.sees(found.location):
             raise refusal(browser, 404, "error.not_found.title", "error.not_found")

@@ -105,12 +105,12 @@ class SignIns(RedisStore):
         """``operator`` signed in with ``session``, until the session expires."""
         ttl = max(1, int((session.expires - now).total_seconds() * 1000))
         value = json.dumps({"operator": operator.name, "stamp": stamp_of(operator)})
-        self.client.set(self.key(session), value, px=ttl)
+        self.redis.set(self.key(session), value, px=ttl)
 
     def operator(self, session: Session, operators: Mapping[str, Operator]) -> Operator | None:
         """The operator signed in with ``session``; None when nobody is (any more): a
         session whose operator left the settings or changed is ended here."""
-        raw = self.client.get(self.key(session))
+        raw = self.redis.get(self.key(session))
         if raw is None:
             return None
         try:
@@ -125,4 +125,4 @@ class SignIns(RedisStore):
         return operator
 
     def end(self, session: Session) -> None:
-        self.client.delete(self.key(session))
+        self.redis.delete(self.key(session))

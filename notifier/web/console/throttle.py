@@ -136,7 +136,7 @@ class SignInThrottle(RedisStore):
                 })
                 pipe.pexpire(key, int((tally.not_before - now + MEMORY).total_seconds() * 1000))
 
-        self.client.transaction(attempt, *(key for key, _ in keys))
+        self.redis.transaction(attempt, *(key for key, _ in keys))
         return found[0]
 
     def succeeded(self, name: str, address: str, *, known: str | None = None) -> None:
@@ -151,7 +151,7 @@ class SignInThrottle(RedisStore):
             if failures > 0:  # not forgotten meanwhile
                 pipe.hset(address_key, "failures", failures - 1)
 
-        self.client.transaction(forget, address_key)
+        self.redis.transaction(forget, address_key)
 
 
 def _read(fields: list[bytes | None]) -> Tally:
