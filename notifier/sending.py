@@ -48,8 +48,8 @@ from notifier.channels.base import ChannelClient, Receipt
 from notifier.delivery_status import HANDED_OVER, DeliveryStatus
 from notifier.domain import Channel
 from notifier.errors import CannotTell, DeliveryError, FailureClass, RetryLater, SmsOverBudget
-from notifier.inbound.optouts import OptOutSource
 from notifier.messages.catalogue import render
+from notifier.opt_outs import OptOutSource
 from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.planning.reasons import Reason
 from notifier.planning.send_check import Defer, Drop, decide_at_send

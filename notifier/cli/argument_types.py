@@ -42,7 +42,7 @@ def _reference(text: str) -> str:
 
 def _phone_number(text: str) -> str:
     from notifier.errors import InvalidNumber
-    from notifier.inbound.optouts import e164
+    from notifier.opt_outs import e164
 
     try:
         return e164(text)

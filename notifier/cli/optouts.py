@@ -56,7 +56,7 @@ def optout_show(args: argparse.Namespace, settings: Settings) -> int:
 
 def _optout_change(args: argparse.Namespace, settings: Settings, *, opted_out: bool) -> int:
     from notifier.clock import utc_now
-    from notifier.inbound.optouts import OptOutSource
+    from notifier.opt_outs import OptOutSource
     from notifier.privacy import mask_address
 
     channel = Channel(args.channel)

@@ -21,7 +21,6 @@ import hashlib
 from redis import Redis, RedisError
 from redis.client import Pipeline
 
-from notifier.inbound.keywords import KeywordKind
 from notifier.settings import Settings
 from notifier.store.keys import Keys
 from notifier.store.redis_store import RedisStore
@@ -85,8 +84,9 @@ class InboundClaims(RedisStore):
             )
         )
 
-    def claim_reply(self, number: str, kind: KeywordKind, now: dt.datetime) -> bool:
-        """True if ``number`` may have one more answer to ``kind`` today (UTC), counted."""
+    def claim_reply(self, number: str, kind: str, now: dt.datetime) -> bool:
+        """True if ``number`` may have one more answer to the keyword ``kind`` (a
+        ``KeywordKind``) today (UTC), counted."""
         day = now.astimezone(dt.UTC).date().isoformat()
         return bool(
             self.script("inbound_claim_reply")(

@@ -25,7 +25,7 @@ from typing import Any, Required, TextIO, TypedDict, Unpack
 from redis import Redis, ResponseError
 
 from notifier.domain import Channel
-from notifier.inbound.optouts import (
+from notifier.opt_outs import (
     OPT_OUT_CHANNELS,
     OPTED_IN,
     OPTED_OUT,
@@ -50,7 +50,7 @@ class Change(TypedDict, total=False):
 
     Parameters:
       channel: what the change applies to (SMS when not given).
-      source: an :class:`~notifier.inbound.optouts.OptOutSource` value.
+      source: an :class:`~notifier.opt_outs.OptOutSource` value.
       keyword: the word the patient sent or pressed, if any.
       provider_message_id: the provider's id of the message that asked, if any.
       reason: why, in an operator's words, if any.

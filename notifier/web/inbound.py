@@ -3,7 +3,7 @@
 Order of work, each step only if the previous one passed:
   1. the signature (:func:`signed_twilio_form`): 403 and nothing touched otherwise;
   2. what the text asks for, recorded, and the answer chosen
-     (:class:`~notifier.incoming_sms.InboundSms`): duplicates, opt-out changes,
+     (:class:`~notifier.inbound.incoming_sms.InboundSms`): duplicates, opt-out changes,
      the daily limit on keyword answers and the "we do not reply" notice;
   3. the TwiML answer, only once the change is stored (the opt-out survives what the
      patient was told: see config/redis.conf).
@@ -22,7 +22,7 @@ from redis import RedisError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from notifier.errors import ApiError
-from notifier.incoming_sms import InboundSms
+from notifier.inbound.incoming_sms import InboundSms
 from notifier.web.context import WebContext, web_context
 from notifier.web.twilio_signature import signed_twilio_form
 

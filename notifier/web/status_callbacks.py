@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from notifier.channels.twilio.status import delivery_status
 from notifier.delivery_status import FINAL
 from notifier.domain import Channel
-from notifier.inbound.optouts import OptOutSource
+from notifier.opt_outs import OptOutSource
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.history import History
 from notifier.store.optouts import OptOutStore

@@ -22,7 +22,7 @@ from notifier.channels.twilio.twiml import KEYPRESS_PATH, farewell_twiml, option
 from notifier.channels.twilio.voice import call_key
 from notifier.domain import Channel, Lang
 from notifier.errors import InvalidNumber
-from notifier.inbound.optouts import OptOutSource
+from notifier.opt_outs import OptOutSource
 from notifier.store.optouts import OptOutStore
 from notifier.web.context import WebContext, web_context
 from notifier.web.twilio_signature import signed_twilio_form

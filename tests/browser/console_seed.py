@@ -17,9 +17,9 @@ from typing import Any
 
 from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel
-from notifier.inbound.optouts import OptOutSource
 from notifier.messages.samples import SAMPLE_LOCATION
 from notifier.names import INTAKE_QUEUE, broker_namespace
+from notifier.opt_outs import OptOutSource
 from notifier.planning.entries import PlannedMessage
 from notifier.settings import Settings
 from notifier.store.deliveries import DeliveryLog

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from notifier.domain import Channel
 from notifier.errors import InvalidNumber
-from notifier.inbound.optouts import OptOutSource
+from notifier.opt_outs import OptOutSource
 from notifier.settings import Settings
 from notifier.store.optouts import OptOutStore
 

@@ -13,7 +13,7 @@ import redis
 
 from notifier.cli import main
 from notifier.domain import Channel
-from notifier.inbound.optouts import OptOutSource
+from notifier.opt_outs import OptOutSource
 from notifier.settings import Settings
 from notifier.store.optouts import OptOutStore
 

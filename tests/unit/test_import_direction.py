@@ -42,7 +42,7 @@ CORE = (
 )
 EDGES = (
     "notifier.store", "notifier.channels", "notifier.web", "notifier.actors",
-    "notifier.sending", "notifier.incoming_sms", "redis", "dramatiq", "twilio", "fastapi",
+    "notifier.sending", "notifier.inbound.incoming_sms", "redis", "dramatiq", "twilio", "fastapi",
     "starlette", "uvicorn", "aiosmtplib",
 )
 PROCESSES = (
@@ -154,7 +154,7 @@ CORE_MODULES = sorted(name for name in MODULES if _within(name, CORE))
 def test_the_scan_sees_the_package() -> None:
     assert "notifier.planning.plan" in CORE_MODULES
     assert "notifier.inbound.keywords" in CORE_MODULES
-    assert "notifier.inbound.optouts" not in CORE_MODULES
+    assert "notifier.inbound.incoming_sms" not in CORE_MODULES
     assert {"notifier.store.schedule", "redis"} <= imports_of("notifier.scheduler")
     assert all(name in MODULES for name in PROCESSES)
 

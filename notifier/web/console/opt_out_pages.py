@@ -14,7 +14,7 @@ from fastapi import Request, Response
 
 from notifier.domain import Channel
 from notifier.errors import InvalidNumber
-from notifier.inbound.optouts import OPT_OUT_CHANNELS, OptOutSource, e164
+from notifier.opt_outs import OPT_OUT_CHANNELS, OptOutSource, e164
 from notifier.privacy import mask_address
 from notifier.store.keys import Keys
 from notifier.store.number_lookups import NumberLookups

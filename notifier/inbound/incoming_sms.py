@@ -24,9 +24,9 @@ from redis import Redis, RedisError
 from notifier.domain import Channel
 from notifier.errors import InvalidNumber
 from notifier.inbound.keywords import Keyword, KeywordKind, parse
-from notifier.inbound.optouts import OptOutSource, e164
 from notifier.inbound.outcomes import Handled, InboundOutcome
 from notifier.inbound.replies import render_reply
+from notifier.opt_outs import OptOutSource, e164
 from notifier.settings import Settings
 from notifier.store.inbound_claims import InboundClaims
 from notifier.store.optouts import OptOutStore
