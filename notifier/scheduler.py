@@ -1,28 +1,27 @@
 """The scheduler process: hands due messages from the Redis schedule to Dramatiq.
 
-Each pass claims due entries atomically (a lease, not a removal), enqueues each one as an
-immediate ``send_message`` message, then acknowledges them. Several schedulers may run
-at once: a claim is exclusive while its lease lasts. A scheduler killed after claiming
-loses nothing: the lease lapses and another pass claims the entries again. One killed
-after enqueueing but before acknowledging may hand an entry off twice; the send step
-sends each key once.
+Each pass claims due entries atomically (a lease, not a removal), then hands the batch to
+the ``send`` queue as immediate ``send_message`` messages and acknowledges it in one
+script (:class:`notifier.store.handoff.SendHandoff`). Several schedulers may run at once:
+a claim is exclusive while its lease lasts. A scheduler killed after claiming loses
+nothing: the lease lapses and another pass claims the entries again. An entry is handed
+off once: the hand-off takes only entries still claimed, so a scheduler that stalled
+past its lease while another handed its entries off enqueues none of them again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
-import dramatiq
 from redis import Redis, RedisError
 
-from notifier.names import SEND_ACTOR, SEND_QUEUE
 from notifier.settings import Settings
+from notifier.store.handoff import SendHandoff
 from notifier.store.keys import Keys
 from notifier.store.schedule import Schedule
 
@@ -34,12 +33,13 @@ class Scheduler:
 
     Parameters:
       redis: a redis-py client.
-      settings: lease and poll interval come from here.
-      send: the ``send_message`` actor; entries are enqueued with ``send.send(payload)``.
+      settings: lease, poll interval and key prefix come from here.
       clock: returns the current time.
       batch: how many entries one claim takes at most.
-      after_claim: called with the claimed payloads before they are enqueued (a hook for
-        fault-injection tests).
+      after_claim: called with the claimed payloads before they are handed off (a hook
+        for fault-injection tests).
+      handoff: hands claimed payloads to the ``send`` queue; by default a
+        :class:`SendHandoff` on ``redis``.
     """
 
     def __init__(
@@ -47,15 +47,15 @@ class Scheduler:
         redis: Redis,
         settings: Settings,
         *,
-        send: Enqueue,
         clock: Callable[[], dt.datetime],
         batch: int = 500,
         after_claim: Callable[[list[str]], None] | None = None,
+        handoff: HandOff | None = None,
     ) -> None:
         self.redis = redis
         self.keys = Keys(settings.queue_prefix)
         self.schedule = Schedule(redis, keys=self.keys, lease=settings.scheduler_lease)
-        self.send = send
+        self.handoff = handoff if handoff is not None else SendHandoff(redis, keys=self.keys)
         self.clock = clock
         self.batch = batch
         self.poll = settings.scheduler_poll
@@ -73,10 +73,7 @@ class Scheduler:
             claimed = self.schedule.claim(now, limit=self.batch)
             if self.after_claim is not None:
                 self.after_claim(claimed)
-            for payload in claimed:
-                self.send.send(_as_dict(payload))
-            self.schedule.ack(claimed)
-            handed += len(claimed)
+            handed += self.handoff.hand_off(claimed)
             if len(claimed) < self.batch:
                 self.redis.set(self.keys.scheduler_heartbeat, now.isoformat())
                 return handed
@@ -106,47 +103,22 @@ class Scheduler:
         return max(0.0, min(poll, (upcoming - self.clock()).total_seconds()))
 
 
-class Enqueue(Protocol):
-    """Hands one payload to the ``send_message`` actor (the actor itself has ``send``)."""
+class HandOff(Protocol):
+    """Hands claimed payloads to the ``send`` queue and acknowledges them; returns how many
+    it handed off (:class:`SendHandoff`)."""
 
-    def send(self, payload: dict[str, object]) -> object: ...
-
-
-class SendQueue:
-    """Enqueues ``send_message`` messages on a broker without declaring the actors, so a
-    scheduler process builds no channel clients (Twilio session, SMTP pool) it never uses.
-
-    Parameters:
-      broker: the gateway's broker.
-    """
-
-    def __init__(self, broker: dramatiq.Broker) -> None:
-        self.broker = broker
-
-    def send(self, payload: dict[str, object]) -> object:
-        return self.broker.enqueue(dramatiq.Message(
-            queue_name=SEND_QUEUE, actor_name=SEND_ACTOR, args=(payload,), kwargs={},
-            options={},
-        ))
-
-
-def _as_dict(payload: str) -> dict[str, object]:
-    data: dict[str, object] = json.loads(payload)
-    return data
+    def hand_off(self, payloads: Sequence[str]) -> int: ...
 
 
 def run(settings: Settings) -> int:
     """The ``scheduler`` process: runs until SIGTERM or SIGINT, then finishes its pass."""
-    from notifier.actors import build_broker
     from notifier.clock import utc_now
     from notifier.logs import configure_logging
 
     configure_logging()
     redis = Redis.from_url(settings.require_redis_url("scheduler"))
-    broker = build_broker(settings)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    Scheduler(redis, settings, send=SendQueue(broker), clock=utc_now).run(stop)
-    broker.close()
+    Scheduler(redis, settings, clock=utc_now).run(stop)
     return 0

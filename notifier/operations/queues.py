@@ -122,8 +122,9 @@ def live_workers(
     ``timeout`` is given).
 
     Dramatiq records a heartbeat on every broker command of a process, so a process that
-    only enqueues (the web process, the scheduler) counts while it is enqueueing; an idle
-    worker polls its queues every second or so and always counts.
+    only enqueues through Dramatiq (a booking system's ``EventSender``) counts while it is
+    enqueueing; the scheduler writes its messages with its own script and never counts;
+    an idle worker polls its queues every second or so and always counts.
     """
     window = settings.worker_heartbeat_timeout if timeout is None else timeout
     since_ms = (require_aware(now).timestamp() - window.total_seconds()) * 1000

@@ -12,8 +12,8 @@ its heartbeat times out. Here:
   confirmed as handed to Dramatiq, scored by when that claim lapses.
 
 A scheduler killed between claim and hand-off loses nothing: once the claim lapses, any
-scheduler claims the message again. A message handed off twice is harmless because the
-send step sends each key at most once.
+scheduler claims the message again. The hand-off (:mod:`notifier.store.handoff`) takes
+only messages still claimed, so none is handed off twice.
 """
 
 from __future__ import annotations
@@ -91,7 +91,8 @@ class Schedule(RedisStore):
         return text_list(raw)
 
     def ack(self, payloads: Iterable[str]) -> None:
-        """Confirm that claimed messages were handed to Dramatiq."""
+        """Drop claims on messages handed to Dramatiq some other way (the scheduler's
+        hand-off drops its own claims in the same step)."""
         batch = list(payloads)
         if batch:
             self.redis.zrem(self.keys.claimed, *batch)

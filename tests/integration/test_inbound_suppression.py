@@ -41,8 +41,7 @@ def test_a_reminder_planned_before_arret_is_not_sent_and_reprise_restores_the_ne
         "twilio_auth_token": SecretStr(AUTH_TOKEN),
         "public_base_url": PUBLIC_BASE_URL,
     })
-    scheduler = Scheduler(gateway.client, gateway.settings, send=gateway.actors.send,
-                          clock=gateway.clock)
+    scheduler = Scheduler(gateway.client, gateway.settings, clock=gateway.clock)
 
     def hand_over_due_messages_at(when: dt.datetime) -> None:
         gateway.clock.set(when)

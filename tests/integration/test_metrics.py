@@ -80,8 +80,7 @@ def test_not_ready_until_a_scheduler_has_run(web: TestClient, gateway: Gateway) 
 def test_ready_after_a_pass_and_not_ready_when_it_is_old(
     web: TestClient, gateway: Gateway
 ) -> None:
-    Scheduler(gateway.client, gateway.settings, send=gateway.actors.send,
-              clock=gateway.clock).run_once()
+    Scheduler(gateway.client, gateway.settings, clock=gateway.clock).run_once()
     gateway.clock.advance(dt.timedelta(seconds=59))
 
     ready = web.get("/readyz")

@@ -58,8 +58,7 @@ def test_live_workers_are_those_heard_within_the_timeout(gateway: Gateway) -> No
 def test_the_scheduler_last_run_is_the_end_of_its_last_pass(gateway: Gateway) -> None:
     assert scheduler_last_run(gateway.client, gateway.settings) is None
 
-    Scheduler(gateway.client, gateway.settings, send=gateway.actors.send,
-              clock=gateway.clock).run_once()
+    Scheduler(gateway.client, gateway.settings, clock=gateway.clock).run_once()
 
     assert scheduler_last_run(gateway.client, gateway.settings) == gateway.clock()
 
@@ -103,8 +102,7 @@ def test_the_summary_of_a_gateway_in_trouble(gateway: Gateway) -> None:
 
 def test_a_fresh_pass_and_a_live_worker_make_it_healthy(gateway: Gateway) -> None:
     gateway.clock.set(dt.datetime.now(dt.UTC))
-    Scheduler(gateway.client, gateway.settings, send=gateway.actors.send,
-              clock=gateway.clock).run_once()
+    Scheduler(gateway.client, gateway.settings, clock=gateway.clock).run_once()
     gateway.broker.do_qsize(SEND_QUEUE)
     gateway.client.zadd(Keys().schedule("sms"), {"x:reminder:sms": gateway.clock().timestamp()})
 

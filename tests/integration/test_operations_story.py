@@ -20,8 +20,7 @@ def test_the_story_of_a_booked_then_sent_appointment(gateway: Gateway) -> None:
     booked = event("booked", start=START, at=gateway.clock(), modes=("sms", "email"))
     gateway.actors.intake.send(booked.model_dump(mode="json"))
     gateway.drain(INTAKE_QUEUE)
-    Scheduler(gateway.client, gateway.settings, send=gateway.actors.send,
-              clock=gateway.clock).run_once()
+    Scheduler(gateway.client, gateway.settings, clock=gateway.clock).run_once()
     gateway.clock.advance(dt.timedelta(seconds=5))
     gateway.drain()
 

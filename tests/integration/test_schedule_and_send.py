@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 from notifier.domain import Channel, Kind
+from notifier.names import SEND_QUEUE
 from notifier.planning.entries import PlannedMessage
 from notifier.scheduler import Scheduler
 from notifier.sending import SendOutcome
@@ -39,6 +40,27 @@ def test_claims_are_exclusive_until_their_lease_lapses(gateway: Gateway) -> None
     assert first.claimed_count() == 0
 
 
+def test_a_scheduler_stalled_past_its_lease_hands_nothing_off_twice(gateway: Gateway) -> None:
+    intake = Intake(gateway.client, gateway.settings)
+    intake.accept(event("booked", start=START, at=gateway.clock(), modes=("email",)),
+                  gateway.clock())
+    lease = gateway.settings.scheduler_lease
+    other = Scheduler(gateway.client, gateway.settings, clock=lambda: gateway.clock() + lease)
+    handed_by_other: list[int] = []
+
+    def stall(claimed: list[str]) -> None:
+        # While this scheduler stalls, its lease lapses and another scheduler takes over.
+        handed_by_other.append(other.run_once())
+
+    stalled = Scheduler(gateway.client, gateway.settings, clock=gateway.clock,
+                        after_claim=stall)
+
+    assert stalled.run_once() == 0
+    assert handed_by_other == [1]
+    assert gateway.client.llen(f"{gateway.broker.namespace}:{SEND_QUEUE}") == 1
+    assert intake.schedule.claimed_count() == 0
+
+
 def test_a_newer_plan_written_during_a_hand_off_stays_scheduled(gateway: Gateway) -> None:
     intake = Intake(gateway.client, gateway.settings)
     now = gateway.clock()
@@ -65,8 +87,7 @@ def test_booking_to_outbox_through_real_workers(gateway: Gateway) -> None:
         event("booked", start=START, at=now, modes=("sms", "email")).model_dump(mode="json")
     )
     gateway.drain("intake")
-    scheduler = Scheduler(gateway.client, gateway.settings, send=gateway.actors.send,
-                          clock=gateway.clock)
+    scheduler = Scheduler(gateway.client, gateway.settings, clock=gateway.clock)
 
     assert scheduler.run_once() == 2
     gateway.drain()

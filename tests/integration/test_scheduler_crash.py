@@ -16,8 +16,6 @@ from tests.integration.conftest import Gateway
 _DOOMED_SCHEDULER = """
 import datetime as dt, os, signal, sys
 import redis
-from notifier.actors import build_broker, declare_actors
-from notifier.channels.registry import channel_clients
 from notifier.scheduler import Scheduler
 from notifier.settings import Settings
 
@@ -25,15 +23,12 @@ settings = Settings(redis_url=sys.argv[1], outbox_dir=sys.argv[2])
 now = dt.datetime.fromisoformat(sys.argv[3])
 clock = lambda: now
 client = redis.Redis.from_url(settings.redis_url)
-broker = build_broker(settings)
-actors = declare_actors(broker, settings, redis=client,
-                        channels=channel_clients(settings, clock=clock), clock=clock)
 
 def die(claimed):
     if claimed:
         os.kill(os.getpid(), signal.SIGKILL)
 
-Scheduler(client, settings, send=actors.send, clock=clock, after_claim=die).run_once()
+Scheduler(client, settings, clock=clock, after_claim=die).run_once()
 """
 
 
@@ -53,8 +48,7 @@ def test_a_scheduler_killed_after_claiming_loses_nothing(gateway: Gateway) -> No
     assert gateway.broker.client.llen(f"{gateway.broker.namespace}:{SEND_QUEUE}") == 0
     assert gateway.outbox_files() == []
 
-    survivor = Scheduler(gateway.client, gateway.settings, send=gateway.actors.send,
-                         clock=gateway.clock)
+    survivor = Scheduler(gateway.client, gateway.settings, clock=gateway.clock)
     assert survivor.run_once() == 0  # the dead scheduler's lease still protects the entry
     gateway.clock.advance(gateway.settings.scheduler_lease)
     assert survivor.run_once() == 1
