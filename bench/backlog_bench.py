@@ -5,7 +5,7 @@ In one run, against a private redis-server:
   2. Redis memory per scheduled message (sorted sets + pending hashes only);
   3. a worker process's memory with an empty schedule and with the full backlog (it
      should not grow: the backlog lives in Redis, not in workers);
-  4. the scheduler's hand-off rate of due entries to Dramatiq (a real RedisBroker);
+  4. the scheduler's hand-off rate of due entries to Dramatiq's ``send`` queue;
   5. lateness of due messages (hand-off time minus due time, p50 / p99) with the
      scheduler's real loop and clock, for entries falling due over a few seconds.
 
@@ -17,24 +17,25 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import redis
 
-from notifier.actors import build_broker, declare_actors
-from notifier.channels.registry import channel_clients
 from notifier.domain import Channel, Kind
 from notifier.local_redis import running_redis
+from notifier.names import SEND_QUEUE
 from notifier.planning.entries import PlannedMessage
 from notifier.scheduler import Scheduler
 from notifier.settings import Settings
+from notifier.store.handoff import SendHandoff
 from notifier.store.keys import Keys
 from notifier.store.schedule import Schedule
 
@@ -95,16 +96,20 @@ def worker_rss_kib(env: dict[str, str], client: redis.Redis, namespace: str) -> 
 
 
 class LatenessRecorder:
-    """Stands in for the send actor: enqueues for real and records how late each was."""
+    """Wraps the scheduler's hand-off: hands off for real, then records how late each
+    entry of the batch was."""
 
-    def __init__(self, actor: Any) -> None:
-        self.actor = actor
+    def __init__(self, handoff: SendHandoff) -> None:
+        self.handoff = handoff
         self.lateness: list[float] = []
 
-    def send(self, payload: dict[str, Any]) -> None:
-        self.actor.send(payload)
-        due = dt.datetime.fromisoformat(str(payload["send_at"]))
-        self.lateness.append(time.time() - due.timestamp())
+    def hand_off(self, payloads: Sequence[str]) -> int:
+        handed = self.handoff.hand_off(payloads)
+        at = time.time()
+        for payload in payloads:
+            due = dt.datetime.fromisoformat(str(json.loads(payload)["send_at"]))
+            self.lateness.append(at - due.timestamp())
+        return handed
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -154,24 +159,21 @@ def main() -> None:
               f"schedule, {rss_full / 1024:.1f} MiB with {size:,} scheduled "
               f"(x{rss_full / rss_empty:.2f})")
 
-        broker = build_broker(settings)
-        actors = declare_actors(broker, settings, redis=client,
-                                channels=channel_clients(settings, clock=lambda: now))
         fill(schedule, client, args.due, first=now - dt.timedelta(minutes=5),
              spread=dt.timedelta(minutes=1), reference_base=5_000_000_000)
-        scheduler = Scheduler(client, settings, send=actors.send,
-                              clock=lambda: dt.datetime.now(dt.UTC))
+        scheduler = Scheduler(client, settings, clock=lambda: dt.datetime.now(dt.UTC))
         began = time.perf_counter()
         handed = scheduler.run_once()
         rate = handed / (time.perf_counter() - began)
+        assert client.llen(f"{namespace}:{SEND_QUEUE}") == handed, handed
         print(f"hand-off: {handed:,} due entries in {handed / rate:.2f} s = {rate:,.0f}/s "
               f"({rtt / rate:.2f} round-trip times per entry), with {size:,} not yet due")
 
-        recorder = LatenessRecorder(actors.send)
+        recorder = LatenessRecorder(SendHandoff(client, keys=Keys(settings.queue_prefix)))
         start_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
         fill(schedule, client, args.lateness, first=start_at,
              spread=dt.timedelta(seconds=args.lateness_seconds), reference_base=7_000_000_000)
-        loop = Scheduler(client, settings, send=recorder,  # type: ignore[arg-type]
+        loop = Scheduler(client, settings, handoff=recorder,
                          clock=lambda: dt.datetime.now(dt.UTC))
         stop = threading.Event()
         thread = threading.Thread(target=loop.run, args=(stop,))
@@ -186,7 +188,6 @@ def main() -> None:
               f"(poll {settings.scheduler_poll.total_seconds():.0f} s): "
               f"p50 {percentile(late, 0.5) * 1e3:.0f} ms, "
               f"p99 {percentile(late, 0.99) * 1e3:.0f} ms, max {max(late) * 1e3:.0f} ms")
-        broker.close()
         client.close()
 
 
