@@ -285,8 +285,8 @@ class Processes:
             beating = _members(self.redis.zrangebyscore(
                 f"{self.namespace}:__heartbeats__", int(started * 1000), "+inf"
             ))
-            # An enqueue heartbeats too (a scheduler's broker): each worker process's own
-            # line tells it is consuming.
+            # An enqueue through Dramatiq heartbeats too (an EventSender's broker): each
+            # worker process's own line tells it is consuming.
             return bool(beating - before) and (
                 managed.latest_output().count(WORKER_READY) >= processes
             )
