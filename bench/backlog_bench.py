@@ -5,7 +5,9 @@ In one run, against a private redis-server:
   2. Redis memory per scheduled message (sorted sets + pending hashes only);
   3. a worker process's memory with an empty schedule and with the full backlog (it
      should not grow: the backlog lives in Redis, not in workers);
-  4. the scheduler's hand-off rate of due entries to Dramatiq's ``send`` queue;
+  4. the scheduler's hand-off rate of due entries to Dramatiq's ``send`` queue, and what
+     each entry costs: Redis commands (a script's own included), Redis CPU, the
+     scheduler's CPU;
   5. lateness of due messages (hand-off time minus due time, p50 / p99) with the
      scheduler's real loop and clock, for entries falling due over a few seconds.
 
@@ -112,6 +114,13 @@ class LatenessRecorder:
         return handed
 
 
+def redis_costs(client: redis.Redis) -> tuple[int, float]:
+    """Commands Redis has run so far (those a script runs included) and its CPU seconds."""
+    calls = sum(int(stat["calls"]) for stat in client.info("commandstats").values())
+    cpu = client.info("cpu")
+    return calls, float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -162,12 +171,18 @@ def main() -> None:
         fill(schedule, client, args.due, first=now - dt.timedelta(minutes=5),
              spread=dt.timedelta(minutes=1), reference_base=5_000_000_000)
         scheduler = Scheduler(client, settings, clock=lambda: dt.datetime.now(dt.UTC))
-        began = time.perf_counter()
+        calls_before, redis_cpu_before = redis_costs(client)
+        cpu_before, began = time.process_time(), time.perf_counter()
         handed = scheduler.run_once()
         rate = handed / (time.perf_counter() - began)
+        own_cpu = time.process_time() - cpu_before
+        calls_after, redis_cpu_after = redis_costs(client)
         assert client.llen(f"{namespace}:{SEND_QUEUE}") == handed, handed
         print(f"hand-off: {handed:,} due entries in {handed / rate:.2f} s = {rate:,.0f}/s "
               f"({rtt / rate:.2f} round-trip times per entry), with {size:,} not yet due")
+        print(f"  per entry: {(calls_after - calls_before) / handed:.2f} Redis commands, "
+              f"Redis CPU {(redis_cpu_after - redis_cpu_before) / handed * 1e6:.1f} us, "
+              f"scheduler CPU {own_cpu / handed * 1e6:.1f} us")
 
         recorder = LatenessRecorder(SendHandoff(client, keys=Keys(settings.queue_prefix)))
         start_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
