@@ -69,8 +69,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8, help="clients for the throughput run")
     parser.add_argument("--no-conf", action="store_true",
                         help="plain redis-server instead of config/redis.conf (appendfsync)")
-    parser.add_argument("--bodies", default=",".join(BODIES),
-                        help="the texts patients send, comma-separated, in turn")
+    parser.add_argument("--bodies", nargs="+", default=BODIES, metavar="TEXT",
+                        help="the texts patients send, in turn")
     args = parser.parse_args()
 
     extra = () if args.no_conf else (str(REDIS_CONF),)
@@ -86,8 +86,8 @@ def main() -> None:
         print(f"uvicorn, 1 process, loopback; redis-server "
               f"{'plain' if args.no_conf else 'with config/redis.conf (appendfsync always)'}; "
               f"{args.requests:,} requests per measure, {args.threads} client threads; "
-              f"texts: {args.bodies}")
-        texts = tuple(args.bodies.split(","))
+              f"texts: {' | '.join(args.bodies)}")
+        texts = tuple(args.bodies)
         compare(base_url, (f"POST {PATH}", functools.partial(webhook_requests, texts=texts), 200),
                 requests=args.requests, threads=args.threads)
 
