@@ -6,17 +6,19 @@ this process:
   1. latency: one client, requests one after another (p50 / p99 / max, requests per second);
   2. throughput: --threads clients at once (requests per second).
 Each against ``GET /healthz`` (no Redis, no body) and ``POST /v1/twilio/sms`` (signature
-check, form parsing, keyword, two Redis round trips, TwiML), with a mix of ARRET,
-REPRISE, AIDE, INFO and plain texts, each with its own MessageSid (no duplicate shortcut)
-from 1,000 numbers.
+check, form parsing, keyword, Redis, TwiML), with a mix of ARRET, REPRISE, AIDE, INFO and
+plain texts (or the texts of --bodies), each with its own MessageSid (no duplicate
+shortcut) from 1,000 numbers. ARRET and REPRISE are one Redis round trip, the others two.
 
     python bench/webhook_bench.py                      # 3,000 requests per measure
     python bench/webhook_bench.py --requests 10000 --threads 16 --no-conf
+    python bench/webhook_bench.py --bodies ARRET       # opt-outs only
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import tempfile
 import time
@@ -36,10 +38,11 @@ AUTH_TOKEN = "bench-twilio-auth-token-000000"
 BODIES = ("ARRET", "REPRISE", "Aide", "Merci, à demain!", "INFO", "ok")
 
 
-def webhook_requests(count: int) -> Iterator[Request]:
-    """Signed webhook calls, each a new message (precomputed: signing is Twilio's cost)."""
+def webhook_requests(count: int, *, texts: tuple[str, ...] = BODIES) -> Iterator[Request]:
+    """Signed webhook calls, each a new message with the next of ``texts`` (precomputed:
+    signing is Twilio's cost)."""
     validator = RequestValidator(AUTH_TOKEN)
-    bodies = itertools.cycle(BODIES)
+    bodies = itertools.cycle(texts)
     for n in range(count):
         params = {
             "AccountSid": "AC" + "0" * 32,
@@ -66,6 +69,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8, help="clients for the throughput run")
     parser.add_argument("--no-conf", action="store_true",
                         help="plain redis-server instead of config/redis.conf (appendfsync)")
+    parser.add_argument("--bodies", nargs="+", default=BODIES, metavar="TEXT",
+                        help="the texts patients send, in turn")
     args = parser.parse_args()
 
     extra = () if args.no_conf else (str(REDIS_CONF),)
@@ -80,8 +85,10 @@ def main() -> None:
             }) as base_url:
         print(f"uvicorn, 1 process, loopback; redis-server "
               f"{'plain' if args.no_conf else 'with config/redis.conf (appendfsync always)'}; "
-              f"{args.requests:,} requests per measure, {args.threads} client threads")
-        compare(base_url, (f"POST {PATH}", webhook_requests, 200),
+              f"{args.requests:,} requests per measure, {args.threads} client threads; "
+              f"texts: {' | '.join(args.bodies)}")
+        texts = tuple(args.bodies)
+        compare(base_url, (f"POST {PATH}", functools.partial(webhook_requests, texts=texts), 200),
                 requests=args.requests, threads=args.threads)
 
 

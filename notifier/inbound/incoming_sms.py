@@ -1,15 +1,18 @@
 """What one incoming SMS asks for, and the answer: the steps of the SMS webhook between
 the signature check and the TwiML (:mod:`notifier.web.inbound`).
 
-Order of work, each step only if the previous one passed:
-  1. one round trip: claim the message (on its MessageSid and on Twilio's idempotency
-     token, :mod:`notifier.store.inbound_claims`); a duplicate delivery gets an empty
-     answer; and read the sender's opt-out state;
-  2. at most two more: the state change (ARRET, STOP, REPRISE...), which is always made,
-     then the claim of the answer: a keyword's answer goes at most
-     NOTIFIER_KEYWORD_REPLY_LIMIT times a day per number and keyword kind (against
-     costs, and loops with other automatic senders), the "we do not reply to texts"
-     notice once per number per NOTIFIER_NO_REPLY_NOTICE_INTERVAL.
+The message is claimed on its MessageSid and on Twilio's idempotency token
+(:mod:`notifier.store.inbound_claims`): a duplicate delivery writes nothing and gets an
+empty answer. A keyword's answer goes at most NOTIFIER_KEYWORD_REPLY_LIMIT times a day per
+number and keyword kind (against costs, and loops with other automatic senders), the "we
+do not reply to texts" notice once per number per NOTIFIER_NO_REPLY_NOTICE_INTERVAL.
+
+- STOP/ARRET and START/REPRISE: one round trip, one Lua script
+  (:meth:`~notifier.store.optouts.OptOutStore.change_for_message`) claims the message,
+  makes the state change, which is always made, and claims the answer; the answer goes
+  only once Redis has acknowledged it.
+- Any other text: one round trip claims the message and reads the sender's opt-out
+  state, then one more claims the answer or the notice.
 
 STOP, ARRET, HELP, AIDE and INFO are answered even to an opted-out number (CWTA rules);
 other texts from an opted-out number get no answer at all.
@@ -46,6 +49,9 @@ def answered_by_twilio(keyword: Keyword, form: dict[str, str], settings: Setting
     )
 
 
+# The keywords that change the opt-out state: True for those that opt out.
+_OPTS_OUT = {KeywordKind.STOP: True, KeywordKind.START: False}
+
 _CHANGED = {
     (KeywordKind.STOP, True): InboundOutcome.OPTED_OUT,
     (KeywordKind.STOP, False): InboundOutcome.ALREADY_OPTED_OUT,
@@ -80,6 +86,8 @@ class InboundSms:
         markers = self.claims.message_markers(
             message_sid=form.get("MessageSid"), idempotency_token=idempotency_token
         )
+        if keyword.kind in _OPTS_OUT:
+            return self._change(keyword, number, markers, form, now)
         with self.redis.pipeline(transaction=False) as pipe:
             self.claims.claim_markers(pipe, markers)
             pipe.sismember(self.optouts.opted_out_key(Channel.SMS), number)
@@ -98,22 +106,40 @@ class InboundSms:
             self.claims.release(list(markers))
             raise
 
+    def _change(
+        self, keyword: Keyword, number: str, markers: dict[str, int], form: dict[str, str],
+        now: dt.datetime,
+    ) -> Handled:
+        kind = keyword.kind
+        answer = not answered_by_twilio(keyword, form, self.settings)
+        # No marker to release on an error: the script writes them last, with the change,
+        # so a redelivery is processed unless the change is stored. Deleting them here
+        # could forget an earlier delivery's, should this one be its duplicate.
+        done = self.optouts.change_for_message(
+            number,
+            opted_out=_OPTS_OUT[kind],
+            claim=self.claims.message_claim(markers, number=number, kind=kind, now=now,
+                                            answer=answer),
+            source=OptOutSource.SMS_KEYWORD,
+            keyword=keyword.word,
+            provider_message_id=form.get("MessageSid") or None,
+            now=now,
+        )
+        if done.duplicate:
+            return Handled(None, InboundOutcome.DUPLICATE, kind)
+        outcome = _CHANGED[kind, done.changed]
+        if not answer:
+            return Handled(None, outcome, kind)
+        if not done.answered:
+            return Handled(None, outcome, kind, capped=True)
+        return Handled(render_reply(keyword, self.settings), outcome, kind)
+
     def _act(
         self, keyword: Keyword, number: str, opted_out: bool, form: dict[str, str],
         now: dt.datetime,
     ) -> Handled:
         kind = keyword.kind
-        if kind in (KeywordKind.STOP, KeywordKind.START):
-            change = self.optouts.opt_out if kind is KeywordKind.STOP else self.optouts.opt_in
-            changed = change(
-                number,
-                source=OptOutSource.SMS_KEYWORD,
-                keyword=keyword.word,
-                provider_message_id=form.get("MessageSid") or None,
-                now=now,
-            )
-            outcome = _CHANGED[kind, changed]
-        elif kind in (KeywordKind.HELP, KeywordKind.INFO):
+        if kind in (KeywordKind.HELP, KeywordKind.INFO):
             outcome = InboundOutcome.ANSWERED
         elif opted_out:
             return Handled(None, InboundOutcome.SENDER_OPTED_OUT, kind)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from redis import Redis, RedisError
 from redis.client import Pipeline
@@ -31,6 +33,26 @@ TOKEN_DEDUPE_TTL = dt.timedelta(days=1)
 
 # A day's count outlives its (UTC) day, then goes.
 _REPLY_COUNT_TTL = int(dt.timedelta(days=2).total_seconds())
+
+
+@dataclass(frozen=True)
+class MessageClaim:
+    """What an incoming text claims in the same step as the opt-out change it asks for
+    (:meth:`~notifier.store.optouts.OptOutStore.change_for_message`).
+
+    Parameters:
+      markers: the keys that mark the text as processed, each with its TTL in seconds: if
+        one is there already, the text is a duplicate and nothing is written.
+      answer_count: the key counting the sender's answers to the keyword today, or None
+        when no answer is to go.
+      answer_limit: the answers a day may have.
+      answer_count_ttl: how long the count is kept, in seconds.
+    """
+
+    markers: Mapping[str, int]
+    answer_count: str | None
+    answer_limit: int
+    answer_count_ttl: int
 
 
 class InboundClaims(RedisStore):
@@ -87,13 +109,30 @@ class InboundClaims(RedisStore):
     def claim_reply(self, number: str, kind: str, now: dt.datetime) -> bool:
         """True if ``number`` may have one more answer to the keyword ``kind`` (a
         ``KeywordKind``) today (UTC), counted."""
-        day = now.astimezone(dt.UTC).date().isoformat()
         return bool(
             self.script("inbound_claim_reply")(
-                keys=[self.keys.inbound_replies(self._number_key(number), kind, day)],
+                keys=[self._answer_count(number, kind, now)],
                 args=[self.settings.keyword_reply_limit, _REPLY_COUNT_TTL],
             )
         )
+
+    def message_claim(
+        self, markers: Mapping[str, int], *, number: str, kind: str, now: dt.datetime,
+        answer: bool,
+    ) -> MessageClaim:
+        """The claim of an incoming keyword that changes the opt-out state: its
+        ``markers``, and, if ``answer``, one more answer to ``kind`` today, within the
+        daily limit (see :meth:`claim_reply`)."""
+        return MessageClaim(
+            markers=markers,
+            answer_count=self._answer_count(number, kind, now) if answer else None,
+            answer_limit=self.settings.keyword_reply_limit,
+            answer_count_ttl=_REPLY_COUNT_TTL,
+        )
+
+    def _answer_count(self, number: str, kind: str, now: dt.datetime) -> str:
+        day = now.astimezone(dt.UTC).date().isoformat()
+        return self.keys.inbound_replies(self._number_key(number), kind, day)
 
     def _number_key(self, number: str) -> str:
         # A digest, not the number: key names show up in operators' tools.

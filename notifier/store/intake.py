@@ -1,9 +1,10 @@
-"""Intake: apply one appointment event to Redis, all or nothing.
+"""Intake: apply one appointment event to Redis, all or nothing, in two round trips.
 
-One optimistic transaction (WATCH / MULTI) reads the stored appointment and its pending
-schedule, plans with the pure core, and writes the new state, the schedule changes, the
-event's answer and a history line together. Two writers racing on one appointment retry;
-nothing is ever half-stored.
+One pipeline reads the event's answer, the stored appointment and its pending slots; the
+pure core plans from them; one Lua script (``intake_apply``) checks that none of the three
+changed since the read and, in the same step, writes the new state, the schedule
+changes, the event's answer and a history line. A writer that lost a race on the
+appointment reads and plans again; nothing is ever half-stored.
 
 The answer is stored with the event's fingerprint (a hash of the validated event), so
 that an event id sent again with another event is refused rather than answered as a
@@ -18,7 +19,7 @@ import json
 import logging
 from typing import Any
 
-from redis import Redis, WatchError
+from redis import Redis
 
 from notifier.domain import MAX_VERSION_STEP, Event
 from notifier.errors import EventRefused
@@ -27,9 +28,12 @@ from notifier.planning.entries import AppointmentState, Plan
 from notifier.planning.plan import Ignored, plan_event
 from notifier.problems import Problem
 from notifier.settings import Settings
+from notifier.store.decoding import text_list
 from notifier.store.history import History
 from notifier.store.keys import Keys
+from notifier.store.lua import load_script
 from notifier.store.schedule import Schedule
+from notifier.store.staged_writes import StagedWrites
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +88,7 @@ class Intake:
         self.keys = Keys(settings.queue_prefix)
         self.schedule = Schedule(redis, keys=self.keys, lease=settings.scheduler_lease)
         self.history = History(redis, keys=self.keys, retention=settings.event_retention)
+        self._apply_script = load_script(redis, "intake_apply")
 
     def accept(self, event: Event, now: dt.datetime) -> IntakeAnswer:
         """Apply ``event`` once and return its answer; a repeat gets the stored answer.
@@ -102,46 +107,59 @@ class Intake:
     def _accept(self, event: Event, now: dt.datetime) -> IntakeAnswer:
         reference = event.appointment.reference
         printed = fingerprint(event)
-        event_key = self.keys.event(event.event_id)
-        state_key = self.keys.appointment(reference)
-        with self.redis.pipeline() as pipe:
-            while True:
-                try:
-                    pipe.watch(event_key, state_key, self.keys.pending(reference))
-                    stored = pipe.get(event_key)
-                    if stored is not None:
-                        pipe.reset()
-                        answer = IntakeAnswer.from_json(stored)
-                        _refuse_reuse(printed, answer)
-                        log.info("event %s already accepted; same answer", event.event_id)
-                        return answer
-                    raw_state = pipe.get(state_key)
-                    previous = None if raw_state is None else AppointmentState.from_json(raw_state)
-                    _refuse_jump(event, previous)
-                    pending = self.schedule.pending_slots(reference, reader=pipe)
-                    outcome = plan_event(previous, pending, event, self.settings, now)
-                    answer = _answer(event, outcome, printed)
-                    pipe.multi()
-                    if isinstance(outcome, Plan):
-                        self._stage_plan(pipe, outcome, now)
-                    pipe.set(event_key, answer.to_json(), ex=self.settings.event_retention)
-                    self.history.stage(pipe, reference, _history_line(event, answer, now))
-                    pipe.execute()
-                    log.info(
-                        "event %s (%s v%d) for appointment %s: %s",
-                        event.event_id, event.type, event.version, reference,
-                        answer.body["status"],
-                    )
-                    return answer
-                except WatchError:
-                    continue
+        read_keys = (
+            self.keys.event(event.event_id), self.keys.appointment(reference),
+            self.keys.pending(reference),
+        )
+        while True:
+            stored, raw_state, pending = self._read(*read_keys)
+            if stored is not None:
+                answer = IntakeAnswer.from_json(stored)
+                _refuse_reuse(printed, answer)
+                log.info("event %s already accepted; same answer", event.event_id)
+                return answer
+            previous = None if raw_state is None else AppointmentState.from_json(raw_state)
+            _refuse_jump(event, previous)
+            outcome = plan_event(previous, pending, event, self.settings, now)
+            answer = _answer(event, outcome, printed)
+            writes = StagedWrites()
+            if isinstance(outcome, Plan):
+                self._stage_plan(writes, outcome, now)
+            writes.set(read_keys[0], answer.to_json(), ex=self.settings.event_retention)
+            self.history.stage(writes, reference, _history_line(event, answer, now))
+            if self._apply_script(
+                keys=read_keys,
+                args=[
+                    "0" if raw_state is None else "1", raw_state or "", len(pending), *pending,
+                    *writes.flat(),
+                ],
+            ):
+                log.info(
+                    "event %s (%s v%d) for appointment %s: %s",
+                    event.event_id, event.type, event.version, reference,
+                    answer.body["status"],
+                )
+                return answer
+            # Another writer answered the event or changed the appointment since the read.
 
-    def _stage_plan(self, pipe: Any, plan: Plan, now: dt.datetime) -> None:
+    def _read(
+        self, event_key: str, state_key: str, pending_key: str
+    ) -> tuple[bytes | str | None, bytes | str | None, frozenset[str]]:
+        """The event's stored answer, the appointment's state and its pending slots, in
+        one round trip."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(event_key)
+            pipe.get(state_key)
+            pipe.hkeys(pending_key)
+            stored, raw_state, slots = pipe.execute()
+        return stored, raw_state, frozenset(text_list(slots))
+
+    def _stage_plan(self, writes: StagedWrites, plan: Plan, now: dt.datetime) -> None:
         reference = plan.state.appointment.reference
         expire_at = max(plan.state.appointment.start_utc(), now) + self.settings.event_retention
-        pipe.set(self.keys.appointment(reference), plan.state.to_json(), exat=expire_at)
+        writes.set(self.keys.appointment(reference), plan.state.to_json(), exat=expire_at)
         self.schedule.stage_changes(
-            pipe, reference, upserts=plan.upserts, removals=plan.removals, expire_at=expire_at
+            writes, reference, upserts=plan.upserts, removals=plan.removals, expire_at=expire_at
         )
 
     def refusal(self, event: Event) -> EventRefused | None:

@@ -1,8 +1,10 @@
 """The opt-out state of each number in Redis, and the audit stream of every change.
 
 The state write and the audit entry are one Lua script, so neither exists without the
-other. An entry's id is the change's time (or just after the latest entry's, should
-clocks disagree), and each change drops the entries older than
+other. A change an incoming text asks for claims the text in that script too (a
+redelivery writes nothing) and counts its answer: the text is recorded in one round trip.
+An entry's id is the change's time (or just after the latest entry's, should clocks
+disagree), and each change drops the entries older than
 ``settings.optout_audit_retention``; the state itself is kept for as long as the number
 is known.
 
@@ -20,6 +22,7 @@ import csv
 import datetime as dt
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Required, TextIO, TypedDict, Unpack
 
 from redis import Redis, ResponseError
@@ -36,6 +39,7 @@ from notifier.opt_outs import (
 )
 from notifier.settings import Settings
 from notifier.store.decoding import text, text_map
+from notifier.store.inbound_claims import MessageClaim
 from notifier.store.keys import Keys
 from notifier.store.redis_store import RedisStore
 
@@ -63,6 +67,25 @@ class Change(TypedDict, total=False):
     provider_message_id: str | None
     reason: str | None
     now: Required[dt.datetime]
+
+
+@dataclass(frozen=True)
+class MessageChange:
+    """What the opt-out change an incoming text asked for did.
+
+    Parameters:
+      duplicate: the text was processed before: nothing was written.
+      changed: the state changed (False when it already was so).
+      answered: one more answer may go today (and it was counted).
+    """
+
+    duplicate: bool
+    changed: bool
+    answered: bool
+
+
+# A change no incoming text asked for: no marker, no answer.
+_NO_CLAIM = MessageClaim(markers={}, answer_count=None, answer_limit=0, answer_count_ttl=0)
 
 
 class OptOutStore(RedisStore):
@@ -156,24 +179,33 @@ class OptOutStore(RedisStore):
 
     def opt_out(self, number: str, **change: Unpack[Change]) -> bool:
         """Stop contacting ``number`` on ``channel``. True if the state changed."""
-        return self._set(number, opted_out=True, **change)
+        return self._set(number, opted_out=True, claim=_NO_CLAIM, **change).changed
 
     def opt_in(self, number: str, **change: Unpack[Change]) -> bool:
         """Contact ``number`` on ``channel`` again. True if the state changed."""
-        return self._set(number, opted_out=False, **change)
+        return self._set(number, opted_out=False, claim=_NO_CLAIM, **change).changed
+
+    def change_for_message(
+        self, number: str, *, opted_out: bool, claim: MessageClaim, **change: Unpack[Change]
+    ) -> MessageChange:
+        """The change an incoming text asks for, with its ``claim``, in one step: nothing
+        if the text is a duplicate; else the change (if the state is not already so), the
+        answer counted (if claimed) and the text marked as processed."""
+        return self._set(number, opted_out=opted_out, claim=claim, **change)
 
     def _set(
         self,
         number: str,
         *,
         opted_out: bool,
+        claim: MessageClaim,
         channel: Channel = Channel.SMS,
         source: str,
         keyword: str | None = None,
         provider_message_id: str | None = None,
         reason: str | None = None,
         now: dt.datetime,
-    ) -> bool:
+    ) -> MessageChange:
         if now.tzinfo is None:
             raise ValueError("now must be an aware datetime")
         number = e164(number)
@@ -193,14 +225,20 @@ class OptOutStore(RedisStore):
         # Entry ids are the caller's time, so that retention follows one clock.
         at_ms = int(now.timestamp() * 1000)
         oldest_kept = int((now - self.audit_retention).timestamp() * 1000)
-        changed = self.script("optout_change")(
-            keys=[self.states_key(channel), self.opted_out_key(channel), self.audit_key],
+        answer_count = [] if claim.answer_count is None else [claim.answer_count]
+        changed, answered = self.script("optout_change")(
+            keys=[
+                self.states_key(channel), self.opted_out_key(channel), self.audit_key,
+                *claim.markers, *answer_count,
+            ],
             args=[
                 number, "1" if opted_out else "0", json.dumps(state), max(oldest_kept, 0), at_ms,
+                len(claim.markers), claim.answer_limit, claim.answer_count_ttl,
+                *claim.markers.values(),
                 *(item for pair in audit.items() for item in pair),
             ],
         )
-        return bool(changed)
+        return MessageChange(duplicate=changed < 0, changed=changed > 0, answered=answered == 1)
 
     def _newest_first(self) -> Iterator[AuditEntry]:
         upper = "+"

@@ -7,7 +7,7 @@ import datetime as dt
 import itertools
 import logging
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -478,3 +478,76 @@ def test_an_unreachable_store_answers_503_so_twilio_can_retry(outbox: Path) -> N
         answer = TwilioSender(http).send("ARRET")
 
     assert answer.status_code == 503
+
+
+def commands_sent(redis_url: str, action: Callable[[], object]) -> list[str]:
+    """The names of the commands the Redis at ``redis_url`` received while ``action`` ran, as
+    MONITOR shows them: each is a round trip of its own unless pipelined. Left out: the
+    commands a Lua script runs inside Redis, and this function's own."""
+    done = "commands-sent-until-here"
+    watcher = redis.Redis.from_url(redis_url)
+    seen = []
+    with watcher.monitor() as monitor:
+        action()
+        watcher.echo(done)
+        while (command := monitor.next_command())["command"] != f"ECHO {done}":
+            seen.append(command)
+    watcher.close()
+    return [
+        seen_command["command"].split(" ", 1)[0].upper() for seen_command in seen
+        if seen_command["client_type"] != "lua"
+        and seen_command["client_port"] != command["client_port"]
+    ]
+
+
+@pytest.mark.parametrize(("earlier", "word", "state"), [
+    ((), "ARRET", "opted_out"), ((), "STOP", "opted_out"), (("ARRET",), "REPRISE", "opted_in"),
+])
+def test_an_opt_out_keyword_is_recorded_and_claimed_in_one_round_trip(
+    twilio: TwilioSender, redis_url: str, optouts: OptOutStore, settings: Settings,
+    earlier: tuple[str, ...], word: str, state: str,
+) -> None:
+    twilio.reply("ARRET", number=OTHER_PATIENT)  # Redis knows the script by now
+    for text in earlier:
+        twilio.reply(text)
+    answers = []
+
+    sent = commands_sent(redis_url, lambda: answers.append(twilio.reply(word)))
+
+    assert sent == ["EVALSHA"]
+    assert answers == [expected(word, settings)]
+    assert (optouts.audit(PATIENT)[-1].keyword, optouts.audit(PATIENT)[-1].state) == (
+        word, state
+    )
+
+
+def test_a_duplicate_opt_out_keyword_costs_one_round_trip_and_writes_nothing(
+    twilio: TwilioSender, redis_client: redis.Redis, redis_url: str
+) -> None:
+    twilio.reply("ARRET", sid="SM" + "c" * 32)
+    before = snapshot(redis_client)
+
+    sent = commands_sent(redis_url, lambda: twilio.reply("ARRET", sid="SM" + "c" * 32))
+
+    assert sent == ["EVALSHA"]
+    assert snapshot(redis_client) == before
+
+
+def test_a_keyword_that_failed_in_redis_is_processed_when_twilio_retries(
+    twilio: TwilioSender, redis_client: redis.Redis, optouts: OptOutStore, settings: Settings
+) -> None:
+    twilio.reply("REPRISE")  # counts an answer under the number's digest
+    (start_count,) = redis_client.keys("*:inbound:replies:*:start:*")
+    stop_count = start_count.replace(b":start:", b":stop:")
+    # Not a counter: counting the ARRET's answer fails in Redis, after its state change.
+    redis_client.hset(stop_count, "not", "a counter")
+    sid = "SM" + "9" * 32
+
+    failed = twilio.send("ARRET", sid=sid)
+    redis_client.delete(stop_count)
+    retried = twilio.reply("ARRET", sid=sid)
+
+    assert failed.status_code == 503
+    assert retried == expected("ARRET", settings)
+    assert optouts.is_opted_out(PATIENT)
+    assert [entry.state for entry in optouts.audit(PATIENT)] == ["opted_out"]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import redis
 
-from notifier.domain import Channel, Kind
+from notifier.domain import Channel, Event, Kind
 from notifier.settings import Settings
 from notifier.store.history import History
 from notifier.store.intake import Intake
@@ -128,3 +129,75 @@ def test_an_answer_stored_without_a_fingerprint_still_answers_its_repeat(
     again = intake.accept(booked, NOW)
 
     assert (again.status_code, again.body) == (first.status_code, first.body)
+
+
+class CountingConnection(redis.Connection):
+    """A real connection that counts the times it sends: a pipeline sends once, so each
+    send is one round trip."""
+
+    sends = 0
+
+    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        CountingConnection.sends += 1
+        super().send_packed_command(command, check_health)
+
+
+def test_an_event_is_read_and_stored_in_two_round_trips(redis_url: str) -> None:
+    pool = redis.ConnectionPool.from_url(redis_url, connection_class=CountingConnection)
+    intake = Intake(redis.Redis(connection_pool=pool), SETTINGS)
+    # The connection is open and Redis knows the script by now.
+    intake.accept(event("booked", start=START, at=NOW, reference="0000000002"), NOW)
+    before = CountingConnection.sends
+
+    answer = intake.accept(event("booked", start=START, at=NOW), NOW)
+
+    assert CountingConnection.sends - before == 2
+    assert answer.body["status"] == "accepted"
+    pool.disconnect()
+
+
+class OvertakenIntake(Intake):
+    """An intake that another writer overtakes once, between its read and its write."""
+
+    def __init__(self, redis_client: redis.Redis, *, rival: Event) -> None:
+        super().__init__(redis_client, SETTINGS)
+        self.rivals = [rival]
+
+    def _read(self, *keys: str) -> tuple[bytes | str | None, bytes | str | None,
+                                         frozenset[str]]:
+        read = super()._read(*keys)
+        while self.rivals:
+            Intake(self.redis, SETTINGS).accept(self.rivals.pop(), NOW)
+        return read
+
+
+def test_a_writer_overtaken_on_its_appointment_plans_again(redis_client: redis.Redis) -> None:
+    Intake(redis_client, SETTINGS).accept(event("booked", start=START, at=NOW), NOW)
+    moved = START + dt.timedelta(days=2)
+    rival = event("modified", version=3, start=moved, at=NOW)
+    intake = OvertakenIntake(redis_client, rival=rival)
+
+    late = intake.accept(event("modified", version=2, start=START + dt.timedelta(days=1),
+                               at=NOW), NOW)
+
+    assert (late.body["status"], late.body["reason"]) == ("ignored", "stale_version")
+    state = intake.load("0000000001")
+    assert state is not None and (state.version, state.appointment.start) == (3, moved)
+    reminders = [m for m in intake.schedule.pending("0000000001") if m.kind is Kind.REMINDER]
+    assert reminders and {m.start for m in reminders} == {moved}
+
+
+def test_a_writer_overtaken_by_the_same_event_answers_what_was_stored(
+    redis_client: redis.Redis,
+) -> None:
+    booked = event("booked", start=START, at=NOW, event_id="evt-raced")
+    intake = OvertakenIntake(redis_client, rival=booked)
+
+    answer = intake.accept(booked, NOW)
+
+    assert answer == Intake(redis_client, SETTINGS).accept(booked, NOW)
+    events = [line for line in History(redis_client, keys=intake.keys,
+                                       retention=SETTINGS.event_retention).read("0000000001")
+              if line["what"] == "event"]
+    assert len(events) == 1
+    assert intake.schedule.size() == len(answer.body["planned"])

@@ -1,31 +1,64 @@
--- KEYS: state hash, opted-out set, audit stream.
+-- KEYS: state hash, opted-out set, audit stream; for a change an incoming text asks for,
+-- then the markers that mark the text as processed and, when its answer is claimed too,
+-- the sender's count of answers to the keyword today.
 -- ARGV: number, '1' to opt out or '0' to opt in, the new state JSON, the oldest audit id
 -- to keep (milliseconds: older entries are dropped), the change's time (milliseconds,
--- the entry's id unless an entry already has a later one), then the audit entry's
--- field/value pairs. Returns 1 if the state changed, 0 if it already was so.
+-- the entry's id unless an entry already has a later one), the number of markers, the
+-- answers a day may have and the count's TTL (both unused without the count key), each
+-- marker's TTL, then the audit entry's field/value pairs.
+-- Returns {changed, answered}: changed is 1 if the state changed, 0 if it already was so,
+-- -1 if a marker is there already (a duplicate: nothing is written); answered is 1 if one
+-- more answer may go (and it is counted).
 local number = ARGV[1]
-local was_out = redis.call('SISMEMBER', KEYS[2], number)
-if tostring(was_out) == ARGV[2] then
-  return 0
+local markers = tonumber(ARGV[6])
+local count = KEYS[4 + markers]
+
+local function change_state()
+  local was_out = redis.call('SISMEMBER', KEYS[2], number)
+  if tostring(was_out) == ARGV[2] then
+    return 0
+  end
+  local previous_since = ''
+  local previous = redis.call('HGET', KEYS[1], number)
+  if previous then
+    previous_since = cjson.decode(previous)['since'] or ''
+  end
+  local at = tonumber(ARGV[5])
+  local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
+  if last then
+    at = math.max(at, tonumber(string.match(last[1], '^(%d+)')))
+  end
+  redis.call('HSET', KEYS[1], number, ARGV[3])
+  if ARGV[2] == '1' then
+    redis.call('SADD', KEYS[2], number)
+  else
+    redis.call('SREM', KEYS[2], number)
+  end
+  redis.call('XADD', KEYS[3], 'MINID', ARGV[4], string.format('%d-*', at),
+    'previous', was_out == 1 and 'opted_out' or 'opted_in',
+    'previous_since', previous_since,
+    unpack(ARGV, 9 + markers))
+  return 1
 end
-local previous_since = ''
-local previous = redis.call('HGET', KEYS[1], number)
-if previous then
-  previous_since = cjson.decode(previous)['since'] or ''
+
+local function count_answer()
+  local sent = redis.call('INCR', count)
+  if sent == 1 then
+    redis.call('EXPIRE', count, ARGV[8])
+  end
+  return sent <= tonumber(ARGV[7]) and 1 or 0
 end
-redis.call('HSET', KEYS[1], number, ARGV[3])
-if ARGV[2] == '1' then
-  redis.call('SADD', KEYS[2], number)
-else
-  redis.call('SREM', KEYS[2], number)
+
+for i = 1, markers do
+  if redis.call('EXISTS', KEYS[3 + i]) == 1 then
+    return {-1, 0}
+  end
 end
-local at = tonumber(ARGV[5])
-local last = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)[1]
-if last then
-  at = math.max(at, tonumber(string.match(last[1], '^(%d+)')))
+local changed = change_state()
+local answered = count and count_answer() or 0
+-- The markers go last: a step that fails part way leaves none, so the text's redelivery
+-- is processed.
+for i = 1, markers do
+  redis.call('SET', KEYS[3 + i], '1', 'EX', ARGV[8 + i])
 end
-redis.call('XADD', KEYS[3], 'MINID', ARGV[4], string.format('%d-*', at),
-  'previous', was_out == 1 and 'opted_out' or 'opted_in',
-  'previous_since', previous_since,
-  unpack(ARGV, 6))
-return 1
+return {changed, answered}
