@@ -5,7 +5,8 @@ In one run, on one private redis-server (with config/redis.conf unless --no-conf
 number of worker processes asked (--processes, default 1 then 2):
   - the gateway: ``dramatiq notifier.worker`` (that many processes x --threads) sending SMS
     through the real send step and the real twilio client to a Twilio-compatible server
-    on loopback (``tests.fakes.FakeTwilio``, in this process);
+    on loopback (``tests.fakes.FakeTwilio``, in a process of its own:
+    ``bench/twilio_process.py``);
   - the baseline: ``dramatiq bench.noop_worker`` (same processes and threads, same broker
     settings), whose actor does nothing with the same payloads.
 Each round books --messages appointments (SMS only, each a confirmation due now), claims
@@ -13,7 +14,8 @@ their due messages as the scheduler would, starts a worker, then enqueues every 
 (the scheduler's hand-off) and times until the queue holds nothing waiting, running or
 delayed. Rounds alternate baseline and gateway; the median round is reported with the
 ratio, the Redis commands per message (``INFO commandstats`` calls, commands run inside
-Lua scripts included, minus the benchmark's own polling) and the CPU time per message;
+Lua scripts included, minus the benchmark's own polling) and the CPU time per message of
+each process (the worker's, redis-server's, the fake Twilio's, the benchmark's own);
 a last table puts the process counts side by side.
 
     PYTHONPATH=. python bench/delivery_bench.py                 # 3,000 messages, 3 rounds
@@ -40,12 +42,12 @@ from typing import Any
 import dramatiq
 import redis
 
+from bench.twilio_process import FakeTwilioProcess
 from notifier.actors import build_broker
 from notifier.local_redis import running_redis
 from notifier.names import SEND_ACTOR, SEND_QUEUE
 from notifier.store.intake import Intake
 from tests.factories import ZONE, event
-from tests.fakes.twilio_server import FakeTwilio
 from tests.harness import GatewayConfig, Processes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,7 +69,7 @@ class Measure:
       seconds: from the first enqueue until nothing was left.
       commands: Redis command calls by name, during the batch.
       cpu: CPU seconds used during the batch by the worker (master and worker process),
-        redis-server, and this process (enqueueing, polling, FakeTwilio's threads).
+        redis-server, the fake Twilio's process, and this one (enqueueing, polling).
     """
 
     name: str
@@ -127,9 +129,9 @@ def booked_payloads(intake: Intake, count: int, first: int) -> list[dict[str, An
 
 def measure(
     name: str, processes: Processes, client: redis.Redis, broker: dramatiq.Broker, *,
-    redis_pid: int, module: str, queue: str, actor: str, payloads: list[dict[str, Any]],
-    workers: int, threads: int, check: Callable[[], None] = lambda: None,
-    profile: Path | None = None,
+    redis_pid: int, twilio_pid: int, module: str, queue: str, actor: str,
+    payloads: list[dict[str, Any]], workers: int, threads: int,
+    check: Callable[[], None] = lambda: None, profile: Path | None = None,
 ) -> Measure:
     worker = processes.start_worker(name, module=module, processes=workers, threads=threads)
     spy = None
@@ -143,7 +145,7 @@ def measure(
     try:
         polls = 0
         before = command_calls(client)
-        cpu_before = _cpu(worker.pid, redis_pid)
+        cpu_before = _cpu(worker.pid, redis_pid, twilio_pid)
         started = time.perf_counter()
         for payload in payloads:
             broker.enqueue(dramatiq.Message(queue_name=queue, actor_name=actor, args=(payload,),
@@ -152,7 +154,8 @@ def measure(
             polls += 1
             time.sleep(POLL)
         seconds = time.perf_counter() - started
-        cpu = {part: used - cpu_before[part] for part, used in _cpu(worker.pid, redis_pid).items()}
+        cpu = {part: used - cpu_before[part]
+               for part, used in _cpu(worker.pid, redis_pid, twilio_pid).items()}
         commands = command_calls(client) - before
         commands["hlen"] -= 2 * (polls + 1)
         commands += Counter()  # drop zero counts
@@ -165,10 +168,10 @@ def measure(
     return Measure(name, len(payloads), seconds, commands, cpu)
 
 
-def _cpu(worker_pgid: int, redis_pid: int) -> dict[str, float]:
+def _cpu(worker_pgid: int, redis_pid: int, twilio_pid: int) -> dict[str, float]:
     mine = os.times()
     return {"worker": cpu_seconds(worker_pgid), "redis-server": cpu_seconds(redis_pid),
-            "bench+FakeTwilio": mine.user + mine.system}
+            "FakeTwilio": cpu_seconds(twilio_pid), "bench": mine.user + mine.system}
 
 
 Rounds = list[tuple[Measure, Measure]]  # (no-op, gateway), one pair per round
@@ -211,7 +214,7 @@ def _processes(workers: int) -> str:
 def compare(results: dict[int, Rounds], *, threads: int) -> None:
     """One line per number of worker processes (median rounds), then how they scale."""
     print(f"\nside by side ({threads} threads per process; CPU ms per message: worker "
-          "processes / redis-server / benchmark + FakeTwilio):")
+          "processes / redis-server / FakeTwilio / benchmark):")
     print(f"{'processes':>9}{'no-op msg/s':>13}{'gateway msg/s':>15}{'ratio':>7}"
           f"{'cmds/msg':>10}   {'no-op CPU ms/msg':<20}{'gateway CPU ms/msg':<20}")
     for workers, rounds in results.items():
@@ -252,7 +255,7 @@ def main() -> int:
     extra = () if args.no_conf else (str(REDIS_CONF),)
     with tempfile.TemporaryDirectory() as scratch, \
             running_redis(Path(scratch) / "redis", extra_args=extra) as server, \
-            FakeTwilio() as fake:
+            FakeTwilioProcess() as fake:
         config = GatewayConfig(
             redis_url=server.url, outbox_dir=Path(scratch) / "outbox",
             window_sms="always", window_voice="always", public_base_url="https://gw.example.org",
@@ -268,7 +271,7 @@ def main() -> int:
         assert server.process is not None
         server_pid = server.process.pid
         print(f"redis-server {'plain' if args.no_conf else 'with config/redis.conf'}; "
-              f"FakeTwilio in the benchmark process; logs in {scratch}", file=sys.stderr)
+              f"FakeTwilio in process {fake.pid}; logs in {scratch}", file=sys.stderr)
         results: dict[int, Rounds] = {}
         booked = 0
         with Processes(config, workdir=Path(scratch) / "processes") as processes:
@@ -278,18 +281,19 @@ def main() -> int:
                 noop = measure("no-op actor", processes, client, broker,
                                module="bench.noop_worker", queue=NOOP_QUEUE, actor=NOOP_ACTOR,
                                payloads=payloads, workers=workers, threads=args.threads,
-                               redis_pid=server_pid)
-                sent_before = len(fake.messages)
+                               redis_pid=server_pid, twilio_pid=fake.pid)
+                sent_before = fake.messages_taken()
 
                 def all_sent_once(expected: int = sent_before + len(payloads)) -> None:
-                    if len(fake.messages) != expected:
-                        raise SystemExit(f"FakeTwilio took {len(fake.messages)} SMS, "
+                    if (taken := fake.messages_taken()) != expected:
+                        raise SystemExit(f"FakeTwilio took {taken} SMS, "
                                          f"expected {expected}: see the worker's log")
 
                 gateway = measure("gateway send_message", processes, client, broker,
                                   module=args.gateway_module, queue=SEND_QUEUE, actor=SEND_ACTOR,
                                   payloads=payloads, workers=workers, threads=args.threads,
                                   check=all_sent_once, redis_pid=server_pid,
+                                  twilio_pid=fake.pid,
                                   profile=args.profile)
                 print(f"{_processes(workers)}, round {number + 1}: no-op {noop.rate:,.0f} "
                       f"msg/s, gateway {gateway.rate:,.0f} msg/s", file=sys.stderr)

@@ -127,6 +127,7 @@ class Outcome:
       hold: seconds the answer is held back (longer than the client's timeout: a timeout).
       answer: False to close the connection without any answer once ``hold`` is over.
       retry_after: a ``Retry-After`` header, in seconds.
+      cut: close the connection halfway through the answer's body.
     """
 
     status: int = 201
@@ -136,6 +137,7 @@ class Outcome:
     hold: float = 0.0
     answer: bool = True
     retry_after: int | None = None
+    cut: bool = False
 
     @classmethod
     def ok(cls) -> Outcome:
@@ -169,6 +171,11 @@ class Outcome:
         without an answer. :meth:`FakeTwilio.stop` cuts any hold short."""
         return cls(status=201, accepted=accepted, hold=seconds, answer=accepted)
 
+    @classmethod
+    def cut_short(cls) -> Outcome:
+        """Taken, and the 201 starts, but the connection closes halfway through its body."""
+        return cls(cut=True)
+
     def error_payload(self) -> dict[str, Any]:
         code = self.code if self.code is not None else 20000 + self.status
         return {
@@ -192,6 +199,8 @@ class Record:
       at: when it arrived (``time.time()``).
       status: the HTTP status answered; None when the connection was closed unanswered.
       sid: the SID the message or call got; None when it was not taken.
+      query: the query string as it came, undecoded.
+      content: the request body as it came.
     """
 
     method: str
@@ -202,6 +211,8 @@ class Record:
     at: float
     status: int | None
     sid: str | None
+    query: str = ""
+    content: bytes = b""
 
     def get(self, name: str) -> str | None:
         """The first value of form field ``name``, or None."""
@@ -262,6 +273,7 @@ class _Answer:
     hold: float = 0.0
     answer: bool = True
     headers: list[tuple[str, str]] = field(default_factory=list)
+    cut: bool = False
 
 
 def rebase(public_base_url: str, local_base_url: str) -> Callable[[str], str]:
@@ -587,6 +599,7 @@ class FakeTwilio:
                 method=handler.command, path=parts.path, endpoint=endpoint,
                 fields=MappingProxyType(fields), headers=MappingProxyType(headers),
                 at=time.time(), status=answer.status if answer.answer else None, sid=sid,
+                query=parts.query, content=raw,
             )
             (self._lookups if lookup else self._requests).append(record)
             if sid is not None and endpoint is not None:
@@ -605,6 +618,10 @@ class FakeTwilio:
         for name, value in answer.headers:
             handler.send_header(name, value)
         handler.end_headers()
+        if answer.cut:
+            handler.wfile.write(body[: len(body) // 2])
+            handler.close_connection = True
+            return
         handler.wfile.write(body)
 
     def _decide(
@@ -632,7 +649,7 @@ class FakeTwilio:
         if sid is not None:
             self._resources[sid] = resource
         answer = _refusal(outcome) if outcome.status >= 300 else _Answer(outcome.status, resource)
-        answer.hold, answer.answer = outcome.hold, outcome.answer
+        answer.hold, answer.answer, answer.cut = outcome.hold, outcome.answer, outcome.cut
         return answer, sid
 
     def _list(

@@ -1,9 +1,10 @@
 """The Twilio REST client as the gateway uses it: a timeout, no retries, honest errors.
 
-``TwilioHttpClient`` has no timeout by default, and with ``max_retries`` it re-POSTs a
-create on failure, which sends the same SMS twice (a create is not idempotent). Here
-every request has the configured timeout and no HTTP-level retry at all; retries are the
-send step's decision. Every failure of a create becomes a :class:`DeliveryError`:
+``twilio.rest.Client`` builds the requests and reads the answers; the exchange itself goes
+through :class:`~notifier.channels.twilio.http_client.GatewayHttpClient`, where every
+request has the configured timeout and no HTTP-level retry at all (a create re-sent on
+failure would send the same SMS twice); retries are the send step's decision. Every
+failure of a create becomes a :class:`DeliveryError`:
 
 - an answer with an error (4xx, 5xx) is classified by
   :mod:`notifier.channels.twilio.errors`; a 5xx is *ambiguous*: Twilio may have created
@@ -22,29 +23,27 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json
-import threading
 from collections.abc import Callable, Mapping
 from typing import TypeVar
-from urllib.parse import urlsplit, urlunsplit
-from urllib.request import getproxies
 
-import requests
-from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
-from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    LocationValueError,
+    ReadTimeoutError,
+)
 
 from notifier.channels.twilio.errors import classify, explain
+from notifier.channels.twilio.http_client import GatewayHttpClient
 from notifier.domain import Lang
 from notifier.errors import DeliveryError, FailureClass
 from notifier.settings import Settings
 
 T = TypeVar("T")
 
-# Connections kept open to Twilio per process (one per worker thread is plenty).
-POOL_SIZE = 16
 # A request waits at most the timeout to connect, to write and to read.
 TIMEOUTS_PER_REQUEST = 3
 
@@ -53,60 +52,6 @@ def request_bound(timeout: dt.timedelta) -> dt.timedelta:
     """The longest one request to Twilio may take, given the REST client's ``timeout``
     (``twilio_timeout``)."""
     return timeout * TIMEOUTS_PER_REQUEST
-
-
-class GatewayHttpClient(TwilioHttpClient):  # type: ignore[misc]
-    """Twilio's HTTP client with a timeout on every request and no retries.
-
-    Parameters:
-      timeout: seconds to wait to connect and for each read.
-      base_url: send every request to this scheme and host instead of Twilio's (a
-        Twilio-compatible test server); the path is kept.
-    """
-
-    def __init__(self, *, timeout: float, base_url: str | None = None) -> None:
-        super().__init__(pool_connections=True, timeout=timeout)
-        adapter = HTTPAdapter(max_retries=0, pool_connections=1, pool_maxsize=POOL_SIZE)
-        assert self.session is not None
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
-        # requests re-reads proxy settings from the environment on every request (a
-        # tenth of a send's time): read them once, at start, and keep them.
-        if base_url is None:
-            self.session.proxies.update(getproxies())
-        self.session.trust_env = False
-        self._base = urlsplit(base_url) if base_url else None
-        # Each worker thread reads the headers of its own last answer (Retry-After).
-        self._last = threading.local()
-
-    def request(
-        self,
-        method: str,
-        url: str,
-        params: dict[str, object] | None = None,
-        data: dict[str, object] | None = None,
-        headers: dict[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
-        timeout: float | None = None,
-        allow_redirects: bool = False,
-    ) -> Response:
-        if self._base is not None:
-            parts = urlsplit(url)
-            url = urlunsplit(
-                (self._base.scheme, self._base.netloc, parts.path, parts.query, "")
-            )
-        self._last.headers = {}
-        response = super().request(
-            method, url, params=params, data=data, headers=headers, auth=auth,
-            timeout=timeout, allow_redirects=allow_redirects,
-        )
-        self._last.headers = dict(response.headers or {})
-        return response
-
-    def last_headers(self) -> Mapping[str, str]:
-        """The headers of this thread's last answer (empty when none came)."""
-        headers: Mapping[str, str] = getattr(self._last, "headers", {})
-        return headers
 
 
 def build_twilio_client(settings: Settings) -> Client:
@@ -150,13 +95,16 @@ def call_twilio(twilio: Client, create: Callable[[], T], *, what: str) -> T:
         return create()
     except (TwilioRestException, TwilioServiceException) as exc:
         raise _refused(exc, twilio) from None
-    except (requests.ConnectionError, requests.Timeout) as exc:
-        if _never_connected(exc):
+    except LocationValueError:
+        raise  # a malformed API address: no exchange was tried
+    except HTTPError as exc:  # urllib3's: no answer could be read
+        # NewConnectionError (refused, DNS) is a ConnectTimeoutError too.
+        if isinstance(exc, ConnectTimeoutError):
             raise DeliveryError(
                 FailureClass.TRANSIENT, "connection",
                 f"could not connect to Twilio to create the {what}; nothing was sent",
             ) from None
-        code = "timeout" if isinstance(exc, requests.Timeout) else "connection-lost"
+        code = "timeout" if isinstance(exc, ReadTimeoutError) else "connection-lost"
         raise DeliveryError(
             FailureClass.AMBIGUOUS, code,
             f"Twilio did not answer the {what} create in time or the connection broke: "
@@ -242,11 +190,3 @@ def _refused(exc: TwilioRestException | TwilioServiceException, twilio: Client) 
         opted_out=code == 21610,
     )
 
-
-def _never_connected(exc: requests.RequestException) -> bool:
-    """True when the request provably never reached the server."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    reason = exc.args[0] if exc.args else None
-    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
-    return isinstance(reason, NewConnectionError | ConnectTimeoutError)
