@@ -154,6 +154,8 @@ def test_an_unlisted_code_gets_its_class_sentence_naming_the_code() -> None:
         ),
         ({"Retry-After": "Wed, 25 Nov 2026 15:00:30 GMT"}, None),  # no Date to read it by
         ({"Retry-After": "soon"}, None),
+        ({"Retry-After": "inf"}, None),
+        ({"Retry-After": "nan"}, None),
         ({}, None),
     ],
 )

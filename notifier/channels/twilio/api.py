@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json
+import math
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
@@ -77,9 +78,11 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:  # "inf" and "nan" parse as floats; no server means either
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         until = email.utils.parsedate_to_datetime(value)
         sent = email.utils.parsedate_to_datetime(lowered.get("date", ""))
