@@ -74,10 +74,6 @@ class Schedule(RedisStore):
                 pipe.zadd(self.keys.schedule(m.channel), {m.slot: epoch(m.send_at)})
             pipe.expireat(pending, expire_at)
 
-    def pending_slots(self, reference: str, *, reader: Any = None) -> frozenset[str]:
-        raw = (reader or self.redis).hkeys(self.keys.pending(reference))
-        return frozenset(text_list(raw))
-
     def pending(self, reference: str) -> list[PlannedMessage]:
         raw = self.redis.hvals(self.keys.pending(reference))
         return sorted((PlannedMessage.from_json(r) for r in raw), key=lambda m: m.send_at)

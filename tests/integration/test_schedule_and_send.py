@@ -12,6 +12,7 @@ from notifier.scheduler import Scheduler
 from notifier.sending import SendOutcome
 from notifier.sending_window import SendingWindow
 from notifier.store.deliveries import DeliveryLog
+from notifier.store.handoff import SendHandoff
 from notifier.store.intake import Intake
 from notifier.store.schedule import Schedule
 from tests.factories import event, local
@@ -74,7 +75,7 @@ def test_a_newer_plan_written_during_a_hand_off_stays_scheduled(gateway: Gateway
     # A second change lands while the first modification is being handed off.
     intake.accept(event("modified", version=3, start=START + dt.timedelta(days=2), at=now,
                         modes=("email",)), now)
-    intake.schedule.ack(taken)
+    SendHandoff(gateway.client, keys=intake.keys).hand_off(taken)
 
     waiting = [m for m in intake.schedule.pending("0000000001") if m.kind is Kind.MODIFICATION]
     assert [m.version for m in waiting] == [3]
