@@ -103,8 +103,10 @@ def expected(word: str, settings: Settings) -> str:
     return render_reply(parse(word), settings)
 
 
-def snapshot(client: redis.Redis) -> dict[bytes, bytes | None]:
-    return {key: client.dump(key) for key in client.keys("*")}
+def snapshot(client: redis.Redis) -> dict[bytes, tuple[bytes | None, int]]:
+    """Every key's value and its absolute expiry (PEXPIRETIME: a refreshed TTL shows)."""
+    return {key: (client.dump(key), client.execute_command("PEXPIRETIME", key))
+            for key in client.keys("*")}
 
 
 @pytest.fixture
