@@ -142,7 +142,8 @@ def declare_actors(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Actors:
     """Declare the actors on ``broker``, bound to one Redis client and set of channels."""
-    if not any(isinstance(middleware, CrashCount) for middleware in broker.middleware):
+    if not any(isinstance(middleware, CrashCount) and SEND_ACTOR in middleware.actors
+               for middleware in broker.middleware):
         CrashCount(actors={SEND_ACTOR}).install(broker)
     intake = Intake(redis, settings)
     policy = destination_policy(settings)
