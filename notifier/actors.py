@@ -114,19 +114,19 @@ def _as_retry(later: RetryLater) -> dramatiq.Retry:
     return dramatiq.Retry(str(later), delay=later.delay)
 
 
-def rate_limiters(redis: Redis, settings: Settings) -> dict[Channel, RateLimiter]:
+def rate_limiters(settings: Settings) -> dict[Channel, RateLimiter]:
     """One shared timeline per Twilio sender (SMS) and per account (voice)."""
     keys = Keys(settings.queue_prefix)
     limiters: dict[Channel, RateLimiter] = {}
     if settings.sms_provider == "twilio":
         sender = settings.twilio_messaging_service_sid or settings.twilio_sms_from or ""
         limiters[Channel.SMS] = RateLimiter(
-            redis, keys.rate(f"sms:{sender}"), per_second=settings.sms_segments_per_second,
+            keys.rate(f"sms:{sender}"), per_second=settings.sms_segments_per_second,
             max_wait=RATE_LIMIT_MAX_WAIT,
         )
     if settings.voice_provider == "twilio":
         limiters[Channel.VOICE] = RateLimiter(
-            redis, keys.rate(f"voice:{settings.twilio_account_sid}"),
+            keys.rate(f"voice:{settings.twilio_account_sid}"),
             per_second=settings.voice_calls_per_second, max_wait=RATE_LIMIT_MAX_WAIT,
         )
     return limiters
@@ -148,7 +148,7 @@ def declare_actors(
     intake = Intake(redis, settings)
     policy = destination_policy(settings)
     step = SendStep(redis, settings, channels=channels, opt_outs=OptOutStore(redis, settings),
-                    limiters=rate_limiters(redis, settings), clock=clock, sleep=sleep)
+                    limiters=rate_limiters(settings), clock=clock, sleep=sleep)
 
     def intake_event(event: dict[str, Any]) -> None:
         now = clock()

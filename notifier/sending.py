@@ -49,7 +49,7 @@ from notifier.delivery_status import HANDED_OVER, DeliveryStatus
 from notifier.domain import Channel
 from notifier.errors import CannotTell, DeliveryError, FailureClass, RetryLater, SmsOverBudget
 from notifier.messages.catalogue import render
-from notifier.opt_outs import OptOutSource
+from notifier.opt_outs import OptOutSource, e164
 from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.planning.reasons import Reason
 from notifier.planning.send_check import Defer, Drop, decide_at_send
@@ -61,7 +61,7 @@ from notifier.store.provider_latency import ProviderLatency
 from notifier.store.rate_limit import RateLimiter
 from notifier.store.redis_store import Redis
 from notifier.store.schedule import Schedule
-from notifier.store.send_records import SendRecords
+from notifier.store.send_records import Check, OptOutCheck, SendRecords
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class SendOutcome(enum.StrEnum):
 
 
 class OptOuts(Protocol):
-    def is_opted_out(self, number: str, channel: Channel = ...) -> bool: ...
+    def opted_out_key(self, channel: Channel) -> str: ...
 
     def opt_out(self, number: str, *, channel: Channel = ..., source: str,
                 keyword: str | None = ..., provider_message_id: str | None = ...,
@@ -146,32 +146,15 @@ class SendStep:
     def __call__(self, payload: Mapping[str, Any]) -> SendOutcome:
         message = PlannedMessage.from_dict(dict(payload))
         now = self.clock()
-        record, state = self.records.read(message)
-        if record.get("status") in HANDED_OVER:
+        opened = self.records.open(message, lock=attempt_lock(self.channels[message.channel]))
+        if opened.record.get("status") in HANDED_OVER:
             return SendOutcome.ALREADY_DONE
-        verdict = decide_at_send(message, state, self.settings, now)
-        if isinstance(verdict, Defer):
-            self.schedule.defer(message, verdict.until)
-            log.info("message %s waits for its window until %s", message.key,
-                     verdict.until.isoformat())
-            return SendOutcome.DEFERRED
-        if isinstance(verdict, Drop):
-            return self._suppress(message, verdict.reason, now, state)
-        address = verdict.address
-        if message.channel is not Channel.EMAIL and self.opt_outs.is_opted_out(
-            address, message.channel
-        ):
-            return self._suppress(message, Reason.OPTED_OUT, now, state)
-        assert state is not None
-        locked = self.deliveries.lock_and_read(
-            message.key, ttl=attempt_lock(self.channels[message.channel])
-        )
-        if locked is None:
+        if not opened.locked:
             # Handed off twice and the other copy is being sent right now.
             raise RetryLater("another attempt is in flight", delay=ATTEMPT_LOCK_RETRY_MS,
                              counted=False)
         try:
-            outcome = self._attempt(message, state, locked, address, now)
+            outcome = self._attempt(message, opened.state, opened.record, now)
         except BaseException:
             self.deliveries.unlock_attempt(message.key)
             raise
@@ -180,11 +163,19 @@ class SendStep:
         return outcome
 
     def _attempt(
-        self, message: PlannedMessage, state: AppointmentState, record: dict[str, str],
-        address: str, now: dt.datetime,
+        self, message: PlannedMessage, state: AppointmentState | None,
+        record: dict[str, str], now: dt.datetime,
     ) -> SendOutcome:
-        if record.get("status") in HANDED_OVER:
-            return SendOutcome.ALREADY_DONE
+        verdict = decide_at_send(message, state, self.settings, now)
+        if isinstance(verdict, Defer):
+            self.schedule.defer(message, verdict.until)
+            log.debug("message %s waits for its window until %s", message.key,
+                      verdict.until.isoformat())
+            return SendOutcome.DEFERRED
+        if isinstance(verdict, Drop):
+            return self._suppress(message, verdict.reason, now, state)
+        assert state is not None
+        address = verdict.address
         client = self.channels[message.channel]
         fields = _dimensions(state)
         try:
@@ -217,10 +208,12 @@ class SendStep:
                     return self._handed_over(message, found, now)
             fields["ambiguous"] = resends + 1
             log.warning("message %s: resending after an interrupted attempt", message.key)
-        self._wait_for_slot(message, rendered.sms.segments if rendered.sms else 1, now)
-        previous = self.deliveries.begin(message, now, fields)
-        if previous in HANDED_OVER:
+        last = self._last_check(message, address, rendered.sms.segments if rendered.sms else 1,
+                                now, fields)
+        if last is Check.HANDED_OVER:
             return SendOutcome.ALREADY_DONE
+        if last is Check.OPTED_OUT:
+            return self._suppress(message, Reason.OPTED_OUT, now, state)
         began = self.timer()
         try:
             receipt = hand_over()
@@ -228,6 +221,25 @@ class SendStep:
             self.latency.record(message.channel, self.timer() - began)
             return self._failed_attempt(message, error, address, now)
         return self._handed_over(message, receipt, now, took=self.timer() - began)
+
+    def _last_check(self, message: PlannedMessage, address: str, cost: int,
+                    now: dt.datetime, fields: Mapping[str, str | int]) -> Check:
+        """The opt-out, the rate-limit slot (waited for here, when it is near) and the
+        record's move to ``submitting``, right before the provider is called."""
+        limiter = self.limiters.get(message.channel)
+        opt_out = None
+        if message.channel is not Channel.EMAIL:
+            opt_out = OptOutCheck(self.opt_outs.opted_out_key(message.channel), e164(address))
+        last = self.records.begin(message, now, fields, opt_out=opt_out,
+                                  slot=limiter.slot(cost, now) if limiter else None)
+        if last.check is Check.TOO_FAR:
+            log.info("message %s waits %.1fs for the provider's rate limit", message.key,
+                     last.wait)
+            raise RetryLater("provider rate limit", delay=int(last.wait * 1000) + 1,
+                             counted=False)
+        if last.check is Check.BEGUN and last.wait > 0:
+            self.sleep(last.wait)
+        return last.check
 
     def _belongs_elsewhere(self, message: PlannedMessage) -> Callable[[str], bool]:
         """Whether a provider id is already recorded as another message's."""
@@ -253,19 +265,8 @@ class SendStep:
             message, provider_id=receipt.provider_id, status=DeliveryStatus(receipt.status),
             at=self.clock(), line=self._line(message, now, "sent"), took=took,
         )
-        log.info("message %s handed to its provider (%s)", message.key, receipt.status)
+        log.debug("message %s handed to its provider (%s)", message.key, receipt.status)
         return SendOutcome.SENT
-
-    def _wait_for_slot(self, message: PlannedMessage, cost: int, now: dt.datetime) -> None:
-        limiter = self.limiters.get(message.channel)
-        if limiter is None:
-            return
-        wait = limiter.reserve(cost, now)
-        if wait < 0:
-            log.info("message %s waits %.1fs for the provider's rate limit", message.key, -wait)
-            raise RetryLater("provider rate limit", delay=int(-wait * 1000) + 1, counted=False)
-        if wait > 0:
-            self.sleep(wait)
 
     def _failed_attempt(
         self, message: PlannedMessage, error: DeliveryError, address: str, now: dt.datetime
@@ -301,7 +302,7 @@ class SendStep:
         )
         if changed:
             self._tell(message, now, "suppressed", reason=reason)
-        log.info("message %s suppressed: %s", message.key, reason)
+        log.debug("message %s suppressed: %s", message.key, reason)
         return SendOutcome.SUPPRESSED
 
     def _fail(self, message: PlannedMessage, reason: Reason, now: dt.datetime,

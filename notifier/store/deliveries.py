@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
 
 from redis import Redis
 
 from notifier.delivery_status import DeliveryStatus
 from notifier.planning.entries import PlannedMessage
-from notifier.store.decoding import optional_text, pairs_map, text, text_map
+from notifier.store.decoding import optional_text, text, text_map
 from notifier.store.keys import Keys
 from notifier.store.redis_store import RedisStore
 
@@ -45,15 +44,23 @@ class DeliveryLog(RedisStore):
 
         Returns the previous status (None for a new record) and whether it changed.
         """
+        keys, args = self.move(key, status, now, message=message, fields=fields)
+        previous, changed = self.script("delivery_advance")(keys=keys, args=args)
+        return (text(previous) or None), bool(changed)
+
+    def move(
+        self, key: str, status: DeliveryStatus, now: dt.datetime, *,
+        message: PlannedMessage | None = None, fields: Mapping[str, str | int] | None = None,
+    ) -> tuple[list[str], list[str | int]]:
+        """The keys and arguments of ``move_delivery`` (``scripts/lib/delivery_move.lua``)
+        for :meth:`advance`: the record and this hour's counts; the status, the time, the
+        two expiries, then the field/value pairs."""
         pairs: list[str | int] = [item for pair in (fields or {}).items() for item in pair]
         if message is not None:
             pairs += _describe(message)
         hour = now.astimezone(dt.UTC).strftime("%Y%m%d%H")
-        previous, changed = self.script("delivery_advance")(
-            keys=[self.keys.delivery(key), self.keys.stats(hour)],
-            args=[str(status), now.isoformat(), self.ttl, STATS_TTL_SECONDS, *pairs],
-        )
-        return (text(previous) or None), bool(changed)
+        return ([self.keys.delivery(key), self.keys.stats(hour)],
+                [str(status), now.isoformat(), self.ttl, STATS_TTL_SECONDS, *pairs])
 
     def begin(
         self, message: PlannedMessage, now: dt.datetime,
@@ -79,46 +86,14 @@ class DeliveryLog(RedisStore):
         return bool(self.script("delivery_reopen")(keys=[self.keys.delivery(key)],
                                                    args=[now.isoformat(), by, self.ttl]))
 
-    def lock_and_read(self, key: str, *, ttl: dt.timedelta) -> dict[str, str] | None:
-        """Take the right to attempt ``key`` now and read its record; None while another
-        worker holds it.
-
-        The lock outlives the longest legitimate attempt; a worker killed mid-send lets
-        it lapse, after which the record shows ``submitting``: an interrupted attempt.
-        """
-        ms = int(ttl.total_seconds() * 1000)
-        raw = self.script("delivery_lock_and_read")(
-            keys=[self.keys.attempt_lock(key), self.keys.delivery(key)], args=[ms])
-        if raw is None:
-            return None
-        return pairs_map(raw)
-
-    def stage_unlock_attempt(self, pipe: Any, key: str) -> None:
-        """Release the attempt lock of ``key`` (queued on a pipeline)."""
-        pipe.delete(self.keys.attempt_lock(key))
-
     def unlock_attempt(self, key: str) -> None:
-        self.stage_unlock_attempt(self.redis, key)
-
-    def stage_advance(
-        self, pipe: Any, key: str, status: DeliveryStatus, now: dt.datetime,
-        fields: Mapping[str, str | int],
-    ) -> None:
-        """:meth:`advance` queued on a pipeline (its answer is not needed)."""
-        pairs: list[str | int] = [item for pair in fields.items() for item in pair]
-        hour = now.astimezone(dt.UTC).strftime("%Y%m%d%H")
-        self.script("delivery_advance")(
-            keys=[self.keys.delivery(key), self.keys.stats(hour)],
-            args=[str(status), now.isoformat(), self.ttl, STATS_TTL_SECONDS, *pairs],
-            client=pipe,
-        )
-
-    def stage_link_provider(self, pipe: Any, provider_id: str, key: str) -> None:
-        """Remember which send key a provider id belongs to (for status callbacks)."""
-        pipe.set(self.keys.provider(provider_id), key, ex=self.ttl)
+        """Release the attempt lock of ``key``: the attempt ended without a provider
+        taking the message (a message handed over releases it with its record)."""
+        self.redis.delete(self.keys.attempt_lock(key))
 
     def link_provider(self, provider_id: str, key: str) -> None:
-        self.stage_link_provider(self.redis, provider_id, key)
+        """Remember which send key a provider id belongs to (for status callbacks)."""
+        self.redis.set(self.keys.provider(provider_id), key, ex=self.ttl)
 
     def key_for_provider(self, provider_id: str) -> str | None:
         raw = self.redis.get(self.keys.provider(provider_id))

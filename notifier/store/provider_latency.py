@@ -39,6 +39,11 @@ class LatencyHistogram:
         return self.buckets[-1][1]
 
 
+def bucket(seconds: float) -> str:
+    """The field of a channel's hash that counts an answer taking ``seconds``."""
+    return _FIELDS[bisect.bisect_left(BUCKETS, seconds)]
+
+
 class ProviderLatency(RedisStore):
     """Records and reads the providers' answer times (built as a :class:`RedisStore`)."""
 
@@ -46,7 +51,7 @@ class ProviderLatency(RedisStore):
         """Queue one answer time on a pipeline."""
         seconds = max(0.0, seconds)
         key = self.keys.provider_latency(str(channel))
-        pipe.hincrby(key, _FIELDS[bisect.bisect_left(BUCKETS, seconds)], 1)
+        pipe.hincrby(key, bucket(seconds), 1)
         pipe.hincrbyfloat(key, "sum", seconds)
 
     def record(self, channel: Channel, seconds: float) -> None:

@@ -2,45 +2,51 @@
 
 Each send reserves its slot in time (cost = SMS segments, or 1 call) on a per-sender
 timeline; the caller waits until its slot, or, when the slot is further away than it may
-wait, gives the message back to be retried then, without using up a retry.
+wait, gives the message back to be retried then, without using up a retry. The
+reservation is made by the send step's last checks before the provider is called
+(``send_begin``, :meth:`notifier.store.send_records.SendRecords.begin`), in the same
+round trip as the opt-out check and the record's move to ``submitting``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 
-from redis import Redis
 
-from notifier.store.lua import load_script
+@dataclass(frozen=True)
+class RateSlot:
+    """One reservation asked of a sender's timeline, in the script's units.
+
+    Parameters:
+      key: the Redis key of the sender's timeline.
+      now_ms: now, in ms since the epoch.
+      cost_ms: how much of the timeline the send takes, in ms.
+      longest_wait_ms: the longest the caller may wait in-process for its slot.
+    """
+
+    key: str
+    now_ms: int
+    cost_ms: int
+    longest_wait_ms: int
 
 
 class RateLimiter:
     """Limits one sender to ``per_second`` units (SMS segments, calls) per second.
 
     Parameters:
-      redis: a redis-py client.
       key: the Redis key of this sender's timeline.
       per_second: units per second.
       max_wait: the longest a caller should wait in-process for its slot.
     """
 
-    def __init__(
-        self, redis: Redis, key: str, *, per_second: float, max_wait: dt.timedelta
-    ) -> None:
+    def __init__(self, key: str, *, per_second: float, max_wait: dt.timedelta) -> None:
         self.key = key
         self.unit_ms = 1000.0 / per_second
         self.max_wait_ms = int(max_wait.total_seconds() * 1000)
-        self._reserve = load_script(redis, "rate_reserve")
 
-    def reserve(self, cost: int, now: dt.datetime) -> float:
-        """Reserve ``cost`` units. Returns seconds to wait before sending (>= 0) when
-        reserved, or a negative number of seconds (how long until a slot) when not."""
-        now_ms = int(now.timestamp() * 1000)
-        waited = int(
-            self._reserve(
-                keys=[self.key],
-                args=[now_ms, math.ceil(cost * self.unit_ms), self.max_wait_ms],
-            )
-        )
-        return waited / 1000.0
+    def slot(self, cost: int, now: dt.datetime) -> RateSlot:
+        """The reservation of ``cost`` units at ``now``."""
+        return RateSlot(self.key, int(now.timestamp() * 1000), math.ceil(cost * self.unit_ms),
+                        self.max_wait_ms)

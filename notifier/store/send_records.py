@@ -1,28 +1,82 @@
-"""The send step's round trips that span several stores: what an attempt reads first, and
-what a message handed to its provider writes. Each is one round trip: a pipeline without
-MULTI.
+"""The send step's round trips, each one script: what an attempt reads as it takes its
+lock, its last checks right before the provider is called, and what a message handed to
+its provider writes. With the provider's call between the last two, a message sent at
+the first try costs three round trips.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
 
 from notifier.delivery_status import DeliveryStatus
 from notifier.planning.entries import AppointmentState, PlannedMessage
-from notifier.store.decoding import text_map
+from notifier.store.decoding import pairs_map, text
 from notifier.store.deliveries import DeliveryLog
-from notifier.store.history import History
+from notifier.store.history import MAX_LINES, History
 from notifier.store.keys import Keys
-from notifier.store.provider_latency import ProviderLatency
+from notifier.store.provider_latency import ProviderLatency, bucket
+from notifier.store.rate_limit import RateSlot
 from notifier.store.redis_store import RedisStore
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What an attempt found as it started.
+
+    Parameters:
+      locked: whether it holds the message's attempt lock (never when a provider has the
+        message already).
+      record: the message's delivery record.
+      state: the appointment as it is now (None when it is gone).
+    """
+
+    locked: bool
+    record: dict[str, str]
+    state: AppointmentState | None
+
+
+class Check(enum.StrEnum):
+    """What the last checks before a provider call decided."""
+
+    BEGUN = "begun"  # the record says submitting: call the provider
+    OPTED_OUT = "opted_out"  # the number opted out: suppress
+    TOO_FAR = "too_far"  # the rate-limit slot is further than the step may wait
+    HANDED_OVER = "handed_over"  # a provider has the message already
+
+
+@dataclass(frozen=True)
+class LastCheck:
+    """The answer of :meth:`SendRecords.begin`.
+
+    Parameters:
+      check: what was decided.
+      wait: seconds to wait for the reserved slot (``BEGUN``), or until a slot would be
+        free (``TOO_FAR``); 0 otherwise.
+    """
+
+    check: Check
+    wait: float = 0.0
+
+
+@dataclass(frozen=True)
+class OptOutCheck:
+    """The opt-outs a send checks: the channel's set of opted-out numbers and the number
+    as that set holds it (E.164)."""
+
+    key: str
+    number: str
 
 
 class SendRecords(RedisStore):
     """Reads and writes one send makes across the delivery log, the appointments, the
-    stories and the providers' answer times.
+    opt-outs, the rate limits, the stories and the providers' answer times.
 
     Parameters (and :class:`RedisStore`'s):
       deliveries: the delivery log (records, provider ids, attempt locks).
@@ -39,29 +93,53 @@ class SendRecords(RedisStore):
         self.history = history
         self.latency = latency
 
-    def read(self, message: PlannedMessage) -> tuple[dict[str, str], AppointmentState | None]:
-        """The message's delivery record and its appointment, in one round trip."""
-        with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(self.keys.delivery(message.key))
-            pipe.get(self.keys.appointment(message.reference))
-            raw_record, raw_state = pipe.execute()
-        state = None if raw_state is None else AppointmentState.from_json(raw_state)
-        return text_map(raw_record), state
+    def open(self, message: PlannedMessage, *, lock: dt.timedelta) -> Opened:
+        """Take the message's attempt lock for ``lock`` (unless a provider has the message
+        or another attempt holds it) and read its record and its appointment."""
+        locked, record, state = self.script("send_open")(
+            keys=[self.keys.attempt_lock(message.key), self.keys.delivery(message.key),
+                  self.keys.appointment(message.reference)],
+            args=[int(lock.total_seconds() * 1000)],
+        )
+        return Opened(bool(locked), pairs_map(record),
+                      None if state is None else AppointmentState.from_json(state))
+
+    def begin(
+        self, message: PlannedMessage, now: dt.datetime, fields: Mapping[str, str | int], *,
+        opt_out: OptOutCheck | None, slot: RateSlot | None,
+    ) -> LastCheck:
+        """Under the attempt lock, right before the provider is called: check the opt-out
+        (when ``opt_out`` is given), reserve the rate-limit ``slot`` (when given), and mark
+        the record ``submitting`` with ``fields``, in one step that stops at the first
+        check that fails."""
+        record_keys, move = self.deliveries.move(message.key, DeliveryStatus.SUBMITTING, now,
+                                                 message=message, fields=fields)
+        answer = self.script("send_begin")(
+            keys=[*record_keys, opt_out.key if opt_out else record_keys[0],
+                  slot.key if slot else record_keys[0]],
+            args=[opt_out.number if opt_out else "",
+                  *((slot.now_ms, slot.cost_ms, slot.longest_wait_ms) if slot else ("",) * 3),
+                  *move[1:]],
+        )
+        check = Check(text(answer[0]))
+        wait = int(answer[1]) / 1000.0 if check in (Check.BEGUN, Check.TOO_FAR) else 0.0
+        return LastCheck(check, wait)
 
     def handed_over(
         self, message: PlannedMessage, *, provider_id: str, status: DeliveryStatus,
         at: dt.datetime, line: dict[str, Any], took: float | None,
     ) -> None:
-        """Record, in one round trip, what the provider took: the answer time ``took``
-        (None when the message was found rather than sent), the provider id's link, the
-        record's move to ``status`` at ``at``, the story's ``line``, and the attempt lock's
+        """Record, in one step, what the provider took: the answer time ``took`` (None
+        when the message was found rather than sent), the provider id's link, the record's
+        move to ``status`` at ``at``, the story's ``line``, and the attempt lock's
         release."""
-        with self.redis.pipeline(transaction=False) as pipe:
-            if took is not None:
-                self.latency.stage(pipe, message.channel, took)
-            self.deliveries.stage_link_provider(pipe, provider_id, message.key)
-            self.deliveries.stage_advance(pipe, message.key, status, at,
-                                          {"provider_id": provider_id})
-            self.history.stage(pipe, message.reference, line)
-            self.deliveries.stage_unlock_attempt(pipe, message.key)
-            pipe.execute()
+        record_keys, move = self.deliveries.move(message.key, status, at)
+        seconds = max(0.0, took or 0.0)
+        self.script("send_handed_over")(
+            keys=[*record_keys, self.keys.provider(provider_id),
+                  self.keys.history(message.reference), self.keys.attempt_lock(message.key),
+                  self.keys.provider_latency(str(message.channel))],
+            args=[*move[:4], provider_id, message.key, json.dumps(line, ensure_ascii=False),
+                  MAX_LINES, int(self.history.retention.total_seconds()),
+                  "" if took is None else bucket(seconds), repr(seconds)],
+        )

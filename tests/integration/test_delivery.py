@@ -33,6 +33,7 @@ from tests.factories import Clock, event, local
 from tests.fakes.conftest_fixtures import fake_smtp, fake_twilio
 from tests.fakes.smtp_server import FakeSmtp
 from tests.fakes.twilio_server import FakeTwilio, Outcome, rebase
+from tests.redis_commands import commands_sent
 
 __all__ = ["fake_smtp", "fake_twilio"]  # fixtures
 
@@ -418,7 +419,7 @@ def test_the_rate_limit_counts_segments_and_waits_without_burning_retries(
 ) -> None:
     from notifier.actors import rate_limiters
 
-    limiter = rate_limiters(delivery.client, delivery.settings)[Channel.SMS]
+    limiter = rate_limiters(delivery.settings)[Channel.SMS]
     step = SendStep(delivery.client, delivery.settings, channels=delivery.step.channels,
                     opt_outs=OptOutStore(delivery.client, delivery.settings),
                     limiters={Channel.SMS: limiter}, clock=delivery.clock,
@@ -434,6 +435,32 @@ def test_the_rate_limit_counts_segments_and_waits_without_burning_retries(
     assert not throttled.value.counted
     assert throttled.value.delay is not None and throttled.value.delay > 5_000
     assert _retry_send(1_000, _as_retry(throttled.value))
+
+
+def test_a_text_sent_at_its_first_try_costs_three_round_trips_to_redis(
+    delivery: Delivery, redis_url: str,
+) -> None:
+    from notifier.actors import rate_limiters
+
+    own = redis.Redis.from_url(redis_url)  # the step's own connection, told apart by MONITOR
+    step = SendStep(own, delivery.settings,
+                    channels=channel_clients(delivery.settings, clock=delivery.clock, redis=own),
+                    opt_outs=OptOutStore(own, delivery.settings),
+                    limiters=rate_limiters(delivery.settings), clock=delivery.clock,
+                    sleep=delivery.waits.append)
+    first, second = (delivery.book("sms", reference=f"000000040{n}")[0] for n in range(2))
+    assert step(first) is SendOutcome.SENT  # Redis learns the scripts
+    outcomes: list[SendOutcome] = []
+
+    sent = commands_sent(redis_url, lambda: outcomes.append(step(second)), by=own)
+
+    assert outcomes == [SendOutcome.SENT]
+    # The lock and the reads; the opt-out, the rate slot and "submitting"; the answer.
+    assert sent == ["EVALSHA"] * 3
+    record = delivery.record(second)
+    assert record["attempts"] == "1" and record["provider_id"].startswith("SM")
+    assert delivery.waits == [int(delivery.fake.messages[0].get("NumSegments") or 2) * 1.0]
+    own.close()
 
 
 def test_9_pressed_on_a_call_stops_the_later_calls_but_not_the_sms(
@@ -491,7 +518,7 @@ def test_calls_are_paced_per_account_without_burning_retries(delivery: Delivery)
     from notifier.actors import rate_limiters
 
     settings = delivery.settings.model_copy(update={"voice_calls_per_second": 0.5})
-    limiter = rate_limiters(delivery.client, settings)[Channel.VOICE]
+    limiter = rate_limiters(settings)[Channel.VOICE]
     step = SendStep(delivery.client, settings, channels=delivery.step.channels,
                     opt_outs=OptOutStore(delivery.client, settings),
                     limiters={Channel.VOICE: limiter}, clock=delivery.clock,

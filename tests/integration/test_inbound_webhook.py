@@ -7,7 +7,7 @@ import datetime as dt
 import itertools
 import logging
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -27,6 +27,7 @@ from notifier.store.optouts import OptOutStore
 from notifier.web import create_app
 from notifier.web.inbound import PATH
 from tests.factories import Clock, local
+from tests.redis_commands import commands_sent
 
 API_TOKEN = "inbound-test-api-token-0123456789"
 AUTH_TOKEN = "twilio-auth-token-for-the-tests-01"
@@ -480,26 +481,6 @@ def test_an_unreachable_store_answers_503_so_twilio_can_retry(outbox: Path) -> N
         answer = TwilioSender(http).send("ARRET")
 
     assert answer.status_code == 503
-
-
-def commands_sent(redis_url: str, action: Callable[[], object]) -> list[str]:
-    """The names of the commands the Redis at ``redis_url`` received while ``action`` ran, as
-    MONITOR shows them: each is a round trip of its own unless pipelined. Left out: the
-    commands a Lua script runs inside Redis, and this function's own."""
-    done = "commands-sent-until-here"
-    watcher = redis.Redis.from_url(redis_url)
-    seen = []
-    with watcher.monitor() as monitor:
-        action()
-        watcher.echo(done)
-        while (command := monitor.next_command())["command"] != f"ECHO {done}":
-            seen.append(command)
-    watcher.close()
-    return [
-        seen_command["command"].split(" ", 1)[0].upper() for seen_command in seen
-        if seen_command["client_type"] != "lua"
-        and seen_command["client_port"] != command["client_port"]
-    ]
 
 
 @pytest.mark.parametrize(("earlier", "word", "state"), [
