@@ -18,6 +18,16 @@ Lua scripts included, minus the benchmark's own polling) and the CPU time per me
 each process (the worker's, redis-server's, the fake Twilio's, the benchmark's own);
 a last table puts the process counts side by side.
 
+With --life N, a last untimed sample follows N SMS through their whole life on the same
+Redis: booking (``Intake.accept`` in this process), the scheduler's hand-off (``notifier
+scheduler``, a process of its own), the send (the gateway's worker with its round trips
+counted from inside, ``bench/round_trip_worker.py``: the gateway's own apart from
+Dramatiq's). It reports the Redis commands (``INFO commandstats``, a script's own
+included, every process's) and Redis CPU of each stage per message, the worker's client
+round trips per send, and the server's own rate on a plain command mix
+(``redis-benchmark``), hence the messages per second one Redis primary could carry.
+--json writes the figures to a file as well.
+
     PYTHONPATH=. python bench/delivery_bench.py                 # 3,000 messages, 3 rounds
     PYTHONPATH=. python bench/delivery_bench.py --processes 2 --messages 5000 --no-conf
 """
@@ -28,6 +38,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -42,6 +53,7 @@ from typing import Any
 import dramatiq
 import redis
 
+from bench import round_trips
 from bench.twilio_process import FakeTwilioProcess
 from notifier.actors import build_broker
 from notifier.local_redis import running_redis
@@ -232,6 +244,153 @@ def compare(results: dict[int, Rounds], *, threads: int) -> None:
               "with redis-server and the benchmark)")
 
 
+def redis_cpu(client: redis.Redis) -> float:
+    cpu: dict[str, Any] = client.info("cpu")
+    return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
+
+
+@dataclass(frozen=True)
+class Stage:
+    """What one stage of a message's life cost Redis, in total.
+
+    Parameters:
+      commands: command calls (a script's own included), every process's.
+      cpu: redis-server's CPU seconds.
+    """
+
+    commands: int
+    cpu: float
+
+
+def staged(client: redis.Redis, work: Callable[[], int]) -> Stage:
+    """Run ``work`` (it returns how many commands of its own this process sent, to leave
+    out) and return what Redis did meanwhile."""
+    calls, cpu = sum(command_calls(client).values()), redis_cpu(client)
+    own = work()
+    return Stage(sum(command_calls(client).values()) - calls - own, redis_cpu(client) - cpu)
+
+
+def life(
+    processes: Processes, client: redis.Redis, intake: Intake, fake: FakeTwilioProcess, *,
+    count: int, first: int, threads: int, folder: Path,
+) -> dict[str, Any]:
+    """Follow ``count`` SMS through their life: booking, hand-off, send. Returns per
+    message the Redis commands and CPU of each stage and the worker's round trips."""
+    now = dt.datetime.now(dt.UTC)
+    start = (now + dt.timedelta(days=5)).astimezone(ZONE).replace(hour=10, minute=0,
+                                                                  second=0, microsecond=0)
+    scheduled_before = intake.schedule.size()
+    messages = f"{processes.namespace}:{SEND_QUEUE}.msgs"
+
+    def book() -> int:
+        for number in range(first, first + count):
+            intake.accept(event("booked", start=start, at=now, reference=f"{number:010d}",
+                                modes=("sms",), event_id=f"life-{number}"), now)
+        return 0
+
+    def hand_off() -> int:
+        processes.start_scheduler("life scheduler")
+        polls, deadline = 1, time.monotonic() + 120
+        while client.hlen(messages) < count:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the scheduler did not hand off {count} messages in 120 s")
+            polls += 1
+            time.sleep(POLL)
+        processes.stop("life scheduler")
+        return polls
+
+    sent: dict[str, Counter[str]] = {}
+    taken = fake.messages_taken()
+
+    def send() -> int:
+        os.environ[round_trips.ENVIRONMENT] = str(folder)
+        try:
+            processes.start_worker("life worker", module="bench.round_trip_worker",
+                                   processes=1, threads=threads)
+        finally:
+            del os.environ[round_trips.ENVIRONMENT]
+        polls = 0
+        while not processes.queue_settled(SEND_QUEUE):  # two HLEN per poll
+            polls += 1
+            time.sleep(POLL)
+        sent.update(round_trips.read(folder))
+        processes.stop("life worker")
+        return 2 * (polls + 1)
+
+    booking = staged(client, book)
+    scheduled = intake.schedule.size() - scheduled_before
+    handing = staged(client, hand_off)
+    sending = staged(client, send)
+    if (got := fake.messages_taken() - taken) != count:
+        raise SystemExit(f"FakeTwilio took {got} SMS in the life sample, expected {count}")
+    # A booking schedules the confirmation and its reminders: each message carries its share.
+    intake_share = booking.commands / scheduled
+    commands = intake_share + (handing.commands + sending.commands) / count
+    cpu = booking.cpu / scheduled + (handing.cpu + sending.cpu) / count
+    return {
+        "messages": count,
+        "scheduled_per_booking": scheduled / count,
+        "commands_per_message": commands,
+        "commands": {"intake per scheduled message": intake_share,
+                     "hand-off per message": handing.commands / count,
+                     "send per message": sending.commands / count},
+        "redis_cpu_us_per_message": cpu * 1e6,
+        "round_trips_per_send": {whose: n / count for whose, n in sent["round_trips"].items()},
+        "write_round_trips_per_send": {whose: n / count for whose, n in sent["writes"].items()},
+        "round_trip_shapes_per_send": {shape: n / count
+                                       for shape, n in sent["shapes"].most_common(12)},
+    }
+
+
+def server_rate(url: str) -> float | None:
+    """The redis-server's own commands per second on a plain mix (``redis-benchmark``,
+    8 clients, 16 commands a round trip), or None without redis-benchmark."""
+    if shutil.which("redis-benchmark") is None:
+        return None
+    host, port = url.removeprefix("redis://").split("/")[0].split(":")
+    requests = 20_000
+    output = subprocess.run(
+        ["redis-benchmark", "-h", host, "-p", port, "-n", str(requests), "-c", "8", "-P", "16",
+         "--csv", "-t", "set,get,incr,lpush,rpop,hset,zadd,sadd"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    rates = [float(line.split(",")[1].strip('"')) for line in output.splitlines()[1:] if line]
+    # The mix's rate: all its commands over the time they took together.
+    return len(rates) / sum(1 / rate for rate in rates)
+
+
+def figures(rounds: Rounds) -> dict[str, float]:
+    """The median round's figures, for --json."""
+    noop, gateway = medians(rounds)
+    return {
+        "sms_per_s": gateway.rate, "noop_per_s": noop.rate, "ratio": gateway.rate / noop.rate,
+        "worker_cpu_ms_per_sms": gateway.cpu["worker"] / gateway.messages * 1000,
+        "worker_cpu_ms_per_noop": noop.cpu["worker"] / noop.messages * 1000,
+        "commands_per_sms": gateway.per_message, "commands_per_noop": noop.per_message,
+    }
+
+
+def report_life(lived: dict[str, Any]) -> None:
+    count = lived["messages"]
+    print(f"\na message's life, {count:,} SMS (booking {lived['scheduled_per_booking']:.1f} "
+          "scheduled messages each, hand-off by the scheduler process, send):")
+    for stage, commands in lived["commands"].items():
+        print(f"  Redis commands, {stage}: {commands:.2f}")
+    print(f"  Redis commands per message, all processes: {lived['commands_per_message']:.1f}; "
+          f"Redis CPU {lived['redis_cpu_us_per_message']:.0f} us per message")
+    trips = ", ".join(f"{whose} {n:.2f}" for whose, n in lived["round_trips_per_send"].items())
+    writes = ", ".join(f"{whose} {n:.2f}"
+                       for whose, n in lived["write_round_trips_per_send"].items())
+    print(f"  worker's client round trips per send: {trips} (writes: {writes})")
+    for shape, n in lived["round_trip_shapes_per_send"].items():
+        print(f"    {n:5.2f}  {shape}")
+    if (rate := lived["redis_ops_per_s"]) is not None:
+        print(f"  redis-server on a plain mix (redis-benchmark -P 16): {rate:,.0f} commands/s; "
+              f"on paper one primary carries {rate / lived['commands_per_message']:,.0f} "
+              "messages/s by commands")
+    print(f"  by Redis CPU alone: {1e6 / lived['redis_cpu_us_per_message']:,.0f} messages/s")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--messages", type=int, default=3000, help="per measure")
@@ -246,6 +405,9 @@ def main() -> int:
                         "to FILE")
     parser.add_argument("--gateway-module", default="notifier.worker", metavar="MODULE",
                         help="the gateway worker's module, to try a variant (default: %(default)s)")
+    parser.add_argument("--life", type=int, default=0, metavar="N",
+                        help="then follow N SMS through booking, hand-off and send, untimed")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     args = parser.parse_args()
     # The workers import bench.noop_worker and run in a scratch folder.
     os.environ["PYTHONPATH"] = os.pathsep.join(
@@ -298,11 +460,23 @@ def main() -> int:
                 print(f"{_processes(workers)}, round {number + 1}: no-op {noop.rate:,.0f} "
                       f"msg/s, gateway {gateway.rate:,.0f} msg/s", file=sys.stderr)
                 results.setdefault(workers, []).append((noop, gateway))
+            lived = None
+            if args.life:
+                lived = life(processes, client, intake, fake, count=args.life,
+                             first=1 + booked, threads=args.threads,
+                             folder=Path(scratch) / "round-trips")
+                lived["redis_ops_per_s"] = server_rate(server.url)
         client.close()
         broker.close()
     for workers, rounds in results.items():
         report(rounds, workers=workers, threads=args.threads)
     compare(results, threads=args.threads)
+    if lived is not None:
+        report_life(lived)
+    if args.json is not None:
+        args.json.write_text(json.dumps({"processes": {
+            str(workers): figures(rounds) for workers, rounds in results.items()
+        }, "life": lived}, indent=1))
     return 0
 
 

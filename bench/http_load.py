@@ -28,8 +28,11 @@ def serve(port: int) -> None:
     """The subprocess: the real app under uvicorn, settings from the environment."""
     import uvicorn
 
+    from bench.round_trips import install_from_environment
     from notifier.settings import load_settings
     from notifier.web import create_app
+
+    install_from_environment()
 
     app = create_app(load_settings())
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
@@ -38,6 +41,13 @@ def serve(port: int) -> None:
 @contextmanager
 def web_process(settings: Mapping[str, str]) -> Iterator[str]:
     """Start the web app with ``settings`` (NOTIFIER_* variables); yields its base URL."""
+    with web_server(settings) as (base_url, _):
+        yield base_url
+
+
+@contextmanager
+def web_server(settings: Mapping[str, str]) -> Iterator[tuple[str, int]]:
+    """:func:`web_process`, yielding its base URL and its process id."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
@@ -51,7 +61,7 @@ def web_process(settings: Mapping[str, str]) -> Iterator[str]:
     )
     try:
         _wait_until_up(base_url, server)
-        yield base_url
+        yield base_url, server.pid
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -106,19 +116,34 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def compare(base_url: str, measured: tuple[str, Measure, int], *, requests: int,
-            threads: int) -> None:
+            threads: int, server_pid: int | None = None) -> dict[str, dict[str, float]]:
     """Print latency and throughput of ``measured`` (name, request maker, expected status)
-    next to ``GET /healthz`` of the same app, and their ratios."""
+    next to ``GET /healthz`` of the same app, and their ratios; with ``server_pid``, the
+    server's CPU per request in the run with ``threads`` clients. Returns the figures by
+    endpoint."""
     print(f"{'endpoint':<22} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
           f"{'1 client/s':>11} {threads:>3} clients/s")
     results = {}
+    figures = {}
     for name, make, ok in (("GET /healthz", healthz_requests, 200), measured):
         sequential(base_url, list(make(200)), ok)  # warm up
         latencies, total = sequential(base_url, list(make(requests)), ok)
-        rate = concurrent(base_url, list(make(requests)), threads, ok)
+        calls = list(make(requests))
+        cpu_before = process_cpu(server_pid) if server_pid is not None else 0.0
+        rate = concurrent(base_url, calls, threads, ok)
+        cpu = process_cpu(server_pid) - cpu_before if server_pid is not None else float("nan")
         p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
         results[name] = (p50, p99, len(latencies) / total, rate)
+        figures[name] = {"p50_ms": p50 * 1e3, "p99_ms": p99 * 1e3,
+                         "per_s_1_client": len(latencies) / total, "per_s_clients": rate,
+                         "server_cpu_ms": cpu / len(calls) * 1e3}
         print(f"{name:<22} {p50 * 1e3:8.2f} {p99 * 1e3:8.2f} {max(latencies) * 1e3:8.2f} "
               f"{len(latencies) / total:11,.0f} {rate:14,.0f}")
         print(f"{'':<22} mean {statistics.mean(latencies) * 1e3:.2f} ms")
@@ -126,6 +151,10 @@ def compare(base_url: str, measured: tuple[str, Measure, int], *, requests: int,
     print(f"{measured[0]} / bare: p50 x{endpoint[0] / bare[0]:.2f}, "
           f"p99 x{endpoint[1] / bare[1]:.2f}, throughput x{endpoint[3] / bare[3]:.2f} "
           f"({threads} clients), x{endpoint[2] / bare[2]:.2f} (1 client)")
+    if server_pid is not None:
+        print("server CPU per request, " + ", ".join(
+            f"{name} {values['server_cpu_ms']:.2f} ms" for name, values in figures.items()))
+    return figures
 
 
 def _wait_until_up(base_url: str, server: subprocess.Popen[bytes]) -> None:

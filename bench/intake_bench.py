@@ -2,7 +2,9 @@
 of the same app (GET /healthz) measured in the same run.
 
 Each request is a new booked appointment (its own event id and reference), so every one
-is validated, planned and stored with its confirmation and reminders.
+is validated, planned and stored with its confirmation and reminders. Also printed: the
+web process's CPU per request and Redis's commands per event (``INFO commandstats``, a
+script's own included), in the run with --threads clients; --json writes them to a file.
 
     PYTHONPATH=. python bench/intake_bench.py               # 3,000 requests per measure
     PYTHONPATH=. python bench/intake_bench.py --requests 10000 --threads 16
@@ -19,8 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import redis
 
-from bench.http_load import ROOT, Request, compare, web_process
+from bench.http_load import ROOT, Request, compare, web_server
 from notifier.local_redis import running_redis
 
 TOKEN = "bench-api-token-0123456789"
@@ -51,18 +54,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000, help="per measure")
     parser.add_argument("--threads", type=int, default=8, help="clients for the throughput run")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch, \
             running_redis(Path(scratch)) as redis_server, \
-            web_process({
+            web_server({
                 "NOTIFIER_REDIS_URL": redis_server.url,
                 "NOTIFIER_API_TOKEN": TOKEN,
                 "NOTIFIER_OUTBOX_DIR": str(Path(scratch) / "outbox"),
-            }) as base_url:
+            }) as (base_url, pid):
         print(f"uvicorn, 1 process, loopback; {args.requests:,} requests per measure, "
               f"{args.threads} client threads")
-        compare(base_url, ("POST /v1/events", booking_requests, 202),
-                requests=args.requests, threads=args.threads)
+        client = redis.Redis.from_url(redis_server.url)
+        calls_before = _commands(client)
+        figures = compare(base_url, ("POST /v1/events", booking_requests, 202),
+                          requests=args.requests, threads=args.threads, server_pid=pid)
+        # Every POST is a new booking (a 200-request warm-up, then the two measures).
+        events = 200 + 2 * args.requests
+        per_event = (_commands(client) - calls_before) / events
+        print(f"Redis commands per event: {per_event:.1f}")
+        client.close()
+        if args.json is not None:
+            args.json.write_text(json.dumps({**figures, "redis_commands_per_event": per_event},
+                                            indent=1))
+
+
+def _commands(client: redis.Redis) -> int:
+    """Commands Redis has run so far, a script's own included, INFO left out."""
+    stats: dict[str, dict[str, int]] = client.info("commandstats")
+    return sum(int(values["calls"]) for name, values in stats.items()
+               if name != "cmdstat_info")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -57,6 +58,7 @@ def main() -> None:
     parser.add_argument("--appointments", type=int, default=100_000)
     parser.add_argument("--changes", type=int, default=10_000)
     parser.add_argument("--round-trips", type=int, default=50_000)
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures here")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch, running_redis(Path(scratch)) as server:
@@ -124,6 +126,14 @@ def main() -> None:
               f"reschedule {rtt_rate / move_rate:.1f}, cancel {rtt_rate / cancel_rate:.1f}, "
               f"hand-off {rtt_rate / handoff_rate:.2f} RTT/entry")
         client.close()
+        if args.json is not None:
+            args.json.write_text(json.dumps({
+                "round_trips_per_s": rtt_rate, "book_per_s": book_rate,
+                "book_rtt_per_event": rtt_rate / book_rate,
+                "handoff_per_s": handoff_rate, "handoff_rtt_per_entry": rtt_rate / handoff_rate,
+                "bytes_per_message": per_message,
+                "schedule_bytes_per_message": (zset_bytes + pending_bytes) / scheduled,
+            }, indent=1))
 
 
 if __name__ == "__main__":
