@@ -1,0 +1,2 @@
+"""Integrators: the booking systems that post events, read statuses and receive callbacks,
+each for its own locations."""
