@@ -245,6 +245,11 @@ class Settings(BaseSettings):
     smtp_timeout: Duration = dt.timedelta(seconds=15)
     email_from_address: str = "no-reply@rendez-vous.example.org"
     delivery_retention: Duration = dt.timedelta(days=30)
+    callback_retention: Duration = Field(
+        default=dt.timedelta(days=14),
+        description="How long the callback log keeps what booking systems are told (the "
+        "feed's reach back, and how long a failed callback can be sent again)",
+    )
 
     # Patients who text back.
     optout_scope: str = Field(
@@ -385,7 +390,8 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "optout_audit_retention", "web_header_timeout", "web_body_timeout",
+        "optout_audit_retention", "callback_retention", "web_header_timeout",
+        "web_body_timeout",
         "web_overload_log_interval",
     )
     @classmethod
