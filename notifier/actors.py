@@ -41,7 +41,8 @@ from notifier.names import (
 )
 from notifier.outage_broker import OutageTolerantRedisBroker, when_redis_answers
 from notifier.problems import describe, summary
-from notifier.sending import RATE_LIMIT_MAX_WAIT, SendStep
+from notifier.send_summary import SendSummary, Tried
+from notifier.sending import RATE_LIMIT_MAX_WAIT, SendOutcome, SendStep
 from notifier.settings import Settings
 from notifier.store.intake import Intake
 from notifier.store.keys import Keys
@@ -85,6 +86,8 @@ class Actors:
     intake: dramatiq.Actor[[dict[str, Any]], None]
     send: dramatiq.Actor[[dict[str, Any]], None]
     send_exhausted: dramatiq.Actor[[dict[str, Any], dict[str, Any]], None]
+    # What the send actor's runs came to, one INFO line per interval.
+    summary: SendSummary
 
 
 # How long a worker waits for Redis to come back before giving up on a message in hand.
@@ -114,6 +117,13 @@ def _as_retry(later: RetryLater) -> dramatiq.Retry:
     return dramatiq.Retry(str(later), delay=later.delay)
 
 
+_TRIED = {
+    SendOutcome.SENT: Tried.SENT, SendOutcome.SUPPRESSED: Tried.SUPPRESSED,
+    SendOutcome.DEFERRED: Tried.DEFERRED, SendOutcome.ALREADY_DONE: Tried.ALREADY_DONE,
+    SendOutcome.FAILED: Tried.FAILED,
+}
+
+
 def rate_limiters(redis: Redis, settings: Settings) -> dict[Channel, RateLimiter]:
     """One shared timeline per Twilio sender (SMS) and per account (voice)."""
     keys = Keys(settings.queue_prefix)
@@ -140,8 +150,11 @@ def declare_actors(
     channels: Mapping[Channel, ChannelClient],
     clock: Callable[[], dt.datetime] = utc_now,
     sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Actors:
-    """Declare the actors on ``broker``, bound to one Redis client and set of channels."""
+    """Declare the actors on ``broker``, bound to one Redis client and set of channels.
+    ``monotonic``: the clock of the send summary's interval
+    (``settings.worker_summary_interval``)."""
     if not any(isinstance(middleware, CrashCount) and SEND_ACTOR in middleware.actors
                for middleware in broker.middleware):
         CrashCount(actors={SEND_ACTOR}).install(broker)
@@ -149,6 +162,8 @@ def declare_actors(
     policy = destination_policy(settings)
     step = SendStep(redis, settings, channels=channels, opt_outs=OptOutStore(redis, settings),
                     limiters=rate_limiters(redis, settings), clock=clock, sleep=sleep)
+    sends = SendSummary(interval=settings.worker_summary_interval.total_seconds(),
+                        clock=monotonic)
 
     def intake_event(event: dict[str, Any]) -> None:
         now = clock()
@@ -164,9 +179,11 @@ def declare_actors(
             raise InvalidEventError(refused.problems, message=refused.summary()) from None
 
     def send_message(payload: dict[str, Any]) -> None:
+        tried = Tried.CRASHED
         try:
-            step(payload)
+            tried = _TRIED[step(payload)]
         except RetryLater as later:
+            tried = Tried.RETRIED
             raise _as_retry(later) from None
         except (RedisConnectionError, RedisTimeoutError):
             # Dramatiq could not enqueue a retry while Redis is down: the message would be
@@ -175,12 +192,16 @@ def declare_actors(
             if not _redis_back(redis, within=REDIS_OUTAGE_WAIT, sleep=sleep):
                 raise
             log.warning("Redis was unavailable during a send; retrying it")
+            tried = Tried.RETRIED
             raise dramatiq.Retry("Redis was unavailable", delay=1_000) from None
+        finally:
+            sends.note(tried)
 
     def send_exhausted(message: dict[str, Any], retries: dict[str, Any]) -> None:
         step.exhausted(message["args"][0])
 
     return Actors(
+        summary=sends,
         intake=dramatiq.Actor(
             intake_event, broker=broker, actor_name=INTAKE_ACTOR, queue_name=INTAKE_QUEUE,
             priority=0, options={**INTAKE_RETRIES, "throws": (InvalidEventError,)},
