@@ -19,6 +19,7 @@ from typing import Any
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import Retries, TimeLimit
 from pydantic import ValidationError
 from redis import ConnectionError as RedisConnectionError
 from redis import Redis
@@ -62,6 +63,20 @@ SEND_RETRIES: dict[str, Any] = {"min_backoff": 2_000, "max_backoff": 60_000}
 INTAKE_RETRIES: dict[str, Any] = {"max_retries": 10, "min_backoff": 1_000, "max_backoff": 60_000}
 
 
+def broker_middleware() -> list[dramatiq.Middleware]:
+    """The part of Dramatiq's default middleware the gateway uses, fresh instances.
+
+    ``Retries`` carries every retry option the actors set (``max_retries``, backoffs,
+    ``retry_when``, ``throws``, ``on_retry_exhausted``); ``TimeLimit`` stops a message that
+    runs past ten minutes, whatever a provider or a bug does (the channel clients bound
+    their own requests well below that). Left out, each a hook on every message for an
+    option no actor sets: ``AgeLimit`` (``max_age``; the send step checks its deadline),
+    ``ShutdownNotifications`` (``notify_shutdown``), ``Callbacks`` (``on_success``,
+    ``on_failure``) and ``Pipelines`` (``pipe_target``).
+    """
+    return [TimeLimit(), Retries()]
+
+
 def build_broker(
     settings: Settings, *, url: str | None = None, outage_wait: dt.timedelta | None = None,
     sleep: Callable[[float], None] = time.sleep,
@@ -75,6 +90,7 @@ def build_broker(
         "url": redis_url, "namespace": broker_namespace(settings.queue_prefix),
         "heartbeat_timeout": int(settings.worker_heartbeat_timeout.total_seconds() * 1000),
         "maintenance_chance": settings.broker_maintenance_chance,
+        "middleware": broker_middleware(),
     }
     if outage_wait is None:
         return RedisBroker(**options)
