@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 from notifier.bilingual import Bilingual
 from notifier.domain import Lang
+from notifier.errors import DestinationRefused
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # socket.getaddrinfo, or a stand-in with its signature and answers.
@@ -52,7 +53,7 @@ _NOT_PUBLIC = tuple(ipaddress.ip_network(network) for network in (
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
-class Refusal(enum.StrEnum):
+class Rejection(enum.StrEnum):
     """Why a callback URL is refused."""
 
     SCHEME = "scheme"
@@ -62,12 +63,12 @@ class Refusal(enum.StrEnum):
     METADATA_ADDRESS = "metadata_address"
 
 
-_TEXTS: dict[Refusal, Bilingual] = {
-    Refusal.SCHEME: Bilingual(
+_TEXTS: dict[Rejection, Bilingual] = {
+    Rejection.SCHEME: Bilingual(
         "L'adresse de rappel doit commencer par https://.",
         "The callback address must start with https://.",
     ),
-    Refusal.URL: Bilingual(
+    Rejection.URL: Bilingual(
         "L'adresse de rappel n'est pas valide : écrivez https://, un nom d'hôte, un port "
         "facultatif et un chemin, en caractères ASCII (chemin encodé en %), sans espace, "
         "sans identifiant ni mot de passe, en 2048 caractères au plus.",
@@ -75,19 +76,19 @@ _TEXTS: dict[Refusal, Bilingual] = {
         "and a path, in ASCII characters (the path %-encoded), without spaces, user name or "
         "password, in 2048 characters at most.",
     ),
-    Refusal.UNRESOLVED: Bilingual(
+    Rejection.UNRESOLVED: Bilingual(
         "Le nom d'hôte de l'adresse de rappel ne mène à aucune adresse IP; vérifiez-le, ou "
         "réessayez plus tard si le DNS ne répond pas.",
         "The callback address's host name leads to no IP address; check it, or try again "
         "later if DNS is not answering.",
     ),
-    Refusal.PRIVATE_ADDRESS: Bilingual(
+    Rejection.PRIVATE_ADDRESS: Bilingual(
         "Le nom d'hôte de l'adresse de rappel mène à une adresse privée, locale ou réservée; "
         "les rappels ne vont qu'à des adresses publiques d'Internet.",
         "The callback address's host name leads to a private, local or reserved address; "
         "callbacks go only to public Internet addresses.",
     ),
-    Refusal.METADATA_ADDRESS: Bilingual(
+    Rejection.METADATA_ADDRESS: Bilingual(
         "Le nom d'hôte de l'adresse de rappel mène à un service de métadonnées infonuagique; "
         "les rappels n'y vont jamais.",
         "The callback address's host name leads to a cloud metadata service; callbacks never "
@@ -96,21 +97,15 @@ _TEXTS: dict[Refusal, Bilingual] = {
 }
 
 
-class DestinationRefused(ValueError):
-    """A callback may not go to this URL. ``str()`` is the English sentence; the message
-    never repeats the URL or the addresses it resolved to.
+def refused(rejection: Rejection) -> DestinationRefused:
+    """The exception that says ``rejection``, in English."""
+    return DestinationRefused(rejection, _TEXTS[rejection].en)
 
-    Parameters:
-      refusal: why.
-    """
 
-    def __init__(self, refusal: Refusal) -> None:
-        super().__init__(_TEXTS[refusal].en)
-        self.refusal = refusal
-
-    def describe(self, lang: Lang) -> str:
-        """The sentence a person reads, in ``lang``."""
-        return _TEXTS[self.refusal][lang]
+def describe_rejection(reason: str, lang: Lang) -> str:
+    """The sentence a person reads for a :class:`DestinationRefused` ``reason``, in
+    ``lang``."""
+    return _TEXTS[Rejection(reason)][lang]
 
 
 @dataclass(frozen=True)
@@ -143,8 +138,8 @@ class Destination:
 def check_destination(
     url: str, *, allow_private: bool = False, resolve: Resolver = socket.getaddrinfo,
 ) -> Destination:
-    """The checked destination of ``url``; :class:`DestinationRefused` if a callback may
-    not go there.
+    """The checked destination of ``url``; :class:`~notifier.errors.DestinationRefused` if
+    a callback may not go there (its ``reason`` a :class:`Rejection`).
 
     Parameters:
       url: the endpoint's URL.
@@ -159,46 +154,48 @@ def check_destination(
         literal = None
     addresses = [literal] if literal is not None else _resolved(host, port, resolve)
     for address in addresses:
-        refusal = address_refusal(address)
-        if refusal is Refusal.METADATA_ADDRESS or (refusal is not None and not allow_private):
-            raise DestinationRefused(refusal)
+        rejection = address_rejection(address)
+        if rejection is Rejection.METADATA_ADDRESS or (
+            rejection is not None and not allow_private
+        ):
+            raise refused(rejection)
     return Destination(scheme, host, port, str(addresses[0]), target)
 
 
-def address_refusal(address: IPAddress) -> Refusal | None:
+def address_rejection(address: IPAddress) -> Rejection | None:
     """Why a callback may not go to ``address``, or None if it is a public address."""
     if address in METADATA_ADDRESSES:
-        return Refusal.METADATA_ADDRESS
+        return Rejection.METADATA_ADDRESS
     if isinstance(address, ipaddress.IPv6Address):
         translated = address.ipv4_mapped or _nat64(address)
         if translated is not None:
-            return address_refusal(translated)
+            return address_rejection(translated)
         for tunnelled in _tunnelled(address):
-            refusal = address_refusal(tunnelled)
-            if refusal is not None:
-                return refusal
+            rejection = address_rejection(tunnelled)
+            if rejection is not None:
+                return rejection
     if _public(address):
         return None
-    return Refusal.PRIVATE_ADDRESS
+    return Rejection.PRIVATE_ADDRESS
 
 
 def _parts(url: str, *, allow_http: bool) -> tuple[str, str, int, str]:
-    """Scheme, host, port and request target of ``url``, or the refusal."""
+    """Scheme, host, port and request target of ``url``; refused if it has none of them."""
     if not url.isascii() or len(url) > MAX_URL_LENGTH or any(
         character <= " " or character == "\x7f" for character in url
     ):
-        raise DestinationRefused(Refusal.URL)
+        raise refused(Rejection.URL)
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise DestinationRefused(Refusal.URL) from None
+        raise refused(Rejection.URL) from None
     scheme = parts.scheme.lower()
     if scheme != "https" and not (allow_http and scheme == "http"):
-        raise DestinationRefused(Refusal.SCHEME)
+        raise refused(Rejection.SCHEME)
     host = (parts.hostname or "").rstrip(".")
     if not host or parts.username is not None or parts.password is not None or "%" in host:
-        raise DestinationRefused(Refusal.URL)
+        raise refused(Rejection.URL)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return scheme, host, port or _DEFAULT_PORTS[scheme], target
 
@@ -207,7 +204,7 @@ def _resolved(host: str, port: int, resolve: Resolver) -> list[IPAddress]:
     try:
         answers = resolve(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise DestinationRefused(Refusal.UNRESOLVED) from None
+        raise refused(Rejection.UNRESOLVED) from None
     addresses: list[IPAddress] = []
     for *_, sockaddr in answers:
         # An IPv6 link-local answer names its interface ("fe80::1%eth0").
@@ -215,7 +212,7 @@ def _resolved(host: str, port: int, resolve: Resolver) -> list[IPAddress]:
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise DestinationRefused(Refusal.UNRESOLVED)
+        raise refused(Rejection.UNRESOLVED)
     return addresses
 
 

@@ -20,15 +20,11 @@ from typing import TypeVar
 from notifier.callbacks.log_entry import LogEntry
 from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel
+from notifier.errors import MalformedLogEntry
 from notifier.integrators.model import CONTACT_EVENTS, MESSAGE_EVENTS
 from notifier.public_status import public_reason, public_status
 
 T = TypeVar("T")
-
-
-class MalformedEntry(ValueError):
-    """A callback log entry lacks a field its type needs, or holds a value no event has.
-    The message names the entry and the field, never the field's value."""
 
 
 def callback_event(entry: LogEntry) -> dict[str, object]:
@@ -38,7 +34,7 @@ def callback_event(entry: LogEntry) -> dict[str, object]:
       entry: a callback log entry of one of the types in
         :data:`notifier.integrators.model.EVENT_TYPES`.
 
-    Raises :class:`MalformedEntry` when the entry is not one the log's writers produce.
+    Raises :class:`MalformedLogEntry` when the entry is not one the log's writers produce.
     """
     fields = _Fields(entry)
     kind = fields.required("type")
@@ -47,7 +43,7 @@ def callback_event(entry: LogEntry) -> dict[str, object]:
     elif kind in CONTACT_EVENTS:
         data = _contact_data(fields)
     else:
-        raise MalformedEntry(f"callback log entry {entry.id}: unknown type")
+        raise MalformedLogEntry(f"callback log entry {entry.id}: unknown type")
     return {"id": f"evt_{entry.id}", "type": kind, "timestamp": fields.required("at"),
             "data": data}
 
@@ -93,7 +89,7 @@ def _contact_data(fields: _Fields) -> dict[str, object]:
 
 class _Fields:
     """An entry's fields, read one at a time; a missing or wrong one raises
-    :class:`MalformedEntry` naming the field."""
+    :class:`MalformedLogEntry` naming the field."""
 
     def __init__(self, entry: LogEntry) -> None:
         self._id = entry.id
@@ -106,7 +102,7 @@ class _Fields:
     def required(self, name: str) -> str:
         value = self._fields.get(name)
         if value is None:
-            raise MalformedEntry(f"callback log entry {self._id}: no {name} field")
+            raise MalformedLogEntry(f"callback log entry {self._id}: no {name} field")
         return value
 
     def parsed(self, name: str, parse: Callable[[str], T]) -> T:
@@ -114,4 +110,4 @@ class _Fields:
         try:
             return parse(value)
         except ValueError:
-            raise MalformedEntry(f"callback log entry {self._id}: {name} is not valid") from None
+            raise MalformedLogEntry(f"callback log entry {self._id}: {name} is not valid") from None

@@ -27,12 +27,8 @@ import certifi
 import urllib3
 from urllib3.util.ssl_ import create_urllib3_context
 
-from notifier.callbacks.destination_check import (
-    DestinationRefused,
-    Refusal,
-    Resolver,
-    check_destination,
-)
+from notifier.callbacks.destination_check import Rejection, Resolver, check_destination
+from notifier.errors import DestinationRefused
 
 TIMEOUT = 15.0
 # Bytes of an answer's body read (then thrown away) before the connection is given up.
@@ -65,7 +61,7 @@ class Attempt:
       failure: why it did not deliver, when that is not just the status (None for any
         status but a 3xx).
       elapsed: seconds from the start of the check to the end of the answer.
-      refusal: why the destination check refused the URL, with ``REFUSED_DESTINATION``
+      rejection: why the destination check refused the URL, with ``REFUSED_DESTINATION``
         (or ``CONNECTION`` when its host name did not resolve).
     """
 
@@ -73,7 +69,7 @@ class Attempt:
     retry_after: str | None
     failure: Failure | None
     elapsed: float
-    refusal: Refusal | None = None
+    rejection: Rejection | None = None
 
     @property
     def delivered(self) -> bool:
@@ -146,9 +142,10 @@ def post_callback(
         destination = check_destination(endpoint_url, allow_private=allow_private,
                                          resolve=resolve)
     except DestinationRefused as refused:
-        failure = (Failure.CONNECTION if refused.refusal is Refusal.UNRESOLVED
+        rejection = Rejection(refused.reason)
+        failure = (Failure.CONNECTION if rejection is Rejection.UNRESOLVED
                    else Failure.REFUSED_DESTINATION)
-        return Attempt(None, None, failure, clock() - started, refused.refusal)
+        return Attempt(None, None, failure, clock() - started, rejection)
     tls: dict[str, Any] = {}
     if destination.scheme == "https":
         tls = {"server_hostname": destination.host, "assert_hostname": destination.host}

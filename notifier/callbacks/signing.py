@@ -17,14 +17,12 @@ import hmac
 import secrets as random
 from collections.abc import Sequence
 
+from notifier.errors import BadSecret
+
 PREFIX = "whsec_"
 # Standard Webhooks asks for keys of 24 to 64 bytes; ours are 32.
 KEY_BYTES = 32
 _MIN_KEY_BYTES, _MAX_KEY_BYTES = 24, 64
-
-
-class BadSecret(ValueError):
-    """A secret is not a ``whsec_`` secret. The message never repeats the secret."""
 
 
 def new_secret() -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import urllib3
 
-from notifier.callbacks.destination_check import Refusal
+from notifier.callbacks.destination_check import Rejection
 from notifier.callbacks.events import body_bytes
 from notifier.callbacks.sender import MAX_ANSWER_BYTES, Attempt, Failure, new_pools, post_callback
 from notifier.callbacks.signing import new_secret, webhook_headers
@@ -137,8 +137,8 @@ def test_loopback_is_refused_unless_private_addresses_are_allowed(
 ) -> None:
     attempt = post(receiver.url("/ok"), pools, allow_private=False)
 
-    assert (attempt.status, attempt.failure, attempt.refusal) == (
-        None, Failure.REFUSED_DESTINATION, Refusal.SCHEME)
+    assert (attempt.status, attempt.failure, attempt.rejection) == (
+        None, Failure.REFUSED_DESTINATION, Rejection.SCHEME)
     assert receiver.received == []
 
 
@@ -149,7 +149,7 @@ def test_a_host_that_does_not_resolve_is_a_connection_failure(
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
     attempt = post("https://hooks.example.test/ok", pools, resolve=nothing)
-    assert (attempt.failure, attempt.refusal) == (Failure.CONNECTION, Refusal.UNRESOLVED)
+    assert (attempt.failure, attempt.rejection) == (Failure.CONNECTION, Rejection.UNRESOLVED)
 
 
 class Rebinding:

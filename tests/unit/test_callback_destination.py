@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 
 from notifier.callbacks.destination_check import (
-    DestinationRefused,
-    Refusal,
+    Rejection,
     check_destination,
+    describe_rejection,
 )
 from notifier.domain import Lang
+from notifier.errors import DestinationRefused
 
 PUBLIC = ["93.184.215.14", "8.8.8.8", "1.1.1.1", "2606:4700:4700::1111",
           "64:ff9b::808:808", "::ffff:8.8.8.8"]
@@ -50,11 +51,11 @@ class Resolver:
         ]
 
 
-def refusal(url: str, resolver: Resolver, *, allow_private: bool = False) -> Refusal | None:
+def rejection(url: str, resolver: Resolver, *, allow_private: bool = False) -> Rejection | None:
     try:
         check_destination(url, allow_private=allow_private, resolve=resolver)
     except DestinationRefused as refused:
-        return refused.refusal
+        return Rejection(refused.reason)
     return None
 
 
@@ -80,15 +81,15 @@ def test_a_port_goes_in_the_host_header() -> None:
 
 @pytest.mark.parametrize("address", PUBLIC)
 def test_public_addresses_are_allowed(address: str) -> None:
-    assert refusal("https://hooks.example.org/", Resolver({"hooks.example.org": [address]})) \
+    assert rejection("https://hooks.example.org/", Resolver({"hooks.example.org": [address]})) \
         is None
 
 
 @pytest.mark.parametrize("address", PRIVATE)
 def test_addresses_that_are_not_public_are_refused(address: str) -> None:
     resolver = Resolver({"hooks.example.org": [address]})
-    assert refusal("https://hooks.example.org/", resolver) is Refusal.PRIVATE_ADDRESS
-    assert refusal("https://hooks.example.org/", resolver, allow_private=True) is None
+    assert rejection("https://hooks.example.org/", resolver) is Rejection.PRIVATE_ADDRESS
+    assert rejection("https://hooks.example.org/", resolver, allow_private=True) is None
 
 
 @pytest.mark.parametrize("address", METADATA)
@@ -97,46 +98,46 @@ def test_metadata_addresses_are_refused_even_where_private_ones_are_allowed(
 ) -> None:
     resolver = Resolver({"hooks.example.org": [address]})
     for allow_private in (False, True):
-        assert refusal("https://hooks.example.org/", resolver, allow_private=allow_private) \
-            is Refusal.METADATA_ADDRESS
+        assert rejection("https://hooks.example.org/", resolver, allow_private=allow_private) \
+            is Rejection.METADATA_ADDRESS
 
 
 def test_one_private_address_among_public_ones_refuses_the_url() -> None:
     resolver = Resolver({"hooks.example.org": ["93.184.215.14", "10.0.0.5"]})
-    assert refusal("https://hooks.example.org/", resolver) is Refusal.PRIVATE_ADDRESS
+    assert rejection("https://hooks.example.org/", resolver) is Rejection.PRIVATE_ADDRESS
 
 
 @pytest.mark.parametrize(("url", "expected"), [
-    ("https://127.0.0.1/hook", Refusal.PRIVATE_ADDRESS),
-    ("https://[::1]:8443/hook", Refusal.PRIVATE_ADDRESS),
-    ("https://[::ffff:a9fe:a9fe]/", Refusal.METADATA_ADDRESS),
+    ("https://127.0.0.1/hook", Rejection.PRIVATE_ADDRESS),
+    ("https://[::1]:8443/hook", Rejection.PRIVATE_ADDRESS),
+    ("https://[::ffff:a9fe:a9fe]/", Rejection.METADATA_ADDRESS),
     ("https://8.8.8.8/hook", None),
 ])
-def test_address_literals_are_checked_without_resolving(url: str, expected: Refusal) -> None:
+def test_address_literals_are_checked_without_resolving(url: str, expected: Rejection) -> None:
     resolver = Resolver({})
-    assert refusal(url, resolver) is expected
+    assert rejection(url, resolver) is expected
     assert resolver.asked == []
 
 
 @pytest.mark.parametrize(("url", "expected"), [
-    ("http://hooks.example.org/", Refusal.SCHEME),
-    ("ftp://hooks.example.org/", Refusal.SCHEME),
-    ("hooks.example.org/callbacks", Refusal.SCHEME),
-    ("https:///callbacks", Refusal.URL),
-    ("https://user:pass@hooks.example.org/", Refusal.URL),
-    ("https://hooks.example.org:99999/", Refusal.URL),
-    ("https://hooks.example.org:https/", Refusal.URL),
-    ("https://hooks.example.org/a b", Refusal.URL),
-    ("https://hooks.example.org/\r\nX-Injected: 1", Refusal.URL),
-    ("https://hooks.exämple.org/", Refusal.URL),
-    ("https://[fe80::1%25eth0]/", Refusal.URL),
-    ("https://hooks.example.org/" + "a" * 2048, Refusal.URL),
-    ("https://nowhere.example.org/", Refusal.UNRESOLVED),
+    ("http://hooks.example.org/", Rejection.SCHEME),
+    ("ftp://hooks.example.org/", Rejection.SCHEME),
+    ("hooks.example.org/callbacks", Rejection.SCHEME),
+    ("https:///callbacks", Rejection.URL),
+    ("https://user:pass@hooks.example.org/", Rejection.URL),
+    ("https://hooks.example.org:99999/", Rejection.URL),
+    ("https://hooks.example.org:https/", Rejection.URL),
+    ("https://hooks.example.org/a b", Rejection.URL),
+    ("https://hooks.example.org/\r\nX-Injected: 1", Rejection.URL),
+    ("https://hooks.exämple.org/", Rejection.URL),
+    ("https://[fe80::1%25eth0]/", Rejection.URL),
+    ("https://hooks.example.org/" + "a" * 2048, Rejection.URL),
+    ("https://nowhere.example.org/", Rejection.UNRESOLVED),
 ])
 def test_urls_that_are_not_https_urls_to_a_known_host_are_refused(
-    url: str, expected: Refusal,
+    url: str, expected: Rejection,
 ) -> None:
-    assert refusal(url, Resolver({"hooks.example.org": ["93.184.215.14"]})) is expected
+    assert rejection(url, Resolver({"hooks.example.org": ["93.184.215.14"]})) is expected
 
 
 def test_http_is_allowed_only_with_private_addresses() -> None:
@@ -150,7 +151,7 @@ def test_http_is_allowed_only_with_private_addresses() -> None:
 def test_the_system_resolver_by_default() -> None:
     with pytest.raises(DestinationRefused) as refused:
         check_destination("https://localhost:8443/")
-    assert refused.value.refusal is Refusal.PRIVATE_ADDRESS
+    assert refused.value.reason is Rejection.PRIVATE_ADDRESS
     assert check_destination("https://localhost:8443/", allow_private=True).address in (
         "127.0.0.1", "::1")
 
@@ -159,7 +160,8 @@ def test_a_refusal_is_told_in_both_languages_without_the_url() -> None:
     with pytest.raises(DestinationRefused) as refused:
         check_destination("https://hooks.example.org/secret-path",
                           resolve=Resolver({"hooks.example.org": ["10.9.8.7"]}))
-    french, english = refused.value.describe(Lang.FR), refused.value.describe(Lang.EN)
+    reason = refused.value.reason
+    french, english = describe_rejection(reason, Lang.FR), describe_rejection(reason, Lang.EN)
     assert str(refused.value) == english
     assert french != english
     for text in (french, english):

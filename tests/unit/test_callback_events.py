@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifier.callbacks.events import MalformedEntry, body_bytes, callback_event
+from notifier.callbacks.events import body_bytes, callback_event
 from notifier.callbacks.log_entry import LogEntry
+from notifier.errors import MalformedLogEntry
 
 # Every field the log writers put in a message.* entry.
 MESSAGE_LOG_FIELDS = {
@@ -128,7 +129,7 @@ def test_a_malformed_entry_is_refused_without_showing_its_values(
     fields = {**MESSAGE_LOG_FIELDS, **changes}
     if removed:
         del fields[removed]
-    with pytest.raises(MalformedEntry) as refused:
+    with pytest.raises(MalformedLogEntry) as refused:
         callback_event(LogEntry("42-0", fields))
     assert str(refused.value) == f"callback log entry 42-0: {said}"
 

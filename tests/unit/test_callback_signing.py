@@ -10,12 +10,12 @@ import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from notifier.callbacks.signing import (
-    BadSecret,
     new_secret,
     secret_key,
     signature_header,
     webhook_headers,
 )
+from notifier.errors import BadSecret
 
 BODY = '{"id":"evt_1741100531250-0","type":"message.delivered","data":{"reference":"Thérèse"}}'
 EVENT_ID = "evt_1741100531250-0"
