@@ -17,6 +17,10 @@
      ├── Refusal                                a console answer that ends the request early
      ├── TimelineError (also ValueError)        a simulator timeline line that cannot be played
      ├── RedisServerMissing (also RuntimeError) no redis-server binary to start
+ ├── MalformedLogEntry (also ValueError)    a callback log entry its writers cannot have
+ │                                          made
+ ├── BadSecret (also ValueError)            not a ``whsec_`` callback signing secret
+ ├── DestinationRefused (also ValueError)   a callback may not go to this URL
      └── RedisUnreachable                       Redis did not answer an operator command
 
     SystemExit
@@ -240,6 +244,31 @@ class RedisServerMissing(NotifierError, RuntimeError):
 class RedisUnreachable(NotifierError):
     """Redis did not answer an operator command: the ``notifier`` command stops with exit
     status 1 and this one line (see :func:`notifier.cli.redis_connection.redis_connection`)."""
+
+
+class MalformedLogEntry(NotifierError, ValueError):
+    """A callback log entry lacks a field its type needs, or holds a value no event has
+    (see :func:`notifier.callbacks.events.callback_event`). The message names the entry
+    and the field, never the field's value."""
+
+
+class BadSecret(NotifierError, ValueError):
+    """A callback signing secret is not ``whsec_`` and the base64 of 24 to 64 bytes (see
+    :mod:`notifier.callbacks.signing`). The message never repeats the secret."""
+
+
+class DestinationRefused(NotifierError, ValueError):
+    """A callback may not go to this URL (see
+    :func:`notifier.callbacks.destination_check.check_destination`).
+
+    Parameters:
+      reason: why, a word of :class:`notifier.callbacks.destination_check.Rejection`.
+      message: the English sentence; it never repeats the URL or its addresses.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class SettingsError(SystemExit):

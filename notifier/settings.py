@@ -294,6 +294,14 @@ class Settings(BaseSettings):
         "X-Forwarded-For and X-Forwarded-Proto are believed; none by default",
     )
 
+    # Integrators' callbacks (see notifier.callbacks.destination_check).
+    callbacks_allow_private: bool = Field(
+        default=False,
+        description="Allow callback endpoints on http and at private, loopback or link-local "
+        "addresses (integrators on the deployment's own network); cloud metadata addresses "
+        "stay refused",
+    )
+
     # Operators' console (see Operator above).
     operators: Annotated[tuple[Operator, ...], NoDecode, BeforeValidator(_operators)] = Field(
         default=(), description="name:role:clinic:hash entries separated by ';'"

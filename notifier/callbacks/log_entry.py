@@ -1,4 +1,4 @@
-"""One entry of the callback log, as the store reads it."""
+"""One entry of the callback log, as the store reads it. Pure: no Redis."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ class LogEntry:
     """What one change told booking systems, as the callback log keeps it.
 
     Parameters:
-      id: the entry's stream id (``<ms>-<n>``); ids only grow.
-      fields: the entry's fields (``type``, ``at`` and the rest, see the store's scripts).
+      id: the entry's stream id (``<ms>-<n>``): its place in the log (ids only grow), and
+        the public event's id after ``evt_``.
+      fields: the entry's fields, all strings (``type``, ``at``, then those of its kind of
+        event; see ``scripts/lib/callback_log.lua`` and its callers).
     """
 
     id: str

@@ -1,0 +1,141 @@
+"""The public JSON body of a callback, built from a callback log entry. Pure: no Redis, no
+clock.
+
+A body names its fields one by one (an allowlist): a field the log gains later reaches no
+integrator until it is added here on purpose. ``message.*`` events never carry a name, a
+phone number, an email address or a message's text; only ``contact.*`` events carry the
+address they are about.
+
+Every field is present in every body of its kind, ``null`` when it has no value, so that a
+receiver's schema does not depend on the event; a ``contact.*`` event names the message
+that caused it (``message_id``, ``reference``) only when one did.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+from notifier.callbacks.log_entry import LogEntry
+from notifier.delivery_status import DeliveryStatus
+from notifier.domain import Channel
+from notifier.errors import MalformedLogEntry
+from notifier.integrators.model import CONTACT_EVENTS, MESSAGE_EVENTS
+from notifier.public_status import UNDELIVERABLE, public_reason, public_status
+
+T = TypeVar("T")
+
+
+def callback_event(entry: LogEntry) -> dict[str, object]:
+    """The public body of ``entry``: ``{"id", "type", "timestamp", "data"}``.
+
+    Parameters:
+      entry: a callback log entry of one of the types in
+        :data:`notifier.integrators.model.EVENT_TYPES`.
+
+    Raises :class:`MalformedLogEntry` when the entry is not one the log's writers produce.
+    """
+    fields = _Fields(entry)
+    kind = fields.required("type")
+    if kind in MESSAGE_EVENTS:
+        data = _message_data(fields)
+    elif kind in CONTACT_EVENTS:
+        data = _contact_data(fields)
+    else:
+        raise MalformedLogEntry(f"callback log entry {entry.id}: unknown type")
+    return {"id": f"evt_{entry.id}", "type": kind, "timestamp": fields.required("at"),
+            "data": data}
+
+
+def callback_events(entry: LogEntry) -> list[dict[str, object]]:
+    """Every public event ``entry`` tells: its own, and, for a message that failed because
+    of its address (see :data:`notifier.public_status.UNDELIVERABLE`), a
+    ``contact.undeliverable`` naming the address to fix (its id the entry's own plus
+    ``.contact``)."""
+    event = callback_event(entry)
+    data = event["data"]
+    assert isinstance(data, dict)
+    address = entry.fields.get("address")
+    if event["type"] != "message.failed" or not address or data["reason"] not in UNDELIVERABLE:
+        return [event]
+    undeliverable = {
+        "address": address, "channel": data["channel"], "source": "provider",
+        "reason": data["reason"], "provider_code": data["provider_code"],
+        "message_id": data["message_id"], "reference": data["reference"],
+    }
+    return [event, {"id": f"{event['id']}.contact", "type": "contact.undeliverable",
+                    "timestamp": event["timestamp"], "data": undeliverable}]
+
+
+def body_bytes(event: Mapping[str, object]) -> bytes:
+    """``event`` as the bytes posted and signed: compact JSON in UTF-8, written once and
+    sent as is on every attempt."""
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _message_data(fields: _Fields) -> dict[str, object]:
+    status = fields.parsed("status", DeliveryStatus)
+    channel = fields.parsed("channel", Channel)
+    error_code = fields.optional("error_code")
+    return {
+        "message_id": fields.required("key"),
+        "reference": fields.required("reference"),
+        "location_id": fields.required("location"),
+        "kind": fields.required("kind"),
+        "channel": str(channel),
+        "language": fields.required("lang"),
+        "status": str(public_status(status)),
+        "reason": public_reason(status, reason=fields.optional("reason"),
+                                error_code=error_code, channel=channel),
+        "provider_code": error_code,
+        "attempts": fields.parsed("attempts", int),
+        "sequence": fields.sequence,
+        "created_at": fields.required("created_at"),
+        "updated_at": fields.required("at"),
+    }
+
+
+def _contact_data(fields: _Fields) -> dict[str, object]:
+    data: dict[str, object] = {
+        "address": fields.required("address"),
+        "channel": str(fields.parsed("channel", Channel)),
+        "source": fields.required("source"),
+    }
+    cause = {"message_id": fields.optional("key"), "reference": fields.optional("reference")}
+    data.update((name, value) for name, value in cause.items() if value is not None)
+    return data
+
+
+class _Fields:
+    """An entry's fields, read one at a time; a missing or wrong one raises
+    :class:`MalformedLogEntry` naming the field."""
+
+    def __init__(self, entry: LogEntry) -> None:
+        self._id = entry.id
+        self._fields = entry.fields
+        self._entry = entry
+
+    @property
+    def sequence(self) -> int:
+        try:
+            return self._entry.sequence
+        except ValueError:
+            raise MalformedLogEntry(f"callback log entry {self._id}: its id is not valid") from None
+
+    def optional(self, name: str) -> str | None:
+        """The field, or None when it is absent or empty."""
+        return self._fields.get(name) or None
+
+    def required(self, name: str) -> str:
+        value = self._fields.get(name)
+        if value is None:
+            raise MalformedLogEntry(f"callback log entry {self._id}: no {name} field")
+        return value
+
+    def parsed(self, name: str, parse: Callable[[str], T]) -> T:
+        value = self.required(name)
+        try:
+            return parse(value)
+        except ValueError:
+            raise MalformedLogEntry(f"callback log entry {self._id}: {name} is not valid") from None
