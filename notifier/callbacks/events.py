@@ -17,12 +17,12 @@ import json
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from notifier.callbacks.log_entry import LogEntry
 from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel
 from notifier.errors import MalformedLogEntry
 from notifier.integrators.model import CONTACT_EVENTS, MESSAGE_EVENTS
 from notifier.public_status import UNDELIVERABLE, public_reason, public_status
+from notifier.store.callback_log import LogEntry
 
 T = TypeVar("T")
 

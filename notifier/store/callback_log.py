@@ -3,11 +3,32 @@ scripts as the changes it reports (``scripts/lib/callback_log.lua``), read here 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from notifier.callbacks.log_entry import LogEntry
 from notifier.store.decoding import text, text_map
 from notifier.store.redis_store import RedisStore
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """What one change told booking systems, as the callback log keeps it.
+
+    Parameters:
+      id: the entry's stream id (``<ms>-<n>``): its place in the log (ids only grow), and
+        the public event's id after ``evt_``.
+      fields: the entry's fields, all strings (``type``, ``at``, then those of its kind of
+        event; see ``scripts/lib/callback_log.lua`` and its callers).
+    """
+
+    id: str
+    fields: dict[str, str]
+
+    @property
+    def sequence(self) -> int:
+        """The id as one growing integer: a later change has a higher sequence."""
+        ms, n = self.id.split("-")
+        return int(ms) * 1000 + int(n)
 
 
 class CallbackLog(RedisStore):

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from notifier.callbacks.events import body_bytes, callback_event, callback_events
-from notifier.callbacks.log_entry import LogEntry
 from notifier.errors import MalformedLogEntry
+from notifier.store.callback_log import LogEntry
 
 # Every field the log writers put in a message.* entry.
 MESSAGE_LOG_FIELDS = {
