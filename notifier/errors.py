@@ -17,7 +17,9 @@
      ├── Refusal                                a console answer that ends the request early
      ├── TimelineError (also ValueError)        a simulator timeline line that cannot be played
      ├── RedisServerMissing (also RuntimeError) no redis-server binary to start
-     └── RedisUnreachable                       Redis did not answer an operator command
+     ├── RedisUnreachable                       Redis did not answer an operator command
+     └── IntegratorProblem (also ValueError)    an operator's change to integrators or
+                                                endpoints that cannot be done
 
     SystemExit
      └── SettingsError                          a wrong setting, at start: one line to print
@@ -240,6 +242,13 @@ class RedisServerMissing(NotifierError, RuntimeError):
 class RedisUnreachable(NotifierError):
     """Redis did not answer an operator command: the ``notifier`` command stops with exit
     status 1 and this one line (see :func:`notifier.cli.redis_connection.redis_connection`)."""
+
+
+class IntegratorProblem(NotifierError, ValueError):
+    """An operator's request about integrators or endpoints that cannot be done (an
+    invalid id, URL or location, an id taken, an unknown integrator): its message says
+    why and what to do instead, and the ``notifier`` command prints it as one line with
+    exit status 2."""
 
 
 class SettingsError(SystemExit):

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from notifier.domain import LOCATION_ID
-from notifier.errors import NotifierError
+from notifier.errors import IntegratorProblem
 from notifier.integrators.credentials import ENDPOINT_PREFIX
 from notifier.integrators.model import EVENT_TYPES
 
@@ -21,10 +21,7 @@ MAX_URL = 2000
 MAX_OVERLAP = dt.timedelta(days=30)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
-
-class IntegratorProblem(NotifierError, ValueError):
-    """An operator's request about integrators that cannot be done; its message says why
-    and what to do instead."""
+__all__ = ["IntegratorProblem"]
 
 
 def integrator_id(text: str) -> str:

@@ -33,7 +33,7 @@ from redis import Redis, WatchError
 from redis.client import Pipeline
 
 from notifier.clock import utc_now
-from notifier.integrators.checks import IntegratorProblem
+from notifier.errors import IntegratorProblem
 from notifier.integrators.credentials import (
     Credential,
     new_endpoint_id,
@@ -56,16 +56,14 @@ AUDIT_MAX_LENGTH = 100_000
 _RECORD_SLACK = dt.timedelta(days=1)
 
 
-class UnknownIntegrator(IntegratorProblem):
-    def __init__(self, integrator: str) -> None:
-        super().__init__(f"no integrator {integrator!r} (see 'notifier integrators list')")
+def unknown_integrator(integrator: str) -> IntegratorProblem:
+    return IntegratorProblem(f"no integrator {integrator!r} (see 'notifier integrators list')")
 
 
-class UnknownEndpoint(IntegratorProblem):
-    def __init__(self, endpoint: str) -> None:
-        super().__init__(
-            f"no endpoint {endpoint!r} (see 'notifier integrators endpoint list <integrator>')"
-        )
+def unknown_endpoint(endpoint: str) -> IntegratorProblem:
+    return IntegratorProblem(
+        f"no endpoint {endpoint!r} (see 'notifier integrators endpoint list <integrator>')"
+    )
 
 
 @dataclass(frozen=True)
@@ -176,10 +174,10 @@ class IntegratorStore(RedisStore):
             self.keys.integrator(integrator))))
 
     def require(self, integrator: str) -> Integrator:
-        """Integrator ``integrator``; raises :class:`UnknownIntegrator` when there is none."""
+        """Integrator ``integrator``; raises :class:`IntegratorProblem` when there is none."""
         found = self.get(integrator)
         if found is None:
-            raise UnknownIntegrator(integrator)
+            raise unknown_integrator(integrator)
         return found
 
     def all(self) -> list[Integrator]:
@@ -196,7 +194,7 @@ class IntegratorStore(RedisStore):
         """When the current token was made and until when the previous one works."""
         fields = text_map(self.redis.hgetall(self.keys.integrator(integrator)))
         if not fields:
-            raise UnknownIntegrator(integrator)
+            raise unknown_integrator(integrator)
         now = now or self.clock()
         until = fields.get("previous_until", "")
         return TokenState(
@@ -259,7 +257,7 @@ class IntegratorStore(RedisStore):
             fields = text_map(pipe.hgetall(key))
             current = self._integrator(integrator, fields)
             if current is None:
-                raise UnknownIntegrator(integrator)
+                raise unknown_integrator(integrator)
             pipe.multi()
             pipe.hset(key, "locations", _joined(locations))
             for location in current.locations - locations:
@@ -296,7 +294,7 @@ class IntegratorStore(RedisStore):
             fields = text_map(pipe.hgetall(key))
             current = self._integrator(integrator, fields)
             if current is None:
-                raise UnknownIntegrator(integrator)
+                raise unknown_integrator(integrator)
             pipe.multi()
             if fields.get("previous_token"):
                 pipe.delete(self.keys.integrator_token(fields["previous_token"]))
@@ -330,7 +328,7 @@ class IntegratorStore(RedisStore):
             fields = text_map(pipe.hgetall(key))
             current = self._integrator(integrator, fields)
             if current is None:
-                raise UnknownIntegrator(integrator)
+                raise unknown_integrator(integrator)
             endpoints = sorted(text_list(pipe.smembers(endpoints_key)))
             pipe.multi()
             for digest in (fields["token"], fields.get("previous_token", "")):
@@ -380,7 +378,7 @@ class IntegratorStore(RedisStore):
 
         def write(pipe: Pipeline) -> None:
             if not pipe.exists(key):
-                raise UnknownIntegrator(integrator)
+                raise unknown_integrator(integrator)
             pipe.multi()
             pipe.hset(self.keys.endpoint(endpoint), mapping={
                 "integrator": integrator, "url": url, "types": _types(types),
@@ -428,7 +426,7 @@ class IntegratorStore(RedisStore):
         def write(pipe: Pipeline) -> Endpoint:
             current = self._endpoint(endpoint, text_map(pipe.hgetall(key)), now)
             if current is None:
-                raise UnknownEndpoint(endpoint)
+                raise unknown_endpoint(endpoint)
             pipe.multi()
             pipe.delete(key)
             pipe.srem(self.keys.integrator_endpoints(current.integrator), endpoint)
@@ -453,7 +451,7 @@ class IntegratorStore(RedisStore):
             fields = text_map(pipe.hgetall(key))
             current = self._endpoint(endpoint, fields, now)
             if current is None:
-                raise UnknownEndpoint(endpoint)
+                raise unknown_endpoint(endpoint)
             pipe.multi()
             pipe.hset(key, mapping={
                 "secret": secret, "previous_secret": fields["secret"] if until else "",
@@ -486,7 +484,7 @@ class IntegratorStore(RedisStore):
         def write(pipe: Pipeline) -> Endpoint:
             current = self._endpoint(endpoint, text_map(pipe.hgetall(key)), now)
             if current is None:
-                raise UnknownEndpoint(endpoint)
+                raise unknown_endpoint(endpoint)
             pipe.multi()
             pipe.hset(key, mapping={"state": state.value, "state_reason": reason,
                                     "state_at": _iso(now)})

@@ -11,7 +11,7 @@ from notifier.integrators.checks import IntegratorProblem
 from notifier.integrators.credentials import Credential, token_digest
 from notifier.integrators.model import EVENT_TYPES, EndpointState
 from notifier.settings import Settings
-from notifier.store.integrators import IntegratorStore, UnknownEndpoint, UnknownIntegrator
+from notifier.store.integrators import IntegratorStore
 from notifier.store.keys import Keys
 
 T0 = dt.datetime(2026, 11, 24, 15, 30, tzinfo=dt.UTC)
@@ -61,12 +61,12 @@ def test_an_id_is_taken_once(store: IntegratorStore) -> None:
 
 
 def test_unknown_integrators_and_endpoints_are_named(store: IntegratorStore) -> None:
-    with pytest.raises(UnknownIntegrator, match="no integrator 'nobody'"):
+    with pytest.raises(IntegratorProblem, match="no integrator 'nobody'"):
         store.rotate_token("nobody", overlap=DAY, actor="ana", now=T0)
-    with pytest.raises(UnknownIntegrator):
+    with pytest.raises(IntegratorProblem, match="no integrator 'nobody'"):
         store.add_endpoint("nobody", url=URL, types=frozenset(EVENT_TYPES), actor="ana",
                            now=T0)
-    with pytest.raises(UnknownEndpoint, match="no endpoint 'ep_nothing'"):
+    with pytest.raises(IntegratorProblem, match="no endpoint 'ep_nothing'"):
         store.set_endpoint_state("ep_nothing", EndpointState.DISABLED, reason="x", now=T0)
     assert store.audit() == []
 
