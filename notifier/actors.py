@@ -19,6 +19,7 @@ from typing import Any
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import Retries, TimeLimit
 from pydantic import ValidationError
 from redis import ConnectionError as RedisConnectionError
 from redis import Redis
@@ -41,7 +42,8 @@ from notifier.names import (
 )
 from notifier.outage_broker import OutageTolerantRedisBroker, when_redis_answers
 from notifier.problems import describe, summary
-from notifier.sending import RATE_LIMIT_MAX_WAIT, SendStep
+from notifier.send_summary import SendSummary, Tried
+from notifier.sending import RATE_LIMIT_MAX_WAIT, SendOutcome, SendStep
 from notifier.settings import Settings
 from notifier.store.intake import Intake
 from notifier.store.keys import Keys
@@ -61,6 +63,20 @@ SEND_RETRIES: dict[str, Any] = {"min_backoff": 2_000, "max_backoff": 60_000}
 INTAKE_RETRIES: dict[str, Any] = {"max_retries": 10, "min_backoff": 1_000, "max_backoff": 60_000}
 
 
+def broker_middleware() -> list[dramatiq.Middleware]:
+    """The part of Dramatiq's default middleware the gateway uses, fresh instances.
+
+    ``Retries`` carries every retry option the actors set (``max_retries``, backoffs,
+    ``retry_when``, ``throws``, ``on_retry_exhausted``); ``TimeLimit`` stops a message that
+    runs past ten minutes, whatever a provider or a bug does (the channel clients bound
+    their own requests well below that). Left out, each a hook on every message for an
+    option no actor sets: ``AgeLimit`` (``max_age``; the send step checks its deadline),
+    ``ShutdownNotifications`` (``notify_shutdown``), ``Callbacks`` (``on_success``,
+    ``on_failure``) and ``Pipelines`` (``pipe_target``).
+    """
+    return [TimeLimit(), Retries()]
+
+
 def build_broker(
     settings: Settings, *, url: str | None = None, outage_wait: dt.timedelta | None = None,
     sleep: Callable[[float], None] = time.sleep,
@@ -74,6 +90,7 @@ def build_broker(
         "url": redis_url, "namespace": broker_namespace(settings.queue_prefix),
         "heartbeat_timeout": int(settings.worker_heartbeat_timeout.total_seconds() * 1000),
         "maintenance_chance": settings.broker_maintenance_chance,
+        "middleware": broker_middleware(),
     }
     if outage_wait is None:
         return RedisBroker(**options)
@@ -85,6 +102,8 @@ class Actors:
     intake: dramatiq.Actor[[dict[str, Any]], None]
     send: dramatiq.Actor[[dict[str, Any]], None]
     send_exhausted: dramatiq.Actor[[dict[str, Any], dict[str, Any]], None]
+    # What the send actor's runs came to, one INFO line per interval.
+    summary: SendSummary
 
 
 # How long a worker waits for Redis to come back before giving up on a message in hand.
@@ -114,6 +133,13 @@ def _as_retry(later: RetryLater) -> dramatiq.Retry:
     return dramatiq.Retry(str(later), delay=later.delay)
 
 
+_TRIED = {
+    SendOutcome.SENT: Tried.SENT, SendOutcome.SUPPRESSED: Tried.SUPPRESSED,
+    SendOutcome.DEFERRED: Tried.DEFERRED, SendOutcome.ALREADY_DONE: Tried.ALREADY_DONE,
+    SendOutcome.FAILED: Tried.FAILED,
+}
+
+
 def rate_limiters(settings: Settings) -> dict[Channel, RateLimiter]:
     """One shared timeline per Twilio sender (SMS) and per account (voice)."""
     keys = Keys(settings.queue_prefix)
@@ -140,8 +166,11 @@ def declare_actors(
     channels: Mapping[Channel, ChannelClient],
     clock: Callable[[], dt.datetime] = utc_now,
     sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Actors:
-    """Declare the actors on ``broker``, bound to one Redis client and set of channels."""
+    """Declare the actors on ``broker``, bound to one Redis client and set of channels.
+    ``monotonic``: the clock of the send summary's interval
+    (``settings.worker_summary_interval``)."""
     if not any(isinstance(middleware, CrashCount) and SEND_ACTOR in middleware.actors
                for middleware in broker.middleware):
         CrashCount(actors={SEND_ACTOR}).install(broker)
@@ -149,6 +178,8 @@ def declare_actors(
     policy = destination_policy(settings)
     step = SendStep(redis, settings, channels=channels, opt_outs=OptOutStore(redis, settings),
                     limiters=rate_limiters(settings), clock=clock, sleep=sleep)
+    sends = SendSummary(interval=settings.worker_summary_interval.total_seconds(),
+                        clock=monotonic)
 
     def intake_event(event: dict[str, Any]) -> None:
         now = clock()
@@ -164,9 +195,11 @@ def declare_actors(
             raise InvalidEventError(refused.problems, message=refused.summary()) from None
 
     def send_message(payload: dict[str, Any]) -> None:
+        tried = Tried.CRASHED
         try:
-            step(payload)
+            tried = _TRIED[step(payload)]
         except RetryLater as later:
+            tried = Tried.RETRIED
             raise _as_retry(later) from None
         except (RedisConnectionError, RedisTimeoutError):
             # Dramatiq could not enqueue a retry while Redis is down: the message would be
@@ -175,12 +208,16 @@ def declare_actors(
             if not _redis_back(redis, within=REDIS_OUTAGE_WAIT, sleep=sleep):
                 raise
             log.warning("Redis was unavailable during a send; retrying it")
+            tried = Tried.RETRIED
             raise dramatiq.Retry("Redis was unavailable", delay=1_000) from None
+        finally:
+            sends.note(tried)
 
     def send_exhausted(message: dict[str, Any], retries: dict[str, Any]) -> None:
         step.exhausted(message["args"][0])
 
     return Actors(
+        summary=sends,
         intake=dramatiq.Actor(
             intake_event, broker=broker, actor_name=INTAKE_ACTOR, queue_name=INTAKE_QUEUE,
             priority=0, options={**INTAKE_RETRIES, "throws": (InvalidEventError,)},

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 from dataclasses import dataclass
 
 from pydantic import TypeAdapter, ValidationError
@@ -50,6 +51,12 @@ def e164(number: str) -> str:
         return _PHONE.validate_python(number)
     except ValidationError as exc:
         raise InvalidNumber(describe(exc)[0]["message"]) from None
+
+
+def number_digest(scope: str, number: str) -> str:
+    """What names a number's keys in Redis: a digest, never the number, because key names
+    show up in operators' tools. ``scope``: the opt-out scope the number is known in."""
+    return hashlib.sha256(f"{scope}:{number}".encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

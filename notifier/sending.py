@@ -49,7 +49,7 @@ from notifier.delivery_status import HANDED_OVER, DeliveryStatus
 from notifier.domain import Channel
 from notifier.errors import CannotTell, DeliveryError, FailureClass, RetryLater, SmsOverBudget
 from notifier.messages.catalogue import render
-from notifier.opt_outs import OptOutSource, e164
+from notifier.opt_outs import OptOutSource
 from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.planning.reasons import Reason
 from notifier.planning.send_check import Defer, Drop, decide_at_send
@@ -57,11 +57,12 @@ from notifier.settings import Settings
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.history import History
 from notifier.store.keys import Keys
+from notifier.store.optouts import OptOutCheck
 from notifier.store.provider_latency import ProviderLatency
 from notifier.store.rate_limit import RateLimiter
 from notifier.store.redis_store import Redis
 from notifier.store.schedule import Schedule
-from notifier.store.send_records import Check, OptOutCheck, SendRecords
+from notifier.store.send_records import Check, SendRecords
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class SendOutcome(enum.StrEnum):
 
 
 class OptOuts(Protocol):
-    def opted_out_key(self, channel: Channel) -> str: ...
+    def send_check(self, number: str, channel: Channel) -> OptOutCheck: ...
 
     def opt_out(self, number: str, *, channel: Channel = ..., source: str,
                 keyword: str | None = ..., provider_message_id: str | None = ...,
@@ -137,7 +138,7 @@ class SendStep:
         self.draw = draw
         self.keys = keys = Keys(settings.queue_prefix)
         self.schedule = Schedule(redis, keys=keys, lease=settings.scheduler_lease)
-        self.deliveries = DeliveryLog(redis, keys=keys, retention=settings.delivery_retention)
+        self.deliveries = DeliveryLog.of(redis, settings)
         self.history = History(redis, keys=keys, retention=settings.event_retention)
         self.latency = ProviderLatency(redis, keys=keys)
         self.records = SendRecords(redis, keys=keys, deliveries=self.deliveries,
@@ -229,7 +230,7 @@ class SendStep:
         limiter = self.limiters.get(message.channel)
         opt_out = None
         if message.channel is not Channel.EMAIL:
-            opt_out = OptOutCheck(self.opt_outs.opted_out_key(message.channel), e164(address))
+            opt_out = self.opt_outs.send_check(address, message.channel)
         last = self.records.begin(message, now, fields, opt_out=opt_out,
                                   slot=limiter.slot(cost, now) if limiter else None)
         if last.check is Check.TOO_FAR:
@@ -279,8 +280,12 @@ class SendStep:
             if error.failure is FailureClass.CONFIGURATION:
                 log.error("CONFIGURATION problem with the %s provider (code %s): %s; message %s "
                           "not sent", message.channel, error.code, error.detail, message.key)
+            # A permanent refusal may concern the address itself: its booking system is
+            # told which, to fix it at the source.
             return self._fail(message, _STOPPED_BY[error.failure], now,
-                              {"error_code": error.code})
+                              {"error_code": error.code},
+                              address=address if error.failure is FailureClass.PERMANENT
+                              else None)
         failures = self.deliveries.count_failure(message.key)
         delay = retry_delay(failures, draw=self.draw(), retry_after=error.retry_after)
         if now + delay >= message.deadline:
@@ -306,10 +311,12 @@ class SendStep:
         return SendOutcome.SUPPRESSED
 
     def _fail(self, message: PlannedMessage, reason: Reason, now: dt.datetime,
-              fields: Mapping[str, str] | None = None) -> SendOutcome:
+              fields: Mapping[str, str] | None = None, *,
+              address: str | None = None) -> SendOutcome:
         _, changed = self.deliveries.advance(message.key, DeliveryStatus.FAILED, now,
                                              message=message,
-                                             fields={"reason": reason, **(fields or {})})
+                                             fields={"reason": reason, **(fields or {})},
+                                             address=address)
         if changed:
             self._tell(message, now, "failed", reason=reason)
         log.warning("message %s failed: %s", message.key, reason)

@@ -207,6 +207,9 @@ class Settings(BaseSettings):
     # million). The defaults are Dramatiq's; fault tests shorten them.
     worker_heartbeat_timeout: Duration = dt.timedelta(seconds=60)
     broker_maintenance_chance: int = Field(default=1000, ge=0, le=1_000_000)
+    # Each send is logged at DEBUG; a worker process logs what its sends came to, one
+    # INFO line at most this often.
+    worker_summary_interval: Duration = dt.timedelta(seconds=60)
     # Dramatiq's own worker metrics (its Prometheus middleware): off unless a port is set.
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     worker_metrics_host: str = "127.0.0.1"
@@ -245,6 +248,11 @@ class Settings(BaseSettings):
     smtp_timeout: Duration = dt.timedelta(seconds=15)
     email_from_address: str = "no-reply@rendez-vous.example.org"
     delivery_retention: Duration = dt.timedelta(days=30)
+    callback_retention: Duration = Field(
+        default=dt.timedelta(days=14),
+        description="How long the callback log keeps what booking systems are told (the "
+        "feed's reach back, and how long a failed callback can be sent again)",
+    )
 
     # Patients who text back.
     optout_scope: str = Field(
@@ -385,8 +393,8 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "optout_audit_retention", "web_header_timeout", "web_body_timeout",
-        "web_overload_log_interval",
+        "optout_audit_retention", "callback_retention", "web_header_timeout",
+        "web_body_timeout", "web_overload_log_interval", "worker_summary_interval",
     )
     @classmethod
     def _positive_duration(cls, value: dt.timedelta) -> dt.timedelta:

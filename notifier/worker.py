@@ -36,7 +36,15 @@ class CloseChannels(dramatiq.Middleware):
             channel_client.close()
 
 
+class FlushSendSummary(dramatiq.Middleware):
+    """Logs what the sends came to since the last summary line when the worker stops."""
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        actors.summary.flush()
+
+
 broker.add_middleware(CloseChannels())
+broker.add_middleware(FlushSendSummary())
 
 if check_metrics_environment(settings):
     from dramatiq.middleware.prometheus import Prometheus  # reads the environment

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
 
 from notifier.domain import Channel, Kind, Lang
 from notifier.messages import formatting
@@ -115,49 +117,125 @@ def cancel_link_open(kind: Kind, state: AppointmentState, now: dt.datetime) -> b
     )
 
 
-def context(
-    kind: Kind, channel: Channel, state: AppointmentState, settings: Settings, now: dt.datetime
-) -> dict[str, Any]:
-    """Everything a template may show, already in the patient's language."""
-    appointment = state.appointment
-    location, patient = appointment.location, appointment.patient
-    lang = patient.language
-    start = appointment.start.astimezone(location.zone)
-    closes = state.cancel_closes_at.astimezone(location.zone)
-    open_ = cancel_link_open(kind, state, now)
-    paragraphs = location.custom_paragraphs.get(kind)
-    custom = getattr(paragraphs, lang.value) if paragraphs is not None else None
-    return {
-        "kind": str(kind),
-        "lang": str(lang),
-        "first_name": patient.first_name,
-        # Dates and times: long (email), short (SMS), spoken (voice).
-        "date": formatting.long_date(start, lang),
-        "time": formatting.clock_time(start, lang),
-        "when": formatting.long_datetime(start, lang),
-        "sms_date": formatting.sms_date(start),
-        "sms_time": formatting.sms_time(start),
-        "when_spoken": formatting.spoken_datetime(start, lang),
-        "duration_minutes": appointment.duration_minutes,
-        "clinic": location.name,
-        "address_lines": formatting.address_lines(location.address, lang),
-        "phone": formatting.national_phone(location.phone, lang),
-        "phone_spoken": formatting.spoken_phone(location.phone),
-        "phone_uri": f"tel:{location.phone}",
-        "professional": None if appointment.hide_professional_name
-        else appointment.professional_name,
-        "reference": appointment.reference,
+class _Message:
+    """One message's appointment, settings and instant, from which its template values are
+    computed on demand: the zone-local start and the cancel window once, for any value
+    that needs them."""
+
+    def __init__(self, kind: Kind, channel: Channel, state: AppointmentState,
+                 settings: Settings, now: dt.datetime) -> None:
+        self.kind, self.channel, self.state = kind, channel, state
+        self.settings, self.now = settings, now
+        self.appointment = state.appointment
+        self.location, self.patient = self.appointment.location, self.appointment.patient
+        self.lang = self.patient.language
+
+    @cached_property
+    def start(self) -> dt.datetime:
+        return self.appointment.start.astimezone(self.location.zone)
+
+    @cached_property
+    def cancel_open(self) -> bool:
+        return cancel_link_open(self.kind, self.state, self.now)
+
+    def custom_paragraph(self) -> str | None:
         # The clinic's own words go in emails only: SMS and voice carry the minimum.
-        "custom_paragraph": custom if channel is Channel.EMAIL else None,
-        "sender_name": settings.sender_name,
-        "web_address": settings.web_address,
-        "fee_notice": settings.fee_notice(lang),
-        "cancel_link": settings.cancel_link(appointment.reference, lang) if open_ else None,
-        "cancel_until": formatting.long_datetime(closes, lang) if open_ else None,
-        # True only for an SMS over the segment budget: what an SMS template puts under
-        # ``{% if not brief %}`` is then left out.
-        "brief": False,
-    }
+        if self.channel is not Channel.EMAIL:
+            return None
+        paragraphs = self.location.custom_paragraphs.get(self.kind)
+        return getattr(paragraphs, self.lang.value) if paragraphs is not None else None
+
+    def cancel_until(self) -> str | None:
+        if not self.cancel_open:
+            return None
+        closes = self.state.cancel_closes_at.astimezone(self.location.zone)
+        return formatting.long_datetime(closes, self.lang)
+
+
+# Everything a template may show, already in the patient's language, each computed only
+# for a template that names it.
+_VALUES: dict[str, Callable[[_Message], Any]] = {
+    "kind": lambda m: str(m.kind),
+    "lang": lambda m: str(m.lang),
+    "first_name": lambda m: m.patient.first_name,
+    # Dates and times: long (email), short (SMS), spoken (voice).
+    "date": lambda m: formatting.long_date(m.start, m.lang),
+    "time": lambda m: formatting.clock_time(m.start, m.lang),
+    "when": lambda m: formatting.long_datetime(m.start, m.lang),
+    "sms_date": lambda m: formatting.sms_date(m.start),
+    "sms_time": lambda m: formatting.sms_time(m.start),
+    "when_spoken": lambda m: formatting.spoken_datetime(m.start, m.lang),
+    "duration_minutes": lambda m: m.appointment.duration_minutes,
+    "clinic": lambda m: m.location.name,
+    "address_lines": lambda m: formatting.address_lines(m.location.address, m.lang),
+    "phone": lambda m: formatting.national_phone(m.location.phone, m.lang),
+    "phone_spoken": lambda m: formatting.spoken_phone(m.location.phone),
+    "phone_uri": lambda m: f"tel:{m.location.phone}",
+    "professional": lambda m: None if m.appointment.hide_professional_name
+    else m.appointment.professional_name,
+    "reference": lambda m: m.appointment.reference,
+    "custom_paragraph": _Message.custom_paragraph,
+    "sender_name": lambda m: m.settings.sender_name,
+    "web_address": lambda m: m.settings.web_address,
+    "fee_notice": lambda m: m.settings.fee_notice(m.lang),
+    "cancel_link": lambda m: m.settings.cancel_link(m.appointment.reference, m.lang)
+    if m.cancel_open else None,
+    "cancel_until": _Message.cancel_until,
+    # True only for an SMS over the segment budget: what an SMS template puts under
+    # ``{% if not brief %}`` is then left out.
+    "brief": lambda m: False,
+}
+CONTEXT_NAMES = frozenset(_VALUES)
+
+
+def context(
+    kind: Kind, channel: Channel, state: AppointmentState, settings: Settings,
+    now: dt.datetime, *, names: Collection[str] = CONTEXT_NAMES,
+) -> dict[str, Any]:
+    """The values a template may show, already in the patient's language.
+
+    Parameters:
+      kind, channel, state, settings, now: the message, as :func:`render` takes it.
+      names: the values wanted (see :func:`template_variables`); by default all of them.
+        A name no template value has is left out.
+    """
+    message = _Message(kind, channel, state, settings, now)
+    return {name: value(message) for name, value in _VALUES.items() if name in names}
+
+
+def _referenced(env: jinja2.Environment, name: str, seen: set[str]) -> set[str] | None:
+    if name in seen:
+        return set()
+    seen.add(name)
+    source, _, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+    tree = env.parse(source, name=name)
+    names = set(jinja2.meta.find_undeclared_variables(tree))
+    for other in jinja2.meta.find_referenced_templates(tree):
+        found = None if other is None else _referenced(env, other, seen)
+        if found is None:
+            return None
+        names |= found
+    return names
+
+
+@lru_cache(maxsize=512)
+def template_variables(env: jinja2.Environment, *templates: str) -> frozenset[str]:
+    """The context names ``templates`` may read, with those of the templates they extend,
+    include or import; all of them when one is named by a variable (which cannot be known
+    before rendering).
+
+    Parameters:
+      env: the environment the templates are loaded from (see :func:`environment`).
+      templates: the templates' names, as ``env.get_template`` takes them.
+    """
+    seen: set[str] = set()
+    found: set[str] = set()
+    for name in templates:
+        names = _referenced(env, name, seen)
+        if names is None:
+            return CONTEXT_NAMES
+        found |= names
+    return CONTEXT_NAMES & found
 
 
 def _tidy_plain_text(text: str) -> str:
@@ -192,9 +270,12 @@ def render(
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     env = environment(*template_folders(settings, templates_dir))
-    values = context(kind, channel, state, settings, now)
     lang = state.appointment.patient.language
     names = template_names(kind, channel, lang)
+    # Only what these templates read: a date format or a cancel link no template shows
+    # costs nothing.
+    values = context(kind, channel, state, settings, now,
+                     names=template_variables(env, *names.values()))
     if channel is Channel.SMS:
         template = env.get_template(names["text"])
         fitted = fit_sms(lambda options: normalise_sms(template.render(options)), values,

@@ -349,8 +349,7 @@ def _move(
     if moved and requeue and "key" in about:
         # The send step recorded the message as failed when it gave up; a requeued copy
         # must find it open again, or it would take it as done and send nothing.
-        DeliveryLog(redis, keys=Keys(settings.queue_prefix),
-                    retention=settings.delivery_retention).reopen(about["key"], now, by=actor)
+        DeliveryLog.of(redis, settings).reopen(about["key"], now, by=actor)
     return bool(moved)
 
 

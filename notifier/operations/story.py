@@ -103,7 +103,7 @@ def appointment_story(redis: Redis, settings: Settings, reference: str) -> Story
     keys = Keys(settings.queue_prefix)
     intake = Intake(redis, settings)
     history = History(redis, keys=keys, retention=settings.event_retention)
-    deliveries = DeliveryLog(redis, keys=keys, retention=settings.delivery_retention)
+    deliveries = DeliveryLog.of(redis, settings)
 
     state = intake.load(reference)
     entries: list[StoryEntry] = []

@@ -11,12 +11,15 @@ from redis import Redis
 
 from notifier.delivery_status import DeliveryStatus
 from notifier.planning.entries import PlannedMessage
+from notifier.settings import Settings
 from notifier.store.decoding import optional_text, text, text_map
 from notifier.store.keys import Keys
 from notifier.store.redis_store import RedisStore
 
 # Hourly counts are kept for a little over the longest dashboard period (a week).
 STATS_TTL_SECONDS = 8 * 24 * 3600
+# How long the callback log keeps what booking systems were told, unless set otherwise.
+CALLBACK_RETENTION = Settings.model_fields["callback_retention"].default
 
 
 class DeliveryLog(RedisStore):
@@ -24,11 +27,20 @@ class DeliveryLog(RedisStore):
 
     Parameters (and :class:`RedisStore`'s):
       retention: how long a record is kept after its last change.
+      callback_retention: how long the callback log keeps what a move told.
     """
 
-    def __init__(self, redis: Redis, *, keys: Keys, retention: dt.timedelta) -> None:
+    def __init__(self, redis: Redis, *, keys: Keys, retention: dt.timedelta,
+                 callback_retention: dt.timedelta = CALLBACK_RETENTION) -> None:
         super().__init__(redis, keys=keys)
         self.ttl = int(retention.total_seconds())
+        self.callback_retention = callback_retention
+
+    @classmethod
+    def of(cls, redis: Redis, settings: Settings) -> DeliveryLog:
+        """The deployment's delivery log, as ``settings`` keep it."""
+        return cls(redis, keys=Keys(settings.queue_prefix), retention=settings.delivery_retention,
+                   callback_retention=settings.callback_retention)
 
     def advance(
         self,
@@ -38,29 +50,36 @@ class DeliveryLog(RedisStore):
         *,
         message: PlannedMessage | None = None,
         fields: Mapping[str, str | int] | None = None,
+        address: str | None = None,
     ) -> tuple[str | None, bool]:
         """Move the record for ``key`` to ``status`` if that is forward, writing ``fields``
-        (and the message's description) with it.
+        (and the message's description) with it; a move that changes what booking systems
+        are told is logged for them (``address``: the address a failure concerns, told in
+        a ``contact.undeliverable`` callback when it must be fixed).
 
         Returns the previous status (None for a new record) and whether it changed.
         """
-        keys, args = self.move(key, status, now, message=message, fields=fields)
+        keys, args = self.move(key, status, now, message=message, fields=fields,
+                               address=address)
         previous, changed = self.script("delivery_advance")(keys=keys, args=args)
         return (text(previous) or None), bool(changed)
 
     def move(
         self, key: str, status: DeliveryStatus, now: dt.datetime, *,
         message: PlannedMessage | None = None, fields: Mapping[str, str | int] | None = None,
+        address: str | None = None,
     ) -> tuple[list[str], list[str | int]]:
         """The keys and arguments of ``move_delivery`` (``scripts/lib/delivery_move.lua``)
-        for :meth:`advance`: the record and this hour's counts; the status, the time, the
-        two expiries, then the field/value pairs."""
+        for :meth:`advance`."""
         pairs: list[str | int] = [item for pair in (fields or {}).items() for item in pair]
         if message is not None:
             pairs += _describe(message)
         hour = now.astimezone(dt.UTC).strftime("%Y%m%d%H")
-        return ([self.keys.delivery(key), self.keys.stats(hour)],
-                [str(status), now.isoformat(), self.ttl, STATS_TTL_SECONDS, *pairs])
+        now_ms = int(now.timestamp() * 1000)
+        oldest_kept = max(0, now_ms - int(self.callback_retention.total_seconds() * 1000))
+        return ([self.keys.delivery(key), self.keys.stats(hour), self.keys.callback_log],
+                [str(status), now.isoformat(), self.ttl, STATS_TTL_SECONDS, key, now_ms,
+                 oldest_kept, address or "", *pairs])
 
     def begin(
         self, message: PlannedMessage, now: dt.datetime,

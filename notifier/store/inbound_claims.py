@@ -16,13 +16,13 @@ A number appears only as a digest: key names show up in operators' tools.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from redis import Redis, RedisError
 from redis.client import Pipeline
 
+from notifier.opt_outs import number_digest
 from notifier.settings import Settings
 from notifier.store.keys import Keys
 from notifier.store.redis_store import RedisStore
@@ -135,6 +135,4 @@ class InboundClaims(RedisStore):
         return self.keys.inbound_replies(self._number_key(number), kind, day)
 
     def _number_key(self, number: str) -> str:
-        # A digest, not the number: key names show up in operators' tools.
-        digest = hashlib.sha256(f"{self.settings.optout_scope}:{number}".encode()).hexdigest()
-        return digest[:32]
+        return number_digest(self.settings.optout_scope, number)

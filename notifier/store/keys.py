@@ -58,6 +58,16 @@ class Keys:
     def schedules(self) -> list[str]:
         return [self.schedule(channel) for channel in ("email", "sms", "voice")]
 
+    @property
+    def callback_log(self) -> str:
+        """Stream: what booking systems are told (the callbacks' outbox, and the feed)."""
+        return f"{self.prefix}:callbacks"
+
+    def contact_locations(self, address_digest: str) -> str:
+        """Set: the locations whose messages went to one number (a digest of it): their
+        booking systems hear of its opt-outs."""
+        return f"{self.prefix}:contact:{address_digest}"
+
     def provider_latency(self, channel: str) -> str:
         """Hash: a histogram of how long one channel's provider took to answer a send."""
         return f"{self.prefix}:latency:{channel}"

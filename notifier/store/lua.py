@@ -7,7 +7,7 @@ does not know it (after a restart, on another server).
 Scripts cannot call one another, so a step two scripts share (moving a delivery record
 forward, reserving a rate-limit slot) lives once in ``scripts/lib/<name>.lua`` as a local
 function, and a script takes it in with a line ``--! include <name>``, replaced by that
-file's text when the script is read.
+file's text when the script is read (an included file may include another).
 """
 
 from __future__ import annotations
@@ -25,9 +25,20 @@ _INCLUDE = re.compile(r"^--! include (\w+)$", re.M)
 @functools.cache
 def script_source(name: str) -> str:
     """The text of ``scripts/<name>.lua``, as shipped in the package, its includes
-    replaced by the text of ``scripts/lib/<included>.lua``."""
-    source = _read(f"{name}.lua")
-    return _INCLUDE.sub(lambda found: _read(f"lib/{found[1]}.lua").rstrip("\n"), source)
+    replaced by the text of ``scripts/lib/<included>.lua`` (each taken in once, where it
+    is first named; an included file may name others)."""
+    return _expand(_read(f"{name}.lua"), set())
+
+
+def _expand(source: str, taken: set[str]) -> str:
+    def include(found: re.Match[str]) -> str:
+        name = found[1]
+        if name in taken:
+            return ""
+        taken.add(name)
+        return _expand(_read(f"lib/{name}.lua"), taken).rstrip("\n")
+
+    return _INCLUDE.sub(include, source)
 
 
 def _read(path: str) -> str:

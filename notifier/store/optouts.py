@@ -35,6 +35,7 @@ from notifier.opt_outs import (
     AuditEntry,
     OptOutState,
     e164,
+    number_digest,
     opt_out_channel,
 )
 from notifier.settings import Settings
@@ -88,6 +89,21 @@ class MessageChange:
 _NO_CLAIM = MessageClaim(markers={}, answer_count=None, answer_limit=0, answer_count_ttl=0)
 
 
+@dataclass(frozen=True)
+class OptOutCheck:
+    """The opt-outs a send checks.
+
+    Parameters:
+      key: the channel's set of opted-out numbers.
+      number: the number as that set holds it (E.164).
+      digest: the number's digest, which names its keys (never the number itself).
+    """
+
+    key: str
+    number: str
+    digest: str
+
+
 class OptOutStore(RedisStore):
     """Opt-out state per number, scope and channel, with its audit stream.
 
@@ -101,6 +117,7 @@ class OptOutStore(RedisStore):
         super().__init__(redis, keys=Keys(settings.queue_prefix))
         self.scope = settings.optout_scope
         self.audit_retention = settings.optout_audit_retention
+        self.callback_retention = settings.callback_retention
 
     # Key names -------------------------------------------------------------------------
 
@@ -115,6 +132,12 @@ class OptOutStore(RedisStore):
         return self.keys.optout_audit(self.scope)
 
     # Reads -----------------------------------------------------------------------------
+
+    def send_check(self, number: str, channel: Channel) -> OptOutCheck:
+        """What a send to ``number`` on ``channel`` checks right before its provider call."""
+        number = e164(number)
+        return OptOutCheck(self.opted_out_key(channel), number,
+                           number_digest(self.scope, number))
 
     def is_opted_out(self, number: str, channel: Channel = Channel.SMS) -> bool:
         """True when ``number`` must not be contacted on ``channel`` (one round trip)."""
@@ -226,15 +249,18 @@ class OptOutStore(RedisStore):
         at_ms = int(now.timestamp() * 1000)
         oldest_kept = int((now - self.audit_retention).timestamp() * 1000)
         answer_count = [] if claim.answer_count is None else [claim.answer_count]
+        oldest_told = int((now - self.callback_retention).timestamp() * 1000)
         changed, answered = self.script("optout_change")(
             keys=[
                 self.states_key(channel), self.opted_out_key(channel), self.audit_key,
+                self.keys.callback_log,
+                self.keys.contact_locations(number_digest(self.scope, number)),
                 *claim.markers, *answer_count,
             ],
             args=[
                 number, "1" if opted_out else "0", json.dumps(state), max(oldest_kept, 0), at_ms,
                 len(claim.markers), claim.answer_limit, claim.answer_count_ttl,
-                *claim.markers.values(),
+                max(oldest_told, 0), *claim.markers.values(),
                 *(item for pair in audit.items() for item in pair),
             ],
         )

@@ -21,6 +21,7 @@ from notifier.store.decoding import pairs_map, text
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.history import MAX_LINES, History
 from notifier.store.keys import Keys
+from notifier.store.optouts import OptOutCheck
 from notifier.store.provider_latency import ProviderLatency, bucket
 from notifier.store.rate_limit import RateSlot
 from notifier.store.redis_store import RedisStore
@@ -65,15 +66,6 @@ class LastCheck:
     wait: float = 0.0
 
 
-@dataclass(frozen=True)
-class OptOutCheck:
-    """The opt-outs a send checks: the channel's set of opted-out numbers and the number
-    as that set holds it (E.164)."""
-
-    key: str
-    number: str
-
-
 class SendRecords(RedisStore):
     """Reads and writes one send makes across the delivery log, the appointments, the
     opt-outs, the rate limits, the stories and the providers' answer times.
@@ -111,15 +103,18 @@ class SendRecords(RedisStore):
         """Under the attempt lock, right before the provider is called: check the opt-out
         (when ``opt_out`` is given), reserve the rate-limit ``slot`` (when given), and mark
         the record ``submitting`` with ``fields``, in one step that stops at the first
-        check that fails."""
+        check that fails. A number checked also remembers the message's location (whose
+        booking system hears of the number's opt-outs)."""
         record_keys, move = self.deliveries.move(message.key, DeliveryStatus.SUBMITTING, now,
                                                  message=message, fields=fields)
+        location = str(fields.get("location", ""))
         answer = self.script("send_begin")(
             keys=[*record_keys, opt_out.key if opt_out else record_keys[0],
-                  slot.key if slot else record_keys[0]],
+                  slot.key if slot else record_keys[0],
+                  self.keys.contact_locations(opt_out.digest) if opt_out else record_keys[0]],
             args=[opt_out.number if opt_out else "",
                   *((slot.now_ms, slot.cost_ms, slot.longest_wait_ms) if slot else ("",) * 3),
-                  *move[1:]],
+                  location, self.deliveries.ttl, *move],
         )
         check = Check(text(answer[0]))
         wait = int(answer[1]) / 1000.0 if check in (Check.BEGUN, Check.TOO_FAR) else 0.0
@@ -131,15 +126,16 @@ class SendRecords(RedisStore):
     ) -> None:
         """Record, in one step, what the provider took: the answer time ``took`` (None
         when the message was found rather than sent), the provider id's link, the record's
-        move to ``status`` at ``at``, the story's ``line``, and the attempt lock's
-        release."""
-        record_keys, move = self.deliveries.move(message.key, status, at)
+        move to ``status`` at ``at`` (logged for the booking system), the story's ``line``,
+        and the attempt lock's release."""
+        record_keys, move = self.deliveries.move(message.key, status, at,
+                                                 fields={"provider_id": provider_id})
         seconds = max(0.0, took or 0.0)
         self.script("send_handed_over")(
             keys=[*record_keys, self.keys.provider(provider_id),
                   self.keys.history(message.reference), self.keys.attempt_lock(message.key),
                   self.keys.provider_latency(str(message.channel))],
-            args=[*move[:4], provider_id, message.key, json.dumps(line, ensure_ascii=False),
-                  MAX_LINES, int(self.history.retention.total_seconds()),
-                  "" if took is None else bucket(seconds), repr(seconds)],
+            args=[json.dumps(line, ensure_ascii=False), MAX_LINES,
+                  int(self.history.retention.total_seconds()),
+                  "" if took is None else bucket(seconds), repr(seconds), *move],
         )

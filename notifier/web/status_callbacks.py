@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from notifier.channels.twilio.status import delivery_status
-from notifier.delivery_status import FINAL
+from notifier.delivery_status import FINAL, DeliveryStatus
 from notifier.domain import Channel
 from notifier.opt_outs import OptOutSource
 from notifier.store.deliveries import DeliveryLog
@@ -47,8 +47,7 @@ def _record(context: WebContext, form: dict[str, str]) -> None:
     raw_status = form.get("MessageStatus") or form.get("SmsStatus") or form.get("CallStatus", "")
     status = delivery_status(raw_status)
     settings = context.settings
-    deliveries = DeliveryLog(context.redis, keys=context.intake.keys,
-                             retention=settings.delivery_retention)
+    deliveries = DeliveryLog.of(context.redis, settings)
     key = deliveries.key_for_provider(sid) if sid else None
     if key is None or status is None:
         log.info("status callback for %s (%s) ignored: unknown message or status",
@@ -61,7 +60,10 @@ def _record(context: WebContext, form: dict[str, str]) -> None:
         fields["error_code"] = error_code
     if form.get("AnsweredBy"):
         fields["answered_by"] = form["AnsweredBy"]
-    _, changed = deliveries.advance(key, status, now, fields=fields)
+    # The number a failure concerns, for the booking system to fix when it must.
+    address = form.get("To") if status in (DeliveryStatus.UNDELIVERED,
+                                           DeliveryStatus.FAILED) else None
+    _, changed = deliveries.advance(key, status, now, fields=fields, address=address)
     log.info("status callback for %s: %s%s", key, raw_status, " (recorded)" if changed else "")
     # Only the callback that moved the record: a replay (Twilio's, or a captured request's)
     # after the patient texted REPRISE must not opt the number out again.

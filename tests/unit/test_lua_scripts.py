@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from importlib.resources import files
 
-from notifier.delivery_status import RANK
+from notifier.delivery_status import RANK, DeliveryStatus
 from notifier.planning.reasons import Reason
+from notifier.public_status import PublicStatus, public_status
 from notifier.store.lua import script_source
 
 
@@ -29,7 +30,21 @@ def test_a_shared_step_is_written_once_and_taken_in_by_each_script_that_needs_it
              if path.name.endswith(".lua")]
     sources = {name: script_source(name) for name in names}
     assert all("--! include" not in source for source in sources.values())
-    library = (scripts / "lib" / "delivery_move.lua").read_text(encoding="utf-8")
-    takers = {name for name, source in sources.items() if library.rstrip("\n") in source}
-    assert takers == {"delivery_advance", "send_begin", "send_handed_over"}
-    assert sum("local function reserve_slot(" in source for source in sources.values()) == 1
+
+    def defining(function: str) -> dict[str, int]:
+        found = {name: source.count(f"local function {function}(")
+                 for name, source in sources.items()}
+        return {name: count for name, count in found.items() if count}
+
+    movers = {"delivery_advance": 1, "send_begin": 1, "send_handed_over": 1}
+    assert defining("move_delivery") == movers
+    assert defining("log_callback") == {**movers, "optout_change": 1}
+    assert defining("reserve_slot") == {"send_begin": 1}
+
+
+def test_a_record_is_told_to_booking_systems_as_its_public_status() -> None:
+    found = re.search(r"local told_as = \{(.*?)\}", script_source("delivery_advance"), re.S)
+    assert found is not None
+    told = dict(re.findall(r"\['(\w+)'\] = 'message\.(\w+)'", found[1]))
+    assert told == {str(status): str(public_status(status)) for status in DeliveryStatus
+                    if public_status(status) is not PublicStatus.SENDING}

@@ -1,17 +1,43 @@
--- KEYS: state hash, opted-out set, audit stream; for a change an incoming text asks for,
--- then the markers that mark the text as processed and, when its answer is claimed too,
--- the sender's count of answers to the keyword today.
+-- KEYS: state hash, opted-out set, audit stream, the callback log, the locations that
+-- wrote to the number; for a change an incoming text asks for, then the markers that mark
+-- the text as processed and, when its answer is claimed too, the sender's count of answers
+-- to the keyword today.
 -- ARGV: number, '1' to opt out or '0' to opt in, the new state JSON, the oldest audit id
 -- to keep (milliseconds: older entries are dropped), the change's time (milliseconds,
 -- the entry's id unless an entry already has a later one), the number of markers, the
--- answers a day may have and the count's TTL (both unused without the count key), each
--- marker's TTL, then the audit entry's field/value pairs.
+-- answers a day may have and the count's TTL (both unused without the count key), the
+-- callback log's oldest id to keep (ms), each marker's TTL, then the audit entry's
+-- field/value pairs.
+-- A change is also logged for the booking systems of the locations that wrote to the
+-- number (contact.opted_out or contact.opted_in).
 -- Returns {changed, answered}: changed is 1 if the state changed, 0 if it already was so,
 -- -1 if a marker is there already (a duplicate: nothing is written); answered is 1 if one
 -- more answer may go (and it is counted).
+--! include callback_log
 local number = ARGV[1]
 local markers = tonumber(ARGV[6])
-local count = KEYS[4 + markers]
+local FIRST_MARKER_KEY, FIRST_MARKER_TTL = 6, 10
+local count = KEYS[FIRST_MARKER_KEY + markers]
+local audit = {unpack(ARGV, FIRST_MARKER_TTL + markers)}
+
+local function tell_booking_systems()
+  local told = {type = ARGV[2] == '1' and 'contact.opted_out' or 'contact.opted_in',
+                address = number,
+                locations = table.concat(redis.call('SMEMBERS', KEYS[5]), ',')}
+  for i = 1, #audit, 2 do
+    local name = audit[i]
+    if name == 'at' or name == 'channel' or name == 'source' or name == 'keyword' then
+      told[name] = audit[i + 1]
+    end
+  end
+  local fields = {}
+  for _, name in ipairs({'type', 'at', 'channel', 'address', 'source', 'keyword',
+                         'locations'}) do
+    fields[#fields + 1] = name
+    fields[#fields + 1] = told[name] or ''
+  end
+  log_callback(KEYS[4], ARGV[5], ARGV[9], fields)
+end
 
 local function change_state()
   local was_out = redis.call('SISMEMBER', KEYS[2], number)
@@ -37,7 +63,8 @@ local function change_state()
   redis.call('XADD', KEYS[3], 'MINID', ARGV[4], string.format('%d-*', at),
     'previous', was_out == 1 and 'opted_out' or 'opted_in',
     'previous_since', previous_since,
-    unpack(ARGV, 9 + markers))
+    unpack(audit))
+  tell_booking_systems()
   return 1
 end
 
@@ -49,8 +76,8 @@ local function count_answer()
   return sent <= tonumber(ARGV[7]) and 1 or 0
 end
 
-for i = 1, markers do
-  if redis.call('EXISTS', KEYS[3 + i]) == 1 then
+for i = 0, markers - 1 do
+  if redis.call('EXISTS', KEYS[FIRST_MARKER_KEY + i]) == 1 then
     return {-1, 0}
   end
 end
@@ -58,7 +85,7 @@ local changed = change_state()
 local answered = count and count_answer() or 0
 -- The markers go last: a step that fails part way leaves none, so the text's redelivery
 -- is processed.
-for i = 1, markers do
-  redis.call('SET', KEYS[3 + i], '1', 'EX', ARGV[8 + i])
+for i = 0, markers - 1 do
+  redis.call('SET', KEYS[FIRST_MARKER_KEY + i], '1', 'EX', ARGV[FIRST_MARKER_TTL + i])
 end
 return {changed, answered}

@@ -1,16 +1,34 @@
--- move_delivery(record, counts, status, now, ttl, counts_ttl, pairs): move a delivery record
--- to status if that is forward, writing the field/value pairs with it. Among the in-flight
--- statuses (rank 0) any move is allowed. Each status a record reaches (but the in-flight
--- ones) is counted in the hour's counts hash by
+--! include callback_log
+-- move_delivery(k, a): move a delivery record forward, count it, and log what booking
+-- systems are told of it.
+-- k: the record, this hour's counts, the callback log.
+-- a: the status, now (ISO), the record's ttl, the counts' ttl, the send key, now (ms), the
+-- callback log's oldest id to keep (ms), the address a failure concerns ('' if none), then
+-- field/value pairs to write with the status.
+-- Moves forward only; among the in-flight statuses (rank 0) any move is allowed. Each
+-- status a record reaches (but the in-flight ones) is counted in the hour's counts hash by
 -- status|channel|kind|language|location|reason, so dashboards read a few small hashes
--- instead of scanning every record. Returns the previous status ('' if none) and whether
--- the record changed.
+-- instead of scanning every record. A move that changes what booking systems are told
+-- (sent, delivered, failed, suppressed) appends one entry to the callback log, with the
+-- record as it now is. Returns the previous status ('' if none) and whether the record
+-- changed.
 -- The ranks of RANK in notifier/delivery_status.py, which a unit test holds equal.
 local ranks = {
   ['submitting'] = 0, ['retrying'] = 0, ['accepted'] = 1, ['sent'] = 2,
   ['delivered'] = 3, ['undelivered'] = 3, ['failed'] = 3, ['suppressed'] = 3,
 }
-local function move_delivery(record, counts, status, now, ttl, counts_ttl, pairs)
+-- The callback each status is told by, as notifier/public_status.py maps the statuses
+-- (a unit test holds them equal).
+local told_as = {
+  ['accepted'] = 'message.sent', ['sent'] = 'message.sent',
+  ['delivered'] = 'message.delivered', ['undelivered'] = 'message.failed',
+  ['failed'] = 'message.failed', ['suppressed'] = 'message.suppressed',
+}
+-- What the log keeps of the record (never an address: a failure's comes apart, in a[8]).
+local logged = {'reference', 'location', 'kind', 'channel', 'lang', 'version', 'reason',
+                'error_code', 'attempts', 'created_at'}
+local function move_delivery(k, a)
+  local record, status, now = k[1], a[1], a[2]
   local previous = redis.call('HGET', record, 'status') or ''
   local old = ranks[previous]
   local new = ranks[status]
@@ -20,11 +38,11 @@ local function move_delivery(record, counts, status, now, ttl, counts_ttl, pairs
   if previous == '' then
     redis.call('HSET', record, 'created_at', now)
   end
-  redis.call('HSET', record, 'status', status, 'updated_at', now, unpack(pairs))
+  redis.call('HSET', record, 'status', status, 'updated_at', now, unpack(a, 9))
   if status == 'submitting' then
     redis.call('HINCRBY', record, 'attempts', 1)
   end
-  redis.call('EXPIRE', record, ttl)
+  redis.call('EXPIRE', record, a[3])
   if new > 0 then
     local r = redis.call('HMGET', record, 'channel', 'kind', 'lang', 'location',
                          'error_code', 'reason')
@@ -34,8 +52,26 @@ local function move_delivery(record, counts, status, now, ttl, counts_ttl, pairs
     end
     local field = table.concat({status, r[1] or '', r[2] or '', r[3] or '', r[4] or '', why},
                                '|')
-    redis.call('HINCRBY', counts, field, 1)
-    redis.call('EXPIRE', counts, counts_ttl)
+    redis.call('HINCRBY', k[2], field, 1)
+    redis.call('EXPIRE', k[2], a[4])
+  end
+  local told = told_as[status]
+  if told and told ~= told_as[previous] then
+    local fields = {'type', told, 'at', now, 'key', a[5]}
+    local kept = redis.call('HMGET', record, unpack(logged))
+    for i, name in ipairs(logged) do
+      if kept[i] then
+        fields[#fields + 1] = name
+        fields[#fields + 1] = kept[i]
+      end
+    end
+    fields[#fields + 1] = 'status'
+    fields[#fields + 1] = status
+    if a[8] ~= '' then
+      fields[#fields + 1] = 'address'
+      fields[#fields + 1] = a[8]
+    end
+    log_callback(k[3], a[6], a[7], fields)
   end
   return {previous, 1}
 end
