@@ -17,11 +17,13 @@
      ├── Refusal                                a console answer that ends the request early
      ├── TimelineError (also ValueError)        a simulator timeline line that cannot be played
      ├── RedisServerMissing (also RuntimeError) no redis-server binary to start
- ├── MalformedLogEntry (also ValueError)    a callback log entry its writers cannot have
- │                                          made
- ├── BadSecret (also ValueError)            not a ``whsec_`` callback signing secret
- ├── DestinationRefused (also ValueError)   a callback may not go to this URL
-     └── RedisUnreachable                       Redis did not answer an operator command
+     ├── MalformedLogEntry (also ValueError)    a callback log entry its writers cannot have
+     │                                          made
+     ├── BadSecret (also ValueError)            not a ``whsec_`` callback signing secret
+     ├── DestinationRefused (also ValueError)   a callback may not go to this URL
+     ├── RedisUnreachable                       Redis did not answer an operator command
+     └── IntegratorProblem (also ValueError)    an operator's change to integrators or
+                                                endpoints that cannot be done
 
     SystemExit
      └── SettingsError                          a wrong setting, at start: one line to print
@@ -269,6 +271,13 @@ class DestinationRefused(NotifierError, ValueError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class IntegratorProblem(NotifierError, ValueError):
+    """An operator's request about integrators or endpoints that cannot be done (an
+    invalid id, URL or location, an id taken, an unknown integrator): its message says
+    why and what to do instead, and the ``notifier`` command prints it as one line with
+    exit status 2."""
 
 
 class SettingsError(SystemExit):

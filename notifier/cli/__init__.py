@@ -12,7 +12,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from notifier.cli import appointments, dead_letters, messages, optouts, processes, status
+from notifier.cli import (
+    appointments,
+    dead_letters,
+    integrators,
+    messages,
+    optouts,
+    processes,
+    status,
+)
 from notifier.errors import RedisUnreachable, SettingsError
 from notifier.settings import load_settings
 
@@ -32,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     # --help lists the commands in this order.
-    for group in (messages, processes, optouts, status, dead_letters, appointments):
+    for group in (messages, processes, optouts, status, dead_letters, appointments,
+                  integrators):
         group.register(commands)
     return parser
 

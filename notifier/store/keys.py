@@ -127,3 +127,34 @@ class Keys:
         """Hash: the recent console sign-in attempts of one name, known browser or client
         address (``kind``), under a hash of it."""
         return f"{self.prefix}:console:sign-in-attempts:{kind}:{digest}"
+
+    @property
+    def integrators(self) -> str:
+        """Set: the ids of every integrator."""
+        return f"{self.prefix}:integrators"
+
+    def integrator(self, integrator: str) -> str:
+        """Hash: one integrator's name, locations, creation time and token digests."""
+        return f"{self.prefix}:integrator:{integrator}"
+
+    def integrator_endpoints(self, integrator: str) -> str:
+        """Set: the ids of one integrator's callback endpoints."""
+        return f"{self.prefix}:integrator:{integrator}:endpoints"
+
+    def integrator_token(self, digest: str) -> str:
+        """What a token allows (integrator, locations, end of validity), under the token's
+        SHA-256: the web's one read per request."""
+        return f"{self.prefix}:integrator-token:{digest}"
+
+    def integrators_at(self, location: str) -> str:
+        """Set: the ids of the integrators acting for one location."""
+        return f"{self.prefix}:integrators:location:{location}"
+
+    @property
+    def integrators_audit(self) -> str:
+        """Stream: every change to integrators and their endpoints."""
+        return f"{self.prefix}:integrators:audit"
+
+    def endpoint(self, endpoint: str) -> str:
+        """Hash: one callback endpoint (integrator, URL, types, secrets, state)."""
+        return f"{self.prefix}:endpoint:{endpoint}"

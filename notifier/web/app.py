@@ -23,6 +23,7 @@ from notifier.domain import Event
 from notifier.errors import SettingsError
 from notifier.settings import MIN_TOKEN_LENGTH, Settings
 from notifier.store.intake import Intake
+from notifier.store.integrators import IntegratorStore
 from notifier.web import documentation, health, inbound, intake, status_callbacks, voice
 from notifier.web.console import router as console_router
 from notifier.web.console.headers import ConsoleHeaders
@@ -123,6 +124,7 @@ def create_app(
         intake=Intake(redis, settings),
         clock=clock,
         api_token=token,
+        integrators=IntegratorStore(redis, settings, clock=clock),
         metrics_token=(settings.metrics_token.get_secret_value().encode()
                        if settings.metrics_token else None),
         webhook_results=results,

@@ -12,6 +12,7 @@ from redis import Redis
 from notifier.destinations import DestinationPolicy
 from notifier.settings import Settings
 from notifier.store.intake import Intake
+from notifier.store.integrators import IntegratorStore
 from notifier.web.webhook_results import WebhookResults
 
 
@@ -24,7 +25,9 @@ class WebContext:
       redis: the Redis client (a connection pool).
       intake: stores and plans accepted events.
       clock: the current time (aware UTC); tests pass a fixed one.
-      api_token: the bearer token booking systems must present, as bytes.
+      api_token: the deployment's own bearer token (``NOTIFIER_API_TOKEN``), as bytes: it
+        acts for every location.
+      integrators: the integrators, whose own tokens act for their locations only.
       webhook_results: this process's count of the Twilio webhooks' answers.
       destinations: the numbers patients may be texted and called on, checked on every
         event that arrives.
@@ -37,6 +40,7 @@ class WebContext:
     intake: Intake
     clock: Callable[[], dt.datetime]
     api_token: bytes
+    integrators: IntegratorStore
     webhook_results: WebhookResults
     destinations: DestinationPolicy
     metrics_token: bytes | None = None

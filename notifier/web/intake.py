@@ -3,8 +3,9 @@
 The order of checks is deliberate: the token first (a stranger learns nothing about the
 contract), then the declared media type, then the size, then the JSON (a key sent twice in
 one object is refused), then the contract (its dates against the time of arrival), then
-what only the store can tell (an event id reused for another event, a version jump).
-Nothing is stored unless all pass.
+whether the token acts for the event's location (an integrator's token acts for its own
+locations only; the deployment's token for all), then what only the store can tell (an
+event id reused for another event, a version jump). Nothing is stored unless all pass.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from starlette.concurrency import run_in_threadpool
 from notifier.arrival import Arrival
 from notifier.domain import MAX_VERSION_STEP, Event
 from notifier.errors import ApiError, EventRefused
+from notifier.integrators.credentials import Credential
 from notifier.store.intake import event_id_reused
-from notifier.web.auth import require_token, unauthorized
+from notifier.web.auth import authenticate, forbidden_location, unauthorized
 from notifier.web.body import payload_too_large, read_body, repeated_keys
 from notifier.web.context import WebContext, web_context
 from notifier.web.errors import (
@@ -135,6 +137,12 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
         "No bearer token, or the wrong one.",
         unauthorized().body(),
     ),
+    403: _documented(
+        ErrorBody,
+        "The token is an integrator's, and the event is about a location it does not act "
+        "for; nothing was stored.",
+        forbidden_location("clinique-plateau").body(),
+    ),
     409: _documented(
         ErrorBody,
         "The event_id was already used for a different event; nothing was applied. "
@@ -193,7 +201,6 @@ router = APIRouter(tags=["events"])
     status_code=202,
     response_model=IntakeReply,
     responses=RESPONSES,
-    dependencies=[Depends(require_token)],
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -207,7 +214,9 @@ router = APIRouter(tags=["events"])
     },
 )
 async def post_event(
-    request: Request, context: Annotated[WebContext, Depends(web_context)]
+    request: Request,
+    context: Annotated[WebContext, Depends(web_context)],
+    credential: Annotated[Credential, Depends(authenticate)],
 ) -> JSONResponse:
     if not _json_declared(request):
         log.info("refused event: unsupported_media_type")
@@ -227,6 +236,11 @@ async def post_event(
         fields = ", ".join(problem["field"] for problem in refusal.problems)
         log.info("refused event: %s%s", refusal.code, f" ({fields})" if fields else "")
         raise
+    location = event.appointment.location.id
+    if not credential.may_act_for(location):
+        log.warning("refused event %s: integrator %s does not act for location %s",
+                    event.event_id, credential.integrator, location)
+        raise forbidden_location(location)
     try:
         answer = await run_in_threadpool(context.intake.accept, event, now)
     except EventRefused as exc:
