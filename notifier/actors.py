@@ -26,6 +26,7 @@ from redis import Redis
 from redis import TimeoutError as RedisTimeoutError
 
 from notifier.arrival import Arrival
+from notifier.callbacks.delivery import CallbackDelivery
 from notifier.channels.base import ChannelClient
 from notifier.clock import utc_now
 from notifier.crash_count import CrashCount
@@ -33,6 +34,8 @@ from notifier.destinations import destination_policy
 from notifier.domain import Channel, Event
 from notifier.errors import EventRefused, InvalidEventError, RetryLater
 from notifier.names import (
+    CALLBACK_ACTOR,
+    CALLBACK_QUEUE,
     INTAKE_ACTOR,
     INTAKE_QUEUE,
     SEND_ACTOR,
@@ -46,6 +49,7 @@ from notifier.send_summary import SendSummary, Tried
 from notifier.sending import RATE_LIMIT_MAX_WAIT, SendOutcome, SendStep
 from notifier.settings import Settings
 from notifier.store.intake import Intake
+from notifier.store.integrators import IntegratorStore
 from notifier.store.keys import Keys
 from notifier.store.optouts import OptOutStore
 from notifier.store.rate_limit import RateLimiter
@@ -60,6 +64,8 @@ log = logging.getLogger(__name__)
 # keeps it out of Dramatiq's count too), so an outage of hours cannot use it up.
 SEND_MAX_RETRIES = 6
 SEND_RETRIES: dict[str, Any] = {"min_backoff": 2_000, "max_backoff": 60_000}
+CALLBACK_RETRIES: dict[str, Any] = {"max_retries": 5, "min_backoff": 1_000,
+                                    "max_backoff": 60_000}
 INTAKE_RETRIES: dict[str, Any] = {"max_retries": 10, "min_backoff": 1_000, "max_backoff": 60_000}
 
 
@@ -102,6 +108,7 @@ class Actors:
     intake: dramatiq.Actor[[dict[str, Any]], None]
     send: dramatiq.Actor[[dict[str, Any]], None]
     send_exhausted: dramatiq.Actor[[dict[str, Any], dict[str, Any]], None]
+    callback: dramatiq.Actor[[str], None]
     # What the send actor's runs came to, one INFO line per interval.
     summary: SendSummary
 
@@ -216,8 +223,20 @@ def declare_actors(
     def send_exhausted(message: dict[str, Any], retries: dict[str, Any]) -> None:
         step.exhausted(message["args"][0])
 
+    deliver = CallbackDelivery(redis, settings, endpoints=IntegratorStore(redis, settings),
+                               clock=clock)
+
+    def deliver_callback(delivery: str) -> None:
+        # A failed attempt is rescheduled on the gateway's own schedule, not retried by
+        # Dramatiq: only a crash (Redis gone, a bug) is Dramatiq's to retry.
+        deliver(delivery)
+
     return Actors(
         summary=sends,
+        callback=dramatiq.Actor(
+            deliver_callback, broker=broker, actor_name=CALLBACK_ACTOR,
+            queue_name=CALLBACK_QUEUE, priority=0, options={**CALLBACK_RETRIES},
+        ),
         intake=dramatiq.Actor(
             intake_event, broker=broker, actor_name=INTAKE_ACTOR, queue_name=INTAKE_QUEUE,
             priority=0, options={**INTAKE_RETRIES, "throws": (InvalidEventError,)},

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 INTAKE_QUEUE = "intake"
 SEND_QUEUE = "send"
-QUEUES = (INTAKE_QUEUE, SEND_QUEUE)
+# Callbacks to booking systems: their own queue, consumed by their own worker process, so
+# that a slow receiver never holds a thread a patient's message needs.
+CALLBACK_QUEUE = "callbacks"
+QUEUES = (INTAKE_QUEUE, SEND_QUEUE, CALLBACK_QUEUE)
 """The gateway's Dramatiq queues, in the order operators read them."""
+PATIENT_QUEUES = (INTAKE_QUEUE, SEND_QUEUE)
+"""The queues a plain ``notifier worker`` consumes."""
 
 INTAKE_ACTOR = "intake_event"
 SEND_ACTOR = "send_message"
 SEND_EXHAUSTED_ACTOR = "send_exhausted"
+CALLBACK_ACTOR = "deliver_callback"
 
 
 def broker_namespace(queue_prefix: str) -> str:

@@ -1,4 +1,6 @@
-"""The scheduler process: hands due messages from the Redis schedule to Dramatiq.
+"""The scheduler process: hands due messages from the Redis schedule to Dramatiq, and
+fans the callback log out to booking systems' endpoints
+(:class:`notifier.callbacks.dispatch.CallbackDispatch`).
 
 Each pass claims due entries atomically (a lease, not a removal), then hands the batch to
 the ``send`` queue as immediate ``send_message`` messages and acknowledges it in one
@@ -20,8 +22,10 @@ from typing import Protocol
 
 from redis import Redis, RedisError
 
+from notifier.callbacks.dispatch import CallbackDispatch
 from notifier.settings import Settings
 from notifier.store.handoff import SendHandoff
+from notifier.store.integrators import IntegratorStore
 from notifier.store.keys import Keys
 from notifier.store.schedule import Schedule
 
@@ -60,6 +64,9 @@ class Scheduler:
         self.batch = batch
         self.poll = settings.scheduler_poll
         self.after_claim = after_claim
+        self.callbacks = CallbackDispatch(
+            redis, keys=self.keys, endpoints=IntegratorStore(redis, settings), clock=clock,
+            batch=batch)
 
     def run_once(self, stop: threading.Event | None = None) -> int:
         """Hand off everything due now, one batch at a time, until nothing is due or
@@ -75,6 +82,7 @@ class Scheduler:
                 self.after_claim(claimed)
             handed += self.handoff.hand_off(claimed)
             if len(claimed) < self.batch:
+                self.callbacks.run_once()
                 self.redis.set(self.keys.scheduler_heartbeat, now.isoformat())
                 return handed
 

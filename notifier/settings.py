@@ -248,6 +248,14 @@ class Settings(BaseSettings):
     smtp_timeout: Duration = dt.timedelta(seconds=15)
     email_from_address: str = "no-reply@rendez-vous.example.org"
     delivery_retention: Duration = dt.timedelta(days=30)
+    callback_concurrency: int = Field(
+        default=4, ge=1, le=64,
+        description="Callback attempts in flight to one endpoint at most",
+    )
+    callback_suspend_after: Duration = Field(
+        default=dt.timedelta(days=3),
+        description="An endpoint that fails every attempt this long is suspended",
+    )
     callback_retention: Duration = Field(
         default=dt.timedelta(days=14),
         description="How long the callback log keeps what booking systems are told (the "
@@ -401,7 +409,8 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "optout_audit_retention", "callback_retention", "web_header_timeout",
+        "optout_audit_retention", "callback_retention", "callback_suspend_after",
+        "web_header_timeout",
         "web_body_timeout", "web_overload_log_interval", "worker_summary_interval",
     )
     @classmethod

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from redis import ResponseError
+
 from notifier.store.decoding import text, text_map
 from notifier.store.redis_store import RedisStore
 
@@ -45,3 +47,12 @@ class CallbackLog(RedisStore):
         """The oldest entry kept (None when the log is empty)."""
         raw: list[Any] = self.redis.xrange(self.keys.callback_log, count=1) or []
         return text(raw[0][0]) if raw else None
+
+    def get(self, entry_id: str) -> LogEntry | None:
+        """Entry ``entry_id``, or None when the log no longer keeps it (or never did)."""
+        try:
+            raw: list[Any] = self.redis.xrange(self.keys.callback_log, min=entry_id,
+                                               max=entry_id, count=1) or []
+        except ResponseError:  # not an entry id at all
+            return None
+        return LogEntry(text(raw[0][0]), text_map(raw[0][1])) if raw else None

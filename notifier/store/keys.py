@@ -158,3 +158,39 @@ class Keys:
     def endpoint(self, endpoint: str) -> str:
         """Hash: one callback endpoint (integrator, URL, types, secrets, state)."""
         return f"{self.prefix}:endpoint:{endpoint}"
+
+    @property
+    def callbacks_cursor(self) -> str:
+        """String: the id of the last callback log entry fanned out to endpoints."""
+        return f"{self.prefix}:callbacks:cursor"
+
+    @property
+    def callbacks_due(self) -> str:
+        """Sorted set: callback deliveries (``"<endpoint>|<event id>"`` as JSON), scored by
+        when they are due (epoch seconds)."""
+        return f"{self.prefix}:callbacks:due"
+
+    @property
+    def callbacks_claimed(self) -> str:
+        """Sorted set: deliveries claimed for the hand-off, scored by when the claim
+        lapses."""
+        return f"{self.prefix}:callbacks:claimed"
+
+    @property
+    def callbacks_tries(self) -> str:
+        """Hash: delivery -> failed attempts so far."""
+        return f"{self.prefix}:callbacks:tries"
+
+    @property
+    def callbacks_dead(self) -> str:
+        """Sorted set: deliveries given up after every retry, scored by when."""
+        return f"{self.prefix}:callbacks:dead"
+
+    def endpoint_busy(self, endpoint: str) -> str:
+        """String (counter): attempts in flight to one endpoint."""
+        return f"{self.prefix}:endpoint:{endpoint}:busy"
+
+    def endpoint_health(self, endpoint: str) -> str:
+        """Hash: one endpoint's delivered and failed counts, its last answer, and since
+        when it has been failing."""
+        return f"{self.prefix}:endpoint:{endpoint}:health"

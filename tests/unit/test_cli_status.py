@@ -55,7 +55,7 @@ def test_json_status_of_a_running_gateway(
     assert code == 0
     assert summary["healthy"] is True and summary["problems"] == []
     assert summary["live_workers"] == 1
-    assert [q["queue"] for q in summary["queues"]] == ["intake", "send"]
+    assert [q["queue"] for q in summary["queues"]] == ["intake", "send", "callbacks"]
     assert summary["schedule"]["size"] == {"email": 0, "sms": 3, "voice": 0}
     assert summary["scheduler"]["stale"] is False
     assert summary["opt_outs"] == {"sms": 0, "voice": 0, "audit": 0}
