@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import subprocess
 import sys
@@ -109,7 +108,7 @@ class LatenessRecorder:
         handed = self.handoff.hand_off(payloads)
         at = time.time()
         for payload in payloads:
-            due = dt.datetime.fromisoformat(str(json.loads(payload)["send_at"]))
+            due = PlannedMessage.from_json(payload).send_at
             self.lateness.append(at - due.timestamp())
         return handed
 

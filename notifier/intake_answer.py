@@ -8,6 +8,7 @@ store raises, and each door says so its own way (:mod:`notifier.web.errors`).
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,12 +37,19 @@ class IntakeAnswer:
         """The answer carrying ``body``, with the status code of its ``status``."""
         return cls(STATUS_CODES[body["status"]], body, fingerprint)
 
-    def to_json(self) -> str:
-        return json.dumps({"status_code": self.status_code, "body": self.body,
-                           "fingerprint": self.fingerprint})
+    def packed(self) -> bytes:
+        """The stored form: the JSON of :meth:`from_json`, without spaces, compressed
+        with zlib (the answer is written once per event and read only for a repeat)."""
+        text = json.dumps({"status_code": self.status_code, "body": self.body,
+                           "fingerprint": self.fingerprint},
+                          ensure_ascii=False, separators=(",", ":"))
+        return zlib.compress(text.encode())
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> IntakeAnswer:
-        data = json.loads(raw)
+        """Read a stored answer: the packed form (:meth:`packed`) or the JSON written
+        before it (a zlib stream never starts with ``{``)."""
+        stored = raw.encode() if isinstance(raw, str) else raw
+        data = json.loads(stored if stored[:1] == b"{" else zlib.decompress(stored))
         return cls(status_code=int(data["status_code"]), body=data["body"],
                    fingerprint=data.get("fingerprint"))

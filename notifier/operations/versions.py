@@ -68,7 +68,7 @@ def reset_version(
                 state = AppointmentState.from_json(raw)
                 done = VersionReset(reference, state.version, version)
                 pipe.multi()
-                pipe.set(state_key, dataclasses.replace(state, version=version).to_json(),
+                pipe.set(state_key, dataclasses.replace(state, version=version).packed(),
                          keepttl=True)
                 intake.history.stage(pipe, reference, {
                     "at": now.astimezone(dt.UTC).isoformat(), "what": "version_reset",

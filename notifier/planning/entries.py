@@ -1,13 +1,16 @@
 """The values that flow between planning, the schedule and the send step.
 
-All times here are aware UTC datetimes. Each value turns into JSON and back so that the
-schedule and the Dramatiq messages can carry it.
+All times here are aware UTC datetimes. Each value has a packed form that Redis and the
+Dramatiq messages carry (short names, times as epoch seconds), and reads back the
+verbose JSON written before that form as well: entries, states and queued messages
+written by an older gateway stay readable for as long as they are kept.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +25,26 @@ def _utc(value: str | None) -> dt.datetime | None:
 
 def _iso(value: dt.datetime | None) -> str | None:
     return None if value is None else value.astimezone(dt.UTC).isoformat()
+
+
+def _stamp(value: dt.datetime) -> int | float:
+    """Epoch seconds: an integer for a whole second, else a float that reads back to the
+    same microsecond (:func:`_at`)."""
+    seconds = value.timestamp()
+    return int(seconds) if seconds.is_integer() else seconds
+
+
+def _at(stamp: int | float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(stamp, dt.UTC)
+
+
+def _compact(data: Mapping[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+# The first byte of a state stored as JSON, before states were packed; a packed state is
+# a zlib stream, whose first byte is never this one.
+_JSON_START = ord("{")
 
 
 @dataclass(frozen=True)
@@ -45,29 +68,49 @@ class AppointmentState:
     attendance_set_at: dt.datetime | None = None
     planned: Mapping[str, int] = field(default_factory=dict)
 
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "appointment": self.appointment.model_dump(mode="json"),
-                "version": self.version,
-                "cancel_closes_at": _iso(self.cancel_closes_at),
-                "attendance_set_at": _iso(self.attendance_set_at),
-                "planned": dict(self.planned),
-            },
-            ensure_ascii=False,
-        )
+    def packed(self) -> bytes:
+        """The stored form: compact JSON (``a`` the snapshot without its empty fields,
+        ``v`` the version, ``c`` and ``t`` the two times in epoch seconds, ``p`` the
+        plan versions by slot), compressed with zlib.
+        The snapshot is most of it, and its text (names, address, paragraphs) compresses
+        to about half."""
+        data: dict[str, Any] = {
+            "a": self.appointment.model_dump(mode="json", exclude_none=True),
+            "v": self.version,
+            "c": _stamp(self.cancel_closes_at),
+            "p": dict(self.planned),
+        }
+        if self.attendance_set_at is not None:
+            data["t"] = _stamp(self.attendance_set_at)
+        return zlib.compress(_compact(data).encode())
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> AppointmentState:
-        data = json.loads(raw)
-        closes = _utc(data["cancel_closes_at"])
+        """Read a stored state: the packed form (:meth:`packed`) or the JSON written
+        before it."""
+        data = raw.encode() if isinstance(raw, str) else raw
+        if data[:1] != bytes([_JSON_START]):
+            return cls._unpacked(json.loads(zlib.decompress(data)))
+        old = json.loads(data)
+        closes = _utc(old["cancel_closes_at"])
         assert closes is not None
         return cls(
-            appointment=Appointment.model_validate(data["appointment"], context=STORED),
-            version=int(data["version"]),
+            appointment=Appointment.model_validate(old["appointment"], context=STORED),
+            version=int(old["version"]),
             cancel_closes_at=closes,
-            attendance_set_at=_utc(data["attendance_set_at"]),
-            planned={str(k): int(v) for k, v in data.get("planned", {}).items()},
+            attendance_set_at=_utc(old["attendance_set_at"]),
+            planned={str(k): int(v) for k, v in old.get("planned", {}).items()},
+        )
+
+    @classmethod
+    def _unpacked(cls, data: dict[str, Any]) -> AppointmentState:
+        set_at = data.get("t")
+        return cls(
+            appointment=Appointment.model_validate(data["a"], context=STORED),
+            version=int(data["v"]),
+            cancel_closes_at=_at(data["c"]),
+            attendance_set_at=None if set_at is None else _at(set_at),
+            planned={str(k): int(v) for k, v in data["p"].items()},
         )
 
 
@@ -112,6 +155,8 @@ class PlannedMessage:
         return f"{self.slot}:v{self.version}"
 
     def to_dict(self) -> dict[str, Any]:
+        """The verbose form, as the schedule and the ``send_message`` messages carried it
+        before the packed one (:meth:`to_json`)."""
         return {
             "reference": self.reference,
             "kind": str(self.kind),
@@ -124,7 +169,22 @@ class PlannedMessage:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> PlannedMessage:
+    def from_dict(cls, data: Mapping[str, Any]) -> PlannedMessage:
+        """Read either form: the packed one (``s`` the slot, which names the reference,
+        kind, channel and offset; ``v``, ``t``, ``d``, ``a``: see :meth:`pending_value`)
+        or the verbose one (:meth:`to_dict`)."""
+        if "s" in data:
+            reference, kind, channel, *offset = str(data["s"]).split(":")
+            return cls(
+                reference=reference,
+                kind=Kind(kind),
+                channel=Channel(channel),
+                version=int(data["v"]),
+                send_at=_at(data["t"]),
+                deadline=_at(data["d"]),
+                start=_at(data["a"]),
+                offset_seconds=int(offset[0]) if offset else None,
+            )
         send_at, deadline = _utc(data["send_at"]), _utc(data["deadline"])
         start = _utc(data["start"])
         assert send_at is not None and deadline is not None and start is not None
@@ -139,12 +199,30 @@ class PlannedMessage:
             offset_seconds=data.get("offset_seconds"),
         )
 
+    def pending_value(self) -> str:
+        """What the pending hash keeps under the slot, which says the rest: ``v`` the
+        version, ``t`` when to send, ``d`` the deadline, ``a`` the appointment start, in
+        epoch seconds. Short enough for Redis to keep an appointment's few entries in one
+        compact listpack rather than a hash table."""
+        return _compact({"v": self.version, "t": _stamp(self.send_at),
+                         "d": _stamp(self.deadline), "a": _stamp(self.start)})
+
     def to_json(self) -> str:
-        return json.dumps(self.to_dict())
+        """The packed form: the claimed entry, and the ``send_message`` payload the
+        hand-off copies from it. It is :meth:`pending_value` with the slot in front, byte
+        for byte as ``schedule_claim`` joins them."""
+        return f'{{"s":{json.dumps(self.slot)},{self.pending_value()[1:]}'
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> PlannedMessage:
         return cls.from_dict(json.loads(raw))
+
+    @classmethod
+    def from_pending(cls, slot: str, raw: str | bytes) -> PlannedMessage:
+        """Read what the pending hash holds under ``slot``: a :meth:`pending_value`, or
+        the verbose JSON written before it."""
+        data = json.loads(raw)
+        return cls.from_dict(data if "reference" in data else {"s": slot, **data})
 
 
 @dataclass(frozen=True)

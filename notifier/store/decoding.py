@@ -1,5 +1,6 @@
 """Redis replies as text: redis-py returns bytes unless the client decodes them, and the
-gateway's clients may be built either way."""
+gateway's clients may be built either way for text replies (a packed appointment state or
+event answer is binary, and needs a client that does not decode)."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ class History(RedisStore):
 
     def stage(self, pipe: Any, reference: str, line: dict[str, Any]) -> None:
         key = self.keys.history(reference)
-        pipe.rpush(key, json.dumps(line, ensure_ascii=False))
+        pipe.rpush(key, json.dumps(line, ensure_ascii=False, separators=(",", ":")))
         pipe.ltrim(key, -MAX_LINES, -1)
         pipe.expire(key, self.retention)
 

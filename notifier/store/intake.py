@@ -125,7 +125,7 @@ class Intake:
             writes = StagedWrites()
             if isinstance(outcome, Plan):
                 self._stage_plan(writes, outcome, now)
-            writes.set(read_keys[0], answer.to_json(), ex=self.settings.event_retention)
+            writes.set(read_keys[0], answer.packed(), ex=self.settings.event_retention)
             self.history.stage(writes, reference, _history_line(event, answer, now))
             if self._apply_script(
                 keys=read_keys,
@@ -157,7 +157,7 @@ class Intake:
     def _stage_plan(self, writes: StagedWrites, plan: Plan, now: dt.datetime) -> None:
         reference = plan.state.appointment.reference
         expire_at = max(plan.state.appointment.start_utc(), now) + self.settings.event_retention
-        writes.set(self.keys.appointment(reference), plan.state.to_json(), exat=expire_at)
+        writes.set(self.keys.appointment(reference), plan.state.packed(), exat=expire_at)
         self.schedule.stage_changes(
             writes, reference, upserts=plan.upserts, removals=plan.removals, expire_at=expire_at
         )

@@ -6,10 +6,15 @@ behind reminders due days later, and a killed worker's held messages come back o
 its heartbeat times out. Here:
 
 - ``<prefix>:pending:<reference>`` (hash) holds each appointment's planned messages by
-  slot until they are handed off;
+  slot until they are handed off, each as its packed value
+  (:meth:`PlannedMessage.pending_value`: the slot says the rest);
 - ``<prefix>:schedule:<channel>`` (sorted sets) order the slots by due time;
 - ``<prefix>:claimed`` (sorted set) holds messages a scheduler took but has not yet
-  confirmed as handed to Dramatiq, scored by when that claim lapses.
+  confirmed as handed to Dramatiq, scored by when that claim lapses; each is the packed
+  value with its slot in front (:meth:`PlannedMessage.to_json`), joined by the claim.
+
+Entries written before values were packed (the verbose JSON of
+:meth:`PlannedMessage.to_dict`) are claimed, handed off and read as they are.
 
 A scheduler killed between claim and hand-off loses nothing: once the claim lapses, any
 scheduler claims the message again. The hand-off (:mod:`notifier.store.handoff`) takes
@@ -33,6 +38,10 @@ from notifier.store.redis_store import RedisStore
 
 def epoch(at: dt.datetime) -> float:
     return at.timestamp()
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def slot_channel(slot: str) -> str:
@@ -69,17 +78,19 @@ class Schedule(RedisStore):
                 pipe.zrem(self.keys.schedule(slot_channel(slot)), slot)
         messages = list(upserts)
         if messages:
-            pipe.hset(pending, mapping={m.slot: m.to_json() for m in messages})
+            pipe.hset(pending, mapping={m.slot: m.pending_value() for m in messages})
             for m in messages:
                 pipe.zadd(self.keys.schedule(m.channel), {m.slot: epoch(m.send_at)})
             pipe.expireat(pending, expire_at)
 
     def pending(self, reference: str) -> list[PlannedMessage]:
-        raw = self.redis.hvals(self.keys.pending(reference))
-        return sorted((PlannedMessage.from_json(r) for r in raw), key=lambda m: m.send_at)
+        held = self.redis.hgetall(self.keys.pending(reference))
+        return sorted((PlannedMessage.from_pending(_text(slot), raw) for slot, raw in held.items()),
+                      key=lambda m: m.send_at)
 
     def claim(self, now: dt.datetime, *, limit: int = 500) -> list[str]:
-        """Take up to ``limit`` due messages (JSON), leased until ``now + lease``."""
+        """Take up to ``limit`` due messages (their claimed entries, JSON), leased until
+        ``now + lease``."""
         raw = self.script("schedule_claim")(
             keys=[self.keys.claimed, *self.keys.schedules],
             args=[epoch(now), epoch(now + self.lease), limit, self.keys.pending_prefix],
@@ -101,7 +112,7 @@ class Schedule(RedisStore):
             self.script("schedule_defer")(
                 keys=[self.keys.pending(message.reference),
                       self.keys.schedule(message.channel)],
-                args=[moved.slot, moved.to_json(), epoch(until)],
+                args=[moved.slot, moved.pending_value(), epoch(until)],
             )
         )
 

@@ -253,9 +253,10 @@ def _stage_due(processes: Processes, count: int) -> None:
 
 
 def _queued(processes: Processes) -> list[str]:
-    """The send keys of the messages waiting in Dramatiq's send queue."""
+    """The references of the messages waiting in Dramatiq's send queue."""
     raw = processes.redis.hvals(f"{processes.namespace}:{SEND_QUEUE}.msgs")
-    return [json.loads(message)["args"][0]["reference"] for message in raw]
+    return [PlannedMessage.from_dict(json.loads(message)["args"][0]).reference
+            for message in raw]
 
 
 def test_scheduler_finishes_its_pass_and_exits_0_with_nothing_claimed(

@@ -466,8 +466,8 @@ def test_a_text_sent_at_its_first_try_costs_three_round_trips_to_redis(
 def test_9_pressed_on_a_call_stops_the_later_calls_but_not_the_sms(
     delivery: Delivery,
 ) -> None:
-    confirmation_call, confirmation_sms = sorted(delivery.book("voice", "sms"),
-                                                 key=lambda p: p["channel"] != "voice")
+    confirmation_call, confirmation_sms = sorted(
+        delivery.book("voice", "sms"), key=lambda p: PlannedMessage.from_dict(p).channel != "voice")
     assert delivery.step(confirmation_call) is SendOutcome.SENT
     (call,) = delivery.fake.calls
     key = PlannedMessage.from_dict(confirmation_call).key
@@ -478,7 +478,7 @@ def test_9_pressed_on_a_call_stops_the_later_calls_but_not_the_sms(
 
     delivery.clock.set(local(2026, 11, 28, 9, 30))  # the reminders three days before
     due = [json.loads(p) for p in delivery.intake.schedule.claim(delivery.clock())]
-    by_channel = {p["channel"]: p for p in due}
+    by_channel = {str(PlannedMessage.from_dict(p).channel): p for p in due}
     assert delivery.step(by_channel["voice"]) is SendOutcome.SUPPRESSED
     assert delivery.record(by_channel["voice"])["reason"] == "opted_out"
     assert delivery.step(by_channel["sms"]) is SendOutcome.SENT
@@ -496,7 +496,8 @@ def test_test_recipients_come_back_through_the_outcome_path_and_reach_no_provide
     delivery.intake.accept(event("booked", start=START, at=now, patient=patient), now)
     claimed = delivery.intake.schedule.claim(now)
     delivery.intake.schedule.ack(claimed)
-    by_channel = {p["channel"]: p for p in map(json.loads, claimed)}
+    by_channel = {str(PlannedMessage.from_dict(p).channel): p
+                  for p in map(json.loads, claimed)}
 
     assert delivery.step(by_channel["sms"]) is SendOutcome.SENT
     assert delivery.step(by_channel["voice"]) is SendOutcome.FAILED

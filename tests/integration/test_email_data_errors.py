@@ -4,12 +4,13 @@ send. Through the real send step, aiosmtplib and the SMTP server on loopback."""
 
 from __future__ import annotations
 
-import json
+import dataclasses
 
 import pytest
 
-from notifier.domain import Channel, Lang
+from notifier.domain import Appointment, Channel, Lang
 from notifier.operations.failure_words import explain_failure
+from notifier.planning.entries import AppointmentState
 from notifier.sending import SendOutcome
 from tests.fakes.conftest_fixtures import fake_smtp, fake_twilio
 from tests.integration.test_delivery import Delivery, delivery, web_port
@@ -17,13 +18,24 @@ from tests.integration.test_delivery import Delivery, delivery, web_port
 __all__ = ["delivery", "fake_smtp", "fake_twilio", "web_port"]  # fixtures
 
 
+def stored_state(delivery: Delivery) -> AppointmentState:
+    raw = delivery.client.get(delivery.intake.keys.appointment("0000000001"))
+    assert raw is not None
+    return AppointmentState.from_json(raw)
+
+
+def store_appointment(delivery: Delivery, appointment: Appointment) -> None:
+    """Store ``appointment`` as it is, unchecked, as one accepted under older rules."""
+    state = dataclasses.replace(stored_state(delivery), appointment=appointment)
+    delivery.client.set(delivery.intake.keys.appointment("0000000001"), state.packed())
+
+
 def store_email(delivery: Delivery, address: str) -> None:
     """The stored appointment now holds ``address``, as one accepted before the contract
     took bare ASCII addresses only."""
-    key = delivery.intake.keys.appointment("0000000001")
-    state = json.loads(delivery.client.get(key) or "{}")
-    state["appointment"]["patient"]["email"] = address
-    delivery.client.set(key, json.dumps(state))
+    appointment = stored_state(delivery).appointment
+    patient = appointment.patient.model_copy(update={"email": address})
+    store_appointment(delivery, appointment.model_copy(update={"patient": patient}))
 
 
 @pytest.mark.parametrize(
@@ -69,9 +81,8 @@ def test_an_appointment_stored_before_location_ids_were_slugs_is_still_sent(
     delivery: Delivery,
 ) -> None:
     (payload,) = delivery.book("sms")
-    key = delivery.intake.keys.appointment("0000000001")
-    state = json.loads(delivery.client.get(key) or "{}")
-    state["appointment"]["location"]["id"] = "Clinique Plateau #2"
-    delivery.client.set(key, json.dumps(state))
+    appointment = stored_state(delivery).appointment
+    location = appointment.location.model_copy(update={"id": "Clinique Plateau #2"})
+    store_appointment(delivery, appointment.model_copy(update={"location": location}))
 
     assert delivery.step(payload) is SendOutcome.SENT

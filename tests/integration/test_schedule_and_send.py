@@ -32,7 +32,7 @@ def test_claims_are_exclusive_until_their_lease_lapses(gateway: Gateway) -> None
     now = gateway.clock()
 
     taken = first.claim(now)
-    assert [json.loads(p)["kind"] for p in taken] == ["confirmation"]
+    assert [PlannedMessage.from_json(p).kind for p in taken] == ["confirmation"]
     assert second.claim(now) == []
     assert second.claim(now + lease - dt.timedelta(seconds=1)) == []
     assert second.claim(now + lease) == taken  # the first scheduler never acknowledged
@@ -70,7 +70,7 @@ def test_a_newer_plan_written_during_a_hand_off_stays_scheduled(gateway: Gateway
     intake.accept(event("modified", version=2, start=START + dt.timedelta(days=1), at=now,
                         modes=("email",)), now)
     taken = intake.schedule.claim(now)
-    assert [json.loads(p)["version"] for p in taken] == [2]
+    assert [PlannedMessage.from_json(p).version for p in taken] == [2]
 
     # A second change lands while the first modification is being handed off.
     intake.accept(event("modified", version=3, start=START + dt.timedelta(days=2), at=now,
@@ -79,7 +79,7 @@ def test_a_newer_plan_written_during_a_hand_off_stays_scheduled(gateway: Gateway
 
     waiting = [m for m in intake.schedule.pending("0000000001") if m.kind is Kind.MODIFICATION]
     assert [m.version for m in waiting] == [3]
-    assert [json.loads(p)["version"] for p in intake.schedule.claim(now)] == [3]
+    assert [PlannedMessage.from_json(p).version for p in intake.schedule.claim(now)] == [3]
 
 
 def test_booking_to_outbox_through_real_workers(gateway: Gateway) -> None:
@@ -132,7 +132,8 @@ def test_a_message_no_longer_true_is_dropped_with_its_reason(gateway: Gateway) -
     gateway.clock.set(local(2026, 11, 28, 9, 30))
     # The J-3 reminder is claimed and handed off...
     taken = intake.schedule.claim(gateway.clock())
-    reminder = next(json.loads(p) for p in taken if json.loads(p)["kind"] == "reminder")
+    reminder = next(json.loads(p) for p in taken
+                    if PlannedMessage.from_json(p).kind is Kind.REMINDER)
     # ...then the appointment is cancelled before a worker picks it up.
     intake.accept(event("cancelled", version=2, start=START, at=gateway.clock(),
                         modes=("email",)), gateway.clock())
@@ -155,8 +156,9 @@ def test_a_message_outside_its_window_waits_for_it(
     gateway.clock.set(night)
     intake = Intake(gateway.client, gateway.settings)  # planned with an always-open window
     intake.accept(event("booked", start=START, at=night, modes=("sms",)), night)
-    payload = json.loads(intake.schedule.claim(night)[0])
-    intake.schedule.ack([json.dumps(payload)])
+    (claimed,) = intake.schedule.claim(night)
+    intake.schedule.ack([claimed])
+    payload = json.loads(claimed)
     step = gateway.send_step(settings)
 
     assert step(payload) is SendOutcome.DEFERRED
@@ -176,7 +178,7 @@ def test_an_event_during_a_hand_off_neither_doubles_nor_loses_a_reminder(
     gateway.clock.set(local(2026, 11, 30, 9, 30))
     step = gateway.send_step()
     reminder = next(json.loads(p) for p in intake.schedule.claim(gateway.clock())
-                    if json.loads(p)["offset_seconds"] == 86400)
+                    if PlannedMessage.from_json(p).offset_seconds == 86400)
 
     # The worker sends the J-1 reminder before the scheduler acknowledges it, and a
     # contact change that does not move the appointment arrives in between.
@@ -197,7 +199,8 @@ def test_a_reminder_handed_off_survives_an_event_that_does_not_move_the_appointm
     gateway.clock.set(local(2026, 11, 30, 9, 30))
     taken = intake.schedule.claim(gateway.clock())
     intake.schedule.ack(taken)
-    reminder = next(json.loads(p) for p in taken if json.loads(p)["kind"] == "reminder")
+    reminder = next(json.loads(p) for p in taken
+                    if PlannedMessage.from_json(p).kind is Kind.REMINDER)
 
     intake.accept(event("attendance_changed", version=2, start=START, at=gateway.clock(),
                         modes=("sms",), attendance="present"), gateway.clock())

@@ -2,6 +2,9 @@
 -- prefix. A claimed message leaves its appointment's pending hash: "pending" means "not
 -- yet handed off", which planning relies on. Lapsed claims go first, so a dead
 -- scheduler's work goes out before newer work.
+-- A packed pending value ('{"v":...}') is claimed with its slot in front ('{"s":"<slot>",
+-- "v":...}', PlannedMessage.to_json): the claimed entry, then the send_message payload,
+-- stands alone. A verbose value written before values were packed is claimed as it is.
 local out = {}
 local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
 for _, payload in ipairs(lapsed) do
@@ -20,6 +23,9 @@ for i = 2, #KEYS do
     local payload = redis.call('HGET', pending, slot)
     if payload then
       redis.call('HDEL', pending, slot)
+      if string.sub(payload, 1, 5) == '{"v":' then
+        payload = '{"s":"' .. slot .. '",' .. string.sub(payload, 2)
+      end
       redis.call('ZADD', KEYS[1], ARGV[2], payload)
       out[#out + 1] = payload
     end
