@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.http_load import ROOT, Request, compare, web_process
+from bench.http_load import ROOT, Request, add_server_options, compare, web_process
 from notifier.local_redis import running_redis
 
 TOKEN = "bench-api-token-0123456789"
@@ -51,6 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000, help="per measure")
     parser.add_argument("--threads", type=int, default=8, help="clients for the throughput run")
+    add_server_options(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch, \
             running_redis(Path(scratch)) as redis_server, \
@@ -58,10 +59,10 @@ def main() -> None:
                 "NOTIFIER_REDIS_URL": redis_server.url,
                 "NOTIFIER_API_TOKEN": TOKEN,
                 "NOTIFIER_OUTBOX_DIR": str(Path(scratch) / "outbox"),
-            }) as base_url:
-        print(f"uvicorn, 1 process, loopback; {args.requests:,} requests per measure, "
-              f"{args.threads} client threads")
-        compare(base_url, ("POST /v1/events", booking_requests, 202),
+            }, loop=args.loop, http=args.http) as server:
+        print(f"uvicorn ({args.loop}, {args.http}), 1 process, loopback; "
+              f"{args.requests:,} requests per measure, {args.threads} client threads")
+        compare(server, ("POST /v1/events", booking_requests, 202),
                 requests=args.requests, threads=args.threads)
 
 

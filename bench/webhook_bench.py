@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 from twilio.request_validator import RequestValidator
 
-from bench.http_load import ROOT, Request, compare, web_process
+from bench.http_load import ROOT, Request, add_server_options, compare, web_process
 from notifier.local_redis import running_redis
 
 REDIS_CONF = ROOT / "config" / "redis.conf"
@@ -71,6 +71,7 @@ def main() -> None:
                         help="plain redis-server instead of config/redis.conf (appendfsync)")
     parser.add_argument("--bodies", nargs="+", default=BODIES, metavar="TEXT",
                         help="the texts patients send, in turn")
+    add_server_options(parser)
     args = parser.parse_args()
 
     extra = () if args.no_conf else (str(REDIS_CONF),)
@@ -82,13 +83,13 @@ def main() -> None:
                 "NOTIFIER_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
                 "NOTIFIER_PUBLIC_BASE_URL": PUBLIC_BASE_URL,
                 "NOTIFIER_OUTBOX_DIR": str(Path(scratch) / "outbox"),
-            }) as base_url:
-        print(f"uvicorn, 1 process, loopback; redis-server "
+            }, loop=args.loop, http=args.http) as server:
+        print(f"uvicorn ({args.loop}, {args.http}), 1 process, loopback; redis-server "
               f"{'plain' if args.no_conf else 'with config/redis.conf (appendfsync always)'}; "
               f"{args.requests:,} requests per measure, {args.threads} client threads; "
               f"texts: {' | '.join(args.bodies)}")
         texts = tuple(args.bodies)
-        compare(base_url, (f"POST {PATH}", functools.partial(webhook_requests, texts=texts), 200),
+        compare(server, (f"POST {PATH}", functools.partial(webhook_requests, texts=texts), 200),
                 requests=args.requests, threads=args.threads)
 
 
