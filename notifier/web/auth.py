@@ -39,10 +39,29 @@ def unauthorized() -> ApiError:
     )
 
 
-def _check(request: Request, credentials: Credentials, expected: bytes | None) -> None:
+def presented_token(request: Request) -> bytes:
+    """The token of ``request``'s ``Authorization: Bearer <token>`` header, read as
+    :data:`bearer` reads it (any case of ``Bearer``, spaces around the token dropped);
+    empty when there is none."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if not (scheme and token) or scheme.lower() != "bearer":
+        return b""
+    return token.encode()
+
+
+def check_token(request: Request, expected: bytes | None) -> None:
     """Let the request through only with ``expected`` (compared in constant time); no
-    token is expected when ``expected`` is None, so every request is refused."""
-    given = credentials.credentials.encode() if credentials else b""
+    token is expected when ``expected`` is None, so every request is refused.
+
+    Parameters:
+      request: the incoming request, whose bearer token is read.
+      expected: the token that opens the route.
+
+    Raises:
+      ApiError: 401, when the token is missing or wrong.
+    """
+    given = presented_token(request)
     if not (given and expected and hmac.compare_digest(given, expected)):
         client = request.client.host if request.client else "unknown"
         log.warning(
@@ -58,12 +77,13 @@ def _check(request: Request, credentials: Credentials, expected: bytes | None) -
 def require_token(
     request: Request, credentials: Annotated[Credentials, Depends(bearer)]
 ) -> None:
-    """Let the request through only with the intake API token."""
-    _check(request, credentials, web_context(request).api_token)
+    """Let the request through only with the intake API token (``credentials`` documents
+    the scheme; :func:`check_token` reads the header the same way)."""
+    check_token(request, web_context(request).api_token)
 
 
 def require_metrics_token(
     request: Request, credentials: Annotated[Credentials, Depends(metrics_bearer)]
 ) -> None:
     """Let the request through only with the metrics token (never the intake token)."""
-    _check(request, credentials, web_context(request).metrics_token)
+    check_token(request, web_context(request).metrics_token)
