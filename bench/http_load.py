@@ -94,7 +94,7 @@ def web_process(settings: Mapping[str, str], *, loop: str = "asyncio",
 def add_server_options(parser: argparse.ArgumentParser) -> None:
     """The options choosing uvicorn's event loop and HTTP parser."""
     parser.add_argument("--loop", default="asyncio", choices=("asyncio", "uvloop", "auto"),
-                        help="uvicorn's event loop (default: asyncio, as before uvloop)")
+                        help="uvicorn's event loop (default: asyncio, what notifier web runs)")
     parser.add_argument("--http", default="h11", choices=("h11", "httptools", "auto"),
                         help="uvicorn's HTTP parser (default: h11, which notifier web uses)")
 
