@@ -15,15 +15,16 @@ MessageSid, the keyword kind and the outcome: never the number or the text.
 from __future__ import annotations
 
 import logging
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from redis import RedisError
+from starlette.concurrency import run_in_threadpool
 from twilio.twiml.messaging_response import MessagingResponse
 
 from notifier.errors import ApiError
 from notifier.inbound.incoming_sms import InboundSms
-from notifier.web.context import WebContext, web_context
+from notifier.web.context import web_context
+from notifier.web.plain_route import PlainRoute
 from notifier.web.twilio_signature import signed_twilio_form
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,9 @@ def _inbound(request: Request) -> InboundSms:
     return handler
 
 
-router = APIRouter(tags=["twilio"])
+# Every text a patient sends comes through here: the route reads its form itself and
+# FastAPI only documents it (see notifier.web.plain_route).
+router = APIRouter(tags=["twilio"], route_class=PlainRoute)
 
 
 @router.post(
@@ -70,15 +73,14 @@ router = APIRouter(tags=["twilio"])
         503: {"description": "The store is unreachable; nothing was recorded"},
     },
 )
-def incoming_sms(
-    form: Annotated[dict[str, str], Depends(signed_twilio_form)],
-    request: Request,
-    context: Annotated[WebContext, Depends(web_context)],
-) -> Response:
-    # A plain function: FastAPI runs it in its thread pool, where blocking Redis calls belong.
+async def incoming_sms(request: Request) -> Response:
+    form = await signed_twilio_form(request)
+    context = web_context(request)
     sid = form.get("MessageSid", "(no MessageSid)")
     try:
-        handled = _inbound(request).handle(
+        # In the thread pool, where blocking Redis calls belong.
+        handled = await run_in_threadpool(
+            _inbound(request).handle,
             form,
             idempotency_token=request.headers.get("I-Twilio-Idempotency-Token"),
             now=context.clock(),

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 import redis
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -22,8 +24,9 @@ from notifier.errors import SettingsError
 from notifier.local_redis import free_port
 from notifier.settings import Settings
 from notifier.store.intake import Intake
-from notifier.web import create_app
+from notifier.web import create_app, intake
 from notifier.web.examples import BOOKED, EVENT_EXAMPLES, MODIFIED
+from notifier.web.plain_route import PlainRoute
 
 TOKEN = "integration-test-token-0123456789"
 NOW = dt.datetime(2026, 11, 24, 15, 30, tzinfo=dt.UTC)
@@ -314,3 +317,51 @@ def test_a_true_repeat_in_another_layout_gets_the_same_answer(http: TestClient) 
                       headers={**AUTH, "Content-Type": "application/json"})
 
     assert (again.status_code, again.json()) == (first.status_code, first.json())
+
+
+# Each body breaks every check from the one named onwards: the answer is the first one's.
+_OVERSIZED_NOT_JSON = b"{" + b"x" * (64 * 1024)
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status"),
+    [
+        ({"Content-Type": "text/plain"}, _OVERSIZED_NOT_JSON, 401),
+        ({**AUTH, "Content-Type": "text/plain"}, _OVERSIZED_NOT_JSON, 415),
+        ({**AUTH, "Content-Type": "application/json"}, _OVERSIZED_NOT_JSON, 413),
+        ({**AUTH, "Content-Type": "application/json"}, b'{"event_id": "a", "event_id"', 400),
+        ({**AUTH, "Content-Type": "application/json"}, b'{"event_id": "a", "event_id": "b"}',
+         422),
+    ],
+    ids=["token", "media-type", "size", "json", "contract"],
+)
+def test_the_checks_answer_in_their_order(
+    http: TestClient, redis_client: redis.Redis, headers: dict[str, str], body: bytes,
+    status: int,
+) -> None:
+    answer = http.post("/v1/events", content=body, headers=headers)
+
+    assert answer.status_code == status, answer.text
+    assert redis_client.dbsize() == 0
+
+
+def test_the_intake_route_is_documented_as_fastapi_documents_its_declaration(
+    http: TestClient,
+) -> None:
+    # The route runs its endpoint without FastAPI's machinery; its documentation must be
+    # what FastAPI makes of the same declaration on an ordinary route.
+    route = next(r for r in intake.router.routes
+                 if isinstance(r, APIRoute) and r.path == "/v1/events")
+    assert isinstance(route, PlainRoute)
+    declared = {name: getattr(route, name) for name in (
+        "methods", "status_code", "response_model", "responses", "dependencies", "tags",
+        "summary", "description", "response_description", "openapi_extra", "name",
+        "operation_id", "response_class", "deprecated", "include_in_schema", "callbacks",
+    )}
+    ordinary = APIRoute(route.path, route.endpoint, **declared)
+    expected = get_openapi(title="t", version="0", routes=[ordinary])["paths"]["/v1/events"]
+
+    served = http.get("/openapi.json", headers=AUTH).json()
+
+    assert served["paths"]["/v1/events"] == expected
+    assert expected["post"]["requestBody"]["content"]["application/json"]["examples"]
