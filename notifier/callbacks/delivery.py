@@ -19,6 +19,7 @@ import datetime as dt
 import enum
 import logging
 import random
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -75,11 +76,14 @@ class CallbackDelivery:
       clock: returns the current time (aware).
       post: posts one callback (:func:`notifier.callbacks.sender.post_callback`).
       draw: a random number in [0, 1) (the jitter of a retry's delay).
+      wall: the wall clock in epoch seconds, for the ``webhook-timestamp`` a receiver
+        checks against its own clock (``clock`` may be a test's).
     """
 
     def __init__(self, redis: Redis, settings: Settings, *, endpoints: Endpoints,
                  clock: Callable[[], dt.datetime], post: Post = post_callback,
-                 draw: Callable[[], float] = random.random) -> None:
+                 draw: Callable[[], float] = random.random,
+                 wall: Callable[[], float] = time.time) -> None:
         keys = Keys(settings.queue_prefix)
         self.log = CallbackLog(redis, keys=keys)
         self.deliveries = CallbackDeliveries(redis, keys=keys)
@@ -88,6 +92,7 @@ class CallbackDelivery:
         self.clock = clock
         self.post = post
         self.draw = draw
+        self.wall = wall
 
     def __call__(self, delivery: str) -> Delivered:
         endpoint_id, event_id = delivery_parts(delivery)
@@ -113,7 +118,7 @@ class CallbackDelivery:
                                       suspend_after=self.settings.callback_suspend_after)
             return Delivered.WAIT
         body = body_bytes(event)
-        timestamp = int(now.timestamp())
+        timestamp = int(self.wall())
         attempt = self.post(endpoint.url, webhook_headers(endpoint.secrets, event_id, timestamp,
                                                           body),
                             body, timeout=TIMEOUT,

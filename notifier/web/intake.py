@@ -225,8 +225,9 @@ router = APIRouter(tags=["events"], route_class=PlainRoute)
 async def post_event(request: Request) -> JSONResponse:
     context = web_context(request)
     # The deployment's token needs no Redis; an integrator's is looked up off the loop.
-    credential = deployment_credential(request) or await run_in_threadpool(
-        authenticate_request, request)
+    credential = deployment_credential(request)
+    if credential is None:
+        credential = await run_in_threadpool(authenticate_request, request)
     if not _json_declared(request):
         log.info("refused event: unsupported_media_type")
         raise unsupported_media_type()

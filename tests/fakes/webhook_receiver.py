@@ -13,6 +13,8 @@ path           answer
 ``/slow``      nothing until :meth:`FakeReceiver.stop` (longer than any client timeout),
                then 200
 ``/large``     200 with a body of one mebibyte
+``/scripted``  the statuses given to :meth:`FakeReceiver.script`, one per request, in order
+               (then 200); a 429 among them says ``Retry-After: 120``
 =============  =========================================================================
 
 A request whose signature does not verify gets 400 whatever its path. Every request goes
@@ -109,6 +111,7 @@ class FakeReceiver:
         self.server_names: list[str | None] = []
         self._lock = threading.Lock()
         self._release = threading.Event()
+        self._script: list[int] = []
         self._folder = tempfile.TemporaryDirectory(prefix="fake-receiver-")
         self.ca_file: str | None = None
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -145,6 +148,16 @@ class FakeReceiver:
         self._thread.join()
         self._folder.cleanup()
 
+    def script(self, statuses: Sequence[int]) -> None:
+        """Answer the next requests to ``/scripted`` with ``statuses``, in order."""
+        with self._lock:
+            self._script = list(statuses)
+
+    def scripted_answer(self) -> tuple[int, dict[str, str], bytes]:
+        with self._lock:
+            status = self._script.pop(0) if self._script else 200
+        return status, ({"Retry-After": "120"} if status == 429 else {}), b"scripted"
+
     def verify(self, body: bytes, headers: dict[str, str]) -> bool:
         for webhook in self.webhooks:
             try:
@@ -179,7 +192,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         headers = {name.lower(): value for name, value in self.headers.items()}
         verified = fake.verify(body, headers)
-        status, extra, answer = _ANSWERS.get(self.path, (404, {}, b"no such path"))
+        status, extra, answer = (fake.scripted_answer() if self.path == "/scripted" else
+                                 _ANSWERS.get(self.path, (404, {}, b"no such path")))
         if not verified:
             status, extra, answer = 400, {}, b"bad signature"
         fake._record(Received(self.path, headers, body, verified, self.client_address[1],
