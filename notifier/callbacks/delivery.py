@@ -30,7 +30,7 @@ from notifier.callbacks.signing import webhook_headers
 from notifier.errors import MalformedLogEntry
 from notifier.integrators.model import Endpoint, EndpointState
 from notifier.settings import Settings
-from notifier.store.callback_deliveries import CallbackDeliveries, Fate, delivery_parts
+from notifier.store.callback_deliveries import CallbackDeliveries, Fate, delivery_name
 from notifier.store.callback_log import CallbackLog
 from notifier.store.keys import Keys
 from notifier.store.redis_store import Redis
@@ -94,8 +94,10 @@ class CallbackDelivery:
         self.draw = draw
         self.wall = wall
 
-    def __call__(self, delivery: str) -> Delivered:
-        endpoint_id, event_id = delivery_parts(delivery)
+    def __call__(self, target: str) -> Delivered:
+        """Attempt ``target`` (``"<endpoint id>|<event id>"``: the hand-off's argument)."""
+        endpoint_id, _, event_id = target.partition("|")
+        delivery = delivery_name(endpoint_id, event_id)
         now = self.clock()
         endpoint = self.endpoints.get_endpoint(endpoint_id, now=now)
         event = self._event(event_id)

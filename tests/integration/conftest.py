@@ -51,9 +51,16 @@ class Gateway:
 
 
 @pytest.fixture
-def gateway(redis_url: str, outbox: Path) -> Iterator[Gateway]:
+def gateway_options() -> dict[str, object]:
+    """Settings a test module's ``gateway`` takes besides the usual ones (override it)."""
+    return {}
+
+
+@pytest.fixture
+def gateway(redis_url: str, outbox: Path, gateway_options: dict[str, object]) -> Iterator[Gateway]:
     settings = Settings(
-        redis_url=redis_url, outbox_dir=outbox, window_sms="always", window_voice="always"
+        redis_url=redis_url, outbox_dir=outbox, window_sms="always", window_voice="always",
+        **gateway_options,  # type: ignore[arg-type]
     )
     clock = Clock(local(2026, 11, 24, 10))
     client = redis.Redis.from_url(redis_url)
