@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 
 from notifier.cli.argument_types import _port, _positive
 from notifier.cli.parsers import Commands, add_command
+from notifier.names import PATIENT_QUEUES, QUEUES
 from notifier.settings import Settings
 from notifier.worker_metrics import metrics_environment
 
@@ -27,9 +29,12 @@ def web(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def worker_command(*, processes: int | None, threads: int | None) -> list[str]:
-    """The Dramatiq command line that runs the gateway's workers."""
-    command = [sys.executable, "-m", "dramatiq", "notifier.worker"]
+def worker_command(
+    *, processes: int | None, threads: int | None,
+    queues: Sequence[str] = PATIENT_QUEUES,
+) -> list[str]:
+    """The Dramatiq command line that runs the gateway's workers on ``queues``."""
+    command = [sys.executable, "-m", "dramatiq", "notifier.worker", "--queues", *queues]
     if processes is not None:
         command += ["--processes", str(processes)]
     if threads is not None:
@@ -39,7 +44,8 @@ def worker_command(*, processes: int | None, threads: int | None) -> list[str]:
 
 def worker(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_redis_url("worker")
-    command = worker_command(processes=args.processes, threads=args.threads)
+    command = worker_command(processes=args.processes, threads=args.threads,
+                             queues=args.queues or PATIENT_QUEUES)
     # Become the Dramatiq master rather than its parent, so that the process manager's
     # signals reach the master, which stops its worker processes itself: a SIGTERM sent
     # to every worker process at once can hang one.
@@ -78,7 +84,7 @@ def register(commands: Commands) -> None:
 
     sub = add_command(
         commands, "worker", worker,
-        summary="Run the Dramatiq workers (intake and send queues).",
+        summary="Run the Dramatiq workers (the intake and send queues, unless --queues).",
         details="Replaces itself with `dramatiq notifier.worker`: stop it by signalling this "
         "process (the Dramatiq master), never its whole process group.",
     )
@@ -89,6 +95,11 @@ def register(commands: Commands) -> None:
     )
     sub.add_argument(
         "--threads", type=_positive, help="threads per process (default: Dramatiq's, 8)"
+    )
+    sub.add_argument(
+        "--queues", nargs="+", choices=QUEUES, metavar="QUEUE",
+        help="the queues to consume (default: intake send; run the callbacks queue, which "
+        "waits on booking systems' servers, in a worker of its own: --queues callbacks)",
     )
 
     add_command(

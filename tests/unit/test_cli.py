@@ -90,16 +90,16 @@ def test_a_missing_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
 
 def test_the_worker_runs_dramatiq_on_the_worker_module() -> None:
     assert worker_command(processes=2, threads=4) == [
-        sys.executable,
-        "-m",
-        "dramatiq",
-        "notifier.worker",
-        "--processes",
-        "2",
-        "--threads",
-        "4",
+        sys.executable, "-m", "dramatiq", "notifier.worker", "--queues", "intake", "send",
+        "--processes", "2", "--threads", "4",
     ]
-    assert worker_command(processes=None, threads=None)[-1] == "notifier.worker"
+    assert worker_command(processes=None, threads=None, queues=["callbacks"])[-3:] == [
+        "notifier.worker", "--queues", "callbacks"]
+
+
+def test_a_worker_consumes_only_the_queues_it_is_given(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["worker", "--queues", "mail"]) == 2
+    assert "invalid choice: 'mail'" in capsys.readouterr().err
 
 
 def test_a_worker_count_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
