@@ -194,3 +194,30 @@ def test_a_receiver_that_keeps_failing_is_given_up_after_about_three_days_then_r
     callbacks.pass_and_drain()
     assert [a.status for a in callbacks.receiver.received][-1] == 200
     assert len({a.headers["webhook-id"] for a in callbacks.receiver.received}) == 1
+
+
+def test_an_endpoint_with_every_place_in_flight_taken_makes_the_next_wait_uncounted(
+    callbacks: Callbacks,
+) -> None:
+    (endpoint,) = callbacks.store.endpoints("clinic-booking")
+    most = callbacks.gateway.settings.callback_concurrency
+    places = [callbacks.deliveries.take_place(endpoint.id, most=most,
+                                              for_at_most=dt.timedelta(minutes=1))
+              for _ in range(most + 1)]
+    assert places == [True] * most + [False]
+    callbacks.book_and_send()
+
+    callbacks.pass_and_drain()
+
+    assert callbacks.receiver.received == []
+    (due,) = callbacks.due_at()
+    assert 1 <= due - callbacks.gateway.clock().timestamp() <= 3
+    (delivery,) = callbacks.gateway.client.zrange(
+        Keys(callbacks.gateway.settings.queue_prefix).callbacks_due, 0, -1)
+    assert callbacks.deliveries.tries(delivery.decode()) == 0
+    callbacks.gateway.client.delete(
+        Keys(callbacks.gateway.settings.queue_prefix).endpoint_busy(endpoint.id))
+    callbacks.gateway.clock.advance(dt.timedelta(seconds=3))
+    callbacks.pass_and_drain()
+    assert [a.status for a in callbacks.receiver.received] == [200]
+    assert callbacks.deliveries.health(endpoint.id).busy == 0
