@@ -43,7 +43,8 @@ def test_a_message_handed_over_is_logged_with_its_record_and_no_patient_data(
     gateway: Gateway,
 ) -> None:
     step = gateway.send_step()
-    sms, email = sorted(book(gateway, "sms", "email"), key=lambda p: p["channel"] != "sms")
+    sms, email = sorted(book(gateway, "sms", "email"),
+                        key=lambda p: PlannedMessage.from_dict(p).channel != "sms")
 
     assert step(sms) is SendOutcome.SENT and step(email) is SendOutcome.SENT
 
