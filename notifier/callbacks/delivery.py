@@ -20,6 +20,7 @@ import enum
 import logging
 import random
 import time
+import uuid
 from collections.abc import Callable
 from typing import Protocol
 
@@ -114,18 +115,20 @@ class CallbackDelivery:
                      "the event left the log" if event is None
                      else "the endpoint was removed or answered 410 Gone")
             return Delivered.DROPPED
-        if not self.deliveries.take_place(endpoint_id, most=self.settings.callback_concurrency,
+        attempt = uuid.uuid4().hex
+        if not self.deliveries.take_place(endpoint_id, attempt,
+                                          most=self.settings.callback_concurrency, now=now,
                                           for_at_most=dt.timedelta(seconds=4 * TIMEOUT)):
             self.deliveries.attempted(delivery, Fate.WAIT, now=now, due=now + BUSY_WAIT,
                                       suspend_after=self.settings.callback_suspend_after)
             return Delivered.WAIT
         body = body_bytes(event)
         timestamp = int(self.wall())
-        attempt = self.post(endpoint.url, webhook_headers(endpoint.secrets, event_id, timestamp,
-                                                          body),
-                            body, timeout=TIMEOUT,
-                            allow_private=self.settings.callbacks_allow_private)
-        return self._after(delivery, endpoint, event_id, attempt, self.clock())
+        answered = self.post(endpoint.url, webhook_headers(endpoint.secrets, event_id,
+                                                           timestamp, body),
+                             body, timeout=TIMEOUT,
+                             allow_private=self.settings.callbacks_allow_private)
+        return self._after(delivery, endpoint, event_id, answered, self.clock(), place=attempt)
 
     def _event(self, event_id: str) -> dict[str, object] | None:
         entry = self.log.get(event_id.removeprefix("evt_").split(".", 1)[0])
@@ -139,17 +142,17 @@ class CallbackDelivery:
         return next((event for event in events if event["id"] == event_id), None)
 
     def _after(self, delivery: str, endpoint: Endpoint, event_id: str, attempt: Attempt,
-               now: dt.datetime) -> Delivered:
+               now: dt.datetime, *, place: str) -> Delivered:
         answer = str(attempt.status) if attempt.status is not None else str(attempt.failure)
         suspend_after = self.settings.callback_suspend_after
         if attempt.delivered:
             self.deliveries.attempted(delivery, Fate.DELIVERED, now=now, answer=answer,
-                                      suspend_after=suspend_after)
+                                      suspend_after=suspend_after, attempt=place)
             log.debug("callback %s delivered to endpoint %s", event_id, endpoint.id)
             return Delivered.DELIVERED
         if attempt.gone:
             self.deliveries.attempted(delivery, Fate.GONE, now=now, answer=answer,
-                                      suspend_after=suspend_after)
+                                      suspend_after=suspend_after, attempt=place)
             self.endpoints.set_endpoint_state(endpoint.id, EndpointState.DISABLED,
                                               reason="answered 410 Gone", now=now)
             log.warning("callback endpoint %s answered 410 Gone: disabled; its integrator "
@@ -162,7 +165,8 @@ class CallbackDelivery:
         fate = Fate.RETRY if delay is not None else Fate.DEAD
         failing_too_long = self.deliveries.attempted(
             delivery, fate, now=now, answer=answer,
-            due=now + delay if delay is not None else None, suspend_after=suspend_after)
+            due=now + delay if delay is not None else None, suspend_after=suspend_after,
+            attempt=place)
         if fate is Fate.DEAD:
             log.warning("callback %s to endpoint %s given up after %d tries (last: %s); "
                         "'notifier integrators recover' sends it again", event_id,

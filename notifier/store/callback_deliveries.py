@@ -55,7 +55,8 @@ class EndpointHealth:
       last_answer: its last HTTP status, or why no answer came.
       failing_since: since when it has failed every attempt (None when it is not
         failing).
-      busy: attempts in flight to it now.
+      busy: attempts in flight to it now (a place a dead worker left counts until it
+        lapses).
     """
 
     delivered: int
@@ -92,28 +93,30 @@ class CallbackDeliveries(RedisStore):
         )
         return text_list(raw)
 
-    def take_place(self, endpoint: str, *, most: int, for_at_most: dt.timedelta) -> bool:
-        """Take a place among ``endpoint``'s attempts in flight (at most ``most``); False
-        when all are taken. A place a dead worker never gave back lapses after
-        ``for_at_most``."""
+    def take_place(self, endpoint: str, attempt: str, *, most: int, now: dt.datetime,
+                   for_at_most: dt.timedelta) -> bool:
+        """Take a place for ``attempt`` (a unique id) among ``endpoint``'s attempts in
+        flight (at most ``most``); False when all are taken. A place a dead worker never
+        gave back lapses after ``for_at_most``."""
         return bool(self.script("callback_busy")(
             keys=[self.keys.endpoint_busy(endpoint)],
-            args=[most, max(1, int(for_at_most.total_seconds()))],
+            args=[attempt, most, now.timestamp(), (now + for_at_most).timestamp()],
         ))
 
     def attempted(
         self, delivery: str, fate: Fate, *, now: dt.datetime, answer: str = "",
-        due: dt.datetime | None = None, suspend_after: dt.timedelta,
+        due: dt.datetime | None = None, suspend_after: dt.timedelta, attempt: str = "",
     ) -> bool:
         """Record what became of ``delivery`` (see :class:`Fate`); ``due``: when it is due
-        again, for ``RETRY`` and ``WAIT``. Returns True when its endpoint has now been
-        failing for ``suspend_after`` or longer."""
+        again, for ``RETRY`` and ``WAIT``; ``attempt``: the id whose place in flight is
+        given back. Returns True when its endpoint has now been failing for
+        ``suspend_after`` or longer."""
         endpoint, _ = delivery_parts(delivery)
         failing_too_long = self.script("callback_attempted")(
             keys=[self.keys.callbacks_due, self.keys.callbacks_tries, self.keys.callbacks_dead,
                   self.keys.endpoint_health(endpoint), self.keys.endpoint_busy(endpoint)],
             args=[delivery, str(fate), due.timestamp() if due else "", now.isoformat(), answer,
-                  int(suspend_after.total_seconds()), now.timestamp()],
+                  int(suspend_after.total_seconds()), now.timestamp(), attempt],
         )
         return bool(failing_too_long)
 
@@ -124,7 +127,7 @@ class CallbackDeliveries(RedisStore):
     def health(self, endpoint: str) -> EndpointHealth:
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.hgetall(self.keys.endpoint_health(endpoint))
-            pipe.get(self.keys.endpoint_busy(endpoint))
+            pipe.zcard(self.keys.endpoint_busy(endpoint))
             raw, busy = pipe.execute()
         fields = text_map(raw)
         return EndpointHealth(

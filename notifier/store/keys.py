@@ -187,7 +187,8 @@ class Keys:
         return f"{self.prefix}:callbacks:dead"
 
     def endpoint_busy(self, endpoint: str) -> str:
-        """String (counter): attempts in flight to one endpoint."""
+        """Sorted set: attempts in flight to one endpoint, scored by when each place
+        lapses."""
         return f"{self.prefix}:endpoint:{endpoint}:busy"
 
     def endpoint_health(self, endpoint: str) -> str:

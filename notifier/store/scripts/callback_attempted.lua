@@ -1,7 +1,9 @@
--- KEYS: due deliveries, tries, dead deliveries, the endpoint's health, its busy counter.
+-- KEYS: due deliveries, tries, dead deliveries, the endpoint's health, its attempts in
+-- flight.
 -- ARGV: the delivery, what became of it, when it is due again (epoch seconds; for
 -- 'retry' and 'wait'), now (ISO), the answer in words (the status or the failure), how
--- long the endpoint may fail before it is suspended (seconds), now (epoch seconds).
+-- long the endpoint may fail before it is suspended (seconds), now (epoch seconds), the
+-- attempt's id (its place in flight).
 -- What became of a delivery, in one step:
 --   'wait': the endpoint had too many attempts in flight: due again, no try counted;
 --   'dropped': nothing to send (the endpoint or the event is gone): forgotten;
@@ -22,9 +24,7 @@ if what == 'dropped' or what == 'shelved' then
   end
   return 0
 end
-if redis.call('DECR', KEYS[5]) <= 0 then
-  redis.call('DEL', KEYS[5])
-end
+redis.call('ZREM', KEYS[5], ARGV[8])
 redis.call('HSET', KEYS[4], 'last_at', ARGV[4], 'last_answer', ARGV[5])
 if what == 'delivered' then
   redis.call('HDEL', KEYS[2], delivery)
