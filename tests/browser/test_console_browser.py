@@ -33,9 +33,9 @@ from tests.browser.console_seed import (
     console_settings,
     seed,
 )
-from tests.integration.conftest import Gateway, gateway
+from tests.integration.conftest import Gateway, gateway, gateway_options
 
-__all__ = ["gateway"]  # fixture
+__all__ = ["gateway", "gateway_options"]  # fixtures
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",

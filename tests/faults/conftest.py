@@ -1,8 +1,9 @@
 """The fault suite's run: the gateway's real processes (web, two workers, two schedulers)
-against the suite's own durable Redis, the loopback Twilio and SMTP servers, a stream of
-appointment stories through the web process, and faults injected all along (see
-:mod:`tests.faults.injector`). The run happens once per module (:func:`fault_run`); each
-test then checks one promise against what it left.
+against the suite's own durable Redis, the loopback Twilio and SMTP servers, a booking
+system's callback receiver on loopback, a stream of appointment stories through the web
+process, and faults injected all along (see :mod:`tests.faults.injector`). The run
+happens once per module (:func:`fault_run`); each test then checks one promise against
+what it left.
 
 Short mode (the default, in CI): 45 s of traffic, one cycle of faults; the run takes
 about 2.3 minutes, the whole folder (with the two focused tests, one of them a
@@ -27,13 +28,19 @@ from pathlib import Path
 import pytest
 import redis
 
-from notifier.names import INTAKE_QUEUE, SEND_QUEUE
+from notifier.callbacks.events import callback_events
+from notifier.integrators.model import EVENT_TYPES
+from notifier.messages.samples import SAMPLE_LOCATION
+from notifier.names import CALLBACK_QUEUE, INTAKE_QUEUE, SEND_QUEUE
+from notifier.store.callback_log import CallbackLog
+from notifier.store.integrators import IntegratorStore
 from notifier.store.keys import Keys
 from notifier.store.schedule import Schedule
 from tests.fakes.conftest_fixtures import fake_smtp, fake_twilio
 from tests.fakes.smtp_server import FakeSmtp
 from tests.fakes.twilio_server import FakeTwilio, rebase
 from tests.fakes.twilio_server import Record as TwilioRequest
+from tests.fakes.webhook_receiver import FakeReceiver
 from tests.faults.injector import DurableRedis, Injector, Tally, plan_faults
 from tests.faults.ledger import Delivered, Findings, Record, check, delivered, delivery_records
 from tests.faults.workload import Appointment, Driver, Timing, plan_workload, reminder_dues
@@ -84,6 +91,10 @@ class FaultRun:
       duration: seconds the whole run took.
       output: everything the processes wrote.
       ambiguous_injected: an upper bound on the ambiguous sends the faults could cause.
+      callbacks_owed: the ids of the callback events the log holds for the receiver's
+        integrator.
+      callbacks_received: the ``webhook-id`` of every callback the receiver got, in order
+        of arrival, with whether its signature verified.
     """
 
     seed: int
@@ -103,6 +114,16 @@ class FaultRun:
     duration: float
     output: str
     ambiguous_injected: int
+    callbacks_owed: set[str]
+    callbacks_received: list[tuple[str, bool]]
+
+    @property
+    def callbacks_lost(self) -> set[str]:
+        return self.callbacks_owed - {webhook_id for webhook_id, _ in self.callbacks_received}
+
+    @property
+    def callback_duplicates(self) -> int:
+        return len(self.callbacks_received) - len(set(self.callbacks_received))
 
     def summary(self) -> str:
         f, t = self.findings, self.tally
@@ -125,6 +146,9 @@ class FaultRun:
             f"  lost {len(f.lost)}, unaccounted duplicates {len(f.duplicates)}, after ARRET "
             f"{len(f.after_optout)}, stale {len(f.stale)}, unknown {len(f.unknown)}, dead "
             f"letters {self.dead_letters}",
+            f"  callbacks owed {len(self.callbacks_owed)}, received "
+            f"{len(self.callbacks_received)} (duplicates {self.callback_duplicates}, each "
+            f"with its own webhook-id), lost {len(self.callbacks_lost)}",
             "  max lateness: " + (", ".join(f"{k} {v:.1f}s" for k, v in sorted(late.items()))
                                   or "none"),
             "  lateness: " + f.lateness_summary(),
@@ -148,6 +172,39 @@ def providers() -> Iterator[tuple[FakeTwilio, FakeSmtp]]:
         yield twilio, smtp
 
 
+def add_callback_receiver(client: redis.Redis, config: GatewayConfig,
+                          secret_holder: list[str]) -> FakeReceiver:
+    """A booking system acting for the workload's location, with one endpoint receiving
+    every event type at a receiver on loopback (the caller starts and stops it)."""
+    settings = config.settings()
+    store = IntegratorStore(client, settings)
+    now = dt.datetime.now(dt.UTC)
+    store.add("faults-booking", name="Fault suite's booking system",
+              locations=frozenset({SAMPLE_LOCATION.id}), actor="fault-suite", now=now)
+    endpoint, secret = store.add_endpoint(
+        "faults-booking", url="http://placeholder.invalid/", types=frozenset(EVENT_TYPES),
+        actor="fault-suite", now=now)
+    secret_holder.append(secret)
+    receiver = FakeReceiver(secrets=[secret])
+    client.hset(Keys(settings.queue_prefix).endpoint(endpoint.id), "url", receiver.url("/ok"))
+    return receiver
+
+
+def callbacks_owed(client: redis.Redis, keys: Keys) -> set[str]:
+    """Every event the callback log holds for the workload's location."""
+    log = CallbackLog(client, keys=keys)
+    owed: set[str] = set()
+    after = None
+    while entries := log.read(after=after, count=1000):
+        for entry in entries:
+            locations = ([entry.fields["location"]] if "location" in entry.fields
+                         else entry.fields.get("locations", "").split(","))
+            if SAMPLE_LOCATION.id in locations:
+                owed.update(str(event["id"]) for event in callback_events(entry))
+        after = entries[-1].id
+    return owed
+
+
 def gateway_config(
     redis_url: str, twilio: FakeTwilio, smtp: FakeSmtp, outbox: Path, timing: Timing,
 ) -> GatewayConfig:
@@ -156,7 +213,8 @@ def gateway_config(
     return GatewayConfig(
         redis_url=redis_url, api_token=API_TOKEN, outbox_dir=outbox,
         window_sms="always", window_voice="always", window_email="always",
-        public_base_url=PUBLIC, twilio_sms_from=SMS_FROM, twilio_voice_from=VOICE_FROM,
+        callbacks_allow_private=True, public_base_url=PUBLIC, twilio_sms_from=SMS_FROM,
+        twilio_voice_from=VOICE_FROM,
         twilio_timeout=dt.timedelta(seconds=2), smtp_timeout=dt.timedelta(seconds=2),
         sms_segments_per_second=50, voice_calls_per_second=50,
         scheduler_poll=dt.timedelta(seconds=1), scheduler_lease=dt.timedelta(seconds=5),
@@ -180,6 +238,8 @@ def fault_run(
     processes = Processes(config, workdir=workdir / "processes")
     client = redis.Redis.from_url(durable_redis.url)
     keys = Keys(config.settings().queue_prefix)
+    receiver = add_callback_receiver(client, config, [])
+    receiver.__enter__()
     try:
         began = time.time()
         for name in ("worker", "worker-2"):
@@ -232,12 +292,16 @@ def fault_run(
             dead_letters=processes.dead_letters(SEND_QUEUE), settled_after=settled_after,
             duration=time.time() - began, output="",
             ambiguous_injected=ambiguous_bound(injector.tally, requests),
+            callbacks_owed=callbacks_owed(client, keys),
+            callbacks_received=[(r.headers.get("webhook-id", ""), r.verified)
+                                for r in receiver.received],
         )
     finally:
         try:
             processes.close()
         finally:
             client.close()
+            receiver.stop()
     run.output = processes.output()
     print(run.summary())
     print("  faults:\n    " + "\n    ".join(run.tally.log))
@@ -274,23 +338,34 @@ def settle(processes: Processes, client: redis.Redis, keys: Keys,
     schedule = Schedule(client, keys=keys, lease=dt.timedelta(seconds=5))
     state: dict[str, object] = {}
 
+    log = CallbackLog(client, keys=keys)
+
     def settled() -> bool:
         try:
+            last = log.redis.xrevrange(keys.callback_log, count=1)
             state.update(
                 schedule=schedule.size(), claimed=schedule.claimed_count(),
                 send_settled=processes.queue_settled(SEND_QUEUE),
                 intake_settled=processes.queue_settled(INTAKE_QUEUE),
+                callbacks_settled=processes.queue_settled(CALLBACK_QUEUE),
+                callbacks_waiting=client.zcard(keys.callbacks_due)
+                + client.zcard(keys.callbacks_claimed),
+                callbacks_fanned_out=(not last or client.get(keys.callbacks_cursor)
+                                      == last[0][0]),
             )
         except redis.RedisError as error:
             state["error"] = type(error).__name__
             return False
         return (state["schedule"] == 0 and state["claimed"] == 0
-                and bool(state["send_settled"]) and bool(state["intake_settled"]))
+                and bool(state["send_settled"]) and bool(state["intake_settled"])
+                and bool(state["callbacks_settled"]) and state["callbacks_waiting"] == 0
+                and bool(state["callbacks_fanned_out"]))
 
     due = last_due(appointments, timing)
     wait_until(settled, timeout=max(0.0, due - time.time()) + SETTLE_MARGIN,
                what="the gateway to settle (schedule empty, nothing claimed, send queue "
-                    "with nothing waiting, running or delayed)",
+                    "with nothing waiting, running or delayed, every callback fanned out "
+                    "and sent)",
                hint=lambda: leftovers(processes, state), poll=0.5)
 
 

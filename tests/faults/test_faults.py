@@ -288,3 +288,17 @@ def test_a_retry_a_worker_holds_through_a_redis_crash_is_sent_when_it_falls_due(
         durable.stop()
     assert record.status == "accepted", record
     assert [r.status for r in fake_twilio.requests] == [429, 201]
+
+
+def test_every_callback_is_delivered_at_least_once_and_a_duplicate_carries_its_id(
+    fault_run: FaultRun,
+) -> None:
+    # Workers killed between a change and its callback, or mid-attempt, and Redis
+    # restarted: the change and the callback it owes were one step, so each is owed and
+    # sent, perhaps twice (with the same webhook-id: the receiver can tell).
+    assert fault_run.callbacks_owed, "the workload owed no callback: it tested nothing"
+    assert fault_run.callbacks_lost == set(), listed(sorted(fault_run.callbacks_lost))
+    assert all(verified for _, verified in fault_run.callbacks_received)
+    unknown = {webhook_id for webhook_id, _ in fault_run.callbacks_received
+               } - fault_run.callbacks_owed
+    assert unknown == set(), listed(sorted(unknown))

@@ -27,11 +27,11 @@ from tests.browser.console_seed import (
     console_settings,
     seed,
 )
-from tests.integration.conftest import Gateway, gateway
+from tests.integration.conftest import Gateway, gateway, gateway_options
 from tests.integration.test_console import Console
 from tests.security.conftest import redis_picture
 
-__all__ = ["gateway"]  # the fixture, used below
+__all__ = ["gateway", "gateway_options"]  # the fixtures, used below
 
 # An admin of one clinic: no more power than that clinic's viewer.
 PLATEAU_ADMIN = Account("paule", "admin", "plateau", "paule-plateau-admin-password")
