@@ -36,3 +36,17 @@ def outbox(tmp_path: Path) -> Path:
     path = tmp_path / "outbox"
     path.mkdir()
     return path
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the session if any callback a test's receiver got showed a patient."""
+    from tests import privacy_scan
+    from tests.faults.workload import FIRST_NAMES, LAST_NAMES
+
+    names = {"Émilie", "Tremblay", *LAST_NAMES,
+             *(name for names in FIRST_NAMES.values() for name in names)}
+    found = privacy_scan.leaks(names)
+    if found:
+        print(f"\nprivacy scan: {len(found)} callback(s) of {privacy_scan.recorded()} show a "
+              "patient:\n  " + "\n  ".join(found[:20]))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

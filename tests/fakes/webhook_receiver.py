@@ -46,6 +46,8 @@ from typing import Any, Self
 
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from tests import privacy_scan
+
 LARGE_BODY = b"x" * (1 << 20)
 _ANSWERS: dict[str, tuple[int, dict[str, str], bytes]] = {
     "/ok": (200, {}, b"ok"),
@@ -172,6 +174,7 @@ class FakeReceiver:
             self.server_names.append(name)
 
     def _record(self, received: Received) -> None:
+        privacy_scan.record(received.body)
         with self._lock:
             self.received.append(received)
 
