@@ -81,15 +81,17 @@ def _message_data(fields: _Fields) -> dict[str, object]:
     return {
         "message_id": fields.required("key"),
         "reference": fields.required("reference"),
-        "location_id": fields.required("location"),
+        # A message suppressed because its appointment is gone knows neither.
+        "location_id": fields.optional("location"),
         "kind": fields.required("kind"),
         "channel": str(channel),
-        "language": fields.required("lang"),
+        "language": fields.optional("lang"),
         "status": str(public_status(status)),
         "reason": public_reason(status, reason=fields.optional("reason"),
                                 error_code=error_code, channel=channel),
         "provider_code": error_code,
-        "attempts": fields.parsed("attempts", int),
+        # A message suppressed or failed before any attempt has none.
+        "attempts": fields.parsed("attempts", int) if fields.optional("attempts") else 0,
         "sequence": fields.sequence,
         "created_at": fields.required("created_at"),
         "updated_at": fields.required("at"),

@@ -168,3 +168,14 @@ def test_the_body_is_compact_utf8_json() -> None:
     assert b" " not in body
     assert "Évaluation-Ste-Thérèse".encode() in body
     assert json.loads(body) == event
+
+
+def test_a_message_stopped_before_any_attempt_or_without_its_appointment_still_tells() -> None:
+    fields = {name: value for name, value in MESSAGE_LOG_FIELDS.items()
+              if name not in ("attempts", "location", "lang")}
+    entry = LogEntry("5-0", {**fields, "type": "message.suppressed", "status": "suppressed",
+                             "reason": "unknown_appointment"})
+    data = callback_event(entry)["data"]
+    assert isinstance(data, dict)
+    assert (data["attempts"], data["location_id"], data["language"], data["reason"]) == (
+        0, None, None, "unknown_appointment")
