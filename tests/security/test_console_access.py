@@ -27,11 +27,11 @@ from tests.browser.console_seed import (
     console_settings,
     seed,
 )
-from tests.integration.conftest import Gateway, gateway
+from tests.integration.conftest import Gateway, gateway, gateway_options
 from tests.integration.test_console import Console
 from tests.security.conftest import redis_picture
 
-__all__ = ["gateway"]  # the fixture, used below
+__all__ = ["gateway", "gateway_options"]  # the fixtures, used below
 
 # An admin of one clinic: no more power than that clinic's viewer.
 PLATEAU_ADMIN = Account("paule", "admin", "plateau", "paule-plateau-admin-password")
@@ -97,7 +97,7 @@ def test_a_clinic_admin_cannot_read_another_clinic_nor_act_on_shared_state(
 
     other = console.http.get(f"/console/story?reference={ROSEMONT_REFERENCE}")
     pages = {path: console.http.get(path).status_code
-             for path in ("/console/dead-letters", "/console/opt-outs")}
+             for path in ("/console/dead-letters", "/console/opt-outs", "/console/integrators")}
     actions = {
         path: console.post(path, data, page="/console/story").status_code
         for path, data in (
