@@ -21,7 +21,10 @@ from notifier.cli.redis_connection import redis_connection
 from notifier.settings import Settings
 
 if TYPE_CHECKING:
+    from redis import Redis
+
     from notifier.integrators.model import Endpoint, Integrator
+    from notifier.operations.callbacks import EndpointReport
     from notifier.store.integrators import IntegratorStore
 
 NEEDED_BY = "integrators command"
@@ -132,12 +135,14 @@ def integrators_show(args: argparse.Namespace, settings: Settings) -> int:
         integrator = store.require(checks.integrator_id(args.id))
         tokens = store.token_state(integrator.id, now=now)
         endpoints = store.endpoints(integrator.id, now=now)
+        reports, complete = _reports(store.redis, settings, endpoints)
         if args.json:
             _print_json({**_integrator_dict(integrator),
                          "token_issued_at": tokens.issued_at.isoformat(),
                          "previous_token_until": tokens.previous_until.isoformat()
                          if tokens.previous_until else None,
-                         "endpoints": [_endpoint_dict(e) for e in endpoints]})
+                         "endpoints": [_endpoint_dict(r.endpoint) | r.to_dict()
+                                       for r in reports]})
             return 0
         print(f"{integrator.id}: {integrator.name}")
         print(f"  locations: {', '.join(sorted(integrator.locations))}")
@@ -145,8 +150,8 @@ def integrators_show(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  token issued: {_when(tokens.issued_at)}")
         if tokens.previous_until:
             print(f"  previous token works until {_when(tokens.previous_until)}")
-        for endpoint in endpoints:
-            _print_endpoint(endpoint)
+        for report in reports:
+            _print_endpoint(report.endpoint, report, complete=complete)
         if not endpoints:
             print("  no callback endpoints")
         return 0
@@ -222,7 +227,8 @@ def integrators_audit(args: argparse.Namespace, settings: Settings) -> int:
 # Endpoints -----------------------------------------------------------------------------
 
 
-def _print_endpoint(endpoint: Endpoint) -> None:
+def _print_endpoint(endpoint: Endpoint, report: EndpointReport | None = None, *,
+                    complete: bool = True) -> None:
     from notifier.integrators.model import EVENT_TYPES
 
     types = ", ".join(t for t in EVENT_TYPES if t in endpoint.types)
@@ -230,6 +236,59 @@ def _print_endpoint(endpoint: Endpoint) -> None:
         if len(endpoint.secrets) > 1 else ""
     print(f"  {endpoint.id}  {endpoint.state.value:<9} {endpoint.url}{rotation}")
     print(f"    types: {types}")
+    if report is not None:
+        for line in _report_lines(report, complete=complete):
+            print(f"    {line}")
+
+
+def _iso_when(text: str | None) -> str:
+    return _when(dt.datetime.fromisoformat(text)) if text else "-"
+
+
+def _report_lines(report: EndpointReport, *, complete: bool) -> list[str]:
+    """An endpoint's health, backlog and, when it needs one, the operator's next step."""
+    from notifier.integrators.model import EndpointState
+
+    health, endpoint = report.health, report.endpoint
+    last = (f"last answer {health.last_answer} at {_iso_when(health.last_at)}"
+            if health.last_answer else "no answer yet")
+    failing = f"; failing since {_iso_when(health.failing_since)}" \
+        if health.failing_since else ""
+    at_least = "" if complete else "at least "
+    lines = [f"health: {health.delivered} delivered, {health.failed} failed; {last}"
+             f"{failing}; {health.busy} in flight",
+             f"callbacks: {at_least}{report.waiting} waiting, {at_least}{report.dead} given up"]
+    if endpoint.state is not EndpointState.ACTIVE:
+        why = f": {report.state_reason}" if report.state_reason else ""
+        lines.append(f"{endpoint.state.value} since {_when(report.state_since)}{why}")
+    lines += [f"next: {step}" for step in _next_steps(report)]
+    return lines
+
+
+def _next_steps(report: EndpointReport) -> list[str]:
+    from notifier.integrators.model import EndpointState
+
+    endpoint = report.endpoint
+    failing = report.health.failing_since
+    since = dt.datetime.fromisoformat(failing) if failing else report.state_since
+    when = since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ") if since else "<time>"
+    recover = f"'notifier integrators recover --since {when} --endpoint {endpoint.id}'"
+    if endpoint.state is EndpointState.SUSPENDED:
+        return [f"once its integrator fixed it, 'notifier integrators endpoint test "
+                f"{endpoint.id}' makes it active again, then {recover} sends what it missed"]
+    if endpoint.state is EndpointState.DISABLED:
+        return [f"when its integrator wants callbacks again, 'notifier integrators endpoint "
+                f"enable {endpoint.id}'"]
+    if report.dead:
+        return [f"{recover} sends its given-up callbacks again"]
+    return []
+
+
+def _reports(redis: Redis, settings: Settings,
+             endpoints: list[Endpoint]) -> tuple[list[EndpointReport], bool]:
+    from notifier.operations.callbacks import endpoint_reports
+
+    return endpoint_reports(redis, settings, endpoints)
 
 
 def endpoint_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -253,15 +312,153 @@ def endpoint_list(args: argparse.Namespace, settings: Settings) -> int:
     def act(store: IntegratorStore, now: dt.datetime) -> int:
         integrator = store.require(checks.integrator_id(args.integrator))
         endpoints = store.endpoints(integrator.id, now=now)
+        reports, complete = _reports(store.redis, settings, endpoints)
         if args.json:
-            _print_json([_endpoint_dict(endpoint) for endpoint in endpoints])
+            _print_json([_endpoint_dict(r.endpoint) | r.to_dict() for r in reports])
         elif not endpoints:
             print(f"No callback endpoints for {integrator.id}.")
-        for endpoint in [] if args.json else endpoints:
-            _print_endpoint(endpoint)
+        for report in [] if args.json else reports:
+            _print_endpoint(report.endpoint, report, complete=complete)
         return 0
 
     return _run(args, settings, act, changes=False)
+
+
+def endpoint_show(args: argparse.Namespace, settings: Settings) -> int:
+    from notifier.integrators import checks
+    from notifier.store.integrators import unknown_endpoint
+
+    def act(store: IntegratorStore, now: dt.datetime) -> int:
+        endpoint = store.get_endpoint(checks.endpoint_id(args.endpoint), now=now)
+        if endpoint is None:
+            raise unknown_endpoint(args.endpoint)
+        (report,), complete = _reports(store.redis, settings, [endpoint])
+        if args.json:
+            _print_json(_endpoint_dict(endpoint) | report.to_dict())
+            return 0
+        print(f"{endpoint.id} of {endpoint.integrator}:")
+        _print_endpoint(endpoint, report, complete=complete)
+        return 0
+
+    return _run(args, settings, act, changes=False)
+
+
+def endpoint_test(args: argparse.Namespace, settings: Settings) -> int:
+    from notifier.callbacks.endpoint_test import describe_attempt, send_endpoint_test
+    from notifier.integrators import checks
+    from notifier.integrators.model import EndpointState
+    from notifier.store.callback_deliveries import CallbackDeliveries
+    from notifier.store.integrators import unknown_endpoint
+    from notifier.store.keys import Keys
+
+    def act(store: IntegratorStore, now: dt.datetime) -> int:
+        endpoint = store.get_endpoint(checks.endpoint_id(args.endpoint), now=now)
+        if endpoint is None:
+            raise unknown_endpoint(args.endpoint)
+        deliveries = CallbackDeliveries(store.redis, keys=Keys(settings.queue_prefix))
+        failing_since = deliveries.health(endpoint.id).failing_since
+        attempt = send_endpoint_test(endpoint, now=now,
+                                     allow_private=settings.callbacks_allow_private)
+        answer = str(attempt.status) if attempt.status is not None else str(attempt.failure)
+        deliveries.tested(endpoint.id, answer=answer, accepted=attempt.delivered, now=now)
+        print(f"test event to {endpoint.id} ({endpoint.url}): {describe_attempt(attempt)}")
+        if not attempt.delivered:
+            if endpoint.state is EndpointState.SUSPENDED:
+                print(f"endpoint {endpoint.id} stays suspended; test it again once its "
+                      "integrator fixed it")
+            return 1
+        if endpoint.state is EndpointState.SUSPENDED:
+            store.set_endpoint_state(endpoint.id, EndpointState.ACTIVE,
+                                     reason="accepted a test event", actor=operator_name(),
+                                     now=now)
+            since = dt.datetime.fromisoformat(failing_since) if failing_since else None
+            when = since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%MZ") if since else "<time>"
+            print(f"endpoint {endpoint.id} of {endpoint.integrator} is active again; recorded "
+                  "in the audit")
+            print(f"  send it what it missed: 'notifier integrators recover --since {when} "
+                  f"--endpoint {endpoint.id}'")
+        elif endpoint.state is EndpointState.DISABLED:
+            print(f"endpoint {endpoint.id} stays disabled; 'notifier integrators endpoint "
+                  f"enable {endpoint.id}' sends it callbacks again")
+        return 0
+
+    return _run(args, settings, act, changes=False)
+
+
+def _since(text: str, now: dt.datetime) -> dt.datetime:
+    """``--since``: a time (UTC unless it names its offset) or a duration back from now."""
+    from notifier.integrators.checks import IntegratorProblem
+    from notifier.settings import parse_duration
+
+    try:
+        return now - parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        since = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise IntegratorProblem(
+            f"--since {text[:40]!r} is neither a time (e.g. 2026-03-01T08:00Z, UTC unless "
+            "it names its offset) nor a duration back from now (e.g. 3d, 12h, 90m)"
+        ) from None
+    since = since if since.tzinfo else since.replace(tzinfo=dt.UTC)
+    if since > now:
+        raise IntegratorProblem(f"--since {text[:40]!r} is in the future")
+    return since
+
+
+def integrators_recover(args: argparse.Namespace, settings: Settings) -> int:
+    from notifier.integrators import checks
+    from notifier.integrators.model import EndpointState
+    from notifier.store.callback_deliveries import CallbackDeliveries, delivery_parts
+    from notifier.store.integrators import unknown_endpoint
+    from notifier.store.keys import Keys
+
+    def act(store: IntegratorStore, now: dt.datetime) -> int:
+        since = _since(args.since, now)
+        only = checks.endpoint_id(args.endpoint) if args.endpoint else None
+        if only is not None and store.get_endpoint(only, now=now) is None:
+            raise unknown_endpoint(only)
+        deliveries = CallbackDeliveries(store.redis, keys=Keys(settings.queue_prefix))
+        groups: dict[str, list[str]] = {}
+        for delivery in deliveries.dead(since=since):
+            endpoint_id = delivery_parts(delivery)[0]
+            if only is None or endpoint_id == only:
+                groups.setdefault(endpoint_id, []).append(delivery)
+        if not groups:
+            print(f"No given-up callbacks since {_when(since)}"
+                  f"{' for ' + only if only else ''}; nothing to send.")
+            return 0
+        would = "would be " if args.dry_run else ""
+        for endpoint_id, dead in sorted(groups.items()):
+            endpoint = store.get_endpoint(endpoint_id, now=now)
+            count = len(dead)
+            if endpoint is None:
+                if not args.dry_run:
+                    count = deliveries.forget(dead)
+                print(f"{endpoint_id}: {count} given-up callback(s) {would}forgotten: the "
+                      "endpoint was removed")
+            elif endpoint.state is EndpointState.SUSPENDED:
+                print(f"{endpoint_id}: {count} given-up callback(s) kept: the endpoint is "
+                      f"suspended; 'notifier integrators endpoint test {endpoint_id}' makes "
+                      "it active again once it answers, then recover")
+            elif endpoint.state is EndpointState.DISABLED:
+                print(f"{endpoint_id}: {count} given-up callback(s) kept: the endpoint is "
+                      f"disabled; 'notifier integrators endpoint enable {endpoint_id}' "
+                      "first, then recover")
+            else:
+                if not args.dry_run:
+                    count = deliveries.recover(dead, due=now)
+                    store.record_recovery(endpoint, count=count, since=since,
+                                          actor=operator_name(), now=now)
+                print(f"{endpoint_id}: {count} given-up callback(s) {would}sent again "
+                      f"now, each with a fresh set of retries"
+                      f"{'' if args.dry_run else '; recorded in the audit'}")
+        if args.dry_run:
+            print("nothing changed (--dry-run)")
+        return 0
+
+    return _run(args, settings, act, changes=not args.dry_run)
 
 
 def endpoint_remove(args: argparse.Namespace, settings: Settings) -> int:
@@ -371,6 +568,20 @@ def register(commands: Commands) -> None:
         actions, "remove", integrators_remove,
         summary="Remove an integrator: its tokens stop working, its endpoints go.",
     ))
+    sub = add_action(
+        actions, "recover", integrators_recover,
+        summary="Send given-up callbacks again, with a fresh set of retries.",
+        description="Send again the callbacks given up since a time (after about three "
+        "days of retries, or kept while their endpoint was suspended), to active endpoints "
+        "only: those of a suspended or disabled endpoint are kept until it is active. "
+        "Recorded in the audit.",
+    )
+    sub.add_argument("--since", metavar="TIME", required=True,
+                     help="those given up at this time or later: a UTC time "
+                     "(2026-03-01T08:00Z) or a duration back from now (3d, 12h)")
+    sub.add_argument("--endpoint", metavar="ENDPOINT", help="only this endpoint's (ep_...)")
+    sub.add_argument("--dry-run", action="store_true",
+                     help="say what would be sent, change nothing")
     sub = add_action(actions, "audit", integrators_audit,
                      summary="Print the latest changes to integrators, newest first.")
     sub.add_argument("--integrator", metavar="ID", help="only this integrator's changes")
@@ -380,7 +591,8 @@ def register(commands: Commands) -> None:
 
     endpoints = add_group(
         actions, "endpoint",
-        summary="Add, list, remove, enable or disable callback endpoints; rotate secrets.",
+        summary="Add, list, show, test, remove, enable or disable callback endpoints; "
+        "rotate secrets.",
         description="Where an integrator receives its callbacks: an https URL, the event "
         "types it wants, and a signing secret (shown once).",
     )
@@ -398,6 +610,17 @@ def register(commands: Commands) -> None:
     def endpoint(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("endpoint", metavar="ENDPOINT", help="the endpoint's id (ep_...)")
 
+    sub = add_action(endpoints, "show", endpoint_show,
+                     summary="Print an endpoint, its health and the callbacks waiting for it.")
+    endpoint(sub)
+    as_json(sub)
+    endpoint(add_action(
+        endpoints, "test", endpoint_test,
+        summary="Send an endpoint a signed test event and print its answer.",
+        description="Send an endpoint a signed endpoint.test event (no patient data) and "
+        "print its answer. A suspended endpoint that accepts it (2xx) is active again, "
+        "recorded in the audit. Exit status 1 when it does not accept it.",
+    ))
     endpoint(add_action(endpoints, "remove", endpoint_remove, summary="Remove an endpoint."))
     sub = add_action(
         endpoints, "rotate-secret", endpoint_rotate_secret,

@@ -27,7 +27,19 @@ Metrics (all gauges but one):
   ``NOTIFIER_OPTOUT_AUDIT_RETENTION`` are dropped; an older Redis gives the entries kept);
 - ``notifier_provider_latency_seconds{channel}`` (histogram): how long each channel's
   provider took to answer a send, refusals and timeouts included, since the deployment
-  began (:mod:`notifier.store.provider_latency`).
+  began (:mod:`notifier.store.provider_latency`);
+- ``notifier_callbacks_waiting``: callbacks to booking systems on the schedule (due now,
+  or later for a retry);
+- ``notifier_callbacks_oldest_due_age_seconds``: how long the longest-due callback not yet
+  handed out has been due (0 when none is);
+- ``notifier_callbacks_dead``: callbacks given up, waiting for
+  ``notifier integrators recover``;
+- ``notifier_callback_endpoints{state}``: endpoints ``active``, ``disabled`` (they answered
+  410) and ``suspended`` (they failed for days);
+- ``notifier_callbacks_delivered_total`` and ``notifier_callback_attempts_failed_total``
+  (counters): callbacks the endpoints took and attempts they failed, summed over the
+  endpoints there are now (removing an endpoint lowers them, which Prometheus reads as a
+  reset).
 
 The web process adds its own count of webhook answers (``notifier_webhook_requests``:
 :mod:`notifier.web.webhook_results`). Dramatiq's own worker metrics come from its
@@ -50,6 +62,7 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 from redis import Redis, RedisError
 
+from notifier.operations.callbacks import callback_summary
 from notifier.operations.delivery_stats import delivery_counts
 from notifier.operations.queues import live_workers, queue_depths, scheduler_last_run
 from notifier.operations.schedule_ahead import due_within, overdue, schedule_size
@@ -151,7 +164,34 @@ def read_metrics(redis: Redis, settings: Settings, now: dt.datetime) -> list[Met
                                             for bound, count in histogram.buckets],
                            histogram.total)
     families.append(latency)
+    families.extend(_callback_families(redis, settings, now))
     return families
+
+
+def _callback_families(redis: Redis, settings: Settings, now: dt.datetime) -> list[Metric]:
+    summary = callback_summary(redis, settings, now)
+    age = summary.oldest_due_age
+    endpoints = _gauge("notifier_callback_endpoints", "Callback endpoints by state",
+                       labels=("state",))
+    for state, count in summary.endpoints.items():
+        endpoints.add_metric([state], count)
+    delivered = CounterMetricFamily("notifier_callbacks_delivered",
+                                    "Callbacks the endpoints took, over today's endpoints")
+    delivered.add_metric([], summary.delivered)
+    failed = CounterMetricFamily("notifier_callback_attempts_failed",
+                                 "Callback attempts the endpoints failed, over today's "
+                                 "endpoints")
+    failed.add_metric([], summary.failed)
+    return [
+        _gauge("notifier_callbacks_waiting", "Callbacks on the schedule, due now or later",
+               summary.waiting),
+        _gauge("notifier_callbacks_oldest_due_age_seconds",
+               "Seconds the longest-due callback not yet handed out has been due (0: none)",
+               0.0 if age is None else age.total_seconds()),
+        _gauge("notifier_callbacks_dead", "Callbacks given up, waiting for an operator's "
+               "recover", summary.dead),
+        endpoints, delivered, failed,
+    ]
 
 
 class _Scrape(Collector):

@@ -3,7 +3,8 @@ and ``/readyz``.
 
 Problems make the gateway unhealthy (messages stop going out): the scheduler has not
 finished a pass recently, or no worker is alive. Warnings call for a look but messages
-still flow: dead letters, a low delivery rate, overdue schedule entries.
+still flow: dead letters, a low delivery rate, overdue schedule entries, callbacks
+late, given up or held back by a suspended endpoint.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from redis import Redis
 
 from notifier.bilingual import Bilingual
 from notifier.domain import Lang
+from notifier.integrators.model import EndpointState
+from notifier.operations.callbacks import CallbackSummary, callback_summary
 from notifier.operations.delivery_stats import delivery_counts
 from notifier.operations.queues import (
     QueueDepth,
@@ -60,6 +63,24 @@ _WORDS: dict[str, Bilingual] = {
         "Des messages sont dus depuis plus d'une minute, mais aucun planificateur ne les a pris.",
         "Messages have been due for over a minute but no scheduler has taken them.",
     ),
+    "callbacks_late": Bilingual(
+        "Un avis aux systèmes de rendez-vous attend depuis plus de 30 minutes d'être "
+        "envoyé : vérifiez que le planificateur tourne.",
+        "A callback to a booking system has been due for over 30 minutes: check that the "
+        "scheduler is running.",
+    ),
+    "callbacks_dead": Bilingual(
+        "Des avis aux systèmes de rendez-vous ont été abandonnés : renvoyez-les avec "
+        "« notifier integrators recover » une fois le point de réception réparé.",
+        "Some callbacks to booking systems were given up: send them again with "
+        "'notifier integrators recover' once the endpoint is fixed.",
+    ),
+    "endpoints_suspended": Bilingual(
+        "Un point de réception d'intégrateur est suspendu (il échouait depuis des jours) : "
+        "« notifier integrators endpoint test » le réactive s'il répond.",
+        "An integrator's endpoint is suspended (it failed for days): "
+        "'notifier integrators endpoint test' makes it active again once it answers.",
+    ),
 }
 
 
@@ -94,6 +115,7 @@ class HealthSummary:
       delivery_rate: the delivery rate over the last hour (None with no outcome).
       dead_letters: dead letters across the queues.
       opt_outs: numbers opted out per channel, and ``audit``: opt-out changes recorded.
+      callbacks: the callbacks to booking systems.
       problems: codes of what stops messages (see :func:`describe_problem`).
       warnings: codes of what needs a look.
     """
@@ -110,6 +132,7 @@ class HealthSummary:
     delivery_rate: float | None
     dead_letters: int
     opt_outs: dict[str, int]
+    callbacks: CallbackSummary
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -141,13 +164,14 @@ class HealthSummary:
                                      "delivery_rate": self.delivery_rate},
             "dead_letters": self.dead_letters,
             "opt_outs": self.opt_outs,
+            "callbacks": self.callbacks.to_dict(),
             "problems": self.problems,
             "warnings": self.warnings,
         }
 
 
 def health_summary(redis: Redis, settings: Settings, now: dt.datetime) -> HealthSummary:
-    """Read the summary (a dozen round trips, each O(1) or O(log n)).
+    """Read the summary (about twenty round trips, each O(1) or O(log n)).
 
     Raises:
       redis.RedisError: when Redis does not answer.
@@ -161,6 +185,7 @@ def health_summary(redis: Redis, settings: Settings, now: dt.datetime) -> Health
     late = overdue(redis, settings, now)
     counts = delivery_counts(redis, settings, now, "hour")
     dead = sum(q.dead for q in queues)
+    callbacks = callback_summary(redis, settings, now)
 
     problems = []
     if last_run is None:
@@ -180,6 +205,12 @@ def health_summary(redis: Redis, settings: Settings, now: dt.datetime) -> Health
     # longer than a scheduler may be silent, while it reports passes, they need a look.
     if late and not stale and due_within(redis, settings, now, -stale_after(settings)):
         warnings.append("overdue")
+    if callbacks.late:
+        warnings.append("callbacks_late")
+    if callbacks.dead:
+        warnings.append("callbacks_dead")
+    if callbacks.endpoints[EndpointState.SUSPENDED]:
+        warnings.append("endpoints_suspended")
     return HealthSummary(
         checked_at=now,
         queues=queues,
@@ -193,6 +224,7 @@ def health_summary(redis: Redis, settings: Settings, now: dt.datetime) -> Health
         delivery_rate=counts.delivery_rate,
         dead_letters=dead,
         opt_outs=OptOutStore(redis, settings).counts(),
+        callbacks=callbacks,
         problems=problems,
         warnings=warnings,
     )

@@ -37,6 +37,14 @@ _WORDS: dict[str, Bilingual] = {
     "rate": Bilingual("taux de livraison", "delivery rate"),
     "dead_letters": Bilingual("Lettres mortes", "Dead letters"),
     "opt_outs": Bilingual("Désabonnements", "Opt-outs"),
+    "callbacks": Bilingual("Avis aux intégrateurs", "Callbacks"),
+    "waiting": Bilingual("en attente", "waiting"),
+    "oldest_due": Bilingual("le plus ancien dû depuis {age}", "oldest due {age} ago"),
+    "given_up": Bilingual("abandonnés", "given up"),
+    "endpoints": Bilingual("Points de réception", "Endpoints"),
+    "active": Bilingual("actifs", "active"),
+    "suspended": Bilingual("suspendus", "suspended"),
+    "disabled": Bilingual("désactivés", "disabled"),
     "changes": Bilingual("changements consignés", "changes recorded"),
     "problems": Bilingual("Problèmes", "Problems"),
     "warnings": Bilingual("Avertissements", "Warnings"),
@@ -149,6 +157,8 @@ def render_status(summary: HealthSummary, lang: Lang = Lang.EN) -> str:
         [word("opt_outs", lang),
          f"{_pairs(opt_outs, lang)}; {word('changes', lang)} "
          f"{number(summary.opt_outs.get('audit', 0), lang)}"],
+        [word("callbacks", lang), _callbacks(summary, lang)],
+        [word("endpoints", lang), _pairs(summary.callbacks.endpoints, lang)],
     ]
     out += [table(facts, right=[False, False], indent="")]
     for title, codes in (("problems", summary.problems), ("warnings", summary.warnings)):
@@ -156,6 +166,15 @@ def render_status(summary: HealthSummary, lang: Lang = Lang.EN) -> str:
             out += ["", f"{word(title, lang)}{colon(lang)}"]
             out += [f"  - {describe_problem(code, lang)}" for code in codes]
     return "\n".join(out)
+
+
+def _callbacks(summary: HealthSummary, lang: Lang) -> str:
+    callbacks = summary.callbacks
+    waiting = f"{word('waiting', lang)} {number(callbacks.waiting, lang)}"
+    if callbacks.oldest_due_age is not None:
+        age = duration(callbacks.oldest_due_age, lang)
+        waiting += f" ({word('oldest_due', lang).format(age=age)})"
+    return f"{waiting}, {word('given_up', lang)} {number(callbacks.dead, lang)}"
 
 
 def render_dead_letters(letters: Sequence[DeadLetter], lang: Lang = Lang.EN) -> str:

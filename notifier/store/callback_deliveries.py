@@ -14,11 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from notifier.store.decoding import optional_text, text_list, text_map
 from notifier.store.redis_store import RedisStore
+
+# Deliveries read to count them per endpoint: a few milliseconds of Redis's time.
+PER_ENDPOINT_MOST = 10_000
 
 
 def delivery_name(endpoint: str, event_id: str) -> str:
@@ -65,6 +69,26 @@ class EndpointHealth:
     last_answer: str | None
     failing_since: str | None
     busy: int
+
+
+@dataclass(frozen=True)
+class EndpointCounts:
+    """Deliveries per endpoint id.
+
+    Parameters:
+      waiting: deliveries on the schedule (due now or later), per endpoint.
+      dead: deliveries given up, per endpoint.
+      complete: False when there were more deliveries than were read: the counts are
+        then lower bounds.
+    """
+
+    waiting: dict[str, int]
+    dead: dict[str, int]
+    complete: bool
+
+
+def _by_endpoint(deliveries: Iterable[str]) -> dict[str, int]:
+    return dict(Counter(delivery_parts(delivery)[0] for delivery in deliveries))
 
 
 class CallbackDeliveries(RedisStore):
@@ -125,16 +149,37 @@ class CallbackDeliveries(RedisStore):
         return int(self.redis.hget(self.keys.callbacks_tries, delivery) or 0)
 
     def health(self, endpoint: str) -> EndpointHealth:
+        """What ``endpoint`` answered lately (see :class:`EndpointHealth`)."""
+        return self.healths([endpoint])[endpoint]
+
+    def healths(self, endpoints: Iterable[str]) -> dict[str, EndpointHealth]:
+        """:meth:`health` of each of ``endpoints``, in one round trip."""
+        ids = list(endpoints)
         with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(self.keys.endpoint_health(endpoint))
-            pipe.zcard(self.keys.endpoint_busy(endpoint))
-            raw, busy = pipe.execute()
-        fields = text_map(raw)
-        return EndpointHealth(
-            delivered=int(fields.get("delivered", 0)), failed=int(fields.get("failed", 0)),
-            last_at=fields.get("last_at"), last_answer=fields.get("last_answer"),
-            failing_since=fields.get("failing_since"), busy=max(0, int(busy or 0)),
-        )
+            for endpoint in ids:
+                pipe.hgetall(self.keys.endpoint_health(endpoint))
+                pipe.zcard(self.keys.endpoint_busy(endpoint))
+            replies = pipe.execute()
+        found = {}
+        for endpoint, raw, busy in zip(ids, replies[::2], replies[1::2], strict=True):
+            fields = text_map(raw)
+            found[endpoint] = EndpointHealth(
+                delivered=int(fields.get("delivered", 0)), failed=int(fields.get("failed", 0)),
+                last_at=fields.get("last_at"), last_answer=fields.get("last_answer"),
+                failing_since=fields.get("failing_since"), busy=max(0, int(busy or 0)),
+            )
+        return found
+
+    def tested(self, endpoint: str, *, answer: str, accepted: bool, now: dt.datetime) -> None:
+        """Record what ``endpoint`` answered an operator's test event: its last answer, and,
+        when it ``accepted`` it, that it is failing no more (so that the next failure
+        starts the count towards suspension afresh). Counts no delivery."""
+        key = self.keys.endpoint_health(endpoint)
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping={"last_at": now.isoformat(), "last_answer": answer})
+            if accepted:
+                pipe.hdel(key, "failing_since", "failing_since_epoch")
+            pipe.execute()
 
     def backlog(self, now: dt.datetime) -> tuple[int, dt.datetime | None]:
         """Deliveries waiting (due or not) and when the oldest due one fell due (None when
@@ -146,6 +191,22 @@ class CallbackDeliveries(RedisStore):
             waiting, oldest = pipe.execute()
         first = dt.datetime.fromtimestamp(float(oldest[0][1]), dt.UTC) if oldest else None
         return int(waiting), first
+
+    def dead_count(self) -> int:
+        """Deliveries given up and not recovered."""
+        return int(self.redis.zcard(self.keys.callbacks_dead))
+
+    def per_endpoint(self, *, most: int = PER_ENDPOINT_MOST) -> EndpointCounts:
+        """Deliveries waiting and given up, counted per endpoint (two round trips, each
+        reading at most ``most`` deliveries: the schedule keeps no count per endpoint)."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for key in (self.keys.callbacks_due, self.keys.callbacks_dead):
+                pipe.zcard(key)
+                pipe.zrange(key, 0, most - 1)
+            due_size, due, dead_size, dead = pipe.execute()
+        return EndpointCounts(waiting=_by_endpoint(text_list(due)),
+                              dead=_by_endpoint(text_list(dead)),
+                              complete=int(due_size) <= most and int(dead_size) <= most)
 
     def dead(self, *, since: dt.datetime) -> list[str]:
         """Deliveries given up at ``since`` or later, oldest first."""
@@ -166,3 +227,9 @@ class CallbackDeliveries(RedisStore):
                     pipe.execute()
                 recovered += 1
         return recovered
+
+    def forget(self, deliveries: Iterable[str]) -> int:
+        """Drop given-up ``deliveries`` for good (their endpoint is gone); returns how
+        many were given up."""
+        chosen = list(deliveries)
+        return int(self.redis.zrem(self.keys.callbacks_dead, *chosen)) if chosen else 0

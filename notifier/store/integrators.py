@@ -102,7 +102,7 @@ class AuditEntry:
       at: when (aware UTC).
       actor: who (an operator's name, or ``gateway`` for the gateway's own changes).
       action: ``add``, ``set_locations``, ``rotate_token``, ``remove``, ``endpoint_add``,
-        ``endpoint_remove``, ``rotate_secret`` or ``endpoint_state``.
+        ``endpoint_remove``, ``rotate_secret``, ``endpoint_state`` or ``recover``.
       integrator: the integrator changed (or whose endpoint changed).
       endpoint: the endpoint changed; empty for the integrator's own changes.
       details: what changed (name, locations, URL, types, state, reason, overlap end).
@@ -417,6 +417,29 @@ class IntegratorStore(RedisStore):
             ids = sorted({text(e) for members in pipe.execute() for e in members})
         found = self._endpoints(ids, now or self.clock())
         return [endpoint for endpoint in found if endpoint.wants(event_type)]
+
+    def all_endpoints(self, *, now: dt.datetime | None = None) -> list[Endpoint]:
+        """Every integrator's endpoints, whatever their state, by id. Three round trips,
+        whatever the number of integrators."""
+        integrators = text_list(self.redis.smembers(self.keys.integrators))
+        with self.redis.pipeline(transaction=False) as pipe:
+            for integrator in integrators:
+                pipe.smembers(self.keys.integrator_endpoints(integrator))
+            ids = sorted({text(e) for members in pipe.execute() for e in members})
+        return self._endpoints(ids, now or self.clock())
+
+    def record_recovery(
+        self, endpoint: Endpoint, *, count: int, since: dt.datetime, actor: str,
+        now: dt.datetime,
+    ) -> None:
+        """Record in the audit that ``actor`` sent ``count`` given-up callbacks to
+        ``endpoint`` again, those given up at ``since`` or later."""
+        _check_actor(actor)
+        with self.redis.pipeline(transaction=True) as pipe:
+            self._audit(pipe, "recover", actor=actor, now=now,
+                        integrator=endpoint.integrator, endpoint=endpoint.id,
+                        details={"count": count, "since": _iso(since)})
+            pipe.execute()
 
     def remove_endpoint(self, endpoint: str, *, actor: str, now: dt.datetime) -> Endpoint:
         """Remove ``endpoint``; nothing more is sent to it."""

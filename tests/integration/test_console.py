@@ -28,10 +28,13 @@ from redis.retry import Retry
 
 from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel
+from notifier.integrators.model import Endpoint, EndpointState
 from notifier.local_redis import free_port
 from notifier.names import INTAKE_QUEUE
 from notifier.operations.dead_letters import list_dead, operator_actions
+from notifier.store.callback_deliveries import CallbackDeliveries, Fate, delivery_name
 from notifier.store.deliveries import DeliveryLog
+from notifier.store.integrators import IntegratorStore
 from notifier.store.keys import Keys
 from notifier.store.optouts import OptOutStore
 from notifier.web.app import create_app
@@ -761,6 +764,85 @@ def test_an_invalid_number_is_refused_without_repeating_it(console: Console) -> 
     assert answer.status_code == 422 and "514-555-01x" not in answer.text
 
 
+# Integrators -----------------------------------------------------------------------------
+
+HOOK_URL = "https://hooks.agenda.example:8443/notifier/tok_k9Zp2Qx?key=s3cr3t"
+
+
+def troubled_integrators(gateway: Gateway) -> dict[EndpointState, Endpoint]:
+    """Agenda Plus with three endpoints: active with a given-up callback, suspended, and
+    disabled; and an integrator with none."""
+    now = gateway.clock()
+    store = IntegratorStore(gateway.client, gateway.settings, clock=gateway.clock)
+    store.add("agenda-plus", name="Agenda Plus", locations=frozenset({"plateau", "rosemont"}),
+              actor="tests", now=now)
+    store.add("rdv-express", name="RDV Express", locations=frozenset({"plateau"}),
+              actor="tests", now=now)
+    endpoints = {}
+    for state in EndpointState:
+        endpoint, _ = store.add_endpoint("agenda-plus", url=HOOK_URL,
+                                         types=frozenset({"message.sent"}), actor="tests",
+                                         now=now)
+        if state is not EndpointState.ACTIVE:
+            endpoint = store.set_endpoint_state(endpoint.id, state, reason="tests", now=now)
+        endpoints[state] = endpoint
+    deliveries = CallbackDeliveries(gateway.client, keys=Keys(gateway.settings.queue_prefix))
+    deliveries.attempted(delivery_name(endpoints[EndpointState.ACTIVE].id, "evt_1-0"),
+                         Fate.DEAD, now=now, answer="503", suspend_after=dt.timedelta(days=3))
+    return endpoints
+
+
+def test_the_integrators_page_tells_each_endpoints_state_and_what_to_do(
+    console: Console,
+) -> None:
+    endpoints = troubled_integrators(console.gateway)
+    active, suspended, disabled = (endpoints[s] for s in (
+        EndpointState.ACTIVE, EndpointState.SUSPENDED, EndpointState.DISABLED))
+    console.sign_in(VICTOR)
+
+    french = console.http.get("/console/integrators")
+    console.post("/console/language", {"lang": "en"}, page="/console/")
+    english = console.http.get("/console/integrators")
+
+    for answer in (french, english):
+        assert answer.status_code == 200
+        assert 'href="/console/integrators" aria-current="page"' in answer.text
+        assert "Agenda Plus" in answer.text and "plateau, rosemont" in answer.text
+        assert "RDV Express" in answer.text
+        # The host and port only: the path and query may carry the integrator's token.
+        assert "https://hooks.agenda.example:8443" in answer.text
+        for private in ("tok_k9Zp2Qx", "s3cr3t", "/notifier", *active.secrets):
+            assert private not in answer.text
+        assert f"notifier integrators endpoint test {suspended.id}" in answer.text
+        assert f"notifier integrators endpoint enable {disabled.id}" in answer.text
+        assert f"--endpoint {active.id}" in answer.text
+        assert re.search(rf'data-endpoint="{active.id}" data-state="active">.*?503',
+                         answer.text, re.S)
+    assert "<h1>Intégrateurs</h1>" in french.text and "suspendu" in french.text
+    assert "le réactive s’il répond" in french.text
+    assert "Points de réception suspendus" in french.text
+    assert "<h1>Integrators</h1>" in english.text and "Given up" in english.text
+    assert "Once Agenda Plus has fixed it" in english.text
+    assert "makes it active again if it answers" in english.text
+
+
+def test_the_integrators_page_is_for_operators_who_see_every_clinic(
+    console: Console,
+) -> None:
+    console.sign_in(SOPHIE)
+
+    assert console.http.get("/console/integrators").status_code == 403
+    assert "/console/integrators" not in console.http.get("/console/").text
+
+
+def test_with_no_integrator_the_page_says_how_to_add_one(console: Console) -> None:
+    console.sign_in(VICTOR)
+
+    answer = console.http.get("/console/integrators")
+
+    assert answer.status_code == 200 and "notifier integrators add" in answer.text
+
+
 # Language --------------------------------------------------------------------------------
 
 def test_the_language_follows_the_browser_until_the_operator_picks_one(
@@ -785,7 +867,8 @@ def test_no_page_shows_a_patient_name_number_or_email(console: Console) -> None:
     pages = ["/console/", "/console/?period=hour", "/console/?period=week",
              f"/console/story?reference={PLATEAU_REFERENCE}",
              f"/console/story?reference={ROSEMONT_REFERENCE}",
-             "/console/dead-letters", "/console/opt-outs", "/console/api/overview"]
+             "/console/dead-letters", "/console/opt-outs", "/console/integrators",
+             "/console/api/overview"]
     for lang in ("fr", "en"):
         console.http.cookies.clear()
         console.sign_in(ALICE)

@@ -18,14 +18,17 @@ from redis.retry import Retry
 from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel, Kind
 from notifier.errors import SettingsError
+from notifier.integrators.model import EndpointState
 from notifier.local_redis import free_port
 from notifier.logs import redact
 from notifier.names import INTAKE_QUEUE
 from notifier.planning.entries import PlannedMessage
 from notifier.scheduler import Scheduler
 from notifier.settings import Settings, load_settings
+from notifier.store.callback_deliveries import CallbackDeliveries, Fate, delivery_name
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.intake import Intake
+from notifier.store.integrators import IntegratorStore
 from notifier.store.keys import Keys
 from notifier.store.optouts import OptOutStore
 from notifier.store.provider_latency import ProviderLatency
@@ -255,9 +258,56 @@ def test_the_sample_alerts_parse_and_use_only_metrics_we_serve(
     (group,) = rules["groups"]
     alerts = {rule["alert"]: rule for rule in group["rules"]}
     assert {"NotifierQueueGrowing", "NotifierDeliveryRateLow", "NotifierDeadLetters",
-            "NotifierSchedulerNotRunning", "NotifierNoLiveWorkers"} <= set(alerts)
+            "NotifierSchedulerNotRunning", "NotifierNoLiveWorkers", "NotifierCallbackLate",
+            "NotifierCallbackEndpointSuspended"} <= set(alerts)
     for name, rule in alerts.items():
         assert rule["labels"]["severity"] in ("warning", "critical"), name
         assert rule["annotations"]["summary"], name
         used = set(re.findall(r"notifier_[a-z_]+", rule["expr"]))
         assert used and used <= served, (name, used - served)
+
+
+def test_metrics_tell_the_callbacks_state_summed_over_endpoints(
+    web: TestClient, gateway: Gateway
+) -> None:
+    now = gateway.clock()
+    store = IntegratorStore(gateway.client, gateway.settings)
+    store.add("agenda-plus", name="Agenda Plus", locations=frozenset({"plateau"}),
+              actor="tests", now=now)
+    first, second, suspended = (
+        store.add_endpoint("agenda-plus", url=f"https://agenda.example/{n}",
+                           types=frozenset({"message.sent"}), actor="tests", now=now)[0]
+        for n in range(3))
+    store.set_endpoint_state(suspended.id, EndpointState.SUSPENDED, reason="failing", now=now)
+    deliveries = CallbackDeliveries(gateway.client, keys=Keys())
+    deliveries.fan_out(read_cursor=None, last="1-0", due=now - dt.timedelta(minutes=40),
+                       deliveries=[delivery_name(first.id, "evt_1-0")])
+    deliveries.fan_out(read_cursor="1-0", last="2-0", due=now + dt.timedelta(hours=2),
+                       deliveries=[delivery_name(second.id, "evt_2-0")])
+    for endpoint, event_id, fate in ((first, "evt_3-0", Fate.DELIVERED),
+                                     (second, "evt_4-0", Fate.DELIVERED),
+                                     (second, "evt_5-0", Fate.DEAD)):
+        deliveries.attempted(delivery_name(endpoint.id, event_id), fate, now=now, answer="x",
+                             suspend_after=dt.timedelta(days=3))
+
+    answer = web.get("/metrics", headers=AUTH)
+    found = samples(answer.text)
+
+    assert value(found, "notifier_callbacks_waiting") == 2
+    assert value(found, "notifier_callbacks_oldest_due_age_seconds") == 40 * 60
+    assert value(found, "notifier_callbacks_dead") == 1
+    assert value(found, "notifier_callback_endpoints", state="active") == 2
+    assert value(found, "notifier_callback_endpoints", state="suspended") == 1
+    assert value(found, "notifier_callback_endpoints", state="disabled") == 0
+    assert value(found, "notifier_callbacks_delivered_total") == 2
+    assert value(found, "notifier_callback_attempts_failed_total") == 1
+    for endpoint in (first, second, suspended):
+        assert endpoint.id not in answer.text and "agenda" not in answer.text
+
+
+def test_with_no_callback_due_the_oldest_due_age_is_zero(web: TestClient) -> None:
+    found = samples(web.get("/metrics", headers=AUTH).text)
+
+    assert value(found, "notifier_callbacks_oldest_due_age_seconds") == 0
+    assert value(found, "notifier_callbacks_waiting") == 0
+    assert value(found, "notifier_callback_endpoints", state="suspended") == 0

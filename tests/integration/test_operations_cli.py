@@ -63,7 +63,7 @@ def test_requeue_and_discard_are_recorded_as_the_os_user(
 
     assert "requeued dead letter" in out and "requeued 1 dead letter(s)" in out
     assert "nothing changed" in err
-    (depth, _) = queue_depths(gateway.client, gateway.settings)
+    depth, *_ = queue_depths(gateway.client, gateway.settings)
     assert (depth.ready, depth.dead) == (2, 0)
     actions = operator_actions(gateway.client, gateway.settings)
     assert [(a.action, a.message_id, a.reason) for a in actions] == [

@@ -7,7 +7,7 @@ import json
 
 from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel, Kind, Lang
-from notifier.names import INTAKE_QUEUE, SEND_QUEUE
+from notifier.names import CALLBACK_QUEUE, INTAKE_QUEUE, SEND_QUEUE
 from notifier.operations.queues import (
     QueueDepth,
     live_workers,
@@ -39,6 +39,7 @@ def test_depths_follow_messages_through_the_broker(gateway: Gateway) -> None:
     assert depths == [
         QueueDepth(queue=INTAKE_QUEUE, ready=2, delayed=1, dead=0, in_flight=1),
         QueueDepth(queue=SEND_QUEUE, ready=0, delayed=0, dead=0, in_flight=0),
+        QueueDepth(queue=CALLBACK_QUEUE, ready=0, delayed=0, dead=0, in_flight=0),
     ]
     assert depths[0].to_dict() == {"queue": "intake", "ready": 2, "delayed": 1, "dead": 0,
                                    "in_flight": 1}

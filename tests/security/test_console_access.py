@@ -97,7 +97,7 @@ def test_a_clinic_admin_cannot_read_another_clinic_nor_act_on_shared_state(
 
     other = console.http.get(f"/console/story?reference={ROSEMONT_REFERENCE}")
     pages = {path: console.http.get(path).status_code
-             for path in ("/console/dead-letters", "/console/opt-outs")}
+             for path in ("/console/dead-letters", "/console/opt-outs", "/console/integrators")}
     actions = {
         path: console.post(path, data, page="/console/story").status_code
         for path, data in (

@@ -13,8 +13,12 @@ import redis
 
 from notifier.cli import main
 from notifier.clock import utc_now
+from notifier.integrators.model import Endpoint, EndpointState
 from notifier.settings import Settings
+from notifier.store.callback_deliveries import CallbackDeliveries, Fate, delivery_name
 from notifier.store.integrators import IntegratorStore
+from notifier.store.keys import Keys
+from tests.fakes.webhook_receiver import FakeReceiver
 
 PLATEAU, VERDUN = "clinique-plateau", "clinique-verdun"
 URL = "https://agenda.example/hooks"
@@ -135,9 +139,11 @@ def test_endpoint_flow(store: IntegratorStore, capsys: pytest.CaptureFixture[str
     audit = capsys.readouterr().out
     assert main(["integrators", "endpoint", "remove", endpoint]) == 0
 
-    assert listed == {"id": endpoint, "integrator": "agenda-plus", "url": URL,
-                      "types": ["message.delivered", "message.failed"], "state": "disabled",
-                      "signing_secrets": 2}
+    assert {k: v for k, v in listed.items() if k not in ("health", "waiting", "dead")} == {
+        "id": endpoint, "integrator": "agenda-plus", "url": URL,
+        "types": ["message.delivered", "message.failed"], "state": "disabled",
+        "signing_secrets": 2, "state_reason": "moving", "state_since": listed["state_since"]}
+    assert (listed["waiting"], listed["dead"], listed["health"]["delivered"]) == (0, 0, 0)
     assert found.secrets == (new_secret, secret)
     assert "reason=moving" in audit and "endpoint_state" in audit
     for private in (secret, new_secret):
@@ -159,6 +165,11 @@ def test_endpoint_flow(store: IntegratorStore, capsys: pytest.CaptureFixture[str
     (["endpoint", "add", "nobody", URL], "no integrator 'nobody'"),
     (["endpoint", "disable", "ep_nothing"], "no endpoint 'ep_nothing'"),
     (["endpoint", "remove", "agenda"], "endpoint ids start with ep_"),
+    (["endpoint", "show", "ep_nothing"], "no endpoint 'ep_nothing'"),
+    (["endpoint", "test", "ep_nothing"], "no endpoint 'ep_nothing'"),
+    (["recover", "--since", "soon"], "--since 'soon' is neither a time"),
+    (["recover", "--since", "2999-01-01"], "--since '2999-01-01' is in the future"),
+    (["recover", "--since", "1d", "--endpoint", "ep_nothing"], "no endpoint 'ep_nothing'"),
 ])
 def test_refusals_are_one_line_and_exit_2(
     store: IntegratorStore, capsys: pytest.CaptureFixture[str], command: list[str], says: str,
@@ -174,3 +185,166 @@ def test_refusals_are_one_line_and_exit_2(
     assert len(err.strip().splitlines()) == 1 and err.startswith("notifier: ")
     assert out == ""
     assert len(store.audit()) == audited
+
+
+# Callbacks: health, tests and recovery ---------------------------------------------------
+
+
+@pytest.fixture
+def deliveries(redis_client: redis.Redis) -> CallbackDeliveries:
+    return CallbackDeliveries(redis_client, keys=Keys())
+
+
+def endpoint_at(store: IntegratorStore, state: EndpointState = EndpointState.ACTIVE) -> Endpoint:
+    """An endpoint of agenda-plus (added if need be) in ``state``."""
+    now = utc_now()
+    if store.get("agenda-plus") is None:
+        store.add("agenda-plus", name="Agenda Plus", locations=frozenset({PLATEAU}),
+                  actor="tests", now=now)
+    endpoint, _ = store.add_endpoint("agenda-plus", url=URL,
+                                     types=frozenset({"message.sent"}), actor="tests", now=now)
+    if state is not EndpointState.ACTIVE:
+        endpoint = store.set_endpoint_state(endpoint.id, state, reason="failed every attempt",
+                                            now=now)
+    return endpoint
+
+
+def point(store: IntegratorStore, endpoint: Endpoint, url: str) -> None:
+    """Send ``endpoint``'s callbacks to ``url``, a loopback one that the URL check refuses
+    (the receiver's port is known only once it listens)."""
+    store.redis.hset(Keys().endpoint(endpoint.id), "url", url)
+
+
+def failed(deliveries: CallbackDeliveries, endpoint: str, event: str, fate: Fate, *,
+           at: dt.datetime) -> str:
+    """A callback to ``endpoint`` whose attempt at ``at`` failed and was retried or given up
+    (as the deliver_callback actor records it)."""
+    delivery = delivery_name(endpoint, event)
+    deliveries.attempted(delivery, fate, now=at, answer="500",
+                         due=at + dt.timedelta(hours=1) if fate is Fate.RETRY else None,
+                         suspend_after=dt.timedelta(days=3))
+    return delivery
+
+
+def test_a_suspended_endpoint_that_accepts_the_test_event_is_active_again(
+    store: IntegratorStore, deliveries: CallbackDeliveries, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("NOTIFIER_CALLBACKS_ALLOW_PRIVATE", "true")
+    endpoint = endpoint_at(store, EndpointState.SUSPENDED)
+    with FakeReceiver(secrets=endpoint.secrets) as receiver:
+        point(store, endpoint, receiver.url("/ok"))
+        failed(deliveries, endpoint.id, "evt_1-0", Fate.RETRY,
+               at=dt.datetime(2026, 3, 1, 8, 5, 30, tzinfo=dt.UTC))
+
+        code = main(["integrators", "endpoint", "test", endpoint.id])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    (got,) = receiver.received
+    body = json.loads(got.body)
+    assert got.verified and got.headers["webhook-id"] == body["id"]
+    assert (body["type"], body["data"]) == (
+        "endpoint.test", {"endpoint_id": endpoint.id, "integrator_id": "agenda-plus"})
+    assert store.get_endpoint(endpoint.id).state is EndpointState.ACTIVE  # type: ignore[union-attr]
+    entry = store.audit()[0]
+    assert (entry.action, entry.actor, entry.details["to"], entry.details["reason"]) == (
+        "endpoint_state", getpass.getuser(), "active", "accepted a test event")
+    health = deliveries.health(endpoint.id)
+    assert (health.last_answer, health.failing_since, health.delivered) == ("200", None, 0)
+    assert "answered 200" in out and "is active again" in out
+    assert f"recover --since 2026-03-01T08:05Z --endpoint {endpoint.id}" in out
+
+
+@pytest.mark.parametrize(("path", "private", "says"), [
+    ("/error", True, "answered 500"),
+    ("/moved", True, "a redirect, never followed"),
+    ("/ok", False, "leads to a private, local or reserved address"),
+])
+def test_a_test_event_not_accepted_changes_no_state_and_exits_1(
+    store: IntegratorStore, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], path: str, private: bool, says: str,
+) -> None:
+    if private:
+        monkeypatch.setenv("NOTIFIER_CALLBACKS_ALLOW_PRIVATE", "true")
+    endpoint = endpoint_at(store, EndpointState.SUSPENDED)
+    with FakeReceiver(secrets=endpoint.secrets) as receiver:
+        url = receiver.url(path)
+        # Without private addresses allowed, an https URL on loopback is refused too.
+        point(store, endpoint, url if private else url.replace("http:", "https:"))
+        audited = len(store.audit())
+
+        code = main(["integrators", "endpoint", "test", endpoint.id])
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert says in out and "stays suspended" in out
+    assert store.get_endpoint(endpoint.id).state is EndpointState.SUSPENDED  # type: ignore[union-attr]
+    assert len(store.audit()) == audited
+    assert len(receiver.received) == (1 if private else 0)
+
+
+def test_endpoint_show_and_list_tell_its_health_and_backlog(
+    store: IntegratorStore, deliveries: CallbackDeliveries, capsys: pytest.CaptureFixture[str],
+) -> None:
+    endpoint = endpoint_at(store, EndpointState.SUSPENDED)
+    now = utc_now()
+    failed(deliveries, endpoint.id, "evt_1-0", Fate.RETRY, at=now)
+    failed(deliveries, endpoint.id, "evt_2-0", Fate.DEAD, at=now)
+    deliveries.attempted(delivery_name(endpoint.id, "evt_3-0"), Fate.DELIVERED, now=now,
+                         answer="204", suspend_after=dt.timedelta(days=3))
+
+    assert main(["integrators", "endpoint", "show", endpoint.id, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert main(["integrators", "endpoint", "list", "agenda-plus"]) == 0
+    listed = capsys.readouterr().out
+
+    assert (shown["state"], shown["state_reason"], shown["waiting"], shown["dead"]) == (
+        "suspended", "failed every attempt", 1, 1)
+    assert {k: shown["health"][k] for k in ("delivered", "failed", "last_answer")} == {
+        "delivered": 1, "failed": 2, "last_answer": "204"}
+    assert shown["health"]["failing_since"] is None  # the delivery after the failures
+    assert "health: 1 delivered, 2 failed; last answer 204" in listed
+    assert "callbacks: 1 waiting, 1 given up" in listed
+    assert f"'notifier integrators endpoint test {endpoint.id}'" in listed
+    for secret in endpoint.secrets:
+        assert secret not in listed and secret not in json.dumps(shown)
+
+
+def test_recover_sends_again_to_active_endpoints_only_and_says_what_it_kept(
+    store: IntegratorStore, deliveries: CallbackDeliveries, redis_client: redis.Redis,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    now = utc_now()
+    active = endpoint_at(store)
+    suspended = endpoint_at(store, EndpointState.SUSPENDED)
+    dead_keys = Keys().callbacks_dead
+    recent = [failed(deliveries, active.id, f"evt_{n}-0", Fate.DEAD,
+                     at=now - dt.timedelta(minutes=n)) for n in (1, 2)]
+    old = failed(deliveries, active.id, "evt_9-0", Fate.DEAD, at=now - dt.timedelta(days=2))
+    kept = failed(deliveries, suspended.id, "evt_3-0", Fate.DEAD, at=now)
+    removed = failed(deliveries, "ep_removedlongago", "evt_4-0", Fate.DEAD, at=now)
+
+    assert main(["integrators", "recover", "--since", "1h", "--dry-run"]) == 0
+    dry = capsys.readouterr().out
+    assert redis_client.zcard(dead_keys) == 5
+    assert main(["integrators", "recover", "--since", "1h"]) == 0
+    done = capsys.readouterr().out
+
+    assert f"{active.id}: 2 given-up callback(s) would be sent again" in dry
+    assert "ep_removedlongago: 1 given-up callback(s) would be forgotten" in dry
+    assert dry.strip().endswith("nothing changed (--dry-run)")
+    assert f"{active.id}: 2 given-up callback(s) sent again" in done
+    assert f"{suspended.id}: 1 given-up callback(s) kept: the endpoint is suspended" in done
+    assert "ep_removedlongago: 1 given-up callback(s) forgotten" in done
+    assert sorted(deliveries.dead(since=now - dt.timedelta(days=3))) == sorted([old, kept])
+    due = {delivery for delivery in
+           (m.decode() for m in redis_client.zrange(Keys().callbacks_due, 0, -1))}
+    assert due == set(recent) and removed not in due
+    assert all(deliveries.tries(delivery) == 0 for delivery in recent)
+    entry = store.audit()[0]
+    assert (entry.action, entry.endpoint, entry.details["count"]) == ("recover", active.id, 2)
+
+    assert main(["integrators", "recover", "--since", "3d", "--endpoint", active.id]) == 0
+    assert f"{active.id}: 1 given-up callback(s) sent again" in capsys.readouterr().out
+    assert deliveries.dead(since=now - dt.timedelta(days=3)) == [kept]

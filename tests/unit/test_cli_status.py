@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -12,9 +13,12 @@ import redis
 from notifier.actors import build_broker
 from notifier.cli import main
 from notifier.clock import utc_now
+from notifier.integrators.model import EndpointState
 from notifier.names import INTAKE_QUEUE
 from notifier.settings import Settings
+from notifier.store.callback_deliveries import CallbackDeliveries, Fate, delivery_name
 from notifier.store.intake import Intake
+from notifier.store.integrators import IntegratorStore
 from notifier.store.keys import Keys
 from tests.factories import event
 
@@ -110,3 +114,73 @@ def test_status_without_redis_exits_1(
     assert code == 1
     assert json.loads(captured.out) == {"healthy": False, "problems": ["redis_unreachable"]}
     assert "cannot reach Redis" in captured.err
+
+
+def troubled_callbacks(client: redis.Redis, redis_url: str) -> None:
+    """Three endpoints (active, suspended, disabled); a callback due 45 minutes ago that no
+    scheduler handed out, one given up, one delivered."""
+    settings = Settings(redis_url=redis_url)
+    now = utc_now()
+    store = IntegratorStore(client, settings)
+    store.add("agenda-plus", name="Agenda Plus", locations=frozenset({"plateau"}),
+              actor="tests", now=now)
+    active, suspended, disabled = (
+        store.add_endpoint("agenda-plus", url=f"https://agenda.example/{n}",
+                           types=frozenset({"message.sent"}), actor="tests", now=now)[0]
+        for n in range(3))
+    store.set_endpoint_state(suspended.id, EndpointState.SUSPENDED, reason="failing", now=now)
+    store.set_endpoint_state(disabled.id, EndpointState.DISABLED, reason="410", now=now)
+    deliveries = CallbackDeliveries(client, keys=Keys())
+    deliveries.fan_out(read_cursor=None, last="1-0",
+                       deliveries=[delivery_name(active.id, "evt_1-0")],
+                       due=now - dt.timedelta(minutes=45))
+    for event_id, fate, answer in (("evt_2-0", Fate.DEAD, "500"),
+                                   ("evt_3-0", Fate.DELIVERED, "200")):
+        deliveries.attempted(delivery_name(active.id, event_id), fate, now=now, answer=answer,
+                             suspend_after=dt.timedelta(days=3))
+
+
+def test_status_counts_callbacks_and_warns_of_late_given_up_and_suspended(
+    redis_client: redis.Redis, redis_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    running_gateway(redis_client, redis_url)
+    troubled_callbacks(redis_client, redis_url)
+
+    code = main(["status", "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert main(["status"]) == 0
+    english = capsys.readouterr().out
+    assert main(["status", "--lang", "fr"]) == 0
+    french = capsys.readouterr().out
+
+    assert code == 0  # warnings: callbacks do not stop messages
+    callbacks = summary["callbacks"]
+    assert 45 * 60 <= callbacks["oldest_due_age_seconds"] < 46 * 60
+    assert {k: v for k, v in callbacks.items() if not k.startswith("oldest")} == {
+        "waiting": 1, "dead": 1, "delivered": 1, "failed": 1,
+        "endpoints": {"active": 1, "disabled": 1, "suspended": 1}}
+    assert {"callbacks_late", "callbacks_dead", "endpoints_suspended"} <= set(
+        summary["warnings"])
+    assert re.search(r"Callbacks\s+waiting 1 \(oldest due 45 min ago\), given up 1", english)
+    assert re.search(r"Endpoints\s+active 1, disabled 1, suspended 1", english)
+    assert "'notifier integrators recover'" in english
+    assert "'notifier integrators endpoint test'" in english
+    assert re.search(r"Avis aux intégrateurs\s+en attente 1 \(le plus ancien dû depuis "
+                     r"45 min\), abandonnés 1", french)
+    assert re.search(r"Points de réception\s+actifs 1, désactivés 1, suspendus 1", french)
+    assert "« notifier integrators recover »" in french
+
+
+def test_a_quiet_deployment_has_no_callback_warning(
+    redis_client: redis.Redis, redis_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    running_gateway(redis_client, redis_url)
+
+    assert main(["status", "--json"]) == 0
+
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["callbacks"] == {
+        "waiting": 0, "oldest_due_at": None, "oldest_due_age_seconds": None, "dead": 0,
+        "endpoints": {"active": 0, "disabled": 0, "suspended": 0}, "delivered": 0,
+        "failed": 0}
+    assert summary["warnings"] == []

@@ -1,19 +1,27 @@
 """The operators' web console: ``/console``, in French and English, behind a sign-in.
 
 Pages: the overview (queues, the schedule ahead, deliveries and failures), an
-appointment's story, dead letters and opt-outs. See :mod:`.access` for who sees what,
-:mod:`.passwords` to make an operator's password hash.
+appointment's story, dead letters, opt-outs and integrators (their callback endpoints).
+See :mod:`.access` for who sees what, :mod:`.passwords` to make an operator's password
+hash.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from notifier.web.console import assets, dead_letter_pages, opt_out_pages, pages, signin
+from notifier.web.console import (
+    assets,
+    dead_letter_pages,
+    integrator_pages,
+    opt_out_pages,
+    pages,
+    signin,
+)
 
 router = APIRouter()
 for _part in (signin.router, pages.router, dead_letter_pages.router, opt_out_pages.router,
-              assets.router):
+              integrator_pages.router, assets.router):
     router.include_router(_part)
 
 __all__ = ["router"]

@@ -26,6 +26,8 @@ CATALOGUE: dict[str, Bilingual] = {
     "nav.story": Bilingual("Rendez-vous", "Appointments"),
     "nav.dead_letters": Bilingual("Messages abandonnés", "Dead letters"),
     "nav.opt_outs": Bilingual("Désabonnements", "Opt-outs"),
+    "nav.integrators": Bilingual("Intégrateurs", "Integrators"),
+    "colon": Bilingual("\u00a0:", ":"),
     "switch_language": Bilingual("English", "Français"),
     "switch_language.label": Bilingual("Switch to English", "Passer au français"),
     "signed_in_as": Bilingual("{name} ({role})", "{name} ({role})"),
@@ -299,6 +301,84 @@ CATALOGUE: dict[str, Bilingual] = {
     "optouts.viewer_note": Bilingual(
         "Seul un administrateur peut changer un état.",
         "Only an admin can change a state.",
+    ),
+    # Integrators.
+    "integrators.title": Bilingual("Intégrateurs", "Integrators"),
+    "integrators.help": Bilingual(
+        "Les systèmes de rendez-vous, les points de réception où ils reçoivent leurs avis, "
+        "et ce qui les attend. Lecture seule : les changements se font avec « notifier "
+        "integrators ». Un point de réception n’est montré que par son hôte et son port : "
+        "le reste de son adresse peut contenir un jeton.",
+        "The booking systems, the endpoints where they receive their callbacks, and what "
+        "waits for them. Read-only: changes are made with 'notifier integrators'. An "
+        "endpoint shows its host and port only: the rest of its address may hold a token.",
+    ),
+    "integrators.callbacks": Bilingual(
+        "Avis aux systèmes de rendez-vous",
+        "Callbacks to booking systems",
+    ),
+    "integrators.waiting": Bilingual("En attente", "Waiting"),
+    "integrators.oldest": Bilingual("Le plus ancien à envoyer", "Oldest due"),
+    "integrators.oldest.minutes": Bilingual("dû depuis {minutes} min", "due {minutes} min ago"),
+    "integrators.oldest.none": Bilingual("aucun", "none"),
+    "integrators.dead": Bilingual("Abandonnés", "Given up"),
+    "integrators.suspended": Bilingual("Points de réception suspendus", "Suspended endpoints"),
+    "integrators.disabled": Bilingual("Points de réception désactivés", "Disabled endpoints"),
+    "integrators.late": Bilingual(
+        "Un avis attend depuis plus de 30 minutes d’être envoyé : vérifiez que le "
+        "planificateur tourne (« notifier status »).",
+        "A callback has been due for over 30 minutes: check that the scheduler is running "
+        "('notifier status').",
+    ),
+    "integrators.partial": Bilingual(
+        "Trop d’avis pour les compter tous par point de réception : les nombres par point "
+        "de réception sont des minimums.",
+        "Too many callbacks to count them all per endpoint: the numbers per endpoint are "
+        "minimums.",
+    ),
+    "integrators.locations": Bilingual("Cliniques", "Clinics"),
+    "integrators.endpoint": Bilingual("Point de réception", "Endpoint"),
+    "integrators.state": Bilingual("État", "State"),
+    "integrators.delivered": Bilingual("Livrés", "Delivered"),
+    "integrators.failed": Bilingual("Essais échoués", "Failed attempts"),
+    "integrators.last_answer": Bilingual("Dernière réponse", "Last answer"),
+    "integrators.answer.none": Bilingual("aucune encore", "none yet"),
+    "integrators.failure.timeout": Bilingual("pas de réponse en 15 s", "no answer within 15 s"),
+    "integrators.failure.connection": Bilingual("connexion impossible", "no connection"),
+    "integrators.failure.refused_destination": Bilingual("adresse refusée", "address refused"),
+    "integrators.failure.redirect_not_followed": Bilingual(
+        "redirection non suivie",
+        "redirect not followed",
+    ),
+    "integrators.state.active": Bilingual("actif", "active"),
+    "integrators.state.suspended": Bilingual("suspendu", "suspended"),
+    "integrators.state.disabled": Bilingual("désactivé", "disabled"),
+    "integrators.since": Bilingual("depuis le {when}", "since {when}"),
+    "integrators.failing_since": Bilingual("en échec depuis le {when}", "failing since {when}"),
+    "integrators.next": Bilingual("À faire", "Next"),
+    "integrators.next.suspended": Bilingual(
+        "il échouait depuis des jours. Quand {integrator} l’aura réparé, « {test} » le "
+        "réactive s’il répond, puis « {recover} » lui renvoie ce qu’il a manqué.",
+        "it failed for days. Once {integrator} has fixed it, '{test}' makes it active "
+        "again if it answers, then '{recover}' sends it what it missed.",
+    ),
+    "integrators.next.disabled": Bilingual(
+        "il a répondu 410 (Gone) ou un opérateur l’a désactivé. Quand {integrator} voudra "
+        "de nouveau recevoir ses avis : « {enable} ».",
+        "it answered 410 Gone or an operator disabled it. When {integrator} wants its "
+        "callbacks again: '{enable}'.",
+    ),
+    "integrators.next.dead": Bilingual(
+        "« {recover} » renvoie ses avis abandonnés.",
+        "'{recover}' sends its given-up callbacks again.",
+    ),
+    "integrators.no_endpoints": Bilingual(
+        "Aucun point de réception : cet intégrateur ne reçoit pas d’avis.",
+        "No endpoint: this integrator receives no callbacks.",
+    ),
+    "integrators.none": Bilingual(
+        "Aucun intégrateur. On en ajoute avec « notifier integrators add ».",
+        "No integrators. Add one with 'notifier integrators add'.",
     ),
 }
 

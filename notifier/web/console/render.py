@@ -36,7 +36,8 @@ def _nav(browser: Browser) -> list[tuple[str, str]]:
     items = [(f"{PREFIX}/", "nav.overview"), (f"{PREFIX}/story", "nav.story")]
     if operator.location is None:
         items += [(f"{PREFIX}/dead-letters", "nav.dead_letters"),
-                  (f"{PREFIX}/opt-outs", "nav.opt_outs")]
+                  (f"{PREFIX}/opt-outs", "nav.opt_outs"),
+                  (f"{PREFIX}/integrators", "nav.integrators")]
     return items
 
 
