@@ -177,6 +177,12 @@ class Intake:
             return refused
         return None
 
+    def answer(self, event_id: str) -> IntakeAnswer | None:
+        """The answer given to event ``event_id`` (what a repeat of it gets), or None when
+        the gateway never took it or no longer keeps it."""
+        stored = self.redis.get(self.keys.event(event_id))
+        return None if stored is None else IntakeAnswer.from_json(stored)
+
     def load(self, reference: str) -> AppointmentState | None:
         raw = self.redis.get(self.keys.appointment(reference))
         return None if raw is None else AppointmentState.from_json(raw)
