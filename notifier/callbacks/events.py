@@ -89,7 +89,8 @@ def _message_data(fields: _Fields) -> dict[str, object]:
         "reason": public_reason(status, reason=fields.optional("reason"),
                                 error_code=error_code, channel=channel),
         "provider_code": error_code,
-        "attempts": fields.parsed("attempts", int),
+        # A message dropped before any try has no count.
+        "attempts": fields.parsed("attempts", int) if fields.optional("attempts") else 0,
         "sequence": fields.sequence,
         "created_at": fields.required("created_at"),
         "updated_at": fields.required("at"),

@@ -168,3 +168,12 @@ def test_the_body_is_compact_utf8_json() -> None:
     assert b" " not in body
     assert "Évaluation-Ste-Thérèse".encode() in body
     assert json.loads(body) == event
+
+
+def test_a_message_dropped_before_any_try_has_no_attempts_and_is_still_told() -> None:
+    entry = message_entry(type="message.suppressed", status="suppressed", reason="cancelled")
+    fields = {name: value for name, value in entry.fields.items() if name != "attempts"}
+
+    data = callback_event(LogEntry(entry.id, fields))["data"]
+
+    assert isinstance(data, dict) and data["attempts"] == 0
