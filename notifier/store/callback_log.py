@@ -56,6 +56,10 @@ class CallbackLog(RedisStore):
           since_ms, until_ms: only entries logged from and up to these times (epoch
             milliseconds, both included), when given.
         """
+        if until_ms is not None and until_ms < 0:
+            return []  # before any id a stream can hold
+        if since_ms is not None:
+            since_ms = max(since_ms, 0)
         start = "-" if after is None else f"({after}"
         if since_ms is not None and (after is None or int(after.split("-")[0]) < since_ms):
             start = f"{since_ms}-0"
