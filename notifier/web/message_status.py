@@ -3,7 +3,7 @@
 A token sees its own locations' messages, appointments and events only; anything else is
 answered 404 exactly as if it did not exist, so that a message id or a reference tells
 nothing about another location. A view never holds a name, phone number, email or text
-(:mod:`notifier.integrators.message_views`).
+(:mod:`notifier.callbacks.message_views`).
 
 Where each answer comes from:
 
@@ -32,16 +32,16 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field
 from redis import RedisError
 
-from notifier.domain import Channel, Kind
-from notifier.errors import ApiError, MalformedLogEntry
-from notifier.integrators.credentials import Credential
-from notifier.integrators.message_views import (
+from notifier.callbacks.message_views import (
     MessageView,
     appointment_views,
     describe,
     entry_view,
     record_view,
 )
+from notifier.domain import Channel, Kind
+from notifier.errors import ApiError, MalformedLogEntry
+from notifier.integrators.credentials import Credential
 from notifier.integrators.model import MESSAGE_EVENTS
 from notifier.operations.story import appointment_story
 from notifier.public_status import PublicStatus
