@@ -95,7 +95,7 @@ class CallbackDispatch:
                 continue
             for event in events:
                 event_type = str(event["type"])
-                for location in _locations(entry):
+                for location in entry.locations:
                     if (location, event_type) not in wanting:
                         wanting[location, event_type] = self.endpoints.endpoints_for(
                             location, event_type, now=now)
@@ -103,10 +103,3 @@ class CallbackDispatch:
                               for endpoint in wanting[location, event_type])
         return list(dict.fromkeys(found))
 
-
-def _locations(entry: LogEntry) -> list[str]:
-    """The locations whose booking systems hear of ``entry``: a message's own; for a
-    contact change, those that wrote to the address (none: no booking system hears)."""
-    if "location" in entry.fields:
-        return [entry.fields["location"]]
-    return [location for location in entry.fields.get("locations", "").split(",") if location]

@@ -2,17 +2,17 @@
 
 It gathers, in time order:
 
-- ``event``: every event received (its id, type, version, and what intake decided);
+- ``event``: every event received (its id, type, version, and what intake decided: the
+  messages it planned and the pending ones it withdrew, by send key);
 - ``version_reset``: an operator set the version held (who, why, from and to);
 - ``sent`` / ``suppressed`` / ``failed``: what the send step did with each message;
 - ``pending``: messages planned and waiting in the schedule (at their due time);
 - ``delivery``: the delivery record of each message key mentioned above (at its last
   change), with its status, attempts and provider code.
 
-Messages a scheduler already handed to Dramatiq but that no worker has touched yet are
-not in the story until a worker takes them (finding them would mean scanning every
-record). Nothing here is a name, phone number or email; the appointment's addresses
-appear masked.
+A message a scheduler already handed to Dramatiq but that no worker has touched yet has
+no record: only its event's line names it. Nothing here is a name, phone number or
+email; the appointment's addresses appear masked.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ _DELIVERY_FIELDS = ("status", "kind", "channel", "version", "lang", "location", 
                     "ambiguous", "reason", "error_code", "provider_id", "created_at")
 # History line fields shown as details (``at`` and ``what`` are the entry's own).
 _HISTORY_FIELDS = ("event_id", "type", "version", "status", "reason", "key", "kind",
-                   "channel", "planned", "skipped", "previous_version", "actor")
+                   "channel", "planned", "skipped", "withdrawn", "previous_version", "actor")
 _SOURCE_ORDER = {"history": 0, "delivery": 1, "pending": 2}
 
 
@@ -113,8 +113,9 @@ def appointment_story(redis: Redis, settings: Settings, reference: str) -> Story
         if at is None:
             continue
         key = line.get("key")
-        if key and key not in mentioned:
-            mentioned.append(key)
+        for named in (key, *_event_keys(line)):
+            if named and named not in mentioned:
+                mentioned.append(named)
         entries.append(StoryEntry(
             at=at, source="history", what=str(line.get("what", "")), key=key,
             details={k: line[k] for k in _HISTORY_FIELDS if k in line and k != "key"},
@@ -148,6 +149,13 @@ def appointment_story(redis: Redis, settings: Settings, reference: str) -> Story
     location = state.appointment.location.id if state else (locations[0] if locations else None)
     return Story(reference=reference, location=location,
                  appointment=None if state is None else _facts(state), entries=entries)
+
+
+def _event_keys(line: dict[str, Any]) -> list[str]:
+    """The send keys an event's line names: planned (a worker may hold one already, with
+    a record and no line of its own yet) and withdrawn."""
+    planned = [str(item["key"]) for item in line.get("planned") or [] if item.get("key")]
+    return planned + [str(key) for key in line.get("withdrawn") or []]
 
 
 def _facts(state: AppointmentState) -> dict[str, Any]:

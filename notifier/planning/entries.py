@@ -114,6 +114,36 @@ class AppointmentState:
         )
 
 
+def send_key(slot: str, kind: Kind, *, version: int, start: dt.datetime) -> str:
+    """The send key of the message of ``kind`` in schedule ``slot``, planned for appointment
+    ``version`` and ``start`` (see :attr:`PlannedMessage.key`)."""
+    if kind is Kind.REMINDER:
+        return f"{slot}:{start.astimezone(dt.UTC):%Y%m%dT%H%MZ}"
+    return f"{slot}:v{version}"
+
+
+def pending_key(state: AppointmentState, slot: str) -> str | None:
+    """The send key of the message waiting in ``slot`` while ``state`` is the one stored:
+    a reminder announces the state's start (an event that moves it plans every reminder
+    again), another kind was planned for the version ``state.planned`` holds. None when
+    the slot names no kind, or its version was planned before versions were kept.
+
+    Parameters:
+      state: the appointment's stored state.
+      slot: a schedule slot of that appointment.
+    """
+    parts = slot.split(":")
+    try:
+        kind = Kind(parts[1])
+    except (IndexError, ValueError):
+        return None
+    version = state.planned.get(slot)
+    if kind is not Kind.REMINDER and version is None:
+        return None
+    return send_key(slot, kind, version=version or state.version,
+                    start=state.appointment.start_utc())
+
+
 @dataclass(frozen=True)
 class PlannedMessage:
     """One message the gateway means to send.
@@ -150,9 +180,7 @@ class PlannedMessage:
         A reminder is keyed by the start it announces, not by version: an event that does
         not move the appointment plans the same reminder again under the same key.
         """
-        if self.kind is Kind.REMINDER:
-            return f"{self.slot}:{self.start.astimezone(dt.UTC):%Y%m%dT%H%MZ}"
-        return f"{self.slot}:v{self.version}"
+        return send_key(self.slot, self.kind, version=self.version, start=self.start)
 
     def to_dict(self) -> dict[str, Any]:
         """The verbose form, as the schedule and the ``send_message`` messages carried it
@@ -252,9 +280,12 @@ class Plan:
       upserts: messages to add to the schedule (replacing any pending one in the same slot).
       removals: schedule slots of this appointment to withdraw.
       skipped: messages decided against, with their reasons.
+      withdrawn: the send keys of the pending messages this plan takes back: those of the
+        removed slots, and those replaced by a message under another key.
     """
 
     state: AppointmentState
     upserts: tuple[PlannedMessage, ...] = ()
     removals: frozenset[str] = field(default_factory=frozenset)
     skipped: tuple[Skipped, ...] = ()
+    withdrawn: tuple[str, ...] = ()

@@ -23,7 +23,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from notifier.domain import Appointment, Attendance, Channel, Event, EventType, Kind, Status
-from notifier.planning.entries import AppointmentState, Plan, PlannedMessage, Skipped
+from notifier.planning.entries import (
+    AppointmentState,
+    Plan,
+    PlannedMessage,
+    Skipped,
+    pending_key,
+)
 from notifier.planning.reasons import Reason
 from notifier.sending_window import place_in_window
 from notifier.settings import Settings
@@ -172,11 +178,13 @@ class _Planner:
     def plan(self) -> Plan:
         planned = dict(self.state.planned)
         planned.update({m.slot: m.version for m in self.upserts if m.kind is not Kind.REMINDER})
+        removals = self._removals()
         return Plan(
             state=dataclasses.replace(self.state, planned=planned),
             upserts=tuple(self.upserts),
-            removals=self._removals(),
+            removals=removals,
             skipped=tuple(self.skipped),
+            withdrawn=self._withdrawn(removals),
         )
 
     # -- messages sent now: confirmation, modification, contact change, cancellation --
@@ -299,6 +307,19 @@ class _Planner:
             ):
                 removals.add(slot)
         return frozenset(removals)
+
+    def _withdrawn(self, removals: frozenset[str]) -> tuple[str, ...]:
+        """The keys of the pending messages taken back: removed, or replaced in their slot
+        by a message under another key (a booking system saw them scheduled)."""
+        if self.previous is None:
+            return ()
+        keys = {message.slot: message.key for message in self.upserts}
+        gone = []
+        for slot in sorted(self.pending & (removals | keys.keys())):
+            key = pending_key(self.previous, slot)
+            if key is not None and key != keys.get(slot):
+                gone.append(key)
+        return tuple(gone)
 
     # -- helpers --
 

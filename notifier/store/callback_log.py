@@ -27,6 +27,15 @@ class LogEntry:
     fields: dict[str, str]
 
     @property
+    def locations(self) -> list[str]:
+        """The locations the entry concerns, whose booking systems hear of it: a message's
+        own; for a contact change, those that wrote to the address (maybe none)."""
+        if "location" in self.fields:
+            return [self.fields["location"]]
+        return [location for location in self.fields.get("locations", "").split(",")
+                if location]
+
+    @property
     def sequence(self) -> int:
         """The id as one growing integer: a later change has a higher sequence."""
         ms, n = self.id.split("-")
@@ -36,11 +45,27 @@ class LogEntry:
 class CallbackLog(RedisStore):
     """Reads the callback log (built as a :class:`RedisStore`)."""
 
-    def read(self, *, after: str | None, count: int) -> list[LogEntry]:
+    def read(self, *, after: str | None, count: int, since_ms: int | None = None,
+             until_ms: int | None = None) -> list[LogEntry]:
         """Up to ``count`` entries after the entry id ``after`` (from the first kept when
-        None), oldest first."""
+        None), oldest first.
+
+        Parameters:
+          after: the id of the last entry already read, or None.
+          count: at most this many entries.
+          since_ms, until_ms: only entries logged from and up to these times (epoch
+            milliseconds, both included), when given.
+        """
+        if until_ms is not None and until_ms < 0:
+            return []  # before any id a stream can hold
+        if since_ms is not None:
+            since_ms = max(since_ms, 0)
         start = "-" if after is None else f"({after}"
-        raw: list[Any] = self.redis.xrange(self.keys.callback_log, min=start, count=count) or []
+        if since_ms is not None and (after is None or int(after.split("-")[0]) < since_ms):
+            start = f"{since_ms}-0"
+        end = "+" if until_ms is None else str(until_ms)
+        raw: list[Any] = self.redis.xrange(self.keys.callback_log, min=start, max=end,
+                                           count=count) or []
         return [LogEntry(text(entry_id), text_map(fields)) for entry_id, fields in raw]
 
     def first_id(self) -> str | None:

@@ -126,7 +126,7 @@ class Intake:
             if isinstance(outcome, Plan):
                 self._stage_plan(writes, outcome, now)
             writes.set(read_keys[0], answer.packed(), ex=self.settings.event_retention)
-            self.history.stage(writes, reference, _history_line(event, answer, now))
+            self.history.stage(writes, reference, _history_line(event, answer, outcome, now))
             if self._apply_script(
                 keys=read_keys,
                 args=[
@@ -177,6 +177,12 @@ class Intake:
             return refused
         return None
 
+    def answer(self, event_id: str) -> IntakeAnswer | None:
+        """The answer given to event ``event_id`` (what a repeat of it gets), or None when
+        the gateway never took it or no longer keeps it."""
+        stored = self.redis.get(self.keys.event(event_id))
+        return None if stored is None else IntakeAnswer.from_json(stored)
+
     def load(self, reference: str) -> AppointmentState | None:
         raw = self.redis.get(self.keys.appointment(reference))
         return None if raw is None else AppointmentState.from_json(raw)
@@ -209,7 +215,11 @@ def _answer(event: Event, outcome: Plan | Ignored, printed: str) -> IntakeAnswer
     )
 
 
-def _history_line(event: Event, answer: IntakeAnswer, now: dt.datetime) -> dict[str, Any]:
+def _history_line(
+    event: Event, answer: IntakeAnswer, outcome: Plan | Ignored, now: dt.datetime
+) -> dict[str, Any]:
+    """The event's line in the appointment's story: the answer, with the send key of each
+    message planned and of each pending one withdrawn (the status API lists them)."""
     line: dict[str, Any] = {
         "at": now.astimezone(dt.UTC).isoformat(),
         "what": "event",
@@ -221,4 +231,10 @@ def _history_line(event: Event, answer: IntakeAnswer, now: dt.datetime) -> dict[
     for field in ("planned", "skipped", "reason"):
         if field in answer.body:
             line[field] = answer.body[field]
+    if isinstance(outcome, Plan):
+        line["planned"] = [{**item, "key": message.key}
+                           for item, message in zip(line["planned"], outcome.upserts,
+                                                    strict=True)]
+        if outcome.withdrawn:
+            line["withdrawn"] = list(outcome.withdrawn)
     return line

@@ -24,7 +24,16 @@ from notifier.errors import SettingsError
 from notifier.settings import MIN_TOKEN_LENGTH, Settings
 from notifier.store.intake import Intake
 from notifier.store.integrators import IntegratorStore
-from notifier.web import documentation, health, inbound, intake, status_callbacks, voice
+from notifier.web import (
+    documentation,
+    feed,
+    health,
+    inbound,
+    intake,
+    message_status,
+    status_callbacks,
+    voice,
+)
 from notifier.web.console import router as console_router
 from notifier.web.console.headers import ConsoleHeaders
 from notifier.web.context import WebContext
@@ -41,6 +50,11 @@ Every request to `/v1/events` carries `Authorization: Bearer <token>`. Send the 
 appointment as it is now with every event; give each event a unique `event_id` (a repeat
 gets the same answer and does nothing more) and increase `version` with every change of
 the appointment. Never send clinical data (reason for visit, notes): it is refused.
+
+Booking systems learn what became of each message from signed callbacks, or pull it:
+`/v1/feed` reads the same events in order, and the status API answers for one message,
+one appointment's messages, recent changes, or one event. A token sees its own
+locations only.
 """
 
 
@@ -106,6 +120,8 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(intake.router)
+    app.include_router(feed.router)
+    app.include_router(message_status.router)
     app.include_router(voice.router)
     app.include_router(inbound.router)
     app.include_router(status_callbacks.router)

@@ -18,7 +18,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 def section() -> str:
     text = README.read_text(encoding="utf-8")
-    return text[text.index("### Callbacks"):text.index("## Sending events with Dramatiq")]
+    return text[text.index("### Callbacks"):text.index("## What became of each message")]
 
 
 def receiver(secret: str, kept: list[tuple[Any, ...]]) -> Any:

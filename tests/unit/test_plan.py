@@ -529,3 +529,30 @@ def test_a_late_evening_appointment_is_reminded_before_the_window_closes_the_day
     assert one_day.send_at == local(2026, 3, 16, 20, 45)
     three_days = by_slot(result)[(Kind.REMINDER, Channel.SMS, J3)]
     assert three_days.send_at == local(2026, 3, 14, 20, 45)
+
+
+def test_the_keys_of_pending_messages_taken_back_are_named_removed_or_replaced() -> None:
+    first = booked(modes=("sms",))
+    pending = slots(first)
+    later = local(2026, 3, 5, 12)
+    # J3 can no longer be sent; J1 is planned again for the new start (another key); the
+    # confirmation, still waiting, stays (the modification rides on it).
+    change = plan(event("modified", version=2, start=local(2026, 3, 7, 14), at=later,
+                        modes=("sms",)), later, previous=first.state, pending=pending)
+
+    old = {(m.kind, m.offset_seconds): m.key for m in first.upserts}
+    assert set(change.withdrawn) == {old[Kind.REMINDER, J3], old[Kind.REMINDER, J1]}
+    assert old[Kind.REMINDER, J1] not in {m.key for m in change.upserts}
+
+
+def test_a_pending_message_planned_again_under_its_own_key_is_not_withdrawn() -> None:
+    first = booked(modes=("sms",))
+    later = local(2026, 3, 5, 12)
+    # Another address only: the reminders keep their start, hence their keys.
+    again = plan(event("contact_changed", version=2, start=START, at=later, modes=("sms",),
+                       patient={"mobile_phone": "+15145550177"}),
+                 later, previous=first.state, pending=slots(first))
+
+    reminders = {m.key for m in first.upserts if m.kind is Kind.REMINDER}
+    assert reminders <= {m.key for m in again.upserts}
+    assert not reminders & set(again.withdrawn)

@@ -8,7 +8,7 @@ from typing import Any
 
 from notifier.operations.failure_words import explain_failure
 from notifier.operations.story import Story, StoryEntry
-from notifier.planning.reasons import describe
+from notifier.planning.reasons import Reason, describe
 from notifier.privacy import mask_address
 from notifier.web.console.i18n import Words
 
@@ -51,6 +51,10 @@ def _lines(entry: StoryEntry, words: Words) -> list[str]:
             reason = str(skipped.get("reason", ""))
             head = _message(words, skipped) if skipped.get("kind") else ""
             lines.append(f"✕ {head + ' : ' if head else ''}{describe(reason, words.lang)}")
+        for key in d.get("withdrawn") or []:
+            kind, channel = [*str(key).split(":"), "", ""][1:3]
+            head = _message(words, {"kind": kind, "channel": channel})
+            lines.append(f"✕ {head} : {describe(Reason.WITHDRAWN, words.lang)}")
         if d.get("reason"):
             lines.append(describe(str(d["reason"]), words.lang))
     elif entry.what == "version_reset":
