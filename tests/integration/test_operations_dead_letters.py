@@ -96,7 +96,7 @@ def test_requeue_moves_the_letter_back_with_retries_reset_and_audits_it(
     assert requeue(gateway.client, gateway.settings, INTAKE_QUEUE, letter.message_id,
                    actor="alice", reason="fixed the broken key", now=now)
 
-    (depth, _) = queue_depths(gateway.client, gateway.settings)
+    (depth, _, _) = queue_depths(gateway.client, gateway.settings)
     assert (depth.ready, depth.dead) == (1, 0)
     qkeys = queue_keys(gateway.settings, INTAKE_QUEUE)
     (new_id,) = [m.decode() for m in gateway.client.lrange(qkeys.ready, 0, -1)]
@@ -131,7 +131,7 @@ def test_a_letter_is_requeued_or_discarded_once(gateway: Gateway) -> None:
     assert discard(gateway.client, gateway.settings, INTAKE_QUEUE, second.message_id,
                    actor="bob", reason="bad event, booking system told", now=now)
 
-    (depth, _) = queue_depths(gateway.client, gateway.settings)
+    (depth, _, _) = queue_depths(gateway.client, gateway.settings)
     assert (depth.ready, depth.dead) == (1, 0)
     assert [(a.actor, a.action, a.message_id) for a in operator_actions(
         gateway.client, gateway.settings)] == [
@@ -150,7 +150,7 @@ def test_requeue_all_takes_every_letter_dead_now(gateway: Gateway) -> None:
                         reason="provider outage over", now=gateway.clock())
 
     assert count == 3
-    (depth, _) = queue_depths(gateway.client, gateway.settings)
+    (depth, _, _) = queue_depths(gateway.client, gateway.settings)
     assert (depth.ready, depth.dead) == (3, 0)
     actions = operator_actions(gateway.client, gateway.settings)
     assert [a.action for a in actions] == ["requeue"] * 3

@@ -15,6 +15,7 @@ from notifier.domain import Kind, Lang
 from notifier.messages.samples import SAMPLE_LOCATION, longest_names
 from notifier.messages.sms import sms_encoding
 from notifier.operations.failure_words import explain_failure
+from notifier.planning.entries import PlannedMessage
 from notifier.sending import SendOutcome, SendStep
 from notifier.store.history import History
 from notifier.store.optouts import OptOutStore
@@ -94,7 +95,7 @@ def test_every_sms_kind_with_the_longest_names_leaves_within_the_budget(
     delivery.clock.advance(dt.timedelta(hours=25))
     sent += send_due(delivery)
 
-    assert {p["kind"] for p in sent} == set(Kind)
+    assert {PlannedMessage.from_dict(p).kind for p in sent} == set(Kind)
     bodies = [m.body for m in delivery.fake.messages]
     assert len(bodies) == len(sent)
     for body in bodies:
@@ -118,7 +119,7 @@ def test_a_name_with_letters_gsm7_lacks_leaves_in_gsm7_within_the_budget(
 ) -> None:
     (payload,) = send_due_after(delivery, "booked", 1, names(lang, first_name=first_name))
 
-    assert payload["kind"] == "confirmation"
+    assert PlannedMessage.from_dict(payload).kind == "confirmation"
     (message,) = delivery.fake.messages
     assert message.body is not None and kept in message.body
     assert sms_encoding(message.body).encoding == "GSM-7"
@@ -141,7 +142,7 @@ def test_an_sms_that_cannot_fit_is_held_back_over_budget_and_counted(
     assert record["status"] == "suppressed" and record["reason"] == "over_budget"
     history = History(delivery.client, keys=delivery.intake.keys,
                       retention=delivery.settings.event_retention)
-    lines = history.read(payload["reference"])
+    lines = history.read(PlannedMessage.from_dict(payload).reference)
     assert any(line.get("what") == "suppressed" and line.get("reason") == "over_budget"
                for line in lines)
     counts = delivery.client.hgetall(delivery.intake.keys.stats("2026112415"))
