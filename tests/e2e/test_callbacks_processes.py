@@ -90,6 +90,22 @@ def test_a_booking_systems_receiver_hears_of_each_message_signed_and_without_the
                    what="the receiver to hear how the texts ended", hint=lambda: str(told()))
         assert told() == closed
 
+        # For every message, the status API says what its latest callback said.
+        latest: dict[str, dict[str, object]] = {}
+        for got in receiver.received:
+            event = json.loads(got.body)
+            data = event["data"]
+            if event["type"].startswith("message.") and (
+                    data["message_id"] not in latest
+                    or data["sequence"] > latest[data["message_id"]]["sequence"]):
+                latest[data["message_id"]] = data
+        for message_id, data in latest.items():
+            view = httpx.get(f"http://127.0.0.1:{web.port}/v1/messages/{message_id}",
+                             headers={"Authorization": f"Bearer {token.token}"}, timeout=10)
+            assert view.status_code == 200, view.text
+            assert (view.json()["status"], view.json()["reason"]) == (
+                data["status"], data["reason"]), message_id
+
     events = [json.loads(got.body) for got in receiver.received]
     assert all(got.verified for got in receiver.received)
     assert [got.headers["webhook-id"] for got in receiver.received] == [e["id"] for e in events]
