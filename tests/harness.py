@@ -43,7 +43,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -220,10 +220,14 @@ class Processes:
     def start_worker(
         self, name: str = "worker", *, processes: int = 1, threads: int = 4,
         module: str = "notifier.worker", through_cli: bool = False,
+        queues: Sequence[str] = (),
     ) -> Managed:
         """``dramatiq notifier.worker`` (the Dramatiq master and its worker processes), or
-        with ``through_cli`` ``notifier worker``, which becomes that same master."""
+        with ``through_cli`` ``notifier worker``, which becomes that same master; with
+        ``queues``, consuming only those (``--queues``), else the command's default."""
         options = ["--processes", str(processes), "--threads", str(threads)]
+        if queues:
+            options += ["--queues", *queues]
         command = (
             [sys.executable, "-m", "notifier", "worker", *options] if through_cli
             else [sys.executable, "-m", "dramatiq", module, *options]
