@@ -342,7 +342,8 @@ def noop_arm(bench: Bench, processes: Processes, broker: dramatiq.Broker,
 
 def callbacks_arm(bench: Bench, processes: Processes, keys: Keys, store: IntegratorStore,
                   expected: int) -> Measure:
-    dispatch = CallbackDispatch(bench.client, keys=keys, endpoints=store, clock=utc_now)
+    dispatch = CallbackDispatch(bench.client, keys=keys, endpoints=store, clock=utc_now,
+                                concurrency=bench.threads)
     bench.start_callbacks(processes)
     try:
         answered_before = bench.receiver.received()

@@ -66,7 +66,7 @@ class Scheduler:
         self.after_claim = after_claim
         self.callbacks = CallbackDispatch(
             redis, keys=self.keys, endpoints=IntegratorStore(redis, settings), clock=clock,
-            batch=batch)
+            concurrency=settings.callback_concurrency, batch=batch)
 
     def run_once(self, stop: threading.Event | None = None) -> int:
         """Hand off everything due now, one batch at a time, until nothing is due or

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 # How long a claimed delivery waits for its hand-off before another scheduler may take it.
 CLAIM_LEASE = dt.timedelta(seconds=30)
+# When a delivery whose endpoint had every place in flight taken is looked at again.
+FULL_RECHECK = dt.timedelta(seconds=5)
 
 
 class Endpoints(Protocol):
@@ -45,17 +47,21 @@ class CallbackDispatch:
       endpoints: where the endpoints that want an event are found
         (:class:`notifier.store.integrators.IntegratorStore`).
       clock: returns the current time (aware).
+      concurrency: the attempts in flight an endpoint may have
+        (``NOTIFIER_CALLBACK_CONCURRENCY``): its deliveries wait while it has them all.
       batch: log entries fanned out, and deliveries handed off, per step.
     """
 
     def __init__(self, redis: Redis, *, keys: Keys, endpoints: Endpoints,
-                 clock: Callable[[], dt.datetime], batch: int = 500) -> None:
+                 clock: Callable[[], dt.datetime], concurrency: int,
+                 batch: int = 500) -> None:
         self.log = CallbackLog(redis, keys=keys)
         self.deliveries = CallbackDeliveries(redis, keys=keys)
         self.handoff = QueueHandoff(redis, keys=keys, claimed=keys.callbacks_claimed,
                                     queue=CALLBACK_QUEUE, actor=CALLBACK_ACTOR)
         self.endpoints = endpoints
         self.clock = clock
+        self.concurrency = concurrency
         self.batch = batch
 
     def run_once(self) -> tuple[int, int]:
@@ -65,7 +71,8 @@ class CallbackDispatch:
         while (step := self.fan_out()) > 0:
             fanned += step
         while True:
-            claimed = self.deliveries.claim(self.clock(), lease=CLAIM_LEASE, limit=self.batch)
+            claimed = self.deliveries.claim(self.clock(), lease=CLAIM_LEASE, limit=self.batch,
+                                            most=self.concurrency, recheck=FULL_RECHECK)
             handed += self.handoff.hand_off(claimed)
             if len(claimed) < self.batch:
                 return fanned, handed

@@ -108,12 +108,15 @@ class CallbackDeliveries(RedisStore):
         )
         return int(added) >= 0
 
-    def claim(self, now: dt.datetime, *, lease: dt.timedelta, limit: int) -> list[str]:
+    def claim(self, now: dt.datetime, *, lease: dt.timedelta, limit: int, most: int,
+              recheck: dt.timedelta) -> list[str]:
         """Take up to ``limit`` due deliveries, leased until ``now + lease`` (a claim that
-        lapses is taken again)."""
+        lapses is taken again). A delivery whose endpoint has ``most`` attempts in flight
+        stays due, looked at again after ``recheck``."""
         raw = self.script("callback_claim")(
             keys=[self.keys.callbacks_claimed, self.keys.callbacks_due],
-            args=[now.timestamp(), (now + lease).timestamp(), limit],
+            args=[now.timestamp(), (now + lease).timestamp(), limit,
+                  self.keys.endpoint(""), most, (now + recheck).timestamp()],
         )
         return text_list(raw)
 

@@ -1,6 +1,12 @@
--- KEYS: claimed deliveries, due deliveries. ARGV: now, lease until (epoch seconds), limit.
+-- KEYS: claimed deliveries, due deliveries. ARGV: now, lease until (epoch seconds), limit,
+-- the prefix of the endpoints' keys ('<prefix>:endpoint:'), the most attempts in flight
+-- an endpoint may have, when a delivery whose endpoint has them all is looked at again
+-- (epoch seconds).
 -- Lapsed claims first (a scheduler died between claim and hand-off), then due deliveries,
--- move to the claimed set, leased. Returns the deliveries claimed.
+-- move to the claimed set, leased. An endpoint is handed no more deliveries in one pass
+-- than it has places in flight free; the others stay due, looked at again later: a
+-- stalled endpoint's backlog does not cycle through the workers. Returns the deliveries
+-- claimed.
 local out = {}
 local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
 for _, delivery in ipairs(lapsed) do
@@ -8,9 +14,23 @@ for _, delivery in ipairs(lapsed) do
   out[#out + 1] = delivery
 end
 local room = tonumber(ARGV[3]) - #out
-if room > 0 then
-  for _, delivery in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1],
-                                       'LIMIT', 0, room)) do
+if room <= 0 then
+  return out
+end
+local taken = {}
+local most = tonumber(ARGV[5])
+for _, delivery in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1],
+                                     'LIMIT', 0, room)) do
+  -- A delivery is '"<endpoint>|<event id>"' (a JSON string).
+  local endpoint = string.match(delivery, '^"([^|]*)|')
+  if taken[endpoint] == nil then
+    local busy = ARGV[4] .. endpoint .. ':busy'
+    taken[endpoint] = redis.call('ZCOUNT', busy, '(' .. ARGV[1], '+inf')
+  end
+  if taken[endpoint] >= most then
+    redis.call('ZADD', KEYS[2], ARGV[6], delivery)
+  else
+    taken[endpoint] = taken[endpoint] + 1
     redis.call('ZREM', KEYS[2], delivery)
     redis.call('ZADD', KEYS[1], ARGV[2], delivery)
     out[#out + 1] = delivery
