@@ -42,8 +42,10 @@ def seed(url: str, count: int) -> list[str]:
     ids = []
     for n in range(count):
         key = f"{n:010d}:confirmation:sms:v1"
-        fields = {"reference": f"{n:010d}", "kind": "confirmation", "channel": "sms",
-                  "version": 1, "lang": "fr", "location": "plateau"}
+        fields: dict[str, str | int] = {
+            "reference": f"{n:010d}", "kind": "confirmation", "channel": "sms", "version": 1,
+            "lang": "fr", "location": "plateau",
+        }
         deliveries.advance(key, DeliveryStatus.SUBMITTING, now, fields=fields)
         deliveries.advance(key, DeliveryStatus.DELIVERED, now, fields={"provider_id": f"SM{n}"})
         ids.append(key)
