@@ -7,12 +7,8 @@
 -- than it has places in flight free; the others stay due, looked at again later: a
 -- stalled endpoint's backlog does not cycle through the workers. Returns the deliveries
 -- claimed.
-local out = {}
-local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
-for _, delivery in ipairs(lapsed) do
-  redis.call('ZADD', KEYS[1], ARGV[2], delivery)
-  out[#out + 1] = delivery
-end
+--! include lapsed_claims
+local out = lapsed_claims(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 local room = tonumber(ARGV[3]) - #out
 if room <= 0 then
   return out

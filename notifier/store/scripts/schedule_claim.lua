@@ -5,12 +5,8 @@
 -- A packed pending value ('{"v":...}') is claimed with its slot in front ('{"s":"<slot>",
 -- "v":...}', PlannedMessage.to_json): the claimed entry, then the send_message payload,
 -- stands alone. A verbose value written before values were packed is claimed as it is.
-local out = {}
-local lapsed = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
-for _, payload in ipairs(lapsed) do
-  redis.call('ZADD', KEYS[1], ARGV[2], payload)
-  out[#out + 1] = payload
-end
+--! include lapsed_claims
+local out = lapsed_claims(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 for i = 2, #KEYS do
   local room = tonumber(ARGV[3]) - #out
   if room <= 0 then
