@@ -296,7 +296,8 @@ def endpoint_add(args: argparse.Namespace, settings: Settings) -> int:
 
     def act(store: IntegratorStore, now: dt.datetime) -> int:
         endpoint, secret = store.add_endpoint(
-            checks.integrator_id(args.integrator), url=checks.endpoint_url(args.url),
+            checks.integrator_id(args.integrator),
+            url=checks.endpoint_url(args.url, allow_http=settings.callbacks_allow_private),
             types=checks.event_types(args.type or ()), actor=operator_name(), now=now,
         )
         print(f"added endpoint {endpoint.id} to {endpoint.integrator}; recorded in the audit")

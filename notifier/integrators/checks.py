@@ -68,9 +68,11 @@ def location_ids(values: Iterable[str]) -> frozenset[str]:
     return locations
 
 
-def endpoint_url(text: str) -> str:
-    """``text`` if callbacks may be sent to it: an absolute https URL with a host, no user
-    name or password, no fragment, at most :data:`MAX_URL` characters."""
+def endpoint_url(text: str, *, allow_http: bool = False) -> str:
+    """``text`` if callbacks may be sent to it: an absolute https URL (or http, with
+    ``allow_http``: ``NOTIFIER_CALLBACKS_ALLOW_PRIVATE``, for a receiver on the
+    deployment's own network) with a host, no user name or password, no fragment, at most
+    :data:`MAX_URL` characters."""
     if len(text) > MAX_URL:
         raise IntegratorProblem(f"the endpoint URL is longer than {MAX_URL} characters")
     if _CONTROL.search(text) or " " in text:
@@ -80,9 +82,10 @@ def endpoint_url(text: str) -> str:
         port = parts.port
     except ValueError:
         raise IntegratorProblem("the endpoint URL cannot be read as a URL") from None
-    if parts.scheme.lower() != "https":
+    if parts.scheme.lower() != "https" and not (allow_http and parts.scheme.lower() == "http"):
         raise IntegratorProblem(
-            "the endpoint URL must start with https:// (callbacks are never sent in clear)"
+            "the endpoint URL must start with https:// (callbacks are never sent in clear; "
+            "http:// only where NOTIFIER_CALLBACKS_ALLOW_PRIVATE=true)"
         )
     if not parts.hostname:
         raise IntegratorProblem("the endpoint URL has no host: write https://<host>/<path>")

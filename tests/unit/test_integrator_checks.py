@@ -125,3 +125,10 @@ def test_a_credential_acts_for_its_locations_and_the_deployments_for_all() -> No
     assert mine.may_act_for("clinique-plateau")
     assert not mine.may_act_for("clinique-verdun")
     assert EVERY_LOCATION.may_act_for("clinique-verdun")
+
+
+def test_http_is_accepted_only_where_private_receivers_are_allowed() -> None:
+    assert checks.endpoint_url("http://10.0.0.7:8080/hooks", allow_http=True) == (
+        "http://10.0.0.7:8080/hooks")
+    with pytest.raises(IntegratorProblem, match="must start with https://"):
+        checks.endpoint_url("ftp://10.0.0.7/hooks", allow_http=True)
