@@ -241,3 +241,19 @@ _STATUS_TEXTS: dict[PublicStatus, Bilingual] = {
 def describe_status(status: PublicStatus, lang: Lang) -> str:
     """The sentence a person reads for a public ``status``, in ``lang``."""
     return _STATUS_TEXTS[status][lang]
+
+
+_STATUS_WORDS: dict[PublicStatus, Bilingual] = {
+    PublicStatus.SCHEDULED: Bilingual("planifié", "scheduled"),
+    PublicStatus.WITHDRAWN: Bilingual("retiré", "withdrawn"),
+    PublicStatus.SENDING: Bilingual("en cours d'envoi", "sending"),
+    PublicStatus.SENT: Bilingual("envoyé", "sent"),
+    PublicStatus.DELIVERED: Bilingual("livré", "delivered"),
+    PublicStatus.FAILED: Bilingual("échec", "failed"),
+    PublicStatus.SUPPRESSED: Bilingual("non envoyé", "suppressed"),
+}
+
+
+def status_word(status: PublicStatus, lang: Lang) -> str:
+    """A public ``status`` in one word or two, as a list or a table row shows it."""
+    return _STATUS_WORDS[status][lang]

@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,14 +18,17 @@ from pydantic import SecretStr
 from notifier.domain import Lang
 from notifier.errors import RetryLater
 from notifier.messages.samples import SAMPLE_LOCATION
+from notifier.operations.story import appointment_story
 from notifier.planning.entries import PlannedMessage
-from notifier.public_status import PublicStatus, describe_reason
+from notifier.public_status import PublicStatus, describe_reason, status_word
 from notifier.sending import SendOutcome
 from notifier.store.callback_log import CallbackLog
 from notifier.store.intake import Intake
 from notifier.store.integrators import IntegratorStore
 from notifier.store.keys import Keys
 from notifier.web import create_app
+from notifier.web.console.i18n import Words
+from notifier.web.console.story_view import story_view
 from tests.factories import event, local
 from tests.fakes.conftest_fixtures import fake_smtp
 from tests.fakes.smtp_server import FakeSmtp
@@ -286,3 +290,23 @@ def test_no_answer_holds_a_name_a_phone_number_an_email_or_a_messages_text(
     for answer in answers:
         leaked = [value for value in (*PATIENT, *texts) if value in answer]
         assert not leaked, leaked
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_the_console_story_shows_each_sent_message_in_the_apis_words(
+    pull: Pull, every_status: dict[str, str], lang: Lang,
+) -> None:
+    words = Words(lang, zone=ZoneInfo("America/Toronto"))
+    compared = set()
+    for reference in every_status.values():
+        story = appointment_story(pull.gateway.client, pull.gateway.settings, reference)
+        assert story is not None
+        rows = {row["key"]: row for row in story_view(story, words)["rows"]
+                if row["what"] == words.maybe("what", "delivery")}
+        for view in messages_of(pull, reference):
+            if view["message_id"] in rows:
+                first_line = rows[view["message_id"]]["lines"][0]
+                assert first_line.endswith(" · " + status_word(PublicStatus(view["status"]),
+                                                                 lang)), first_line
+                compared.add(view["status"])
+    assert compared == {"sent", "delivered", "failed", "sending", "suppressed"}

@@ -6,10 +6,12 @@ import datetime as dt
 import re
 from typing import Any
 
+from notifier.delivery_status import DeliveryStatus
 from notifier.operations.failure_words import explain_failure
 from notifier.operations.story import Story, StoryEntry
 from notifier.planning.reasons import Reason, describe
 from notifier.privacy import mask_address
+from notifier.public_status import public_status, status_word
 from notifier.web.console.i18n import Words
 
 REFERENCE = re.compile(r"^\d{10}$")
@@ -28,6 +30,13 @@ def _message(words: Words, details: dict[str, Any]) -> str:
     parts = [words.maybe("kind", details.get("kind")), words.maybe("channel",
                                                                    details.get("channel"))]
     return " · ".join(parts)
+
+
+def _public_status(words: Words, status: Any) -> str:
+    try:
+        return status_word(public_status(DeliveryStatus(str(status))), words.lang)
+    except ValueError:
+        return words.maybe("status", status)
 
 
 def _time(value: Any) -> dt.datetime | None:
@@ -63,7 +72,8 @@ def _lines(entry: StoryEntry, words: Words) -> list[str]:
         if d.get("reason"):
             lines.append(str(d["reason"]))
     elif entry.what == "delivery":
-        lines.append(f"{_message(words, d)} · {words.maybe('status', d.get('status'))}")
+        # The status booking systems read in the API and callbacks, in the same words.
+        lines.append(f"{_message(words, d)} · {_public_status(words, d.get('status'))}")
         if d.get("attempts"):
             lines.append(words("story.attempts", count=d["attempts"]))
         why = d.get("error_code") or d.get("reason")
