@@ -443,40 +443,27 @@ class IntegratorStore(RedisStore):
 
     def remove_endpoint(self, endpoint: str, *, actor: str, now: dt.datetime) -> Endpoint:
         """Remove ``endpoint``; nothing more is sent to it."""
-        _check_actor(actor)
-        key = self.keys.endpoint(endpoint)
 
-        def write(pipe: Pipeline) -> Endpoint:
-            current = self._endpoint(endpoint, text_map(pipe.hgetall(key)), now)
-            if current is None:
-                raise unknown_endpoint(endpoint)
-            pipe.multi()
-            pipe.delete(key)
+        def change(pipe: Pipeline, current: Endpoint, _: dict[str, str]) -> Endpoint:
+            pipe.delete(self.keys.endpoint(endpoint))
             pipe.srem(self.keys.integrator_endpoints(current.integrator), endpoint)
             self._audit(pipe, "endpoint_remove", actor=actor, now=now,
                         integrator=current.integrator, endpoint=endpoint,
                         details={"url": current.url})
             return current
 
-        return self._transaction(write, key)
+        return self._change_endpoint(endpoint, change, actor=actor, now=now)
 
     def rotate_secret(
         self, endpoint: str, *, overlap: dt.timedelta, actor: str, now: dt.datetime,
     ) -> tuple[Endpoint, str]:
         """Make a new secret for ``endpoint``; callbacks are signed with both for
         ``overlap`` (the new one only when zero). Returns the endpoint and the new secret."""
-        _check_actor(actor)
         secret = new_secret()
-        key = self.keys.endpoint(endpoint)
         until = now + overlap if overlap > dt.timedelta(0) else None
 
-        def write(pipe: Pipeline) -> Endpoint:
-            fields = text_map(pipe.hgetall(key))
-            current = self._endpoint(endpoint, fields, now)
-            if current is None:
-                raise unknown_endpoint(endpoint)
-            pipe.multi()
-            pipe.hset(key, mapping={
+        def change(pipe: Pipeline, current: Endpoint, fields: dict[str, str]) -> Endpoint:
+            pipe.hset(self.keys.endpoint(endpoint), mapping={
                 "secret": secret, "previous_secret": fields["secret"] if until else "",
                 "previous_until": _iso(until) if until else "",
             })
@@ -487,7 +474,7 @@ class IntegratorStore(RedisStore):
             return Endpoint(current.id, current.integrator, current.url, current.types,
                             secrets, current.state)
 
-        return self._transaction(write, key), secret
+        return self._change_endpoint(endpoint, change, actor=actor, now=now), secret
 
     def set_endpoint_state(
         self, endpoint: str, state: EndpointState, *, reason: str, now: dt.datetime,
@@ -501,22 +488,36 @@ class IntegratorStore(RedisStore):
           now: when (aware).
           actor: who: an operator's name, or ``gateway`` when the gateway decides.
         """
-        _check_actor(actor)
-        key = self.keys.endpoint(endpoint)
 
-        def write(pipe: Pipeline) -> Endpoint:
-            current = self._endpoint(endpoint, text_map(pipe.hgetall(key)), now)
-            if current is None:
-                raise unknown_endpoint(endpoint)
-            pipe.multi()
-            pipe.hset(key, mapping={"state": state.value, "state_reason": reason,
-                                    "state_at": _iso(now)})
+        def change(pipe: Pipeline, current: Endpoint, _: dict[str, str]) -> Endpoint:
+            pipe.hset(self.keys.endpoint(endpoint), mapping={
+                "state": state.value, "state_reason": reason, "state_at": _iso(now)})
             self._audit(pipe, "endpoint_state", actor=actor, now=now,
                         integrator=current.integrator, endpoint=endpoint,
                         details={"from": current.state.value, "to": state.value,
                                  "reason": reason})
             return Endpoint(current.id, current.integrator, current.url, current.types,
                             current.secrets, state)
+
+        return self._change_endpoint(endpoint, change, actor=actor, now=now)
+
+    def _change_endpoint(
+        self, endpoint: str, change: Callable[[Pipeline, Endpoint, dict[str, str]], _T], *,
+        actor: str, now: dt.datetime,
+    ) -> _T:
+        """Run ``change`` (queued on the transaction, given the endpoint as it is and its
+        stored fields) as one transaction watching the endpoint; an unknown endpoint is
+        refused before anything is written."""
+        _check_actor(actor)
+        key = self.keys.endpoint(endpoint)
+
+        def write(pipe: Pipeline) -> _T:
+            fields = text_map(pipe.hgetall(key))
+            current = self._endpoint(endpoint, fields, now)
+            if current is None:
+                raise unknown_endpoint(endpoint)
+            pipe.multi()
+            return change(pipe, current, fields)
 
         return self._transaction(write, key)
 
