@@ -21,6 +21,7 @@ import random
 import secrets
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,9 @@ from notifier.callbacks.events import callback_events
 from notifier.integrators.model import EVENT_TYPES
 from notifier.messages.samples import SAMPLE_LOCATION
 from notifier.names import CALLBACK_QUEUE, INTAKE_QUEUE, SEND_QUEUE
+from notifier.store.callback_deliveries import CallbackDeliveries
 from notifier.store.callback_log import CallbackLog
+from notifier.store.decoding import text
 from notifier.store.integrators import IntegratorStore
 from notifier.store.keys import Keys
 from notifier.store.schedule import Schedule
@@ -370,9 +373,28 @@ def settle(processes: Processes, client: redis.Redis, keys: Keys,
 
 
 def leftovers(processes: Processes, state: dict[str, object]) -> str:
-    """The last state seen, and where each send message Redis still holds is."""
+    """The last state seen, where each send message Redis still holds is, and what the
+    callbacks still waiting have met."""
     try:
-        where = processes.queue_leftovers(SEND_QUEUE)
+        where = processes.queue_leftovers(SEND_QUEUE) + callback_leftovers(processes)
     except redis.RedisError as error:
         where = [f"(Redis unreadable: {type(error).__name__})"]
     return f"last state {state}\n" + "\n".join(where)
+
+
+def callback_leftovers(processes: Processes) -> list[str]:
+    """The callbacks still waiting: how many are due when, their tries, and each
+    endpoint's health and places in flight."""
+    keys = processes.keys
+    client = processes.redis
+    now = time.time()
+    due = client.zrange(keys.callbacks_due, 0, -1, withscores=True)
+    tries = Counter(int(client.hget(keys.callbacks_tries, member) or 0) for member, _ in due)
+    lines = [f"callbacks due: {len(due)}, in (s): "
+             + ", ".join(f"{score - now:.0f}" for _, score in due[:10])
+             + f"; tries so far: {dict(sorted(tries.items()))}; claimed: "
+             f"{client.zcard(keys.callbacks_claimed)}; dead: {client.zcard(keys.callbacks_dead)}"]
+    healths = CallbackDeliveries(client, keys=keys).healths(
+        text(member).split(":")[2] for member in client.keys(keys.endpoint("*:health")))
+    lines += [f"endpoint {endpoint}: {health}" for endpoint, health in healths.items()]
+    return lines
