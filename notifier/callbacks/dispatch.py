@@ -48,7 +48,7 @@ class CallbackDispatch:
         (:class:`notifier.store.integrators.IntegratorStore`).
       clock: returns the current time (aware).
       concurrency: the attempts in flight an endpoint may have
-        (``NOTIFIER_CALLBACK_CONCURRENCY``): its deliveries wait while it has them all.
+        (``NOTIFIER_CALLBACK_CONCURRENCY``): its deliveries stay due while it has them all.
       batch: log entries fanned out, and deliveries handed off, per step.
     """
 
