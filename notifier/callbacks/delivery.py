@@ -16,7 +16,6 @@ The log lines name the endpoint and the event, never the body.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import logging
 import random
 import time
@@ -55,17 +54,6 @@ class Post(Protocol):
                  timeout: float, allow_private: bool) -> Attempt: ...
 
 
-class Delivered(enum.StrEnum):
-    """What one run of the actor came to (see :class:`Fate`, and the log line)."""
-
-    DELIVERED = "delivered"
-    GONE = "gone"
-    RETRY = "retry"
-    DEAD = "dead"
-    WAIT = "wait"
-    DROPPED = "dropped"
-
-
 class CallbackDelivery:
     """Delivers callbacks.
 
@@ -95,7 +83,7 @@ class CallbackDelivery:
         self.draw = draw
         self.wall = wall
 
-    def __call__(self, target: str) -> Delivered:
+    def __call__(self, target: str) -> Fate:
         """Attempt ``target`` (``"<endpoint id>|<event id>"``: the hand-off's argument)."""
         endpoint_id, _, event_id = target.partition("|")
         delivery = delivery_name(endpoint_id, event_id)
@@ -107,21 +95,21 @@ class CallbackDelivery:
             # operator recovers what it missed.
             self.deliveries.attempted(delivery, Fate.SHELVED, now=now,
                                       suspend_after=self.settings.callback_suspend_after)
-            return Delivered.DEAD
+            return Fate.SHELVED
         if endpoint is None or endpoint.state is not EndpointState.ACTIVE or event is None:
             self.deliveries.attempted(delivery, Fate.DROPPED, now=now,
                                       suspend_after=self.settings.callback_suspend_after)
             log.info("callback %s to endpoint %s dropped: %s", event_id, endpoint_id,
                      "the event left the log" if event is None
                      else "the endpoint was removed or answered 410 Gone")
-            return Delivered.DROPPED
+            return Fate.DROPPED
         attempt = uuid.uuid4().hex
         if not self.deliveries.take_place(endpoint_id, attempt,
                                           most=self.settings.callback_concurrency, now=now,
                                           for_at_most=dt.timedelta(seconds=4 * TIMEOUT)):
             self.deliveries.attempted(delivery, Fate.WAIT, now=now, due=now + BUSY_WAIT,
                                       suspend_after=self.settings.callback_suspend_after)
-            return Delivered.WAIT
+            return Fate.WAIT
         body = body_bytes(event)
         timestamp = int(self.wall())
         answered = self.post(endpoint.url, webhook_headers(endpoint.secrets, event_id,
@@ -142,14 +130,14 @@ class CallbackDelivery:
         return next((event for event in events if event["id"] == event_id), None)
 
     def _after(self, delivery: str, endpoint: Endpoint, event_id: str, attempt: Attempt,
-               now: dt.datetime, *, place: str) -> Delivered:
+               now: dt.datetime, *, place: str) -> Fate:
         answer = str(attempt.status) if attempt.status is not None else str(attempt.failure)
         suspend_after = self.settings.callback_suspend_after
         if attempt.delivered:
             self.deliveries.attempted(delivery, Fate.DELIVERED, now=now, answer=answer,
                                       suspend_after=suspend_after, attempt=place)
             log.debug("callback %s delivered to endpoint %s", event_id, endpoint.id)
-            return Delivered.DELIVERED
+            return Fate.DELIVERED
         if attempt.gone:
             self.deliveries.attempted(delivery, Fate.GONE, now=now, answer=answer,
                                       suspend_after=suspend_after, attempt=place)
@@ -158,7 +146,7 @@ class CallbackDelivery:
             log.warning("callback endpoint %s answered 410 Gone: disabled; its integrator "
                         "enables it again with 'notifier integrators endpoint enable'",
                         endpoint.id)
-            return Delivered.GONE
+            return Fate.GONE
         tries = self.deliveries.tries(delivery) + 1
         delay = next_delay(tries, draw=self.draw(),
                            retry_after=parse_retry_after(attempt.retry_after, now=now))
@@ -181,4 +169,4 @@ class CallbackDelivery:
             log.warning("callback endpoint %s suspended: it failed every attempt for %s; a "
                         "test event it accepts makes it active again", endpoint.id,
                         suspend_after)
-        return Delivered.RETRY if fate is Fate.RETRY else Delivered.DEAD
+        return fate

@@ -81,18 +81,6 @@ class DeliveryLog(RedisStore):
                 [str(status), now.isoformat(), self.ttl, STATS_TTL_SECONDS, key, now_ms,
                  oldest_kept, address or "", *pairs])
 
-    def begin(
-        self, message: PlannedMessage, now: dt.datetime,
-        fields: Mapping[str, str | int] | None = None,
-    ) -> str | None:
-        """Mark an attempt as started; returns the status before it (None if new).
-
-        A final or handed-over record is left alone (the caller sees its status).
-        """
-        previous, _ = self.advance(message.key, DeliveryStatus.SUBMITTING, now,
-                                   message=message, fields=fields)
-        return previous
-
     def count_failure(self, key: str) -> int:
         """Count one more failed try of ``key`` (a create or a look-up the provider failed)
         and return how many there were: it sets the next retry's delay."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from typing import Any
 
 from notifier.domain import Channel
 from notifier.store.decoding import text_map
@@ -47,16 +46,14 @@ def bucket(seconds: float) -> str:
 class ProviderLatency(RedisStore):
     """Records and reads the providers' answer times (built as a :class:`RedisStore`)."""
 
-    def stage(self, pipe: Any, channel: Channel, seconds: float) -> None:
-        """Queue one answer time on a pipeline."""
+    def record(self, channel: Channel, seconds: float) -> None:
+        """Count one answer time (an answer that came with the message handed over is
+        counted by the send step's last script instead)."""
         seconds = max(0.0, seconds)
         key = self.keys.provider_latency(str(channel))
-        pipe.hincrby(key, bucket(seconds), 1)
-        pipe.hincrbyfloat(key, "sum", seconds)
-
-    def record(self, channel: Channel, seconds: float) -> None:
         with self.redis.pipeline(transaction=False) as pipe:
-            self.stage(pipe, channel, seconds)
+            pipe.hincrby(key, bucket(seconds), 1)
+            pipe.hincrbyfloat(key, "sum", seconds)
             pipe.execute()
 
     def read(self) -> dict[Channel, LatencyHistogram]:

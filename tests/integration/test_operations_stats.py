@@ -53,7 +53,7 @@ def record(
         send_at=at, deadline=at + dt.timedelta(hours=1), start=at + dt.timedelta(days=1),
     )
     fields: dict[str, str | int] = {"lang": lang, "location": location}
-    log.begin(message, at, fields)
+    log.advance(message.key, DeliveryStatus.SUBMITTING, at, message=message, fields=fields)
     for status in statuses:
         extra = dict(fields)
         if status in (S.FAILED, S.UNDELIVERED, S.SUPPRESSED):
