@@ -10,54 +10,32 @@ secrets with :meth:`ReceiverProcess.accept_secret`.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections import Counter
 from multiprocessing.connection import Connection
-from types import TracebackType
-from typing import Self
 
 from standardwebhooks import Webhook
 
+from bench.child_process import STOP, ChildProcess
 from tests.fakes.webhook_receiver import FakeReceiver
 
-_STOP = "stop"
 _COUNT = "count"
 _SECRET = "secret"
 
 
-class ReceiverProcess:
+class ReceiverProcess(ChildProcess):
     """Starts a :class:`FakeReceiver` (plain HTTP on 127.0.0.1) in a child process.
 
     Use it as a context manager. Stopping it answers every request ``/slow`` still holds.
     """
 
     def __init__(self) -> None:
-        context = multiprocessing.get_context("spawn")  # no copy of the parent's threads
-        self._connection, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child,), name="fake-receiver",
-                                        daemon=True)
-        self.port = 0
-
-    def __enter__(self) -> Self:
-        self._process.start()
-        self.port = self._connection.recv()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._connection.send((_STOP, ""))
-        self._process.join(timeout=30)
-        if self._process.is_alive():
-            self._process.kill()
+        super().__init__(_serve, name="fake-receiver")
 
     @property
-    def pid(self) -> int:
-        """The child's process id, also its process group's."""
-        assert self._process.pid is not None
-        return self._process.pid
+    def port(self) -> int:
+        port: int = self.first
+        return port
 
     def url(self, path: str) -> str:
         """The URL of ``path`` (see the receiver's paths) on this receiver."""
@@ -65,14 +43,12 @@ class ReceiverProcess:
 
     def accept_secret(self, secret: str) -> None:
         """Verify signatures made with ``secret`` (a ``whsec_`` secret) from now on."""
-        self._connection.send((_SECRET, secret))
-        self._connection.recv()
+        self.ask((_SECRET, secret))
 
     def received(self) -> Counter[int]:
         """The requests received so far, by the status answered (or to be answered, for
         a request ``/slow`` holds)."""
-        self._connection.send((_COUNT, ""))
-        statuses: Counter[int] = self._connection.recv()
+        statuses: Counter[int] = self.ask((_COUNT, ""))
         return statuses
 
 
@@ -80,12 +56,10 @@ def _serve(connection: Connection) -> None:
     os.setsid()
     with FakeReceiver(secrets=[]) as fake:
         connection.send(fake.port)
-        while True:
-            what, secret = connection.recv()
+        while (message := connection.recv()) != STOP:
+            what, secret = message
             if what == _SECRET:
                 fake.webhooks.append(Webhook(secret))
                 connection.send(None)
             elif what == _COUNT:
                 connection.send(Counter(received.status for received in list(fake.received)))
-            else:
-                return
