@@ -268,6 +268,27 @@ def _with_offset(value: dt.datetime) -> dt.datetime:
     return value
 
 
+class FallbackPolicy(Strict):
+    """A location's channel fallback: which channel may stand in for which when every
+    mode the patient chose failed for a message (off when a location has none).
+
+    Parameters:
+      stand_ins: for each channel, the channels that may carry its message instead, in
+        the order tried (``{"sms": ["voice", "email"], "voice": ["sms"]}``). A channel may
+        stand in for itself at another address of the patient (a call to the mobile
+        number when the home number cannot take one).
+      unchosen_modes: whether a stand-in may be a mode the patient did not choose; only
+        ever for a patient whose event says they consented (``fallback_consent``).
+      voice_retry_minutes: a call answered ``busy`` or ``no-answer`` is tried once more
+        this long after, within calling hours, before its fallback.
+    """
+
+    stand_ins: dict[Channel, Annotated[list[Channel], Field(max_length=3)]] = Field(
+        min_length=1)
+    unchosen_modes: StrictBool = False
+    voice_retry_minutes: Annotated[StrictInt, Field(ge=5, le=24 * 60)] = 30
+
+
 class Location(Strict):
     """A clinic site (a *lieu*), as the patient should see it, with its options."""
 
@@ -280,6 +301,9 @@ class Location(Strict):
     cancellation_notice_minutes: Annotated[StrictInt, Field(ge=0, le=24 * 60)] = 24 * 60
     no_show_message: StrictBool = False
     custom_paragraphs: dict[Kind, CustomParagraphs] = Field(default_factory=dict)
+    fallback: FallbackPolicy | None = Field(
+        default=None, description="Channel fallback when every chosen mode failed; off "
+        "when absent")
 
     @property
     def zone(self) -> ZoneInfo:
@@ -302,6 +326,11 @@ class Patient(Strict):
     email: Email | None = None
     modes: Annotated[frozenset[Channel], Field(min_length=1)] = frozenset({Channel.EMAIL})
     self_serve: StrictBool = True
+    # None (not said) and False both mean no consent; None keeps a stored appointment's
+    # packed form as it was before the field existed.
+    fallback_consent: StrictBool | None = Field(
+        default=None, description="The patient agreed to be reached by a mode they did not "
+        "choose when every chosen one fails (used only where the location allows it)")
 
     @field_validator("mobile_phone", "home_phone")
     @classmethod

@@ -48,13 +48,16 @@ from notifier.channels.base import ChannelClient, Receipt
 from notifier.delivery_status import HANDED_OVER, DeliveryStatus
 from notifier.domain import Channel
 from notifier.errors import CannotTell, DeliveryError, FailureClass, RetryLater, SmsOverBudget
+from notifier.fallback_triggers import classify_failure
 from notifier.messages.catalogue import render
 from notifier.opt_outs import OptOutSource
 from notifier.planning.entries import AppointmentState, PlannedMessage
+from notifier.planning.fallback import NOTHING, Next, Verdict
 from notifier.planning.reasons import Reason
-from notifier.planning.send_check import Defer, Drop, decide_at_send
+from notifier.planning.send_check import NO_FACTS, Defer, Drop, FallbackFacts, decide_at_send
 from notifier.settings import Settings
 from notifier.store.deliveries import DeliveryLog
+from notifier.store.fallbacks import Failure, Fallbacks
 from notifier.store.history import History
 from notifier.store.keys import Keys
 from notifier.store.optouts import OptOutCheck
@@ -100,6 +103,21 @@ class OptOuts(Protocol):
                 reason: str | None = ..., now: dt.datetime) -> bool: ...
 
 
+class PatientResponses(Protocol):
+    """Whether the patient already answered an appointment version (a fallback or a
+    call's retry is not sent then)."""
+
+    def answered(self, reference: str, version: int) -> bool: ...
+
+
+class NoPatientResponses:
+    """The answer until patient responses are stored: nobody has answered. The hook where
+    the responses' store plugs in (``SendStep(responses=...)``)."""
+
+    def answered(self, reference: str, version: int) -> bool:
+        return False
+
+
 class SendStep:
     """Sends planned messages.
 
@@ -113,6 +131,8 @@ class SendStep:
       sleep: waits a number of seconds (for a rate-limit slot).
       timer: a monotonic clock in seconds (how long the provider took to answer).
       draw: a random number in [0, 1) (the jitter of a retry delay).
+      responses: whether the patient answered (read only where a location has a
+        fallback).
     """
 
     def __init__(
@@ -127,6 +147,7 @@ class SendStep:
         sleep: Callable[[float], None] = time.sleep,
         timer: Callable[[], float] = time.perf_counter,
         draw: Callable[[], float] = random.random,
+        responses: PatientResponses | None = None,
     ) -> None:
         self.settings = settings
         self.channels = channels
@@ -136,6 +157,7 @@ class SendStep:
         self.sleep = sleep
         self.timer = timer
         self.draw = draw
+        self.responses = responses or NoPatientResponses()
         self.keys = keys = Keys(settings.queue_prefix)
         self.schedule = Schedule(redis, keys=keys, lease=settings.scheduler_lease)
         self.deliveries = DeliveryLog.of(redis, settings)
@@ -143,6 +165,8 @@ class SendStep:
         self.latency = ProviderLatency(redis, keys=keys)
         self.records = SendRecords(redis, keys=keys, deliveries=self.deliveries,
                                    history=self.history, latency=self.latency)
+        self.fallbacks = Fallbacks(redis, keys=keys, deliveries=self.deliveries,
+                                   history=self.history, event_retention=settings.event_retention)
 
     def __call__(self, payload: Mapping[str, Any]) -> SendOutcome:
         message = PlannedMessage.from_dict(dict(payload))
@@ -167,13 +191,16 @@ class SendStep:
         self, message: PlannedMessage, state: AppointmentState | None,
         record: dict[str, str], now: dt.datetime,
     ) -> SendOutcome:
-        verdict = decide_at_send(message, state, self.settings, now)
+        verdict = decide_at_send(message, state, self.settings, now,
+                                 facts=self._fallback_facts(message, state))
         if isinstance(verdict, Defer):
             self.schedule.defer(message, verdict.until)
             log.debug("message %s waits for its window until %s", message.key,
                       verdict.until.isoformat())
             return SendOutcome.DEFERRED
         if isinstance(verdict, Drop):
+            if verdict.reason is Reason.CONTACT_UNDELIVERABLE:
+                return self._suppress_for_fallback(message, now, state)
             return self._suppress(message, verdict.reason, now, state)
         assert state is not None
         address = verdict.address
@@ -189,7 +216,7 @@ class SendStep:
             # what is sent.
             hand_over = client.prepare(message, rendered, address)
         except DeliveryError as error:
-            return self._failed_attempt(message, error, address, now)
+            return self._failed_attempt(message, error, address, now, state)
         if record.get("status") == DeliveryStatus.SUBMITTING and not client.idempotent:
             # An earlier attempt died or timed out mid-send: the message may have gone.
             resends = int(record.get("ambiguous", "0"))
@@ -201,12 +228,12 @@ class SendStep:
                 if resends >= AMBIGUOUS_RETRIES:
                     return self._fail(message, Reason.INTERRUPTED, now)
             except DeliveryError as error:
-                return self._failed_attempt(message, error, address, now)
+                return self._failed_attempt(message, error, address, now, state)
             else:
                 if found is not None:
                     log.info("message %s: the interrupted attempt had reached its provider",
                              message.key)
-                    return self._handed_over(message, found, now)
+                    return self._handed_over(message, found, now, state=state)
             fields["ambiguous"] = resends + 1
             log.warning("message %s: resending after an interrupted attempt", message.key)
         last = self._last_check(message, address, rendered.sms.segments if rendered.sms else 1,
@@ -220,8 +247,8 @@ class SendStep:
             receipt = hand_over()
         except DeliveryError as error:
             self.latency.record(message.channel, self.timer() - began)
-            return self._failed_attempt(message, error, address, now)
-        return self._handed_over(message, receipt, now, took=self.timer() - began)
+            return self._failed_attempt(message, error, address, now, state)
+        return self._handed_over(message, receipt, now, took=self.timer() - began, state=state)
 
     def _last_check(self, message: PlannedMessage, address: str, cost: int,
                     now: dt.datetime, fields: Mapping[str, str | int]) -> Check:
@@ -259,18 +286,25 @@ class SendStep:
         return began, began + attempt_lock(self.channels[message.channel])
 
     def _handed_over(self, message: PlannedMessage, receipt: Receipt, now: dt.datetime,
-                     *, took: float | None = None) -> SendOutcome:
+                     *, took: float | None = None,
+                     state: AppointmentState | None = None) -> SendOutcome:
         """Record what the provider took; ``took``: how long its answer took, None when
-        the message was found rather than sent."""
+        the message was found rather than sent. Where the location has a fallback, the
+        record also keeps the message's deadline (a status callback's failure plans the
+        fallback from it)."""
+        fields: dict[str, str] = {}
+        if state is not None and state.appointment.location.fallback is not None:
+            fields["deadline"] = str(int(message.deadline.timestamp()))
         self.records.handed_over(
             message, provider_id=receipt.provider_id, status=DeliveryStatus(receipt.status),
-            at=self.clock(), line=self._line(message, now, "sent"), took=took,
+            at=self.clock(), line=self._line(message, now, "sent"), took=took, fields=fields,
         )
         log.debug("message %s handed to its provider (%s)", message.key, receipt.status)
         return SendOutcome.SENT
 
     def _failed_attempt(
-        self, message: PlannedMessage, error: DeliveryError, address: str, now: dt.datetime
+        self, message: PlannedMessage, error: DeliveryError, address: str, now: dt.datetime,
+        state: AppointmentState | None,
     ) -> SendOutcome:
         if error.opted_out:
             self.opt_outs.opt_out(address, channel=message.channel,
@@ -281,7 +315,15 @@ class SendStep:
                 log.error("CONFIGURATION problem with the %s provider (code %s): %s; message %s "
                           "not sent", message.channel, error.code, error.detail, message.key)
             # A permanent refusal may concern the address itself: its booking system is
-            # told which, to fix it at the source.
+            # told which, to fix it at the source (once per address and reason), and it
+            # may start the location's fallback.
+            if error.failure is FailureClass.PERMANENT and not error.opted_out:
+                trigger = classify_failure(message.channel, error_code=error.code,
+                                           route=message.route)
+                if trigger != NOTHING:
+                    return self._fail_with(message, Reason.PROVIDER_PERMANENT, now, state,
+                                           trigger, address=address,
+                                           fields={"error_code": error.code})
             return self._fail(message, _STOPPED_BY[error.failure], now,
                               {"error_code": error.code},
                               address=address if error.failure is FailureClass.PERMANENT
@@ -309,6 +351,44 @@ class SendStep:
             self._tell(message, now, "suppressed", reason=reason)
         log.debug("message %s suppressed: %s", message.key, reason)
         return SendOutcome.SUPPRESSED
+
+    def _fallback_facts(self, message: PlannedMessage,
+                        state: AppointmentState | None) -> FallbackFacts:
+        """What only a location with a fallback reads before the send check (one more
+        round trip there; none elsewhere)."""
+        if state is None or state.appointment.location.fallback is None:
+            return NO_FACTS
+        answered = self.responses.answered(message.reference, message.version)
+        return self.fallbacks.facts(message, state.appointment, answered=answered)
+
+    def _suppress_for_fallback(self, message: PlannedMessage, now: dt.datetime,
+                               state: AppointmentState | None) -> SendOutcome:
+        """A message to an address known undeliverable: suppressed, and its fallback
+        planned in the same step."""
+        reason = Reason.CONTACT_UNDELIVERABLE
+        self._fail_with(message, reason, now, state, Verdict(Next.FALLBACK),
+                        status=DeliveryStatus.SUPPRESSED)
+        return SendOutcome.SUPPRESSED
+
+    def _fail_with(self, message: PlannedMessage, reason: Reason, now: dt.datetime,
+                   state: AppointmentState | None, trigger: Verdict, *,
+                   status: DeliveryStatus = DeliveryStatus.FAILED, address: str | None = None,
+                   fields: Mapping[str, str] | None = None) -> SendOutcome:
+        """Record a failure (or suppression) and, in the same step, what it leads to:
+        the contact-health registry, the fallback."""
+        dimensions = _dimensions(state)
+        _, changed, follow = self.fallbacks.record(
+            message, state,
+            Failure(status, {"reason": reason, **dimensions, **(fields or {})}, trigger,
+                    address, str(dimensions.get("location", ""))),
+            now,
+        )
+        if changed:
+            self._tell(message, now, str(status), reason=reason)
+        if follow:
+            log.info("message %s: %s planned as %s", message.key, trigger.next, follow)
+        log.warning("message %s %s: %s", message.key, status, reason)
+        return SendOutcome.SUPPRESSED if status is DeliveryStatus.SUPPRESSED else SendOutcome.FAILED
 
     def _fail(self, message: PlannedMessage, reason: Reason, now: dt.datetime,
               fields: Mapping[str, str] | None = None, *,

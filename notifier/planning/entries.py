@@ -9,6 +9,7 @@ written by an older gateway stay readable for as long as they are kept.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
 import zlib
 from collections.abc import Mapping
@@ -144,6 +145,23 @@ def pending_key(state: AppointmentState, slot: str) -> str | None:
                     start=state.appointment.start_utc())
 
 
+class Route(enum.StrEnum):
+    """How a message that is not the planned one came to be (see
+    :mod:`notifier.planning.fallback`): it rides in its slot after the channel."""
+
+    # Another channel, or another address of a chosen one, after every chosen mode failed.
+    FALLBACK = "fallback"
+    # A call answered busy or not at all, tried once more.
+    RETRY = "retry"
+
+
+def slot_parts(rest: list[str]) -> tuple[int | None, Route | None]:
+    """The offset and the route a slot names after its channel."""
+    offset = next((int(part) for part in rest if part.isdigit()), None)
+    route = next((Route(part) for part in rest if not part.isdigit()), None)
+    return offset, route
+
+
 @dataclass(frozen=True)
 class PlannedMessage:
     """One message the gateway means to send.
@@ -156,6 +174,8 @@ class PlannedMessage:
       deadline: it is not sent at or after this instant.
       start: the appointment start the message was planned for.
       offset_seconds: for a reminder, how long before the start it is due.
+      route: None for a planned message; a fallback or a call's retry otherwise (its
+        slot, and so its send key, end with the route's word).
     """
 
     reference: str
@@ -166,12 +186,15 @@ class PlannedMessage:
     deadline: dt.datetime
     start: dt.datetime
     offset_seconds: int | None = None
+    route: Route | None = None
 
     @property
     def slot(self) -> str:
         """The schedule member: a newer plan for the same slot replaces a pending one."""
         base = f"{self.reference}:{self.kind}:{self.channel}"
-        return base if self.offset_seconds is None else f"{base}:{self.offset_seconds}"
+        if self.offset_seconds is not None:
+            base = f"{base}:{self.offset_seconds}"
+        return base if self.route is None else f"{base}:{self.route}"
 
     @property
     def key(self) -> str:
@@ -194,15 +217,17 @@ class PlannedMessage:
             "deadline": _iso(self.deadline),
             "start": _iso(self.start),
             "offset_seconds": self.offset_seconds,
+            **({} if self.route is None else {"route": str(self.route)}),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PlannedMessage:
         """Read either form: the packed one (``s`` the slot, which names the reference,
-        kind, channel and offset; ``v``, ``t``, ``d``, ``a``: see :meth:`pending_value`)
-        or the verbose one (:meth:`to_dict`)."""
+        kind, channel, offset and route; ``v``, ``t``, ``d``, ``a``: see
+        :meth:`pending_value`) or the verbose one (:meth:`to_dict`)."""
         if "s" in data:
-            reference, kind, channel, *offset = str(data["s"]).split(":")
+            reference, kind, channel, *rest = str(data["s"]).split(":")
+            offset, route = slot_parts(rest)
             return cls(
                 reference=reference,
                 kind=Kind(kind),
@@ -211,7 +236,8 @@ class PlannedMessage:
                 send_at=_at(data["t"]),
                 deadline=_at(data["d"]),
                 start=_at(data["a"]),
-                offset_seconds=int(offset[0]) if offset else None,
+                offset_seconds=offset,
+                route=route,
             )
         send_at, deadline = _utc(data["send_at"]), _utc(data["deadline"])
         start = _utc(data["start"])
@@ -225,6 +251,7 @@ class PlannedMessage:
             deadline=deadline,
             start=start,
             offset_seconds=data.get("offset_seconds"),
+            route=Route(data["route"]) if data.get("route") else None,
         )
 
     def pending_value(self) -> str:

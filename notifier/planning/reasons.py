@@ -42,6 +42,11 @@ class Reason(enum.StrEnum):
     OVER_BUDGET = "over_budget"
     DESTINATION_NOT_ALLOWED = "destination_not_allowed"
     OPTED_OUT = "opted_out"
+    # Send time, channel fallback.
+    CONTACT_UNDELIVERABLE = "contact_undeliverable"
+    ALREADY_DELIVERED = "already_delivered"
+    ALREADY_ANSWERED = "already_answered"
+    FALLBACK_OFF = "fallback_off"
     # Send time, after the provider answered or Dramatiq gave up.
     INTERRUPTED = "interrupted"
     RETRIES_EXHAUSTED = "retries_exhausted"
@@ -158,6 +163,28 @@ _TEXTS: dict[Reason, Bilingual] = {
         "joindre).",
         "Not sent: the gateway does not text or call this number (premium-rate, toll-free or "
         "non-geographic, or in a region it is not set to reach).",
+    ),
+    Reason.CONTACT_UNDELIVERABLE: Bilingual(
+        "Non envoyé : cette adresse a déjà échoué de façon définitive sur ce mode (numéro "
+        "invalide, ligne fixe, courriel refusé); le message part plutôt par le mode de "
+        "rechange du lieu, s’il y en a un.",
+        "Not sent: this address already failed for good on this channel (invalid number, "
+        "landline, bounced email); the message goes by the location's fallback instead, if "
+        "there is one.",
+    ),
+    Reason.ALREADY_DELIVERED: Bilingual(
+        "Non envoyé : un autre mode a déjà livré ce message au patient.",
+        "Not sent: another channel already delivered this message to the patient.",
+    ),
+    Reason.ALREADY_ANSWERED: Bilingual(
+        "Non envoyé : le patient a déjà répondu à ce message.",
+        "Not sent: the patient already answered this message.",
+    ),
+    Reason.FALLBACK_OFF: Bilingual(
+        "Non envoyé : le lieu n’utilise plus de mode de rechange, ou le patient ne peut plus "
+        "être joint par un autre mode.",
+        "Not sent: the location no longer uses a fallback, or the patient can no longer be "
+        "reached another way.",
     ),
 }
 

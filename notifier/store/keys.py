@@ -68,6 +68,20 @@ class Keys:
         booking systems hear of its opt-outs."""
         return f"{self.prefix}:contact:{address_digest}"
 
+    def contact_health(self, channel: str, address_digest: str) -> str:
+        """Hash: ``<location>|<reason>`` -> when an address (a digest of it) was found
+        undeliverable on a channel (:mod:`notifier.store.fallbacks`)."""
+        return f"{self.prefix}:contact-health:{channel}:{address_digest}"
+
+    def undeliverable(self, location: str) -> str:
+        """Sorted set: the location's undeliverable contacts (channel, digest, reason,
+        masked address), scored by when found."""
+        return f"{self.prefix}:undeliverable:{location}"
+
+    def fallbacks(self, family: str) -> str:
+        """Hash: a message family's fallbacks and retry, channel (or ``retry``) -> send key."""
+        return f"{self.prefix}:fallbacks:{family}"
+
     def provider_latency(self, channel: str) -> str:
         """Hash: a histogram of how long one channel's provider took to answer a send."""
         return f"{self.prefix}:latency:{channel}"

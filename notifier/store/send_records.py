@@ -123,6 +123,7 @@ class SendRecords(RedisStore):
     def handed_over(
         self, message: PlannedMessage, *, provider_id: str, status: DeliveryStatus,
         at: dt.datetime, line: dict[str, Any], took: float | None,
+        fields: Mapping[str, str] | None = None,
     ) -> None:
         """Record, in one step, what the provider took: the answer time ``took`` (None
         when the message was found rather than sent), the provider id's link, the record's

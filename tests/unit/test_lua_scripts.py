@@ -36,7 +36,8 @@ def test_a_shared_step_is_written_once_and_taken_in_by_each_script_that_needs_it
                  for name, source in sources.items()}
         return {name: count for name, count in found.items() if count}
 
-    movers = {"delivery_advance": 1, "send_begin": 1, "send_handed_over": 1}
+    movers = {"delivery_advance": 1, "delivery_failed": 1, "send_begin": 1,
+              "send_handed_over": 1}
     assert defining("move_delivery") == movers
     assert defining("log_callback") == {**movers, "optout_change": 1}
     assert defining("reserve_slot") == {"send_begin": 1}
