@@ -1,11 +1,7 @@
 """Channel fallback and contact health in Redis.
 
-- The contact-health registry: an address (a digest of it, per channel) that failed for
-  good for a reason of :data:`~notifier.public_status.UNDELIVERABLE` is remembered for
-  :data:`CONTACT_HEALTH_RETENTION`, per location and reason: ``contact.undeliverable`` is
-  told once per location, address and reason, operators see it per clinic, and a later
-  message to it, where the location has a fallback, goes straight to the fallback. A
-  contact-change event that replaces the address clears it for that location.
+- The contact-health registry (:mod:`notifier.store.contact_health`) is written with the
+  failure that finds an address undeliverable;
 - A failure and what follows it (its fallback, or a call's one retry) are written in one
   step (script ``delivery_failed``), so a worker killed in between gives exactly one.
 - A ``delivered`` that comes after the message failed and its fallback was sent is kept
@@ -16,11 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
 
 from redis import Redis
 
@@ -28,7 +22,6 @@ from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Appointment, Channel
 from notifier.planning.entries import AppointmentState, PlannedMessage, Route
 from notifier.planning.fallback import (
-    UNDELIVERABLE_REASONS,
     Next,
     Verdict,
     addresses,
@@ -38,21 +31,14 @@ from notifier.planning.fallback import (
     retry_of,
 )
 from notifier.planning.send_check import FallbackFacts
-from notifier.privacy import mask_address
+from notifier.store.contact_health import CONTACT_HEALTH_RETENTION, contact_digest, member
 from notifier.store.decoding import text, text_list
 from notifier.store.deliveries import STATS_TTL_SECONDS, DeliveryLog
 from notifier.store.history import MAX_LINES, History
 from notifier.store.keys import Keys
 from notifier.store.redis_store import RedisStore
 
-CONTACT_HEALTH_RETENTION = dt.timedelta(days=90)
 REDUNDANT = "fallback_redundant"
-
-
-def contact_digest(channel: Channel, address: str) -> str:
-    """What names an address in the registry's keys: a digest, never the address."""
-    return hashlib.sha256(f"contact-health:{channel}:{address.strip().lower()}"
-                          .encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -73,20 +59,6 @@ class Failure:
     verdict: Verdict
     address: str | None
     location: str
-
-
-@dataclass(frozen=True)
-class UndeliverableContact:
-    """One line of a location's undeliverable contacts, for operators.
-
-    Parameters: channel, masked (the address, mostly hidden), reason (a public reason
-    code), since (when it was found).
-    """
-
-    channel: str
-    masked: str
-    reason: str
-    since: dt.datetime
 
 
 class Fallbacks(RedisStore):
@@ -126,27 +98,6 @@ class Fallbacks(RedisStore):
                         for status, late in found[len(pairs):])
         return FallbackFacts(undeliverable=known, delivered=delivered, answered=answered)
 
-    def undeliverable(self, location: str) -> list[UndeliverableContact]:
-        """The location's undeliverable contacts found within the retention, newest
-        first."""
-        oldest = (dt.datetime.now(dt.UTC) - CONTACT_HEALTH_RETENTION).timestamp()
-        raw = self.redis.zrevrangebyscore(self.keys.undeliverable(location), "+inf", oldest,
-                                          withscores=True)
-        found = []
-        for member, score in cast(list[tuple[bytes, float]], raw):
-            parts = text(member).split("|", 3)
-            found.append(UndeliverableContact(parts[0], parts[3], parts[2],
-                                              dt.datetime.fromtimestamp(float(score), dt.UTC)))
-        return found
-
-    def undeliverable_counts(self, locations: Iterable[str]) -> dict[str, int]:
-        """How many undeliverable contacts each location has (one round trip)."""
-        names = list(locations)
-        with self.redis.pipeline(transaction=False) as pipe:
-            for location in names:
-                pipe.zcard(self.keys.undeliverable(location))
-            return {name: int(n) for name, n in zip(names, pipe.execute(), strict=True)}
-
     # -- writes --
 
     def record(self, message: PlannedMessage, state: AppointmentState | None,
@@ -166,13 +117,13 @@ class Fallbacks(RedisStore):
         record_keys, move = self.deliveries.move(
             message.key, failure.status, now, message=message, fields=failure.fields,
             address=failure.address)
-        health_key, field, member = record_keys[0], "", ""
+        health_key, field, index_member = record_keys[0], "", ""
         if undeliverable_reason and failure.address:
             channel, address = message.channel, failure.address
             digest = contact_digest(channel, address)
             health_key = self.keys.contact_health(channel, digest)
             field = f"{failure.location}|{undeliverable_reason}"
-            member = _member(channel, digest, undeliverable_reason, address)
+            index_member = member(channel, digest, undeliverable_reason, address)
         keys_of = family_keys(message)
         looked_keys = [self.keys.delivery(keys_of[(channel, route)])
                        for channel in looked for route in (None, Route.RETRY)]
@@ -192,7 +143,7 @@ class Fallbacks(RedisStore):
                   health_key, self.keys.undeliverable(failure.location or "-"), *looked_keys,
                   *(self.keys.schedule(planned.channel) for planned in follow)],
             args=[str(verdict.next), field, int(CONTACT_HEALTH_RETENTION.total_seconds()),
-                  member, int(now.timestamp()), MAX_LINES,
+                  index_member, int(now.timestamp()), MAX_LINES,
                   int(self.history.retention.total_seconds()),
                   int((max(start, now) + self.event_retention).timestamp()),
                   self.deliveries.ttl, len(looked), len(follow), *follow_args,
@@ -241,20 +192,3 @@ class Fallbacks(RedisStore):
         )
         return bool(counted)
 
-    def stage_clear(self, pipe: Any, location: str,
-                    changed: Iterable[tuple[Channel, str]]) -> None:
-        """Queue, on a pipeline (or the intake's staged writes), forgetting that
-        ``changed`` (channel, old address) pairs were undeliverable for ``location``: the
-        booking system replaced them."""
-        for channel, address in changed:
-            digest = contact_digest(channel, address)
-            reasons = UNDELIVERABLE_REASONS
-            pipe.hdel(self.keys.contact_health(channel, digest),
-                      *(f"{location}|{reason}" for reason in reasons))
-            pipe.zrem(self.keys.undeliverable(location),
-                      *(_member(channel, digest, reason, address) for reason in reasons))
-
-
-def _member(channel: Channel, digest: str, reason: str, address: str) -> str:
-    """A line of a location's undeliverable index."""
-    return f"{channel}|{digest}|{reason}|{mask_address(address)}"

@@ -21,13 +21,15 @@ from typing import Any
 
 from redis import Redis
 
-from notifier.domain import MAX_VERSION_STEP, Event
+from notifier.domain import MAX_VERSION_STEP, Channel, Event
 from notifier.errors import EventRefused
 from notifier.intake_answer import IntakeAnswer
 from notifier.planning.entries import AppointmentState, Plan
+from notifier.planning.fallback import addresses
 from notifier.planning.plan import Ignored, plan_event
 from notifier.problems import Problem
 from notifier.settings import Settings
+from notifier.store.contact_health import ContactHealth
 from notifier.store.decoding import text_list
 from notifier.store.history import History
 from notifier.store.keys import Keys
@@ -89,6 +91,7 @@ class Intake:
         self.schedule = Schedule(redis, keys=self.keys, lease=settings.scheduler_lease)
         self.history = History(redis, keys=self.keys, retention=settings.event_retention)
         self._apply_script = load_script(redis, "intake_apply")
+        self.contact_health = ContactHealth(redis, keys=self.keys)
 
     def accept(self, event: Event, now: dt.datetime) -> IntakeAnswer:
         """Apply ``event`` once and return its answer; a repeat gets the stored answer.
@@ -125,6 +128,7 @@ class Intake:
             writes = StagedWrites()
             if isinstance(outcome, Plan):
                 self._stage_plan(writes, outcome, now)
+                self._stage_contact_health(writes, previous, outcome)
             writes.set(read_keys[0], answer.packed(), ex=self.settings.event_retention)
             self.history.stage(writes, reference, _history_line(event, answer, outcome, now))
             if self._apply_script(
@@ -161,6 +165,20 @@ class Intake:
         self.schedule.stage_changes(
             writes, reference, upserts=plan.upserts, removals=plan.removals, expire_at=expire_at
         )
+
+    def _stage_contact_health(self, writes: StagedWrites, previous: AppointmentState | None,
+                              plan: Plan) -> None:
+        """An address the event replaced is no longer the location's to fix: forget that
+        it was undeliverable there."""
+        if previous is None:
+            return
+        old, new = previous.appointment.patient, plan.state.appointment.patient
+        replaced = [(channel, address) for channel in Channel
+                    for address in addresses(old, channel)
+                    if address not in addresses(new, channel)]
+        if replaced:
+            self.contact_health.stage_clear(writes, plan.state.appointment.location.id,
+                                            replaced)
 
     def refusal(self, event: Event) -> EventRefused | None:
         """Why :meth:`accept` would refuse ``event`` now, writing nothing; None if it would

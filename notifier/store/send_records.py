@@ -127,10 +127,11 @@ class SendRecords(RedisStore):
     ) -> None:
         """Record, in one step, what the provider took: the answer time ``took`` (None
         when the message was found rather than sent), the provider id's link, the record's
-        move to ``status`` at ``at`` (logged for the booking system), the story's ``line``,
-        and the attempt lock's release."""
+        move to ``status`` at ``at`` (logged for the booking system) with ``fields``, the
+        story's ``line``, and the attempt lock's release."""
         record_keys, move = self.deliveries.move(message.key, status, at,
-                                                 fields={"provider_id": provider_id})
+                                                 fields={"provider_id": provider_id,
+                                                         **(fields or {})})
         seconds = max(0.0, took or 0.0)
         self.script("send_handed_over")(
             keys=[*record_keys, self.keys.provider(provider_id),
