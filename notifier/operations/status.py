@@ -29,6 +29,8 @@ from notifier.operations.queues import (
 from notifier.operations.schedule_ahead import due_within, overdue, schedule_size
 from notifier.operations.times import iso, require_aware
 from notifier.settings import Settings
+from notifier.store.contact_health import ContactHealth
+from notifier.store.keys import Keys
 from notifier.store.optouts import OptOutStore
 
 # A pass that hands off a large batch writes its heartbeat only when it ends: allow a
@@ -118,6 +120,8 @@ class HealthSummary:
       callbacks: the callbacks to booking systems.
       problems: codes of what stops messages (see :func:`describe_problem`).
       warnings: codes of what needs a look.
+      undeliverable_contacts: per clinic, the addresses known undeliverable (the
+        contact-health registry; none listed when none is).
     """
 
     checked_at: dt.datetime
@@ -135,6 +139,7 @@ class HealthSummary:
     callbacks: CallbackSummary
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    undeliverable_contacts: dict[str, int] = field(default_factory=dict)
 
     @property
     def healthy(self) -> bool:
@@ -167,6 +172,7 @@ class HealthSummary:
             "callbacks": self.callbacks.to_dict(),
             "problems": self.problems,
             "warnings": self.warnings,
+            "undeliverable_contacts": self.undeliverable_contacts,
         }
 
 
@@ -227,4 +233,6 @@ def health_summary(redis: Redis, settings: Settings, now: dt.datetime) -> Health
         callbacks=callbacks,
         problems=problems,
         warnings=warnings,
+        undeliverable_contacts=ContactHealth(redis, keys=Keys(settings.queue_prefix))
+        .by_location(),
     )

@@ -42,6 +42,7 @@ _WORDS: dict[str, Bilingual] = {
     "oldest_due": Bilingual("le plus ancien dû depuis {age}", "oldest due {age} ago"),
     "given_up": Bilingual("abandonnés", "given up"),
     "endpoints": Bilingual("Points de réception", "Endpoints"),
+    "undeliverable": Bilingual("Coordonnées injoignables", "Undeliverable contacts"),
     "active": Bilingual("actifs", "active"),
     "suspended": Bilingual("suspendus", "suspended"),
     "disabled": Bilingual("désactivés", "disabled"),
@@ -160,6 +161,9 @@ def render_status(summary: HealthSummary, lang: Lang = Lang.EN) -> str:
         [word("callbacks", lang), _callbacks(summary, lang)],
         [word("endpoints", lang), _pairs(summary.callbacks.endpoints, lang)],
     ]
+    if summary.undeliverable_contacts:
+        facts.append([word("undeliverable", lang),
+                      _pairs(summary.undeliverable_contacts, lang)])
     out += [table(facts, right=[False, False], indent="")]
     for title, codes in (("problems", summary.problems), ("warnings", summary.warnings)):
         if codes:

@@ -71,6 +71,14 @@ class ContactHealth(RedisStore):
                 pipe.zcard(self.keys.undeliverable(location))
             return {name: int(n) for name, n in zip(names, pipe.execute(), strict=True)}
 
+    def by_location(self) -> dict[str, int]:
+        """How many undeliverable contacts each clinic that has one has (a scan of the
+        clinics' indexes: one key per clinic)."""
+        prefix = self.keys.undeliverable("")
+        names = sorted(text(key)[len(prefix):]
+                       for key in self.redis.scan_iter(match=f"{prefix}*", count=1000))
+        return {name: n for name, n in self.undeliverable_counts(names).items() if n}
+
     def stage_clear(self, pipe: Any, location: str,
                     changed: Iterable[tuple[Channel, str]]) -> None:
         """Queue, on a pipeline (or the intake's staged writes), forgetting that

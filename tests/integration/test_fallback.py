@@ -11,6 +11,8 @@ from typing import Any
 
 from notifier.callbacks.events import callback_events
 from notifier.messages.samples import SAMPLE_LOCATION
+from notifier.operations.status import health_summary
+from notifier.operations.terminal import render_status
 from notifier.planning.entries import PlannedMessage
 from notifier.sending import SendOutcome
 from notifier.store.callback_log import CallbackLog
@@ -213,6 +215,9 @@ def test_a_known_undeliverable_address_goes_straight_to_the_fallback_and_is_told
     (line,) = ContactHealth(delivery.client, keys=delivery.intake.keys).undeliverable(
         "plateau", delivery.clock())
     assert (line.channel, line.reason) == ("sms", "landline") and MOBILE not in line.masked
+    summary = health_summary(delivery.client, delivery.settings, delivery.clock())
+    assert summary.undeliverable_contacts == {"plateau": 1}
+    assert "Undeliverable contacts" in render_status(summary)
 
 
 def test_a_contact_change_clears_the_replaced_address(delivery: Delivery) -> None:
