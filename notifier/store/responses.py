@@ -179,12 +179,12 @@ class ResponseStore(RedisStore):
             question, state = item.question, item.state
             keys += [self.keys.appointment(question.reference),
                      self.keys.response(question.reference)]
-            expires = state.appointment.start_utc() + self.event_retention
+            kept = state.appointment.start_utc() + self.event_retention - now
             args += [question.reference, item.raw_question,
                      hashlib.sha1(item.raw_state).hexdigest(), question.version,
                      question.location, question.fingerprint,
                      "1" if question.past_cancellation_deadline(now) else "0",
-                     int(expires.timestamp())]
+                     max(int(kept.total_seconds()), 1)]
         outcome = self.script("response_record")(keys=keys, args=args)
         return None if text(outcome[0]) == "stale" else int(outcome[1])
 

@@ -5,7 +5,7 @@
 -- of questions answered, then for each: its reference, the question as read, the SHA1 of
 -- the appointment's state as read, the version asked, the location, the fingerprint of
 -- what was asked, '1' if past the cancellation deadline else '0', and when the response
--- expires (epoch seconds).
+-- is kept (seconds).
 -- Records a patient's answer to one or more questions, only if each question and each
 -- appointment's state is still as the caller read and re-checked them; else nothing,
 -- and the caller reads again. The latest answer wins: an answer that changes an
@@ -36,7 +36,7 @@ for i = 0, count - 1 do
     redis.call('HSET', response, 'answer', answer, 'at', at, 'channel', channel,
                'version', ARGV[a + 3], 'who', ARGV[5], 'fingerprint', ARGV[a + 5],
                'late', ARGV[a + 6])
-    redis.call('EXPIREAT', response, ARGV[a + 7])
+    redis.call('EXPIRE', response, ARGV[a + 7])
     log_callback(KEYS[2], ARGV[1], ARGV[2],
                  {'type', 'appointment.patient_' .. answer, 'at', at, 'reference', ARGV[a],
                   'location', ARGV[a + 4], 'version', ARGV[a + 3], 'response', answer,

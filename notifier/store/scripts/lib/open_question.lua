@@ -4,7 +4,7 @@
 -- epoch seconds) are dropped. The question keeps its code ('o') unless another
 -- appointment's open question has it (two messages to one number at the same instant),
 -- then it takes the next free one. The hash expires `grace` seconds after the latest
--- start it holds.
+-- start it holds, by the caller's clock (`now`, epoch seconds).
 local function open_question(key, reference, packed, now, grace)
   local entries = redis.call('HGETALL', key)
   local taken, latest = {}, 0
@@ -30,5 +30,5 @@ local function open_question(key, reference, packed, now, grace)
     end
   end
   redis.call('HSET', key, reference, packed)
-  redis.call('EXPIREAT', key, math.max(latest, question['e']) + grace)
+  redis.call('EXPIRE', key, math.max(math.max(latest, question['e']) + grace - now, 1))
 end
