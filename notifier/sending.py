@@ -48,7 +48,7 @@ from notifier.channels.base import ChannelClient, Receipt
 from notifier.delivery_status import HANDED_OVER, DeliveryStatus
 from notifier.domain import Channel
 from notifier.errors import CannotTell, DeliveryError, FailureClass, RetryLater, SmsOverBudget
-from notifier.messages.catalogue import ResponsePrompt, render
+from notifier.messages.catalogue import ResponsePrompt, asks_question, render
 from notifier.opt_outs import OptOutSource
 from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.planning.reasons import Reason
@@ -246,6 +246,9 @@ class SendStep:
         if message.channel is not Channel.SMS or not asks(message.kind, message.channel,
                                                           location):
             return None
+        if not asks_question(message.kind, message.channel,
+                             state.appointment.patient.language, self.settings):
+            return None  # a deployment's own words without the question
         held = self.responses.questions(address)
         return plan_question(message.reference, location, held.questions, now)
 
