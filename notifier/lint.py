@@ -1,5 +1,6 @@
 """``notifier lint``: the message catalogue and the automatic replies to texts, checked
-in one report (:mod:`notifier.messages.checks`, :mod:`notifier.inbound.reply_checks`)."""
+in one report (:mod:`notifier.messages.checks`, :mod:`notifier.inbound.reply_checks`,
+:mod:`notifier.responses.reply_checks`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from notifier.domain import Lang
 from notifier.inbound.reply_checks import check_replies
 from notifier.messages.checks import LintReport, check_catalogue
 from notifier.messages.samples import SAMPLE_NOW
+from notifier.responses.reply_checks import check_response_replies
 from notifier.settings import Settings
 
 
@@ -36,4 +38,5 @@ def run_lint(
     report = LintReport(out, lang)
     if check_catalogue(report, settings, templates_dir=templates_dir, now=now):
         check_replies(report, settings, templates_dir=templates_dir)
+        check_response_replies(report, settings, templates_dir=templates_dir)
     return report.finish()

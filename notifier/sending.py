@@ -49,12 +49,20 @@ from notifier.delivery_status import HANDED_OVER, DeliveryStatus
 from notifier.domain import Channel
 from notifier.errors import CannotTell, DeliveryError, FailureClass, RetryLater, SmsOverBudget
 from notifier.fallback_triggers import classify_failure
-from notifier.messages.catalogue import render
+from notifier.messages.catalogue import ResponsePrompt, asks_question, render
 from notifier.opt_outs import OptOutSource
 from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.planning.fallback import NOTHING, Next, Verdict
 from notifier.planning.reasons import Reason
 from notifier.planning.send_check import NO_FACTS, Defer, Drop, FallbackFacts, decide_at_send
+from notifier.responses import (
+    QuestionPlan,
+    appointment_fingerprint,
+    asks,
+    confirmed_as_is,
+    plan_question,
+    question_for,
+)
 from notifier.settings import Settings
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.fallbacks import Failure, Fallbacks
@@ -64,6 +72,7 @@ from notifier.store.optouts import OptOutCheck
 from notifier.store.provider_latency import ProviderLatency
 from notifier.store.rate_limit import RateLimiter
 from notifier.store.redis_store import Redis
+from notifier.store.responses import QuestionOpening, ResponseStore
 from notifier.store.schedule import Schedule
 from notifier.store.send_records import Check, SendRecords
 
@@ -103,21 +112,6 @@ class OptOuts(Protocol):
                 reason: str | None = ..., now: dt.datetime) -> bool: ...
 
 
-class PatientResponses(Protocol):
-    """Whether the patient already answered an appointment version (a fallback or a
-    call's retry is not sent then)."""
-
-    def answered(self, reference: str, version: int) -> bool: ...
-
-
-class NoPatientResponses:
-    """The answer until patient responses are stored: nobody has answered. The hook where
-    the responses' store plugs in (``SendStep(responses=...)``)."""
-
-    def answered(self, reference: str, version: int) -> bool:
-        return False
-
-
 class SendStep:
     """Sends planned messages.
 
@@ -131,8 +125,6 @@ class SendStep:
       sleep: waits a number of seconds (for a rate-limit slot).
       timer: a monotonic clock in seconds (how long the provider took to answer).
       draw: a random number in [0, 1) (the jitter of a retry delay).
-      responses: whether the patient answered (read only where a location has a
-        fallback).
     """
 
     def __init__(
@@ -147,7 +139,6 @@ class SendStep:
         sleep: Callable[[float], None] = time.sleep,
         timer: Callable[[], float] = time.perf_counter,
         draw: Callable[[], float] = random.random,
-        responses: PatientResponses | None = None,
     ) -> None:
         self.settings = settings
         self.channels = channels
@@ -157,7 +148,6 @@ class SendStep:
         self.sleep = sleep
         self.timer = timer
         self.draw = draw
-        self.responses = responses or NoPatientResponses()
         self.keys = keys = Keys(settings.queue_prefix)
         self.schedule = Schedule(redis, keys=keys, lease=settings.scheduler_lease)
         self.deliveries = DeliveryLog.of(redis, settings)
@@ -167,6 +157,7 @@ class SendStep:
                                    history=self.history, latency=self.latency)
         self.fallbacks = Fallbacks(redis, keys=keys, deliveries=self.deliveries,
                                    history=self.history, event_retention=settings.event_retention)
+        self.responses = ResponseStore(redis, settings)
 
     def __call__(self, payload: Mapping[str, Any]) -> SendOutcome:
         message = PlannedMessage.from_dict(dict(payload))
@@ -178,8 +169,17 @@ class SendStep:
             # Handed off twice and the other copy is being sent right now.
             raise RetryLater("another attempt is in flight", delay=ATTEMPT_LOCK_RETRY_MS,
                              counted=False)
+        state = opened.state
+        options = state.appointment.location.patient_responses if state else None
+        confirmed = bool(options and options.skip_reminders_when_confirmed
+                         and confirmed_as_is(opened.response, state))
+        # A fallback or a call's retry is not sent once the patient answered about the
+        # appointment as it is now.
+        answered = state is not None and opened.response is not None and (
+            opened.response.fingerprint == appointment_fingerprint(state.appointment))
         try:
-            outcome = self._attempt(message, opened.state, opened.record, now)
+            outcome = self._attempt(message, state, opened.record, now, confirmed=confirmed,
+                                    answered=answered)
         except BaseException:
             self.deliveries.unlock_attempt(message.key)
             raise
@@ -189,10 +189,10 @@ class SendStep:
 
     def _attempt(
         self, message: PlannedMessage, state: AppointmentState | None,
-        record: dict[str, str], now: dt.datetime,
+        record: dict[str, str], now: dt.datetime, *, confirmed: bool, answered: bool,
     ) -> SendOutcome:
-        verdict = decide_at_send(message, state, self.settings, now,
-                                 facts=self._fallback_facts(message, state))
+        verdict = decide_at_send(message, state, self.settings, now, confirmed=confirmed,
+                                 facts=self._fallback_facts(message, state, answered))
         if isinstance(verdict, Defer):
             self.schedule.defer(message, verdict.until)
             log.debug("message %s waits for its window until %s", message.key,
@@ -206,8 +206,12 @@ class SendStep:
         address = verdict.address
         client = self.channels[message.channel]
         fields = _dimensions(state)
+        asked = self._question(message, state, address, now)
+        prompt = None if asked is None else ResponsePrompt(
+            code=asked.code if asked.show_code else None, decline=asked.decline)
         try:
-            rendered = render(message.kind, message.channel, state, self.settings, now)
+            rendered = render(message.kind, message.channel, state, self.settings, now,
+                              asking=prompt)
         except SmsOverBudget:
             return self._suppress(message, Reason.OVER_BUDGET, now, state)
         try:
@@ -233,7 +237,9 @@ class SendStep:
                 if found is not None:
                     log.info("message %s: the interrupted attempt had reached its provider",
                              message.key)
-                    return self._handed_over(message, found, now, state=state)
+                    return self._handed_over(message, found, now, state=state,
+                                             question=self._opening(message, state, asked,
+                                                                    address, now))
             fields["ambiguous"] = resends + 1
             log.warning("message %s: resending after an interrupted attempt", message.key)
         last = self._last_check(message, address, rendered.sms.segments if rendered.sms else 1,
@@ -248,7 +254,32 @@ class SendStep:
         except DeliveryError as error:
             self.latency.record(message.channel, self.timer() - began)
             return self._failed_attempt(message, error, address, now, state)
-        return self._handed_over(message, receipt, now, took=self.timer() - began, state=state)
+        return self._handed_over(message, receipt, now, took=self.timer() - began, state=state,
+                                 question=self._opening(message, state, asked, address, now))
+
+    def _question(self, message: PlannedMessage, state: AppointmentState, address: str,
+                  now: dt.datetime) -> QuestionPlan | None:
+        """How the message asks the patient to answer, or None when it does not. Only
+        then is the number's open questions read (one more round trip): its code shows
+        when another appointment's question is open."""
+        location = state.appointment.location
+        if message.channel is not Channel.SMS or not asks(message.kind, message.channel,
+                                                          location):
+            return None
+        if not asks_question(message.kind, message.channel,
+                             state.appointment.patient.language, self.settings):
+            return None  # a deployment's own words without the question
+        held = self.responses.questions(address)
+        return plan_question(message.reference, location, held.questions, now)
+
+    def _opening(self, message: PlannedMessage, state: AppointmentState,
+                 asked: QuestionPlan | None, address: str,
+                 now: dt.datetime) -> QuestionOpening | None:
+        if asked is None:
+            return None
+        question = question_for(state, asked, channel=message.channel, send_key=message.key,
+                                now=now)
+        return self.responses.opening(address, question)
 
     def _last_check(self, message: PlannedMessage, address: str, cost: int,
                     now: dt.datetime, fields: Mapping[str, str | int]) -> Check:
@@ -287,17 +318,19 @@ class SendStep:
 
     def _handed_over(self, message: PlannedMessage, receipt: Receipt, now: dt.datetime,
                      *, took: float | None = None,
-                     state: AppointmentState | None = None) -> SendOutcome:
+                     state: AppointmentState | None = None,
+                     question: QuestionOpening | None = None) -> SendOutcome:
         """Record what the provider took; ``took``: how long its answer took, None when
-        the message was found rather than sent. Where the location has a fallback, the
-        record also keeps the message's deadline (a status callback's failure plans the
-        fallback from it)."""
+        the message was found rather than sent; ``question``: the question it asks. Where
+        the location has a fallback, the record also keeps the message's deadline (a status
+        callback's failure plans the fallback from it)."""
         fields: dict[str, str] = {}
         if state is not None and state.appointment.location.fallback is not None:
             fields["deadline"] = str(int(message.deadline.timestamp()))
         self.records.handed_over(
             message, provider_id=receipt.provider_id, status=DeliveryStatus(receipt.status),
             at=self.clock(), line=self._line(message, now, "sent"), took=took, fields=fields,
+            question=question,
         )
         log.debug("message %s handed to its provider (%s)", message.key, receipt.status)
         return SendOutcome.SENT
@@ -352,13 +385,12 @@ class SendStep:
         log.debug("message %s suppressed: %s", message.key, reason)
         return SendOutcome.SUPPRESSED
 
-    def _fallback_facts(self, message: PlannedMessage,
-                        state: AppointmentState | None) -> FallbackFacts:
+    def _fallback_facts(self, message: PlannedMessage, state: AppointmentState | None,
+                        answered: bool) -> FallbackFacts:
         """What only a location with a fallback reads before the send check (one more
         round trip there; none elsewhere)."""
         if state is None or state.appointment.location.fallback is None:
             return NO_FACTS
-        answered = self.responses.answered(message.reference, message.version)
         return self.fallbacks.facts(message, state.appointment, answered=answered)
 
     def _suppress_for_fallback(self, message: PlannedMessage, now: dt.datetime,

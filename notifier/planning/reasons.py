@@ -47,6 +47,8 @@ class Reason(enum.StrEnum):
     ALREADY_DELIVERED = "already_delivered"
     ALREADY_ANSWERED = "already_answered"
     FALLBACK_OFF = "fallback_off"
+    # Send time, patient responses.
+    PATIENT_CONFIRMED = "patient_confirmed"
     # Send time, after the provider answered or Dramatiq gave up.
     INTERRUPTED = "interrupted"
     RETRIES_EXHAUSTED = "retries_exhausted"
@@ -185,6 +187,12 @@ _TEXTS: dict[Reason, Bilingual] = {
         "être joint par un autre mode.",
         "Not sent: the location no longer uses a fallback, or the patient can no longer be "
         "reached another way.",
+    ),
+    Reason.PATIENT_CONFIRMED: Bilingual(
+        "Non envoyé : le patient a confirmé ce rendez-vous, et le lieu ne rappelle pas un "
+        "rendez-vous confirmé.",
+        "Not sent: the patient confirmed this appointment, and the location sends no further "
+        "reminder once an appointment is confirmed.",
     ),
 }
 

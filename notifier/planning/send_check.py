@@ -79,10 +79,19 @@ def decide_at_send(
     now: dt.datetime,
     *,
     facts: FallbackFacts = NO_FACTS,
+    confirmed: bool = False,
 ) -> Send | Defer | Drop:
-    """What to do with ``message`` at ``now``, given the appointment as stored now and,
-    where its location has a fallback, the ``facts`` the store read for it."""
+    """What to do with ``message`` at ``now``, given the appointment as stored now.
+
+    Parameters:
+      facts: where the location has a fallback, what the store read for the message.
+      confirmed: the patient confirmed the appointment as it is now and its location
+        skips the remaining reminders of a confirmed appointment (see
+        :func:`notifier.responses.confirmed_as_is`).
+    """
     reason = _why_not(message, state, now)
+    if reason is None and confirmed and message.kind is Kind.REMINDER:
+        reason = Reason.PATIENT_CONFIRMED
     if reason is not None:
         return Drop(reason)
     assert state is not None

@@ -99,11 +99,27 @@ ABSENT = _later(
     attendance_set_at="2026-11-24T14:10:00-05:00",
 )
 
+# The same booking at a clinic that asks its patients to answer reminders (1 confirms, 2
+# declines), the booking confirmation too, and skips the last reminder once confirmed.
+BOOKED_ASKING = copy.deepcopy(BOOKED)
+BOOKED_ASKING["event_id"] = "9b2f6a3e-6c1d-4f7a-9a51-1d2c3b4a5e06"
+BOOKED_ASKING["appointment"]["location"]["patient_responses"] = {
+    "channels": ["sms"],
+    "decline": True,
+    "ask_in_confirmation": True,
+    "skip_reminders_when_confirmed": True,
+}
+
 # OpenAPI "examples" objects for the request body of POST /v1/events.
 EVENT_EXAMPLES: dict[str, dict[str, Any]] = {
     "booked": {
         "summary": "Appointment booked (sends a confirmation)",
         "value": BOOKED,
+    },
+    "booked_asking": {
+        "summary": "Appointment booked at a clinic that asks patients to confirm by SMS "
+                   "(patient responses)",
+        "value": BOOKED_ASKING,
     },
     "modified": {
         "summary": "Appointment moved to another day (sends a modification)",
