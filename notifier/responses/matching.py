@@ -53,7 +53,13 @@ def match(
     if not current:
         return None
     if reading.code is not None:
+        # Two questions share a code only when both messages left at the same instant.
         hit = tuple(q for q in current if q.code == reading.code)
-        return Answered(hit) if hit else Clarify(current)
-    groups = {(q.location, q.closes_at.date()) for q in current}
-    return Answered(current) if len(groups) == 1 else Clarify(current)
+        return Answered(hit) if _one_group(hit) else Clarify(current)
+    return Answered(current) if _one_group(current) else Clarify(current)
+
+
+def _one_group(questions: tuple[OpenQuestion, ...]) -> bool:
+    """Whether ``questions`` are one appointment, or a family's at one location on one
+    day (answered together)."""
+    return len({(q.location, q.closes_at.date()) for q in questions}) == 1

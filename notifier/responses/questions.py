@@ -66,6 +66,9 @@ class OpenQuestion:
       decline_closes_at: the cancellation deadline: a later decline is flagged.
       send_key: the send key of the message that asked it.
       fingerprint: :func:`appointment_fingerprint` of the appointment asked about.
+      code_shown: whether the message showed the code: a shown code is never changed
+        once stored, even when another question took the same one meanwhile (matching
+        then asks which appointment).
     """
 
     reference: str
@@ -80,6 +83,7 @@ class OpenQuestion:
     decline_closes_at: dt.datetime
     send_key: str
     fingerprint: str
+    code_shown: bool = False
 
     def is_open(self, now: dt.datetime) -> bool:
         return now < self.closes_at
@@ -96,7 +100,7 @@ class OpenQuestion:
             "o": self.code, "n": int(self.decline), "a": int(self.opened_at.timestamp()),
             "s": self.closes_at.isoformat(), "e": int(self.closes_at.timestamp()),
             "d": int(self.decline_closes_at.timestamp()), "k": self.send_key,
-            "f": self.fingerprint,
+            "f": self.fingerprint, **({"w": 1} if self.code_shown else {}),
         }, separators=(",", ":"))
 
     @classmethod
@@ -110,6 +114,7 @@ class OpenQuestion:
             closes_at=dt.datetime.fromisoformat(data["s"]),
             decline_closes_at=dt.datetime.fromtimestamp(data["d"], dt.UTC),
             send_key=str(data["k"]), fingerprint=str(data["f"]),
+            code_shown=bool(data.get("w")),
         )
 
 
@@ -188,4 +193,5 @@ def question_for(
         channel=channel, code=plan.code, decline=plan.decline, opened_at=now,
         closes_at=appointment.start, decline_closes_at=state.cancel_closes_at,
         send_key=send_key, fingerprint=appointment_fingerprint(appointment),
+        code_shown=plan.show_code,
     )

@@ -7,6 +7,7 @@ changes."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -18,7 +19,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from notifier.callbacks.events import callback_event
-from notifier.domain import Lang
+from notifier.delivery_status import DeliveryStatus
+from notifier.domain import Channel, Kind, Lang
 from notifier.inbound.keywords import OTHER
 from notifier.inbound.replies import render_reply
 from notifier.messages.samples import SAMPLE_LOCATION
@@ -312,3 +314,30 @@ def test_with_the_option_off_nothing_changes(gateway: Gateway, twilio: TwilioSen
     assert twilio.reply("1") == render_reply(OTHER, gateway.settings)
     assert gateway.client.keys(f"{keys.prefix}:response:*") == []
     assert responses_logged(gateway) == []
+
+
+def _open_directly(gateway: Gateway, question: OpenQuestion) -> OpenQuestion:
+    """Open ``question`` as the send step's last script does, and read it back."""
+    records = gateway.send_step().records
+    at = START.astimezone(dt.UTC)
+    message = PlannedMessage(reference=question.reference, kind=Kind.REMINDER,
+                             channel=Channel.SMS, version=question.version, send_at=at,
+                             deadline=at, start=at, offset_seconds=86400)
+    records.handed_over(message, provider_id=f"SM{question.reference}",
+                        status=DeliveryStatus.SENT, at=gateway.clock(), line={}, took=None,
+                        question=store(gateway).opening(MOBILE, question))
+    return open_question(gateway, question.reference)
+
+
+@pytest.mark.parametrize("shown", [True, False])
+def test_a_code_the_patient_read_is_never_changed_one_they_did_not_read_may_be(
+    gateway: Gateway, shown: bool
+) -> None:
+    """Two messages to one number handed over at the same instant with the same code."""
+    book(gateway, reference="0000000001")
+    first = open_question(gateway, "0000000001")
+    racing = dataclasses.replace(first, reference="0000000002", send_key="0000000002:x",
+                                 code_shown=shown)
+    stored = _open_directly(gateway, racing)
+    assert (stored.code == first.code) is shown
+    assert stored.code_shown is shown

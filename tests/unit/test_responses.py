@@ -191,6 +191,24 @@ def test_different_questions_without_a_code_ask_which_then_the_code_answers() ->
         (first, other_day))
 
 
+def test_a_code_two_different_appointments_share_asks_which() -> None:
+    # Two messages to one number at the same instant may both show one code: a reply
+    # with it answers neither until the patient says which.
+    first = question("0000000001", code="482", code_shown=True)
+    other_day = question("0000000002", code="482", code_shown=True,
+                         start=START + dt.timedelta(days=1))
+    assert match(Reading(CONFIRMED, "482"), [first, other_day], NOW) == Clarify(
+        (first, other_day))
+
+
+def test_whether_the_code_was_shown_survives_storage() -> None:
+    shown = question(code_shown=True)
+    assert OpenQuestion.unpacked(shown.reference, shown.packed()) == shown
+    hidden = question()
+    assert '"w"' not in hidden.packed()
+    assert OpenQuestion.unpacked(hidden.reference, hidden.packed()) == hidden
+
+
 def test_another_location_the_same_day_is_another_question() -> None:
     elsewhere = {**ASKING, "id": "clinique-rosemont"}
     first = question("0000000001", code="111")

@@ -2,8 +2,9 @@
 -- appointment, in its hash of open questions (reference -> question JSON), replacing the
 -- appointment's earlier one. Questions closed by now (their appointment started, 'e' in
 -- epoch seconds) are dropped. The question keeps its code ('o') unless another
--- appointment's open question has it (two messages to one number at the same instant),
--- then it takes the next free one. The hash expires `grace` seconds after the latest
+-- appointment's open question has it (two messages to one number at the same instant)
+-- and its message did not show it ('w'), then it takes the next free one: a code the
+-- patient read is never changed (matching asks which appointment when two share it). The hash expires `grace` seconds after the latest
 -- start it holds, by the caller's clock (`now`, epoch seconds).
 local function open_question(key, reference, packed, now, grace)
   local entries = redis.call('HGETALL', key)
@@ -18,7 +19,7 @@ local function open_question(key, reference, packed, now, grace)
     end
   end
   local question = cjson.decode(packed)
-  if taken[question['o']] then
+  if taken[question['o']] and not question['w'] then
     local first = tonumber(question['o']) - 100
     for step = 1, 899 do
       local code = tostring(100 + (first + step) % 900)
