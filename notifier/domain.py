@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from email.errors import MessageError
 from email.headerregistry import Address as MailAddress
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -268,6 +268,26 @@ def _with_offset(value: dt.datetime) -> dt.datetime:
     return value
 
 
+class PatientResponses(Strict):
+    """A location's patient responses: reminders (and, if wanted, the booking
+    confirmation) ask the patient to answer 1 to confirm or 2 if they cannot come.
+
+    Off unless a location sends this object: RVSQ's messages stay as they are.
+    """
+
+    channels: Annotated[
+        frozenset[Literal[Channel.SMS, Channel.VOICE]], Field(min_length=1),
+        Field(description="Where the patient is asked: `sms` and/or `voice`"),
+    ] = frozenset({Channel.SMS})
+    decline: StrictBool = Field(
+        default=True, description="Whether the question offers 2, \"I cannot come\"")
+    ask_in_confirmation: StrictBool = Field(
+        default=False, description="Whether the booking confirmation asks too")
+    skip_reminders_when_confirmed: StrictBool = Field(
+        default=False, description="Whether a patient who confirmed gets no further "
+        "reminder for the appointment as confirmed")
+
+
 class Location(Strict):
     """A clinic site (a *lieu*), as the patient should see it, with its options."""
 
@@ -279,6 +299,7 @@ class Location(Strict):
     time_zone: TimeZoneName = "America/Toronto"
     cancellation_notice_minutes: Annotated[StrictInt, Field(ge=0, le=24 * 60)] = 24 * 60
     no_show_message: StrictBool = False
+    patient_responses: PatientResponses | None = None
     custom_paragraphs: dict[Kind, CustomParagraphs] = Field(default_factory=dict)
 
     @property

@@ -12,7 +12,7 @@ from notifier.inbound.keywords import KeywordKind
 from notifier.inbound.replies import REPLY_LANGS, render_reply_text, reply_template
 from notifier.messages.checks import LintReport, describe_error
 from notifier.messages.sms import sms_encoding
-from notifier.messages.text_checks import invited_opt_out_words, shouted_opt_out_words
+from notifier.messages.text_checks import invited_carrier_words, shouted_carrier_words
 from notifier.settings import Settings
 
 
@@ -43,6 +43,6 @@ def check_replies(
                        characters=sms.characters, segments=sms.segments)
             if sms.segments > 1:
                 report.problem(name, "reply_segments", segments=sms.segments)
-            words = invited_opt_out_words(text) + shouted_opt_out_words(text)
+            words = invited_carrier_words(text) + shouted_carrier_words(text)
             for word in dict.fromkeys(words):
                 report.problem(name, "opt_out_invite", word=word, variant=label)

@@ -62,6 +62,20 @@ class Rendered:
     fitted: tuple[Step, ...] = ()
 
 
+@dataclass(frozen=True)
+class ResponsePrompt:
+    """A message that asks the patient to answer (see :mod:`notifier.responses`).
+
+    Parameters:
+      code: the question's code, shown only when the number has several open questions
+        ("Répondez 1 482 pour confirmer"); None otherwise.
+      decline: whether it offers 2, "I cannot come".
+    """
+
+    code: str | None = None
+    decline: bool = True
+
+
 def template_names(kind: Kind, channel: Channel, lang: Lang) -> dict[str, str]:
     """The templates one message is made of, by part (``text``, ``subject``, ``html``)."""
     base = f"{channel}/{lang}/{kind}"
@@ -123,9 +137,10 @@ class _Message:
     that needs them."""
 
     def __init__(self, kind: Kind, channel: Channel, state: AppointmentState,
-                 settings: Settings, now: dt.datetime) -> None:
+                 settings: Settings, now: dt.datetime,
+                 asking: ResponsePrompt | None = None) -> None:
         self.kind, self.channel, self.state = kind, channel, state
-        self.settings, self.now = settings, now
+        self.settings, self.now, self.asking = settings, now, asking
         self.appointment = state.appointment
         self.location, self.patient = self.appointment.location, self.appointment.patient
         self.lang = self.patient.language
@@ -181,6 +196,11 @@ _VALUES: dict[str, Callable[[_Message], Any]] = {
     "cancel_link": lambda m: m.settings.cancel_link(m.appointment.reference, m.lang)
     if m.cancel_open else None,
     "cancel_until": _Message.cancel_until,
+    # The patient-response question: asked or not, its code (when shown), whether 2 is
+    # offered.
+    "ask_response": lambda m: m.asking is not None,
+    "response_code": lambda m: m.asking.code if m.asking else None,
+    "decline_offered": lambda m: bool(m.asking and m.asking.decline),
     # True only for an SMS over the segment budget: what an SMS template puts under
     # ``{% if not brief %}`` is then left out.
     "brief": lambda m: False,
@@ -191,15 +211,16 @@ CONTEXT_NAMES = frozenset(_VALUES)
 def context(
     kind: Kind, channel: Channel, state: AppointmentState, settings: Settings,
     now: dt.datetime, *, names: Collection[str] = CONTEXT_NAMES,
+    asking: ResponsePrompt | None = None,
 ) -> dict[str, Any]:
     """The values a template may show, already in the patient's language.
 
     Parameters:
-      kind, channel, state, settings, now: the message, as :func:`render` takes it.
+      kind, channel, state, settings, now, asking: the message, as :func:`render` takes it.
       names: the values wanted (see :func:`template_variables`); by default all of them.
         A name no template value has is left out.
     """
-    message = _Message(kind, channel, state, settings, now)
+    message = _Message(kind, channel, state, settings, now, asking)
     return {name: value(message) for name, value in _VALUES.items() if name in names}
 
 
@@ -258,8 +279,10 @@ def render(
     now: dt.datetime,
     *,
     templates_dir: Path | None = None,
+    asking: ResponsePrompt | None = None,
 ) -> Rendered:
-    """Render one message for the appointment as it is at ``now``.
+    """Render one message for the appointment as it is at ``now``; ``asking`` when it
+    asks the patient to answer (:func:`notifier.responses.asks` says which do).
 
     An SMS is fitted within ``settings.sms_segment_budget`` segments; one that cannot be
     raises :class:`~notifier.errors.SmsOverBudget` and must not be sent.
@@ -275,7 +298,7 @@ def render(
     # Only what these templates read: a date format or a cancel link no template shows
     # costs nothing.
     values = context(kind, channel, state, settings, now,
-                     names=template_variables(env, *names.values()))
+                     names=template_variables(env, *names.values()), asking=asking)
     if channel is Channel.SMS:
         template = env.get_template(names["text"])
         fitted = fit_sms(lambda options: normalise_sms(template.render(options)), values,

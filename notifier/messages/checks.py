@@ -26,6 +26,7 @@ from notifier.errors import SmsOverBudget
 from notifier.messages.catalogue import (
     TEMPLATES_DIR,
     Rendered,
+    ResponsePrompt,
     cancel_link_open,
     context,
     environment,
@@ -36,8 +37,8 @@ from notifier.messages.catalogue import (
 from notifier.messages.preview import fitting_steps
 from notifier.messages.samples import sample_state
 from notifier.messages.text_checks import (
-    invited_opt_out_words,
-    shouted_opt_out_words,
+    invited_carrier_words,
+    shouted_carrier_words,
     web_addresses,
 )
 from notifier.planning.entries import AppointmentState
@@ -95,10 +96,17 @@ _WORDS: dict[str, Bilingual] = {
         "({variant})",
     ),
     "opt_out_invite": Bilingual(
-        "invite les patients à envoyer {word}, un mot de désabonnement des opérateurs : qui "
-        "l'envoie ne reçoit plus aucun texto ({variant})",
-        "invites patients to send {word}, a carrier opt-out word: whoever sends it is "
-        "unsubscribed from all texts ({variant})",
+        "invite les patients à envoyer {word}, un mot-clé des opérateurs : qui l'envoie est "
+        "désabonné de tous les textos (ou, pour YES, réabonné) au lieu d'être entendu "
+        "({variant})",
+        "invites patients to send {word}, a carrier keyword: whoever sends it is unsubscribed "
+        "from all texts (or, for YES, subscribed again) instead of being heard ({variant})",
+    ),
+    "no_question": Bilingual(
+        "ne pose pas la question de réponse du patient alors que le lieu la demande (incluez "
+        "sms/<langue>/_ask.txt.j2) ({variant})",
+        "does not ask the patient-response question though the location wants it (include "
+        "sms/<lang>/_ask.txt.j2) ({variant})",
     ),
     "reply_segments": Bilingual(
         "une réponse automatique doit tenir en un seul segment SMS ; celle-ci en prend {segments}",
@@ -127,6 +135,8 @@ class Variant:
       code: a stable identifier.
       labels: how the operator reads it.
       self_serve, cancel_open, hide_professional, longest: see :func:`sample_state`.
+      asking: the patient-response question the messages that ask carry (see
+        :data:`ASKING`), with its code shown, the longest it gets.
     """
 
     code: str
@@ -135,6 +145,7 @@ class Variant:
     cancel_open: bool = True
     hide_professional: bool = False
     longest: bool = False
+    asking: ResponsePrompt | None = None
 
     def label(self, lang: Lang) -> str:
         return self.labels[lang]
@@ -165,7 +176,17 @@ VARIANTS = (
     Variant("longest_closed", Bilingual("noms les plus longs, lien d'annulation fermé",
                                         "longest names, cancel link closed"),
             cancel_open=False, longest=True),
+    Variant("asking_longest_open",
+            Bilingual("question de réponse avec code, noms les plus longs, lien ouvert",
+                      "response question with a code, longest names, cancel link open"),
+            longest=True, asking=ResponsePrompt(code="999")),
+    Variant("asking_longest_closed",
+            Bilingual("question de réponse avec code, noms les plus longs, lien fermé",
+                      "response question with a code, longest names, cancel link closed"),
+            cancel_open=False, longest=True, asking=ResponsePrompt(code="999")),
 )
+# The messages a location may have ask for a patient response (notifier.responses.asks).
+ASKING = frozenset({(Kind.REMINDER, Channel.SMS), (Kind.CONFIRMATION, Channel.SMS)})
 
 
 class LintReport:
@@ -276,9 +297,9 @@ def _check(
         # In the HTML part the link appears HTML-escaped (&amp;).
         if (link in text or str(escape(link)) in text) and not link_allowed:
             report.problem(name, "link_not_allowed", variant=label)
-        words = invited_opt_out_words(text)
+        words = invited_carrier_words(text)
         if rendered.channel is Channel.SMS:
-            words += shouted_opt_out_words(text)
+            words += shouted_carrier_words(text)
         for word in dict.fromkeys(words):
             report.problem(name, "opt_out_invite", word=word, variant=label)
         urls = web_addresses(text)
@@ -344,8 +365,15 @@ def _lint_message(
     for variant in VARIANTS:
         state = variant.state(lang, now)
         label = variant.label(report.lang)
+        asking = variant.asking if (kind, channel) in ASKING else None
+        if variant.asking is not None and asking is None:
+            continue  # the same as its variant without the question
         try:
-            rendered = render(kind, channel, state, settings, now, templates_dir=templates_dir)
+            rendered = render(kind, channel, state, settings, now, templates_dir=templates_dir,
+                              asking=asking)
+            if asking is not None and rendered.text == render(
+                    kind, channel, state, settings, now, templates_dir=templates_dir).text:
+                report.problem(names["text"], "no_question", variant=label)
         except SmsOverBudget as exc:
             report.rendered += 1
             report.problem(names["text"], "over_budget", segments=exc.segments,

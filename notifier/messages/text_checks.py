@@ -1,6 +1,7 @@
 """Words and addresses a message to patients must not hold: an invitation to send a carrier
-opt-out word (a patient who answers CANCEL is unsubscribed from every message by the
-carrier), and web addresses where none may appear. Pure text checks."""
+keyword other than ours (a patient who answers CANCEL is unsubscribed from every message
+by the carrier; one who answers YES is opted back in, whatever the question was), and web
+addresses where none may appear. Pure text checks."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ OPT_OUT_WORDS = frozenset(
         "DESINSCRIRE", "DESINSCRIPTION",
     }
 )
+# Twilio's opt-in words other than the one our opt-out answer invites (START / REPRISE):
+# a patient asked to answer YES to a question would be opted in instead.
+OPT_IN_WORDS = frozenset({"YES", "UNSTOP"})
+CARRIER_WORDS = OPT_OUT_WORDS | OPT_IN_WORDS
 # A verb that asks the patient to send something, then the word asked for.
 _INVITATION = re.compile(
     r"\b(?:reply|respond|answer|text|txt|send|type|write"
@@ -34,17 +39,18 @@ def _plain_upper(word: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).upper()
 
 
-def invited_opt_out_words(text: str) -> list[str]:
-    """Carrier opt-out words that ``text`` asks the patient to send back."""
+def invited_carrier_words(text: str) -> list[str]:
+    """Carrier opt-out and opt-in words that ``text`` asks the patient to send back."""
     found = [m["word"] for m in _INVITATION.finditer(text)]
-    return [word for word in found if _plain_upper(word) in OPT_OUT_WORDS]
+    return [word for word in found if _plain_upper(word) in CARRIER_WORDS]
 
 
-def shouted_opt_out_words(text: str) -> list[str]:
-    """Opt-out words written in capitals, as keywords are: ``ANNULER``, ``CANCEL``."""
+def shouted_carrier_words(text: str) -> list[str]:
+    """Carrier words written in capitals, as keywords are: ``ANNULER``, ``CANCEL``,
+    ``YES``."""
     return [
         word for word in re.findall(r"[\w-]{3,}", text)
-        if word.isupper() and _plain_upper(word) in OPT_OUT_WORDS
+        if word.isupper() and _plain_upper(word) in CARRIER_WORDS
     ]
 
 

@@ -42,6 +42,7 @@ class Reason(enum.StrEnum):
     OVER_BUDGET = "over_budget"
     DESTINATION_NOT_ALLOWED = "destination_not_allowed"
     OPTED_OUT = "opted_out"
+    PATIENT_CONFIRMED = "patient_confirmed"
     # Send time, after the provider answered or Dramatiq gave up.
     INTERRUPTED = "interrupted"
     RETRIES_EXHAUSTED = "retries_exhausted"
@@ -158,6 +159,12 @@ _TEXTS: dict[Reason, Bilingual] = {
         "joindre).",
         "Not sent: the gateway does not text or call this number (premium-rate, toll-free or "
         "non-geographic, or in a region it is not set to reach).",
+    ),
+    Reason.PATIENT_CONFIRMED: Bilingual(
+        "Non envoyé : le patient a confirmé ce rendez-vous, et le lieu ne rappelle pas un "
+        "rendez-vous confirmé.",
+        "Not sent: the patient confirmed this appointment, and the location sends no further "
+        "reminder once an appointment is confirmed.",
     ),
 }
 

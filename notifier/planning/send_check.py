@@ -47,9 +47,18 @@ def decide_at_send(
     state: AppointmentState | None,
     settings: Settings,
     now: dt.datetime,
+    *,
+    confirmed: bool = False,
 ) -> Send | Defer | Drop:
-    """What to do with ``message`` at ``now``, given the appointment as stored now."""
+    """What to do with ``message`` at ``now``, given the appointment as stored now.
+
+    ``confirmed``: the patient confirmed the appointment as it is now and its location
+    skips the remaining reminders of a confirmed appointment (see
+    :func:`notifier.responses.confirmed_as_is`).
+    """
     reason = _why_not(message, state, now)
+    if reason is None and confirmed and message.kind is Kind.REMINDER:
+        reason = Reason.PATIENT_CONFIRMED
     if reason is not None:
         return Drop(reason)
     assert state is not None

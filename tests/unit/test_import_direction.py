@@ -1,7 +1,8 @@
 """Which way imports go, read from the source (an AST scan; nothing is imported).
 
 - The pure core (``notifier/planning/``, ``notifier/messages/``,
-  ``notifier/inbound/keywords.py``, ``notifier/sending_window.py``) reaches nothing of the
+  ``notifier/inbound/keywords.py``, ``notifier/sending_window.py``,
+  ``notifier/responses/``) reaches nothing of the
   edges: not the store, the channels, the web, the actors, the send step or the steps of
   an incoming text, and none of the libraries that talk to Redis, Dramatiq, Twilio, SMTP
   or HTTP. The rule is transitive: a core module may not reach an edge through a helper
@@ -9,8 +10,8 @@
   in its own imports, whatever the exceptions below.
 - Imports run one way: taking each package (``notifier/messages/``) and each top-level
   module (``notifier/settings.py``) as one node, their imports form no cycle; and along
-  :data:`LAYERS` (sending window, settings, planning, messages, inbound) no module imports
-  one of a later layer.
+  :data:`LAYERS` (sending window, settings, planning, messages, inbound, responses) no
+  module imports one of a later layer.
 - The send step (``notifier.sending``) names neither ``redis`` nor ``dramatiq`` in its
   imports: its reads and writes are the store's, its retries the actors'.
 - No library module imports a process's entry module (``notifier.cli``, ``notifier.worker``,
@@ -38,7 +39,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "notifier"
 
 CORE = (
     "notifier.planning", "notifier.messages", "notifier.inbound.keywords",
-    "notifier.sending_window",
+    "notifier.sending_window", "notifier.responses",
 )
 EDGES = (
     "notifier.store", "notifier.channels", "notifier.web", "notifier.actors",
@@ -62,6 +63,7 @@ LAYERS = (
     ("notifier.planning",),
     ("notifier.messages",),
     ("notifier.inbound",),  # keywords, and the answers rendered from the catalogue
+    ("notifier.responses",),  # patients' answers to questions, read with the keywords' rules
 )
 
 # (importing module, imported module) -> why it is still there and what removes it.

@@ -17,8 +17,8 @@ from notifier.messages.catalogue import TEMPLATES_DIR
 from notifier.messages.preview import preview
 from notifier.messages.samples import LongestNames, longest_allowed
 from notifier.messages.text_checks import (
-    invited_opt_out_words,
-    shouted_opt_out_words,
+    invited_carrier_words,
+    shouted_carrier_words,
     web_addresses,
 )
 from notifier.settings import Settings
@@ -49,7 +49,7 @@ def test_shipped_catalogue_passes() -> None:
     code, output = lint()
     assert code == 0, output
     assert problems(output) == []
-    assert "lint: 216 messages rendered, no problems" in output
+    assert "lint: 224 messages rendered, no problems" in output
     sms_lines = [line for line in output.splitlines() if line.startswith("sms/")]
     assert len(sms_lines) >= 12  # at least one per kind and language
     assert "sms/fr/reminder.txt.j2 (cancel link open): GSM-7, 160 characters, 1 segment(s)" \
@@ -59,7 +59,7 @@ def test_shipped_catalogue_passes() -> None:
 def test_shipped_catalogue_passes_in_french() -> None:
     code, output = lint(lang=Lang.FR)
     assert code == 0
-    assert "lint : 216 messages générés, aucun problème" in output
+    assert "lint : 224 messages générés, aucun problème" in output
     assert "(lien d'annulation fermé) : GSM-7" in output
 
 
@@ -81,6 +81,26 @@ def test_reply_cancel_in_email_fails(templates: Path) -> None:
     code, output = lint(templates)
     assert code == 1
     assert any("email/en/reminder.txt.j2: invites patients to send CANCEL" in p
+               for p in problems(output))
+
+
+def test_a_question_inviting_yes_fails(templates: Path) -> None:
+    # YES is Twilio's opt-in word: the patient would be opted in, not heard.
+    (templates / "sms/en/_ask.txt.j2").write_text(
+        "{% if ask_response %}Reply YES to confirm.{% endif %}\n")
+    code, output = lint(templates)
+    assert code == 1
+    assert any("sms/en/reminder.txt.j2: invites patients to send YES" in p
+               for p in problems(output))
+
+
+def test_a_reminder_that_drops_the_question_fails(templates: Path) -> None:
+    (templates / "sms/fr/reminder.txt.j2").write_text(
+        "Rappel RV {{ first_name }} le {{ sms_date }} à {{ sms_time }} - {{ clinic }}.\n"
+        '{% include "sms/fr/_cancel.txt.j2" %} {{ fee_notice }}\n')
+    code, output = lint(templates)
+    assert code == 1
+    assert any(p.startswith("PROBLEM sms/fr/reminder.txt.j2: does not ask the patient-response")
                for p in problems(output))
 
 
@@ -242,14 +262,20 @@ def test_link_without_phone_fallback_fails(templates: Path) -> None:
         ("To cancel: https://x.example.org", []),
         ("Merci de ne pas y répondre.", []),
         ("Please do not reply to it.", []),
+        # Opt-in words: a patient told to answer YES is opted back in, not heard.
+        ("Reply YES to confirm", ["YES"]),
+        ("Text UNSTOP to confirm", ["UNSTOP"]),
+        ("Reply 1 to confirm, 2 if you cannot come.", []),
+        ("Répondez 1 482 pour confirmer, 2 482 si vous ne pouvez pas venir.", []),
     ],
 )
-def test_invited_opt_out_words(text: str, words: list[str]) -> None:
-    assert invited_opt_out_words(text) == words
+def test_invited_carrier_words(text: str, words: list[str]) -> None:
+    assert invited_carrier_words(text) == words
 
 
 def test_shouted_and_web_addresses() -> None:
-    assert shouted_opt_out_words("ANNULER : lien. Annuler : lien. STOP") == ["ANNULER"]
+    assert shouted_carrier_words("ANNULER : lien. Annuler : lien. STOP") == ["ANNULER"]
+    assert shouted_carrier_words("Confirm? YES or no") == ["YES"]
     assert web_addresses("Voir www.rvsq.gouv.qc.ca. Ou https://a.example.org/?r=1&l=f, "
                          "ou rvsq.ca") == [
         "www.rvsq.gouv.qc.ca", "https://a.example.org/?r=1&l=f", "rvsq.ca"]

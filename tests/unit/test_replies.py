@@ -23,7 +23,7 @@ from notifier.inbound.replies import (
 from notifier.lint import run_lint
 from notifier.messages.catalogue import TEMPLATES_DIR
 from notifier.messages.sms import normalise_sms, sms_encoding
-from notifier.messages.text_checks import invited_opt_out_words, shouted_opt_out_words
+from notifier.messages.text_checks import invited_carrier_words, shouted_carrier_words
 from notifier.settings import Settings
 
 DEFAULTS = Settings()
@@ -55,7 +55,7 @@ def test_every_reply_is_one_gsm7_segment_with_sender_and_web_address(
     assert DEFAULTS.web_address in text
     assert normalise_sms(text) == text
     # Nothing that would unsubscribe a patient from everything if they answered it.
-    assert invited_opt_out_words(text) == [] and shouted_opt_out_words(text) == []
+    assert invited_carrier_words(text) == [] and shouted_carrier_words(text) == []
 
 
 @pytest.mark.parametrize(("kind", "lang"), EVERY_REPLY)

@@ -1,0 +1,59 @@
+"""Which of a number's open questions an answer is for.
+
+- One open question, or several for the same location on the same day (a family's
+  appointments, one after the other): the answer is for all of them.
+- A code: the answer is for that question alone; a code that matches none gets a
+  clarification.
+- Several other questions and no code: a clarification that lists each one's date, time
+  and code, so that the patient answers again with the code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from notifier.responses.questions import OpenQuestion
+from notifier.responses.words import Reading
+
+
+@dataclass(frozen=True)
+class Answered:
+    """The answer is for ``questions`` (one, or one same-day group at one location)."""
+
+    questions: tuple[OpenQuestion, ...]
+
+
+@dataclass(frozen=True)
+class Clarify:
+    """Ask which appointment: ``questions`` are the number's open ones, soonest first."""
+
+    questions: tuple[OpenQuestion, ...]
+
+
+def open_questions(questions: Iterable[OpenQuestion], now: dt.datetime) -> tuple[OpenQuestion, ...]:
+    """The questions still open at ``now``, soonest appointment first."""
+    return tuple(sorted((q for q in questions if q.is_open(now)),
+                        key=lambda q: (q.closes_at, q.reference)))
+
+
+def match(
+    reading: Reading, questions: Iterable[OpenQuestion], now: dt.datetime
+) -> Answered | Clarify | None:
+    """What ``reading`` answers among ``questions`` (a number's, as stored); None when
+    none is open.
+
+    Parameters:
+      reading: the text, read (:func:`~notifier.responses.words.read_reply`).
+      questions: the number's questions, open or not.
+      now: when the text came.
+    """
+    current = open_questions(questions, now)
+    if not current:
+        return None
+    if reading.code is not None:
+        hit = tuple(q for q in current if q.code == reading.code)
+        return Answered(hit) if hit else Clarify(current)
+    groups = {(q.location, q.closes_at.date()) for q in current}
+    return Answered(current) if len(groups) == 1 else Clarify(current)

@@ -1,0 +1,49 @@
+"""The re-check at reply time: is the appointment still the one the patient was asked
+about? A reply to an appointment that has since moved, been cancelled or started, or
+whose patient's mobile number changed, changes nothing; the patient is told that the
+appointment changed (see our latest message, or call the clinic)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from notifier.domain import Status
+from notifier.planning.entries import AppointmentState
+from notifier.responses.questions import OpenQuestion, appointment_fingerprint
+
+
+class Changed(enum.StrEnum):
+    """Why an answer no longer applies."""
+
+    GONE = "gone"  # the gateway no longer holds the appointment
+    CANCELLED = "cancelled"
+    STARTED = "started"
+    MOVED = "moved"  # date, time, place or professional changed since it was asked
+    NUMBER_CHANGED = "number_changed"  # the patient's mobile is another number now
+
+
+def recheck(
+    question: OpenQuestion, state: AppointmentState | None, number: str, now: dt.datetime
+) -> Changed | None:
+    """Why an answer from ``number`` to ``question`` no longer applies to the appointment
+    as stored (``state``), or None when it does.
+
+    Parameters:
+      question: the question answered.
+      state: the appointment as stored now (None when it is gone).
+      number: the number that answered (E.164).
+      now: when the answer came.
+    """
+    if state is None:
+        return Changed.GONE
+    appointment = state.appointment
+    if appointment.status is Status.CANCELLED:
+        return Changed.CANCELLED
+    if appointment.start_utc() <= now:
+        return Changed.STARTED
+    if appointment_fingerprint(appointment) != question.fingerprint:
+        return Changed.MOVED
+    if appointment.patient.mobile_phone != number:
+        return Changed.NUMBER_CHANGED
+    return None
