@@ -26,13 +26,23 @@ from typing import Protocol, TextIO
 from notifier.bilingual import Bilingual
 from notifier.domain import Appointment, Channel, Event, Kind, Lang
 from notifier.errors import SmsOverBudget, TimelineError
+from notifier.messages.catalogue import ResponsePrompt
 from notifier.planning.entries import AppointmentState, Plan, PlannedMessage
 from notifier.planning.plan import plan_event
 from notifier.planning.reasons import Reason, describe
 from notifier.planning.send_check import Defer, Drop, decide_at_send
 from notifier.privacy import mask_address
+from notifier.responses import asks
 from notifier.settings import Settings
-from notifier.simulation.conversation import Conversations, ReplyFacts, ReplyKind, Step, StepKind
+from notifier.simulation.conversation import (
+    FREE_TEXT,
+    Conversations,
+    ReplyFacts,
+    ReplyKind,
+    Step,
+    StepKind,
+)
+from notifier.simulation.replies import reply_text
 from notifier.simulation.timeline import (
     TimedEvent,
     TimedKeypress,
@@ -102,6 +112,7 @@ _DETAILS = {
     "number_changed": Bilingual("le numéro du patient a changé",
                                 "the patient's number changed"),
     "key": Bilingual("touche {digits}", "key {digits}"),
+    FREE_TEXT: Bilingual("(texte libre)", "(free text)"),
     "no_call": Bilingual("aucun appel n'a eu lieu pour ce rendez-vous",
                          "no call was placed about this appointment"),
     "machine": Bilingual("un répondeur a répondu : aucune question posée",
@@ -230,8 +241,10 @@ def format_record(record: Record, lang: Lang) -> str:
 def _answer_detail(record: Record, lang: Lang) -> str:
     detail = record.text or ""
     if record.outcome is SimulatedOutcome.RECEIVED:
-        shown = _DETAILS["key"][lang].format(digits=detail) if record.channel is Channel.VOICE \
-            else detail
+        if record.channel is Channel.VOICE:
+            shown = _DETAILS["key"][lang].format(digits=detail)
+        else:
+            shown = _DETAILS[FREE_TEXT][lang] if detail == FREE_TEXT else detail
         return f"{record.recipient}  {shown}"
     words = _DETAILS[detail][lang]
     if record.late:
@@ -355,7 +368,7 @@ class _Simulation:
             ))
 
     def _reply_text(self, kind: ReplyKind, lang: Lang | None, channel: Channel,
-                    facts: ReplyFacts) -> str:
+                    facts: ReplyFacts) -> str | None:
         return reply_text(kind, lang, channel, facts, self.settings)
 
     def _send_due(self, *, before: dt.datetime | None) -> None:

@@ -90,8 +90,9 @@ class ReplyKind(enum.StrEnum):
     NOTICE = "notice"  # "we do not reply to texts"
 
 
-# The answer's text in ``lang`` (SMS: one segment; voice: one keypad sentence).
-ReplyText = Callable[[ReplyKind, Lang | None, Channel, "ReplyFacts"], str]
+# The answer's text in ``lang`` (SMS: one segment; voice: one keypad sentence), or None
+# when there is none to show.
+ReplyText = Callable[[ReplyKind, Lang | None, Channel, "ReplyFacts"], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ class Conversations:
             # Opt-out and opt-in words always win: never read as an answer.
             facts = ReplyFacts(keyword=keyword.word)
             return [Step(StepKind.RECEIVED, about, lang, keyword.word),
-                    self._reply(ReplyKind.KEYWORD, about, keyword.lang, Channel.SMS, facts)]
+                    *self._reply(ReplyKind.KEYWORD, about, keyword.lang, Channel.SMS, facts)]
         reading = read_reply(body, question_open=bool(current))
         matched = None if reading is None else match(reading, current, now)
         shown = FREE_TEXT if reading is None else normalise(body)
@@ -167,9 +168,9 @@ class Conversations:
         if matched is None or reading is None:
             if current:  # not an answer while asked: a person at the clinic reads it
                 steps.append(Step(StepKind.CALLBACK, about, lang, UNMATCHED_EVENT))
-            return [*steps, self._reply(ReplyKind.NOTICE, about, lang, Channel.SMS)]
+            return [*steps, *self._reply(ReplyKind.NOTICE, about, lang, Channel.SMS)]
         if isinstance(matched, Clarify):
-            return [*steps, self._reply(ReplyKind.CLARIFY, about, lang, Channel.SMS,
+            return [*steps, *self._reply(ReplyKind.CLARIFY, about, lang, Channel.SMS,
                                         ReplyFacts(questions=matched.questions))]
         assert isinstance(matched, Answered)
         return steps + self._answer(matched.questions, reading.answer, number, Channel.SMS,
@@ -189,7 +190,7 @@ class Conversations:
         _, number, question = call
         asks = question is not None and person
         if digits == "9":
-            return [*steps, self._reply(ReplyKind.KEYWORD, state, lang, Channel.VOICE,
+            return [*steps, *self._reply(ReplyKind.KEYWORD, state, lang, Channel.VOICE,
                                         ReplyFacts(keyword="9"))]
         answer = {"1": Answer.CONFIRMED, "2": Answer.DECLINED}.get(digits) if asks else None
         if question is not None and not person and digits in ("1", "2"):
@@ -210,7 +211,7 @@ class Conversations:
                 else _recheck_call(question, state, now)
             if changed is not None:
                 steps += [Step(StepKind.NOT_APPLIED, state, question.lang, str(changed)),
-                          self._reply(ReplyKind.CHANGED, state, question.lang, channel)]
+                          *self._reply(ReplyKind.CHANGED, state, question.lang, channel)]
                 continue
             assert state is not None
             late = answer is Answer.DECLINED and question.past_cancellation_deadline(now)
@@ -218,19 +219,20 @@ class Conversations:
             reply = self._reply(ReplyKind(str(answer)), state, question.lang, channel)
             if stored is not None and (stored.answer, stored.version) == (answer,
                                                                           question.version):
-                steps += [Step(StepKind.REPEATED, state, question.lang, str(answer)), reply]
+                steps += [Step(StepKind.REPEATED, state, question.lang, str(answer)), *reply]
                 continue
             self.responses[question.reference] = PatientResponse(
                 answer=answer, answered_at=now, channel=channel, version=question.version,
                 who="", fingerprint=question.fingerprint, past_cancellation_deadline=late)
             event = CONFIRMED_EVENT if answer is Answer.CONFIRMED else DECLINED_EVENT
             steps += [Step(StepKind.RECORDED, state, question.lang, str(answer), late=late),
-                      Step(StepKind.CALLBACK, state, question.lang, event), reply]
+                      Step(StepKind.CALLBACK, state, question.lang, event), *reply]
         return steps
 
     def _reply(self, kind: ReplyKind, state: AppointmentState | None, lang: Lang | None,
-               channel: Channel, facts: ReplyFacts = ReplyFacts()) -> Step:
-        return Step(StepKind.REPLIED, state, lang, self.reply_text(kind, lang, channel, facts))
+               channel: Channel, facts: ReplyFacts = ReplyFacts()) -> list[Step]:
+        text = self.reply_text(kind, lang, channel, facts)
+        return [] if text is None else [Step(StepKind.REPLIED, state, lang, text)]
 
     def _state(self, question: OpenQuestion) -> AppointmentState | None:
         return self.states.get(question.reference)

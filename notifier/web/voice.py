@@ -138,7 +138,7 @@ def _asked_a_person(key: str, form: dict[str, str], context: WebContext) -> bool
     asked = context.redis.get(Keys(context.settings.queue_prefix).call_asked(key))
     call_sid = form.get("CallSid", "")
     return (
-        bool(call_sid) and asked is not None and asked.decode() == call_sid
+        bool(call_sid) and asked in (call_sid, call_sid.encode())
         and form.get("AnsweredBy", PERSON) == PERSON
     )
 
