@@ -9,18 +9,8 @@ message is left on the voicemail, once. Asynchronous detection would start speak
 once and need a second webhook to restart the message after the beep; the first seconds
 would be lost on machines meanwhile.
 
-A call that asks (the location's patient responses include voice, for a message that
-asks) must not put its question to a machine. Such a call gives Twilio a ``Url``
-instead of inline TwiML: with synchronous detection Twilio requests that URL only once
-detection is over, and its request carries ``AnsweredBy`` (``human``, ``machine_*``,
-``fax``, ``unknown``). The signed webhook (:mod:`notifier.web.voice`) answers a person
-with the question (1 confirms, 2 cannot come, 3 again, 9 stop) and anything else with
-the message alone, as a call that does not ask would say it. Calls that do not ask keep
-their inline TwiML, unchanged.
-
-Pressing 1 (3 on a call that asks) must replay the message, which Twilio cannot re-read
-from an inline TwiML: the call's TwiML is kept in Redis under ``{prefix}:call:{send key}``
-(and, for a call that asks, the person's under ``...:asking``) for
+Pressing 1 must replay the message, which Twilio cannot re-read from an inline TwiML:
+the call's TwiML is kept in Redis under ``{prefix}:call:{send key}`` for
 :data:`CALL_TWIML_TTL` (Twilio may hold a call in its queue up to 24 hours).
 
 The voice window (CRTC hours, the patient's local time) is checked again right before
@@ -38,18 +28,11 @@ from twilio.rest import Client
 from notifier.channels.base import Receipt
 from notifier.channels.twilio.api import LOOKUP_LIMIT, call_twilio, created_within, look_up_twilio
 from notifier.channels.twilio.channel_client import TwilioChannelClient
-from notifier.channels.twilio.twiml import (
-    MAX_TWIML_CHARS,
-    Asking,
-    answered_url,
-    asking_call_twiml,
-    call_twiml,
-)
-from notifier.domain import Channel, Kind, Location
+from notifier.channels.twilio.twiml import MAX_TWIML_CHARS, call_twiml
+from notifier.domain import Location
 from notifier.errors import DeliveryError, FailureClass
 from notifier.messages.catalogue import Rendered
 from notifier.planning.entries import PlannedMessage
-from notifier.responses import asks
 from notifier.settings import Settings
 from notifier.store.keys import Keys
 
@@ -61,14 +44,6 @@ CALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
 def call_key(prefix: str, send_key: str) -> str:
     """Redis key holding the TwiML of the call for ``send_key`` (for "press 1")."""
     return Keys(prefix).call(send_key)
-
-
-def call_asking(kind: Kind, location: Location) -> Asking | None:
-    """How a call of ``kind`` at ``location`` asks the patient to answer, or None when it
-    does not ask."""
-    if not asks(kind, Channel.VOICE, location) or location.patient_responses is None:
-        return None
-    return Asking(decline=location.patient_responses.decline)
 
 
 class TwilioVoiceClient(TwilioChannelClient):
@@ -98,37 +73,24 @@ class TwilioVoiceClient(TwilioChannelClient):
         self.clock = clock
 
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
-        location = self._check_window(message)
-        key, lang = message.key, rendered.lang
-        asking = call_asking(message.kind, location)
-        kept = {call_key(self.settings.queue_prefix, key):
-                call_twiml(rendered.text, lang, key=key, settings=self.settings)}
-        if asking is not None:
-            kept[Keys(self.settings.queue_prefix).asking_call(key)] = asking_call_twiml(
-                rendered.text, lang, key=key, asking=asking, settings=self.settings)
-        longest = max(len(twiml) for twiml in kept.values())
-        if longest > MAX_TWIML_CHARS:
+        self._check_window(message)
+        twiml = call_twiml(rendered.text, rendered.lang, key=message.key, settings=self.settings)
+        if len(twiml) > MAX_TWIML_CHARS:
             raise DeliveryError(
                 FailureClass.CONFIGURATION, "twiml-too-long",
-                f"the {rendered.kind} voice message makes {longest} characters of TwiML, "
+                f"the {rendered.kind} voice message makes {len(twiml)} characters of TwiML, "
                 f"over Twilio's {MAX_TWIML_CHARS}: shorten the voice template",
             )
-        ttl = int(CALL_TWIML_TTL.total_seconds())
-        with self.redis.pipeline(transaction=False) as pipe:
-            for name, twiml in kept.items():
-                pipe.set(name, twiml, ex=ttl)
-            pipe.execute()
-        # A call that asks lets Twilio fetch what it says once it knows who answered.
-        what: dict[str, str] = (
-            {"twiml": kept[call_key(self.settings.queue_prefix, key)]} if asking is None
-            else {"url": answered_url(self.settings, key=key, lang=lang), "method": "POST"}
+        self.redis.set(
+            call_key(self.settings.queue_prefix, message.key), twiml,
+            ex=int(CALL_TWIML_TTL.total_seconds()),
         )
         created = call_twilio(
             self.twilio,
             lambda: self.twilio.calls.create(
                 to=address,
                 from_=self.settings.twilio_voice_from,
-                **what,
+                twiml=twiml,
                 status_callback=self.status_callback,
                 status_callback_event=CALL_EVENTS,
                 status_callback_method="POST",
@@ -157,8 +119,7 @@ class TwilioVoiceClient(TwilioChannelClient):
                 return Receipt(provider_id=str(call.sid), status="accepted")
         return None
 
-    def _check_window(self, message: PlannedMessage) -> Location:
-        """The appointment's location, once the call hours allow a call now."""
+    def _check_window(self, message: PlannedMessage) -> None:
         location = self.locations(message.reference)
         if location is None:
             raise DeliveryError(
@@ -174,4 +135,3 @@ class TwilioVoiceClient(TwilioChannelClient):
                 "outside the hours when automated calls are allowed; the call waits",
                 retry_after=(opens - now.astimezone(dt.UTC)).total_seconds(),
             )
-        return location
