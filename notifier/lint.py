@@ -1,6 +1,7 @@
-"""``notifier lint``: the message catalogue, the automatic replies to texts and the
-keypad sentences of calls, checked in one report (:mod:`notifier.messages.checks`,
-:mod:`notifier.inbound.reply_checks`, :mod:`notifier.messages.keypad`)."""
+"""``notifier lint``: the message catalogue, the automatic replies to texts (keywords
+and answers to questions) and the keypad sentences of calls, checked in one report
+(:mod:`notifier.messages.checks`, :mod:`notifier.inbound.reply_checks`,
+:mod:`notifier.responses.reply_checks`, :mod:`notifier.messages.keypad`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from notifier.inbound.reply_checks import check_replies
 from notifier.messages.checks import LintReport, check_catalogue
 from notifier.messages.keypad import check_keypad
 from notifier.messages.samples import SAMPLE_NOW
+from notifier.responses.reply_checks import check_response_replies
 from notifier.settings import Settings
 
 
@@ -38,5 +40,6 @@ def run_lint(
     report = LintReport(out, lang)
     if check_catalogue(report, settings, templates_dir=templates_dir, now=now):
         check_replies(report, settings, templates_dir=templates_dir)
+        check_response_replies(report, settings, templates_dir=templates_dir)
         check_keypad(report, settings, templates_dir=templates_dir)
     return report.finish()

@@ -48,11 +48,12 @@ from notifier.channels.base import ChannelClient, Receipt
 from notifier.delivery_status import HANDED_OVER, DeliveryStatus
 from notifier.domain import Channel
 from notifier.errors import CannotTell, DeliveryError, FailureClass, RetryLater, SmsOverBudget
-from notifier.messages.catalogue import render
+from notifier.messages.catalogue import ResponsePrompt, asks_question, render
 from notifier.opt_outs import OptOutSource
 from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.planning.reasons import Reason
 from notifier.planning.send_check import Defer, Drop, decide_at_send
+from notifier.responses import QuestionPlan, asks, confirmed_as_is, plan_question, question_for
 from notifier.settings import Settings
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.history import History
@@ -61,6 +62,7 @@ from notifier.store.optouts import OptOutCheck
 from notifier.store.provider_latency import ProviderLatency
 from notifier.store.rate_limit import RateLimiter
 from notifier.store.redis_store import Redis
+from notifier.store.responses import QuestionOpening, ResponseStore
 from notifier.store.schedule import Schedule
 from notifier.store.send_records import Check, SendRecords
 
@@ -143,6 +145,7 @@ class SendStep:
         self.latency = ProviderLatency(redis, keys=keys)
         self.records = SendRecords(redis, keys=keys, deliveries=self.deliveries,
                                    history=self.history, latency=self.latency)
+        self.responses = ResponseStore(redis, settings)
 
     def __call__(self, payload: Mapping[str, Any]) -> SendOutcome:
         message = PlannedMessage.from_dict(dict(payload))
@@ -154,8 +157,12 @@ class SendStep:
             # Handed off twice and the other copy is being sent right now.
             raise RetryLater("another attempt is in flight", delay=ATTEMPT_LOCK_RETRY_MS,
                              counted=False)
+        state = opened.state
+        options = state.appointment.location.patient_responses if state else None
+        confirmed = bool(options and options.skip_reminders_when_confirmed
+                         and confirmed_as_is(opened.response, state))
         try:
-            outcome = self._attempt(message, opened.state, opened.record, now)
+            outcome = self._attempt(message, state, opened.record, now, confirmed=confirmed)
         except BaseException:
             self.deliveries.unlock_attempt(message.key)
             raise
@@ -165,9 +172,9 @@ class SendStep:
 
     def _attempt(
         self, message: PlannedMessage, state: AppointmentState | None,
-        record: dict[str, str], now: dt.datetime,
+        record: dict[str, str], now: dt.datetime, *, confirmed: bool,
     ) -> SendOutcome:
-        verdict = decide_at_send(message, state, self.settings, now)
+        verdict = decide_at_send(message, state, self.settings, now, confirmed=confirmed)
         if isinstance(verdict, Defer):
             self.schedule.defer(message, verdict.until)
             log.debug("message %s waits for its window until %s", message.key,
@@ -179,8 +186,12 @@ class SendStep:
         address = verdict.address
         client = self.channels[message.channel]
         fields = _dimensions(state)
+        asked = self._question(message, state, address, now)
+        prompt = None if asked is None else ResponsePrompt(
+            code=asked.code if asked.show_code else None, decline=asked.decline)
         try:
-            rendered = render(message.kind, message.channel, state, self.settings, now)
+            rendered = render(message.kind, message.channel, state, self.settings, now,
+                              asking=prompt)
         except SmsOverBudget:
             return self._suppress(message, Reason.OVER_BUDGET, now, state)
         try:
@@ -206,7 +217,9 @@ class SendStep:
                 if found is not None:
                     log.info("message %s: the interrupted attempt had reached its provider",
                              message.key)
-                    return self._handed_over(message, found, now)
+                    return self._handed_over(message, found, now,
+                                             question=self._opening(message, state, asked,
+                                                                    address, now))
             fields["ambiguous"] = resends + 1
             log.warning("message %s: resending after an interrupted attempt", message.key)
         last = self._last_check(message, address, rendered.sms.segments if rendered.sms else 1,
@@ -221,7 +234,32 @@ class SendStep:
         except DeliveryError as error:
             self.latency.record(message.channel, self.timer() - began)
             return self._failed_attempt(message, error, address, now)
-        return self._handed_over(message, receipt, now, took=self.timer() - began)
+        return self._handed_over(message, receipt, now, took=self.timer() - began,
+                                 question=self._opening(message, state, asked, address, now))
+
+    def _question(self, message: PlannedMessage, state: AppointmentState, address: str,
+                  now: dt.datetime) -> QuestionPlan | None:
+        """How the message asks the patient to answer, or None when it does not. Only
+        then is the number's open questions read (one more round trip): its code shows
+        when another appointment's question is open."""
+        location = state.appointment.location
+        if message.channel is not Channel.SMS or not asks(message.kind, message.channel,
+                                                          location):
+            return None
+        if not asks_question(message.kind, message.channel,
+                             state.appointment.patient.language, self.settings):
+            return None  # a deployment's own words without the question
+        held = self.responses.questions(address)
+        return plan_question(message.reference, location, held.questions, now)
+
+    def _opening(self, message: PlannedMessage, state: AppointmentState,
+                 asked: QuestionPlan | None, address: str,
+                 now: dt.datetime) -> QuestionOpening | None:
+        if asked is None:
+            return None
+        question = question_for(state, asked, channel=message.channel, send_key=message.key,
+                                now=now)
+        return self.responses.opening(address, question)
 
     def _last_check(self, message: PlannedMessage, address: str, cost: int,
                     now: dt.datetime, fields: Mapping[str, str | int]) -> Check:
@@ -259,12 +297,14 @@ class SendStep:
         return began, began + attempt_lock(self.channels[message.channel])
 
     def _handed_over(self, message: PlannedMessage, receipt: Receipt, now: dt.datetime,
-                     *, took: float | None = None) -> SendOutcome:
+                     *, took: float | None = None,
+                     question: QuestionOpening | None = None) -> SendOutcome:
         """Record what the provider took; ``took``: how long its answer took, None when
-        the message was found rather than sent."""
+        the message was found rather than sent; ``question``: the question it asks."""
         self.records.handed_over(
             message, provider_id=receipt.provider_id, status=DeliveryStatus(receipt.status),
             at=self.clock(), line=self._line(message, now, "sent"), took=took,
+            question=question,
         )
         log.debug("message %s handed to its provider (%s)", message.key, receipt.status)
         return SendOutcome.SENT

@@ -6,6 +6,10 @@ integrator until it is added here on purpose. ``message.*`` events never carry a
 phone number, an email address or a message's text; only ``contact.*`` events carry the
 address they are about.
 
+``appointment.patient_confirmed`` / ``appointment.patient_declined`` carry the appointment,
+the version asked, the answer, how and when; ``reply.unmatched`` the location and the
+appointments asked about: never the number or what the patient wrote.
+
 Every field is present in every body of its kind, ``null`` when it has no value, so that a
 receiver's schema does not depend on the event; a ``contact.*`` event names the message
 that caused it (``message_id``, ``reference``) only when one did.
@@ -20,7 +24,12 @@ from typing import TypeVar
 from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel
 from notifier.errors import MalformedLogEntry
-from notifier.integrators.model import CONTACT_EVENTS, MESSAGE_EVENTS
+from notifier.integrators.model import (
+    CONTACT_EVENTS,
+    MESSAGE_EVENTS,
+    REPLY_EVENTS,
+    RESPONSE_EVENTS,
+)
 from notifier.public_status import UNDELIVERABLE, public_reason, public_status
 from notifier.store.callback_log import LogEntry
 
@@ -42,6 +51,10 @@ def callback_event(entry: LogEntry) -> dict[str, object]:
         data = _message_data(fields)
     elif kind in CONTACT_EVENTS:
         data = _contact_data(fields)
+    elif kind in RESPONSE_EVENTS:
+        data = _response_data(fields)
+    elif kind in REPLY_EVENTS:
+        data = _reply_data(fields)
     else:
         raise MalformedLogEntry(f"callback log entry {entry.id}: unknown type")
     return {"id": f"evt_{entry.id}", "type": kind, "timestamp": fields.required("at"),
@@ -107,6 +120,27 @@ def _contact_data(fields: _Fields) -> dict[str, object]:
     cause = {"message_id": fields.optional("key"), "reference": fields.optional("reference")}
     data.update((name, value) for name, value in cause.items() if value is not None)
     return data
+
+
+def _response_data(fields: _Fields) -> dict[str, object]:
+    return {
+        "reference": fields.required("reference"),
+        "location_id": fields.required("location"),
+        "version": fields.parsed("version", int),
+        "response": fields.required("response"),
+        "channel": str(fields.parsed("channel", Channel)),
+        "answered_at": fields.required("at"),
+        "past_cancellation_deadline": fields.required("late") == "1",
+    }
+
+
+def _reply_data(fields: _Fields) -> dict[str, object]:
+    return {
+        "location_id": fields.required("location"),
+        "references": [r for r in fields.required("references").split(",") if r],
+        "channel": str(fields.parsed("channel", Channel)),
+        "received_at": fields.required("at"),
+    }
 
 
 class _Fields:

@@ -12,7 +12,9 @@ do not reply to texts" notice once per number per NOTIFIER_NO_REPLY_NOTICE_INTER
   makes the state change, which is always made, and claims the answer; the answer goes
   only once Redis has acknowledged it.
 - Any other text: one round trip claims the message and reads the sender's opt-out
-  state, then one more claims the answer or the notice.
+  state and open questions, then one more claims the answer or the notice.
+- Any other text while the number has an open question (patient responses): an answer,
+  a clarification or a text for a human (:class:`~notifier.inbound.answers.PatientAnswers`).
 
 STOP, ARRET, HELP, AIDE and INFO are answered even to an opted-out number (CWTA rules);
 other texts from an opted-out number get no answer at all.
@@ -26,13 +28,16 @@ from redis import Redis, RedisError
 
 from notifier.domain import Channel
 from notifier.errors import InvalidNumber
+from notifier.inbound.answers import PatientAnswers
 from notifier.inbound.keywords import Keyword, KeywordKind, parse
 from notifier.inbound.outcomes import Handled, InboundOutcome
 from notifier.inbound.replies import render_reply
 from notifier.opt_outs import OptOutSource, e164
+from notifier.responses.matching import open_questions
 from notifier.settings import Settings
 from notifier.store.inbound_claims import InboundClaims
 from notifier.store.optouts import OptOutStore
+from notifier.store.responses import ResponseStore
 
 
 def answered_by_twilio(keyword: Keyword, form: dict[str, str], settings: Settings) -> bool:
@@ -74,6 +79,8 @@ class InboundSms:
         self.settings = settings
         self.optouts = OptOutStore(redis, settings)
         self.claims = InboundClaims(redis, settings)
+        self.responses = ResponseStore(redis, settings)
+        self.answers = PatientAnswers(self.responses, self.claims, settings)
 
     def handle(
         self, form: dict[str, str], *, idempotency_token: str | None, now: dt.datetime
@@ -91,7 +98,8 @@ class InboundSms:
         with self.redis.pipeline(transaction=False) as pipe:
             self.claims.claim_markers(pipe, markers)
             pipe.sismember(self.optouts.opted_out_key(Channel.SMS), number)
-            *claimed, opted_out = pipe.execute()
+            pipe.hgetall(self.responses.questions_key(number))
+            *claimed, opted_out, questions = pipe.execute()
         if not all(claimed):
             # A replay under a fresh idempotency token (a header, outside the signature)
             # leaves no marker behind: a duplicate writes nothing.
@@ -100,6 +108,11 @@ class InboundSms:
             )
             return Handled(None, InboundOutcome.DUPLICATE, keyword.kind)
         try:
+            if keyword.kind is KeywordKind.OTHER:
+                held = self.responses.parse_questions(questions)
+                if open_questions(held.questions, now):
+                    return self.answers.handle(number, form.get("Body", ""), held,
+                                               opted_out=bool(opted_out), now=now)
             return self._act(keyword, number, bool(opted_out), form, now)
         except RedisError:
             # Let Twilio's retry (or fallback) be processed rather than taken for a duplicate.

@@ -21,6 +21,12 @@ class InboundOutcome(enum.StrEnum):
     NOTICE_RECENTLY_SENT = "notice_recently_sent"
     SENDER_OPTED_OUT = "sender_opted_out"
     NOT_A_PHONE_NUMBER = "not_a_phone_number"
+    # Patient responses: a text to a number with an open question.
+    RESPONSE_RECORDED = "response_recorded"  # an answer, stored and told
+    RESPONSE_REPEATED = "response_repeated"  # the same answer again: nothing new
+    RESPONSE_CHANGED = "response_changed"  # the appointment changed since: nothing stored
+    CLARIFICATION_SENT = "clarification_sent"  # which appointment? nothing stored
+    NEEDS_HUMAN = "needs_human"  # not an answer: kept for operators
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,10 @@ from dataclasses import dataclass
 # The callback event types a booking system can subscribe to.
 MESSAGE_EVENTS = ("message.sent", "message.delivered", "message.failed", "message.suppressed")
 CONTACT_EVENTS = ("contact.opted_out", "contact.opted_in", "contact.undeliverable")
-EVENT_TYPES = (*MESSAGE_EVENTS, *CONTACT_EVENTS)
+# A patient's answer to a question (patient responses), and a text that answered none.
+RESPONSE_EVENTS = ("appointment.patient_confirmed", "appointment.patient_declined")
+REPLY_EVENTS = ("reply.unmatched",)
+EVENT_TYPES = (*MESSAGE_EVENTS, *CONTACT_EVENTS, *RESPONSE_EVENTS, *REPLY_EVENTS)
 
 
 @dataclass(frozen=True)

@@ -259,6 +259,15 @@ def template_variables(env: jinja2.Environment, *templates: str) -> frozenset[st
     return CONTEXT_NAMES & found
 
 
+def asks_question(kind: Kind, channel: Channel, lang: Lang, settings: Settings) -> bool:
+    """Whether the deployment's templates for this message can ask the patient-response
+    question (they read ``ask_response``): a deployment's own reworded template without it
+    asks nothing, and no question opens."""
+    env = environment(*template_folders(settings))
+    names = template_names(kind, channel, lang)
+    return "ask_response" in template_variables(env, *names.values())
+
+
 def _tidy_plain_text(text: str) -> str:
     # Optional blocks (professional, custom paragraph) leave blank lines behind.
     lines = [line.rstrip() for line in text.strip().splitlines()]

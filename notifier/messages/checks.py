@@ -103,10 +103,10 @@ _WORDS: dict[str, Bilingual] = {
         "from all texts (or, for YES, subscribed again) instead of being heard ({variant})",
     ),
     "no_question": Bilingual(
-        "ne pose pas la question de réponse du patient alors que le lieu la demande (incluez "
-        "sms/<langue>/_ask.txt.j2) ({variant})",
-        "does not ask the patient-response question though the location wants it (include "
-        "sms/<lang>/_ask.txt.j2) ({variant})",
+        "NOTE {name} : ne pose pas la question de réponse du patient; les lieux qui la "
+        "demandent ne la poseront pas dans ce message (incluez sms/<langue>/_ask.txt.j2)",
+        "NOTE {name}: does not ask the patient-response question; locations that want it "
+        "will not ask it in this message (include sms/<lang>/_ask.txt.j2)",
     ),
     "reply_segments": Bilingual(
         "une réponse automatique doit tenir en un seul segment SMS ; celle-ci en prend {segments}",
@@ -362,6 +362,7 @@ def _lint_message(
     results: dict[str, Rendered] = {}
     printed: set[str] = set()
     broken: set[str] = set()
+    noted = False
     for variant in VARIANTS:
         state = variant.state(lang, now)
         label = variant.label(report.lang)
@@ -372,8 +373,10 @@ def _lint_message(
             rendered = render(kind, channel, state, settings, now, templates_dir=templates_dir,
                               asking=asking)
             if asking is not None and rendered.text == render(
-                    kind, channel, state, settings, now, templates_dir=templates_dir).text:
-                report.problem(names["text"], "no_question", variant=label)
+                    kind, channel, state, settings, now, templates_dir=templates_dir).text \
+                    and not noted:
+                noted = True  # once per template
+                report.say("no_question", name=names["text"])
         except SmsOverBudget as exc:
             report.rendered += 1
             report.problem(names["text"], "over_budget", segments=exc.segments,

@@ -1,6 +1,6 @@
 """What a patient's text answers to a question: confirm, decline, or nothing we read.
 
-Keywords come first (:mod:`notifier.inbound.keywords`): STOP, ARRET, START, YES, HELP...
+Keywords come first (``notifier.inbound.keywords``): STOP, ARRET, START, YES, HELP...
 are never read here. YES is Twilio's opt-in word: a "YES" opts the number back in and
 never confirms. ANNULER is read as a decline only while a question is open (it is no
 keyword: without a question it gets the usual "we do not reply" notice).
@@ -16,7 +16,7 @@ import enum
 import re
 from dataclasses import dataclass
 
-from notifier.inbound.keywords import normalise
+from notifier.patient_text import normalise
 
 
 class Answer(enum.StrEnum):

@@ -110,6 +110,21 @@ class Keys:
         """Counter: the answers to one keyword kind sent to one number on one UTC day."""
         return f"{self.prefix}:inbound:replies:{number_digest}:{kind}:{day}"
 
+    def questions(self, number_digest: str) -> str:
+        """Hash: one number's open questions (patient responses), appointment reference ->
+        the question (:meth:`notifier.responses.OpenQuestion.packed`)."""
+        return f"{self.prefix}:questions:{number_digest}"
+
+    def response(self, reference: str) -> str:
+        """Hash: the patient's latest response to an appointment's question."""
+        return f"{self.prefix}:response:{reference}"
+
+    @property
+    def replies_needing_human(self) -> str:
+        """Stream: patients' texts that answer no question while one is open, for
+        operators to read."""
+        return f"{self.prefix}:replies:needing-human"
+
     @property
     def operations_audit(self) -> str:
         """Stream: operators' actions (requeue, discard, version reset)."""

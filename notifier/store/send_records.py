@@ -17,6 +17,7 @@ from redis import Redis
 
 from notifier.delivery_status import DeliveryStatus
 from notifier.planning.entries import AppointmentState, PlannedMessage
+from notifier.responses import PatientResponse
 from notifier.store.decoding import pairs_map, text
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.history import MAX_LINES, History
@@ -25,6 +26,7 @@ from notifier.store.optouts import OptOutCheck
 from notifier.store.provider_latency import ProviderLatency, bucket
 from notifier.store.rate_limit import RateSlot
 from notifier.store.redis_store import RedisStore
+from notifier.store.responses import QUESTIONS_GRACE, QuestionOpening
 
 
 @dataclass(frozen=True)
@@ -36,11 +38,13 @@ class Opened:
         message already).
       record: the message's delivery record.
       state: the appointment as it is now (None when it is gone).
+      response: the patient's latest response to it (None when none).
     """
 
     locked: bool
     record: dict[str, str]
     state: AppointmentState | None
+    response: PatientResponse | None = None
 
 
 class Check(enum.StrEnum):
@@ -87,14 +91,17 @@ class SendRecords(RedisStore):
 
     def open(self, message: PlannedMessage, *, lock: dt.timedelta) -> Opened:
         """Take the message's attempt lock for ``lock`` (unless a provider has the message
-        or another attempt holds it) and read its record and its appointment."""
-        locked, record, state = self.script("send_open")(
+        or another attempt holds it) and read its record, its appointment and the
+        patient's response to it."""
+        locked, record, state, response = self.script("send_open")(
             keys=[self.keys.attempt_lock(message.key), self.keys.delivery(message.key),
-                  self.keys.appointment(message.reference)],
+                  self.keys.appointment(message.reference),
+                  self.keys.response(message.reference)],
             args=[int(lock.total_seconds() * 1000)],
         )
         return Opened(bool(locked), pairs_map(record),
-                      None if state is None else AppointmentState.from_json(state))
+                      None if state is None else AppointmentState.from_json(state),
+                      PatientResponse.from_fields(pairs_map(response)))
 
     def begin(
         self, message: PlannedMessage, now: dt.datetime, fields: Mapping[str, str | int], *,
@@ -123,19 +130,25 @@ class SendRecords(RedisStore):
     def handed_over(
         self, message: PlannedMessage, *, provider_id: str, status: DeliveryStatus,
         at: dt.datetime, line: dict[str, Any], took: float | None,
+        question: QuestionOpening | None = None,
     ) -> None:
         """Record, in one step, what the provider took: the answer time ``took`` (None
         when the message was found rather than sent), the provider id's link, the record's
         move to ``status`` at ``at`` (logged for the booking system), the story's ``line``,
-        and the attempt lock's release."""
+        the ``question`` the message asks opened (replacing its appointment's earlier one
+        to the number), and the attempt lock's release."""
         record_keys, move = self.deliveries.move(message.key, status, at,
                                                  fields={"provider_id": provider_id})
         seconds = max(0.0, took or 0.0)
         self.script("send_handed_over")(
             keys=[*record_keys, self.keys.provider(provider_id),
                   self.keys.history(message.reference), self.keys.attempt_lock(message.key),
-                  self.keys.provider_latency(str(message.channel))],
+                  self.keys.provider_latency(str(message.channel)),
+                  question.key if question else record_keys[0]],
             args=[json.dumps(line, ensure_ascii=False), MAX_LINES,
                   int(self.history.retention.total_seconds()),
-                  "" if took is None else bucket(seconds), repr(seconds), *move],
+                  "" if took is None else bucket(seconds), repr(seconds),
+                  question.question.packed() if question else "",
+                  question.question.reference if question else "",
+                  int(at.timestamp()), int(QUESTIONS_GRACE.total_seconds()), *move],
         )

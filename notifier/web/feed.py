@@ -48,11 +48,14 @@ class FeedEvent(BaseModel):
 
     id: str = Field(description="`evt_` and the log entry's id (a callback's webhook-id)")
     type: str = Field(description="`message.sent`, `message.delivered`, `message.failed`, "
-                      "`message.suppressed`, `contact.opted_out`, `contact.opted_in` or "
-                      "`contact.undeliverable`")
+                      "`message.suppressed`, `contact.opted_out`, `contact.opted_in`, "
+                      "`contact.undeliverable`, `appointment.patient_confirmed`, "
+                      "`appointment.patient_declined` or `reply.unmatched`")
     timestamp: str = Field(description="When the change happened (ISO 8601, UTC)")
     data: dict[str, Any] = Field(description="The message (never a name, phone number, "
-                                 "email or text) or, for `contact.*`, the address concerned")
+                                 "email or text); for `contact.*`, the address concerned; "
+                                 "for a patient response, the appointment and the answer; "
+                                 "for `reply.unmatched`, the appointments asked about")
 
 
 class FeedPage(BaseModel):

@@ -27,16 +27,18 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from notifier.delivery_status import DeliveryStatus
-from notifier.domain import Channel
+from notifier.domain import Channel, Lang
 from notifier.integrators.model import Endpoint, EndpointState
 from notifier.local_redis import free_port
 from notifier.names import INTAKE_QUEUE
 from notifier.operations.dead_letters import list_dead, operator_actions
+from notifier.responses import OpenQuestion
 from notifier.store.callback_deliveries import CallbackDeliveries, Fate, delivery_name
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.integrators import IntegratorStore
 from notifier.store.keys import Keys
 from notifier.store.optouts import OptOutStore
+from notifier.store.responses import ResponseStore
 from notifier.web.app import create_app
 from notifier.web.console.known_browsers import KNOWN_COOKIE
 from notifier.web.console.passwords import hash_password
@@ -902,3 +904,33 @@ def test_delivery_counts_are_read_again_after_30_seconds(console: Console) -> No
     console.gateway.clock.advance(dt.timedelta(seconds=2))
     fresh = console.http.get("/console/api/overview").json()
     assert fresh["deliveries"]["by_status"]["delivered"] == delivered + 1
+
+
+def test_replies_needing_a_human_show_their_text_to_admins_of_their_clinic_only(
+    console: Console,
+) -> None:
+    store = ResponseStore(console.gateway.client, console.gateway.settings)
+    now = console.gateway.clock()
+
+    def asked(reference: str, location: str) -> OpenQuestion:
+        later = now + dt.timedelta(days=3)
+        return OpenQuestion(reference, 1, location, Lang.FR, Channel.SMS, "482", True, now,
+                            later, later, f"{reference}:reminder:sms", "f" * 16)
+
+    store.needs_human("+15145550177", "Je serai en retard de 10 minutes", [
+        asked(PLATEAU_REFERENCE, "plateau")], channel="sms", now=now)
+    store.needs_human("+15145550166", "Mon fils est malade", [
+        asked(ROSEMONT_REFERENCE, "rosemont")], channel="sms", now=now)
+
+    console.sign_in(ALICE)
+    page = console.http.get("/console/replies")
+    assert page.status_code == 200 and "Réponses de patients à traiter" in page.text
+    assert "Je serai en retard" in page.text and "Mon fils est malade" in page.text
+    assert "5145550177" not in page.text and "+1•••••••177" in page.text
+    console.http.post("/console/sign-out", data={"csrf": console.csrf("/console/")})
+
+    console.sign_in(SOPHIE)  # a viewer of one clinic
+    page = console.http.get("/console/replies")
+    assert page.status_code == 200
+    assert PLATEAU_REFERENCE in page.text and ROSEMONT_REFERENCE not in page.text
+    assert "retard" not in page.text and "masqué (administrateurs seulement)" in page.text

@@ -2,7 +2,7 @@
 
 - The pure core (``notifier/planning/``, ``notifier/messages/``,
   ``notifier/inbound/keywords.py``, ``notifier/sending_window.py``,
-  ``notifier/responses/``) reaches nothing of the
+  ``notifier/responses/``, ``notifier/patient_text.py``) reaches nothing of the
   edges: not the store, the channels, the web, the actors, the send step or the steps of
   an incoming text, and none of the libraries that talk to Redis, Dramatiq, Twilio, SMTP
   or HTTP. The rule is transitive: a core module may not reach an edge through a helper
@@ -10,7 +10,7 @@
   in its own imports, whatever the exceptions below.
 - Imports run one way: taking each package (``notifier/messages/``) and each top-level
   module (``notifier/settings.py``) as one node, their imports form no cycle; and along
-  :data:`LAYERS` (sending window, settings, planning, messages, inbound, responses) no
+  :data:`LAYERS` (sending window, settings, planning, messages, responses, inbound) no
   module imports one of a later layer.
 - The send step (``notifier.sending``) names neither ``redis`` nor ``dramatiq`` in its
   imports: its reads and writes are the store's, its retries the actors'.
@@ -39,7 +39,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "notifier"
 
 CORE = (
     "notifier.planning", "notifier.messages", "notifier.inbound.keywords",
-    "notifier.sending_window", "notifier.responses",
+    "notifier.sending_window", "notifier.responses", "notifier.patient_text",
 )
 EDGES = (
     "notifier.store", "notifier.channels", "notifier.web", "notifier.actors",
@@ -62,8 +62,8 @@ LAYERS = (
     ("notifier.settings",),
     ("notifier.planning",),
     ("notifier.messages",),
+    ("notifier.responses",),  # patients' answers to questions
     ("notifier.inbound",),  # keywords, and the answers rendered from the catalogue
-    ("notifier.responses",),  # patients' answers to questions, read with the keywords' rules
 )
 
 # (importing module, imported module) -> why it is still there and what removes it.

@@ -38,8 +38,10 @@ def test_a_shared_step_is_written_once_and_taken_in_by_each_script_that_needs_it
 
     movers = {"delivery_advance": 1, "send_begin": 1, "send_handed_over": 1}
     assert defining("move_delivery") == movers
-    assert defining("log_callback") == {**movers, "optout_change": 1}
+    assert defining("log_callback") == {**movers, "optout_change": 1, "response_record": 1,
+                                        "reply_unmatched": 1}
     assert defining("reserve_slot") == {"send_begin": 1}
+    assert defining("open_question") == {"send_handed_over": 1}
 
 
 def test_a_record_is_told_to_booking_systems_as_its_public_status() -> None:

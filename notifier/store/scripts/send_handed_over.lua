@@ -1,13 +1,21 @@
 -- KEYS: delivery record, this hour's counts, the callback log, the provider id's link, the
--- appointment's story, the attempt lock, the channel's answer times.
+-- appointment's story, the attempt lock, the channel's answer times, the number's open
+-- questions (any key when the message asks none).
 -- ARGV: the story's line, its longest length, its ttl, the answer time's bucket field (''
--- when the message was found at the provider rather than sent) and seconds; then
--- move_delivery's, the provider id among its pairs (the record's ttl is the link's too).
+-- when the message was found at the provider rather than sent) and seconds; the question
+-- the message asks ('' if none), its appointment's reference, now (epoch seconds) and how
+-- long the questions outlive their latest start (seconds); then move_delivery's, the
+-- provider id among its pairs (the record's ttl is the link's too).
 -- What a provider took, in one step: the answer time, the link from the provider's id to
 -- the send key (for its status callbacks), the record moved forward (and logged for the
--- booking system), the story's line, and the attempt lock released.
+-- booking system), the story's line, the question the message asks opened, and the
+-- attempt lock released.
 --! include delivery_move
-local move = {unpack(ARGV, 6)}
+--! include open_question
+local move = {unpack(ARGV, 10)}
+if ARGV[6] ~= '' then
+  open_question(KEYS[8], ARGV[7], ARGV[6], tonumber(ARGV[8]), tonumber(ARGV[9]))
+end
 if ARGV[4] ~= '' then
   redis.call('HINCRBY', KEYS[7], ARGV[4], 1)
   redis.call('HINCRBYFLOAT', KEYS[7], 'sum', ARGV[5])

@@ -27,6 +27,7 @@ CATALOGUE: dict[str, Bilingual] = {
     "nav.dead_letters": Bilingual("Messages abandonnés", "Dead letters"),
     "nav.opt_outs": Bilingual("Désabonnements", "Opt-outs"),
     "nav.integrators": Bilingual("Intégrateurs", "Integrators"),
+    "nav.replies": Bilingual("Réponses à traiter", "Replies to handle"),
     "colon": Bilingual("\u00a0:", ":"),
     "switch_language": Bilingual("English", "Français"),
     "switch_language.label": Bilingual("Switch to English", "Passer au français"),
@@ -380,6 +381,21 @@ CATALOGUE: dict[str, Bilingual] = {
         "Aucun intégrateur. On en ajoute avec « notifier integrators add ».",
         "No integrators. Add one with 'notifier integrators add'.",
     ),
+    # Patients' texts that need a human.
+    "replies.title": Bilingual("Réponses de patients à traiter", "Patients' replies to handle"),
+    "replies.help": Bilingual(
+        "Textos reçus pendant qu’une question était ouverte et qui n’y répondent pas (ni 1 ni "
+        "2) : quelqu’un doit les lire et, au besoin, rappeler le patient. Les 30 derniers "
+        "jours.",
+        "Texts received while a question was open that do not answer it (neither 1 nor 2): "
+        "someone must read them and, if need be, call the patient back. The last 30 days.",
+    ),
+    "replies.when": Bilingual("Reçu", "Received"),
+    "replies.from": Bilingual("De", "From"),
+    "replies.appointments": Bilingual("Rendez-vous", "Appointments"),
+    "replies.text": Bilingual("Texte", "Text"),
+    "replies.hidden": Bilingual("masqué (administrateurs seulement)", "hidden (admins only)"),
+    "replies.none": Bilingual("Aucune réponse à traiter.", "No replies to handle."),
 }
 
 
