@@ -27,7 +27,6 @@ from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.responses import (
     Answer,
     Answered,
-    Changed,
     Clarify,
     OpenQuestion,
     PatientResponse,
@@ -207,8 +206,7 @@ class Conversations:
         steps: list[Step] = []
         for question in questions:
             state = self._state(question)
-            changed = recheck(question, state, number, now) if channel is Channel.SMS \
-                else _recheck_call(question, state, now)
+            changed = recheck(question, state, number, now)
             if changed is not None:
                 steps += [Step(StepKind.NOT_APPLIED, state, question.lang, str(changed)),
                           *self._reply(ReplyKind.CHANGED, state, question.lang, channel)]
@@ -248,11 +246,3 @@ class Conversations:
 def _lang(state: AppointmentState | None) -> Lang | None:
     return None if state is None else state.appointment.patient.language
 
-
-def _recheck_call(
-    question: OpenQuestion, state: AppointmentState | None, now: dt.datetime
-) -> Changed | None:
-    """The re-check of a key: the call was to the number the question was put to."""
-    if state is None:
-        return Changed.GONE
-    return recheck(question, state, state.appointment.patient.mobile_phone or "", now)
