@@ -28,12 +28,11 @@ from notifier.responses import (
     Answered,
     Clarify,
     OpenQuestion,
-    Reading,
     match,
     read_reply,
     recheck,
 )
-from notifier.responses.matching import open_questions
+from notifier.responses.matching import offered, open_questions
 from notifier.responses.replies import ResponseReply, render_response_reply
 from notifier.settings import Settings
 from notifier.store.inbound_claims import InboundClaims
@@ -66,7 +65,7 @@ class PatientAnswers:
         open), does, and its answer (none to an opted-out number)."""
         current = open_questions(held.questions, now)
         reading = read_reply(body, question_open=True)
-        if reading is None or not self._offered(reading, held, now):
+        if reading is None or not offered(reading, held.questions, now):
             self.store.needs_human(number, body, current, channel=CHANNEL, now=now)
             return self._reply(ResponseReply.UNCLEAR, current, number, now,
                                InboundOutcome.NEEDS_HUMAN, opted_out=opted_out)
@@ -84,12 +83,6 @@ class PatientAnswers:
             held = self.store.questions(number)
         return self._reply(ResponseReply.CHANGED, current, number, now,
                            InboundOutcome.RESPONSE_CHANGED, opted_out=opted_out)
-
-    @staticmethod
-    def _offered(reading: Reading, held: NumberQuestions, now: dt.datetime) -> bool:
-        # A "2" where no open question offered it is not read as a decline.
-        return reading.answer is Answer.CONFIRMED or any(
-            q.decline for q in open_questions(held.questions, now))
 
     def _answer(self, number: str, answer: Answer, matched: Answered, held: NumberQuestions,
                 now: dt.datetime, *, opted_out: bool) -> Handled | None:
