@@ -343,7 +343,6 @@ class _Simulation:
             self._note(now, appointment, SimulatedOutcome.WITHDRAWN, withdrawn.kind,
                        withdrawn.channel, reason=Reason.WITHDRAWN)
         self.store.apply(outcome)
-        self.conversations.changed(before, outcome.state)
 
     def _keypress(self, item: TimedKeypress, now: dt.datetime) -> None:
         press = item.keypress

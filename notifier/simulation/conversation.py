@@ -4,11 +4,15 @@ questions and stored responses, with the same rules, driven by the same pure cor
 
 - A question opens when a message that asks is sent (the provider took it), for the
   number it went to; it replaces the number's earlier question about the same
-  appointment. It closes at the appointment's start, and when the appointment changes
-  (moved, cancelled: an event whose plan changes what the patient was asked about).
+  appointment. It stays until the appointment's start, as in Redis: an answer to an
+  appointment that moved or was cancelled since is found by the re-check, records
+  nothing, and is told that the appointment changed.
 - A number with another appointment's question open gets a code in the next question.
 - An answer is re-checked against the appointment as it is now; a repeat of the stored
-  answer is answered the same way and emits nothing new.
+  answer is answered the same way and emits nothing new. A text that is no answer while
+  a question is open is told to the booking system (``reply.unmatched``) and gets the
+  "how to answer" reply; each reply is the webhook's (see
+  :mod:`notifier.simulation.replies`).
 
 What one text or key led to comes back as :class:`Step` values, in order, for the
 report.
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from notifier.domain import Channel, Lang
@@ -31,14 +35,13 @@ from notifier.responses import (
     OpenQuestion,
     PatientResponse,
     QuestionPlan,
-    appointment_fingerprint,
     match,
     plan_question,
     question_for,
     read_reply,
     recheck,
 )
-from notifier.responses.matching import open_questions
+from notifier.responses.matching import offered, open_questions
 
 FREE_TEXT = "(free text)"
 CONFIRMED_EVENT = "appointment.patient_confirmed"
@@ -83,8 +86,10 @@ class ReplyKind(enum.StrEnum):
 
     CONFIRMED = "confirmed"
     DECLINED = "declined"
+    DECLINED_LATE = "declined_late"  # after the cancellation deadline
     CHANGED = "changed"
     CLARIFY = "clarify"
+    UNCLEAR = "unclear"  # not an answer while asked: how to answer, or call the clinic
     KEYWORD = "keyword"
     NOTICE = "notice"  # "we do not reply to texts"
 
@@ -96,7 +101,8 @@ ReplyText = Callable[[ReplyKind, Lang | None, Channel, "ReplyFacts"], "str | Non
 
 @dataclass(frozen=True)
 class ReplyFacts:
-    """What a reply may need: the keyword word, the questions to list in a clarification."""
+    """What a reply may need: the keyword word; the questions it is about (an answer's,
+    soonest first, or those a clarification lists)."""
 
     keyword: str = ""
     questions: tuple[OpenQuestion, ...] = ()
@@ -137,16 +143,6 @@ class Conversations:
         if message.channel is Channel.VOICE:
             self.calls[message.reference] = (message.key, number, question)
 
-    def changed(self, before: AppointmentState | None, after: AppointmentState) -> None:
-        """An event was applied: questions about what changed close."""
-        if before is None:
-            return
-        moved = (appointment_fingerprint(before.appointment)
-                 != appointment_fingerprint(after.appointment))
-        if moved or after.appointment.status != before.appointment.status:
-            for asked in self.questions.values():
-                asked.pop(after.appointment.reference, None)
-
     # -- a text -----------------------------------------------------------------------
 
     def text(self, number: str, body: str, now: dt.datetime) -> list[Step]:
@@ -161,12 +157,16 @@ class Conversations:
             return [Step(StepKind.RECEIVED, about, lang, keyword.word),
                     *self._reply(ReplyKind.KEYWORD, about, keyword.lang, Channel.SMS, facts)]
         reading = read_reply(body, question_open=bool(current))
-        matched = None if reading is None else match(reading, current, now)
         shown = FREE_TEXT if reading is None else normalise(body)
         steps = [Step(StepKind.RECEIVED, about, lang, shown)]
+        if current and (reading is None or not offered(reading, current, now)):
+            # Not an answer while asked: a person at the clinic reads it, and the patient
+            # is told how to answer.
+            steps.append(Step(StepKind.CALLBACK, about, lang, UNMATCHED_EVENT))
+            return [*steps, *self._reply(ReplyKind.UNCLEAR, about, lang, Channel.SMS,
+                                        ReplyFacts(questions=current))]
+        matched = None if reading is None else match(reading, current, now)
         if matched is None or reading is None:
-            if current:  # not an answer while asked: a person at the clinic reads it
-                steps.append(Step(StepKind.CALLBACK, about, lang, UNMATCHED_EVENT))
             return [*steps, *self._reply(ReplyKind.NOTICE, about, lang, Channel.SMS)]
         if isinstance(matched, Clarify):
             return [*steps, *self._reply(ReplyKind.CLARIFY, about, lang, Channel.SMS,
@@ -201,31 +201,39 @@ class Conversations:
 
     # -- answers ----------------------------------------------------------------------
 
-    def _answer(self, questions: Iterable[OpenQuestion], answer: Answer, number: str,
+    def _answer(self, questions: Sequence[OpenQuestion], answer: Answer, number: str,
                 channel: Channel, now: dt.datetime) -> list[Step]:
+        """Each question re-checked, and the answer recorded to those still as asked (a
+        repeat records nothing new); then one reply about them, as the webhook gives it."""
         steps: list[Step] = []
+        applied: list[OpenQuestion] = []
         for question in questions:
             state = self._state(question)
             changed = recheck(question, state, number, now)
             if changed is not None:
-                steps += [Step(StepKind.NOT_APPLIED, state, question.lang, str(changed)),
-                          *self._reply(ReplyKind.CHANGED, state, question.lang, channel)]
+                steps.append(Step(StepKind.NOT_APPLIED, state, question.lang, str(changed)))
                 continue
             assert state is not None
+            applied.append(question)
             late = answer is Answer.DECLINED and question.past_cancellation_deadline(now)
             stored = self.responses.get(question.reference)
-            reply = self._reply(ReplyKind(str(answer)), state, question.lang, channel)
             if stored is not None and (stored.answer, stored.version) == (answer,
                                                                           question.version):
-                steps += [Step(StepKind.REPEATED, state, question.lang, str(answer)), *reply]
+                steps.append(Step(StepKind.REPEATED, state, question.lang, str(answer)))
                 continue
             self.responses[question.reference] = PatientResponse(
                 answer=answer, answered_at=now, channel=channel, version=question.version,
                 who="", fingerprint=question.fingerprint, past_cancellation_deadline=late)
             event = CONFIRMED_EVENT if answer is Answer.CONFIRMED else DECLINED_EVENT
             steps += [Step(StepKind.RECORDED, state, question.lang, str(answer), late=late),
-                      Step(StepKind.CALLBACK, state, question.lang, event), *reply]
-        return steps
+                      Step(StepKind.CALLBACK, state, question.lang, event)]
+        told = applied or list(questions)
+        kind = ReplyKind.CHANGED if not applied else ReplyKind(str(answer))
+        if kind is ReplyKind.DECLINED and any(q.past_cancellation_deadline(now) for q in told):
+            kind = ReplyKind.DECLINED_LATE
+        first = told[0]
+        return steps + self._reply(kind, self._state(first), first.lang, channel,
+                                   ReplyFacts(questions=tuple(told)))
 
     def _reply(self, kind: ReplyKind, state: AppointmentState | None, lang: Lang | None,
                channel: Channel, facts: ReplyFacts = ReplyFacts()) -> list[Step]:

@@ -8,8 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from notifier.domain import Lang
+from notifier.domain import Channel, Event, Lang
 from notifier.errors import TimelineError
+from notifier.messages.keypad import KeypadPart, spoken
+from notifier.planning.entries import Plan
+from notifier.planning.plan import plan_event
+from notifier.responses import OpenQuestion, plan_question, question_for
+from notifier.responses.replies import ResponseReply, render_response_reply
 from notifier.settings import Settings
 from notifier.simulate import Record, SimulatedOutcome, load_timeline, run, simulate
 
@@ -100,6 +105,76 @@ def test_an_opt_out_word_during_a_question_is_never_an_answer() -> None:
     answers = steps(records)
     assert answers[0] == (SimulatedOutcome.RECEIVED, "ARRET")
     assert all(outcome is not SimulatedOutcome.RECORDED for outcome, _ in answers)
+
+
+def asked(line: dict[str, object]) -> OpenQuestion:
+    """The question the booking ``line``'s reminders ask (its date, time and code)."""
+    event = Event.model_validate(line["event"])
+    now = event.occurred_at
+    outcome = plan_event(None, frozenset(), event, SETTINGS, now)
+    assert isinstance(outcome, Plan)
+    location = outcome.state.appointment.location
+    plan = plan_question(event.appointment.reference, location, [], now)
+    return question_for(outcome.state, plan, channel=Channel.SMS, send_key="k", now=now)
+
+
+def replies(records: list[Record]) -> list[str]:
+    return [r.text or "" for r in records if r.outcome is SimulatedOutcome.REPLIED]
+
+
+def test_a_decline_by_text_after_the_deadline_gets_the_webhooks_late_reply() -> None:
+    # The 1-day reminder asks at 14:00 on 9 June, the cancellation deadline.
+    records = play(BOOKED, {"at": "2026-06-09T14:30:00-04:00",
+                            "sms": {"from": MOBILE, "body": "non"}})
+
+    [recorded] = [r for r in records if r.outcome is SimulatedOutcome.RECORDED]
+    assert (recorded.text, recorded.late) == ("declined", True)
+    assert replies(records) == [render_response_reply(
+        ResponseReply.DECLINED_LATE, Lang.FR, SETTINGS, questions=[asked(BOOKED)])]
+
+
+def test_a_2_no_question_offered_is_no_answer_and_gets_how_to_answer() -> None:
+    booked = json.loads(LINES[0])
+    booked["event"]["appointment"]["location"]["patient_responses"]["decline"] = False
+    records = play(booked, {"at": at("14:02"), "sms": {"from": MOBILE, "body": "2"}})
+
+    assert steps(records)[:2] == [(SimulatedOutcome.RECEIVED, "2"),
+                                  (SimulatedOutcome.CALLBACK, "reply.unmatched")]
+    assert replies(records) == [render_response_reply(
+        ResponseReply.UNCLEAR, Lang.FR, SETTINGS, questions=[asked(booked)])]
+    assert "si vous ne pouvez pas venir" not in replies(records)[0]
+    assert all(r.outcome is not SimulatedOutcome.RECORDED for r in records)
+
+
+def test_an_answer_without_a_code_to_two_questions_gets_the_clarification() -> None:
+    second = json.loads(LINES[0])
+    second["event"]["event_id"] = "ros-9"
+    second["event"]["appointment"]["reference"] = "2026000006"
+    second["event"]["appointment"]["start"] = "2026-06-11T09:00:00"
+    records = play(BOOKED, second, {"at": "2026-06-08T10:00:00-04:00",
+                                    "sms": {"from": MOBILE, "body": "1"}})
+
+    [clarification] = replies(records)
+    assert clarification.startswith("Rendez-vous santé - Vous avez plus d'un RV.")
+    assert "2026-06-10 14:00, code" in clarification
+    assert "2026-06-11 09:00, code" in clarification
+    assert all(r.outcome is not SimulatedOutcome.RECORDED for r in records)
+
+
+def test_a_key_after_the_appointment_moved_records_nothing_and_says_so() -> None:
+    moved = json.loads(LINES[0])
+    moved["at"] = at("14:03")
+    moved["event"].update(event_id="ros-8", type="appointment.modified", version=2,
+                          occurred_at=at("14:03"))
+    moved["event"]["appointment"]["start"] = "2026-06-10T15:00:00"
+    # Texts only from now on: no call about the change takes the reminder call's place.
+    moved["event"]["appointment"]["patient"]["modes"] = ["sms"]
+    records = play(BOOKED, moved, {"at": at("14:05"),
+                                   "keypress": {"reference": "2026000005", "digits": "1"}})
+
+    assert steps(records)[-3:] == [
+        (SimulatedOutcome.RECEIVED, "1"), (SimulatedOutcome.NOT_APPLIED, "moved"),
+        (SimulatedOutcome.REPLIED, spoken(KeypadPart.CHANGED, Lang.FR, SETTINGS))]
 
 
 def test_free_text_is_never_shown() -> None:
