@@ -196,6 +196,18 @@ def test_a_reminder_call_that_asks_is_placed_with_a_url_and_asks_only_a_person(
         "reminder:voice:259200:20261201T1430Z")
 
 
+def test_the_booking_confirmation_call_asks_when_the_location_wants_it(calls: Calls) -> None:
+    calls.book(location={**ASKING, "patient_responses": {"channels": ["voice"],
+                                                          "ask_in_confirmation": True}})
+    (call,) = calls.send_due(BOOKED_AT)
+
+    assert call.twiml is None
+    root = calls.answer(call)
+    assert calls.said(KeypadPart.CONFIRM_OPTION) in menu(root)
+    assert hangs_up_saying(calls.press(root, call, "1"), calls.said(KeypadPart.CONFIRMED))
+    assert [e.fields["type"] for e in calls.logged()] == ["appointment.patient_confirmed"]
+
+
 def test_1_confirms_once_and_tells_the_booking_system_once(
     calls: Calls, asked: tuple[Record, ET.Element]
 ) -> None:
