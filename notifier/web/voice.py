@@ -137,8 +137,9 @@ def _asking_keypress(
 
 
 def _asked_a_person(key: str, form: dict[str, str], context: WebContext) -> bool:
-    """Whether this call is the one whose question a person heard (and Twilio, when it
-    says who answered, says a person)."""
+    """Whether this call is the one whose question a person heard. The CallSid decides:
+    Twilio documents ``AnsweredBy`` on the request for the call's URL, not on a Gather's
+    action; when a keypress carries it anyway, it must say a person."""
     asked = context.redis.get(Keys(context.settings.queue_prefix).call_asked(key))
     call_sid = form.get("CallSid", "")
     return (
