@@ -1,6 +1,7 @@
-"""``notifier lint``: the message catalogue and the automatic replies to texts, checked
-in one report (:mod:`notifier.messages.checks`, :mod:`notifier.inbound.reply_checks`,
-:mod:`notifier.responses.reply_checks`)."""
+"""``notifier lint``: the message catalogue, the automatic replies to texts (keywords
+and answers to questions) and the keypad sentences of calls, checked in one report
+(:mod:`notifier.messages.checks`, :mod:`notifier.inbound.reply_checks`,
+:mod:`notifier.responses.reply_checks`, :mod:`notifier.messages.keypad`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import TextIO
 from notifier.domain import Lang
 from notifier.inbound.reply_checks import check_replies
 from notifier.messages.checks import LintReport, check_catalogue
+from notifier.messages.keypad import check_keypad
 from notifier.messages.samples import SAMPLE_NOW
 from notifier.responses.reply_checks import check_response_replies
 from notifier.settings import Settings
@@ -39,4 +41,5 @@ def run_lint(
     if check_catalogue(report, settings, templates_dir=templates_dir, now=now):
         check_replies(report, settings, templates_dir=templates_dir)
         check_response_replies(report, settings, templates_dir=templates_dir)
+        check_keypad(report, settings, templates_dir=templates_dir)
     return report.finish()

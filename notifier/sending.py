@@ -261,10 +261,10 @@ class SendStep:
                   now: dt.datetime) -> QuestionPlan | None:
         """How the message asks the patient to answer, or None when it does not. Only
         then is the number's open questions read (one more round trip): its code shows
-        when another appointment's question is open."""
+        when another appointment's question is open. A call asks the number it dials; its
+        keys answer the call's own appointment, so no code is ever said."""
         location = state.appointment.location
-        if message.channel is not Channel.SMS or not asks(message.kind, message.channel,
-                                                          location):
+        if not asks(message.kind, message.channel, location):
             return None
         if not asks_question(message.kind, message.channel,
                              state.appointment.patient.language, self.settings):

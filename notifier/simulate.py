@@ -1,12 +1,15 @@
 """``notifier simulate FILE``: play a timeline of events on a simulated clock.
 
-The timeline is JSON Lines, one ``{"at": "<ISO time with offset>", "event": {...}}`` per
-line (an optional ``"note"`` is for the reader). Events go through the same pure core as
-the running gateway (:func:`plan_event`, :func:`decide_at_send`, the catalogue's
-``render``); only the store is an in-memory stand-in for the Redis one, with the same
-rules: a plan's upserts replace a slot, its removals withdraw slots, and each send key
-goes out at most once. The report says, in time order, what was sent (recipients masked)
-and what was decided against, and why.
+The timeline is JSON Lines (:mod:`notifier.simulation.timeline`): events from the
+booking system, texts from patients and keys pressed during calls. Events go through the
+same pure core as the running gateway (:func:`plan_event`, :func:`decide_at_send`, the
+catalogue's ``render``), texts and keys through that of patient responses
+(:mod:`notifier.responses`); only the store is an in-memory stand-in for the Redis one,
+with the same rules: a plan's upserts replace a slot, its removals withdraw slots, each
+send key goes out at most once, and questions open and close as in
+:mod:`notifier.simulation.conversation`. The report says, in time order, what was sent
+(recipients masked) and what was decided against, and why; what a patient answered, the
+answer recorded, the event told to the booking system, and the reply.
 """
 
 from __future__ import annotations
@@ -14,25 +17,42 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
-
-from notifier.arrival import Arrival
 from notifier.bilingual import Bilingual
 from notifier.domain import Appointment, Channel, Event, Kind, Lang
 from notifier.errors import SmsOverBudget, TimelineError
+from notifier.messages.catalogue import ResponsePrompt
 from notifier.planning.entries import AppointmentState, Plan, PlannedMessage
 from notifier.planning.plan import plan_event
 from notifier.planning.reasons import Reason, describe
 from notifier.planning.send_check import Defer, Drop, decide_at_send
 from notifier.privacy import mask_address
+from notifier.responses import asks
 from notifier.settings import Settings
+from notifier.simulation.conversation import (
+    FREE_TEXT,
+    Conversations,
+    ReplyFacts,
+    ReplyKind,
+    Step,
+    StepKind,
+)
+from notifier.simulation.replies import reply_text
+from notifier.simulation.timeline import (
+    TimedEvent,
+    TimedKeypress,
+    TimedSms,
+    TimelineLine,
+    load_timeline,
+)
+
+__all__ = ["Record", "SimulatedOutcome", "TimedEvent", "format_record", "load_timeline", "run",
+           "simulate"]
 
 EXIT_OK = 0
 EXIT_INVALID = 2
@@ -47,6 +67,13 @@ class SimulatedOutcome(enum.StrEnum):
     WITHDRAWN = "withdrawn"
     DROPPED = "dropped"
     SENT = "sent"
+    # Patient responses.
+    RECEIVED = "received"
+    RECORDED = "recorded"
+    REPEATED = "repeated"
+    NOT_APPLIED = "not_applied"
+    CALLBACK = "callback"
+    REPLIED = "replied"
 
 
 _OUTCOME_WORDS = {
@@ -56,6 +83,42 @@ _OUTCOME_WORDS = {
     SimulatedOutcome.WITHDRAWN: Bilingual("retiré", "withdrawn"),
     SimulatedOutcome.DROPPED: Bilingual("abandonné", "dropped"),
     SimulatedOutcome.SENT: Bilingual("envoyé", "sent"),
+    SimulatedOutcome.RECEIVED: Bilingual("reçu", "received"),
+    SimulatedOutcome.RECORDED: Bilingual("enregistré", "recorded"),
+    SimulatedOutcome.REPEATED: Bilingual("répété", "repeated"),
+    SimulatedOutcome.NOT_APPLIED: Bilingual("périmé", "outdated"),
+    SimulatedOutcome.CALLBACK: Bilingual("avis", "callback"),
+    SimulatedOutcome.REPLIED: Bilingual("répondu", "replied"),
+}
+_STEP_OUTCOMES = {
+    StepKind.RECEIVED: SimulatedOutcome.RECEIVED,
+    StepKind.RECORDED: SimulatedOutcome.RECORDED,
+    StepKind.REPEATED: SimulatedOutcome.REPEATED,
+    StepKind.NOT_APPLIED: SimulatedOutcome.NOT_APPLIED,
+    StepKind.CALLBACK: SimulatedOutcome.CALLBACK,
+    StepKind.REPLIED: SimulatedOutcome.REPLIED,
+    StepKind.IGNORED: SimulatedOutcome.IGNORED,
+}
+# What a line about an answer says, beyond the outcome.
+_DETAILS = {
+    "confirmed": Bilingual("présence confirmée", "confirmed"),
+    "declined": Bilingual("ne peut pas venir", "cannot come"),
+    "late": Bilingual(", après le délai d'annulation", ", past the cancellation deadline"),
+    "again": Bilingual(" (même réponse : rien de nouveau)", " (same answer: nothing new)"),
+    "gone": Bilingual("le rendez-vous n'est plus connu", "the appointment is no longer known"),
+    "cancelled": Bilingual("le rendez-vous a été annulé", "the appointment was cancelled"),
+    "started": Bilingual("le rendez-vous est commencé", "the appointment has started"),
+    "moved": Bilingual("le rendez-vous a changé", "the appointment changed"),
+    "number_changed": Bilingual("le numéro du patient a changé",
+                                "the patient's number changed"),
+    "key": Bilingual("touche {digits}", "key {digits}"),
+    FREE_TEXT: Bilingual("(texte libre)", "(free text)"),
+    "no_call": Bilingual("aucun appel n'a eu lieu pour ce rendez-vous",
+                         "no call was placed about this appointment"),
+    "machine": Bilingual("un répondeur a répondu : aucune question posée",
+                         "an answering machine answered: no question was put"),
+    "not_an_answer": Bilingual("cette touche ne répond à aucune question",
+                               "this key answers no question"),
 }
 
 
@@ -67,17 +130,8 @@ class RenderedText(Protocol):
     def subject(self) -> str | None: ...
 
 
-Renderer = Callable[[Kind, Channel, AppointmentState, Settings, dt.datetime], RenderedText]
-
-
-class TimedEvent(BaseModel):
-    """One timeline line: the event, and when the gateway receives it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    at: AwareDatetime
-    event: Event
-    note: str | None = None
+# ``render(kind, channel, state, settings, now)``, with ``asking=`` for a message that asks.
+Renderer = Callable[..., RenderedText]
 
 
 @dataclass(frozen=True)
@@ -95,8 +149,11 @@ class Record:
       lang: the patient's language.
       reason: the reason code when something was decided against or ignored.
       event: for an event line, its type and version (``appointment.booked v1``).
-      recipient: the masked address a message was sent to.
-      text: what the patient read: an email's subject, an SMS or a voice call's text.
+      recipient: the masked address a message was sent to (or a text came from, or a
+        call was placed to).
+      text: what the patient read: an email's subject, an SMS or a voice call's text;
+        for an answer line, what it says (see :class:`~notifier.simulation.conversation.Step`).
+      late: for a recorded decline: past the cancellation deadline.
     """
 
     at: dt.datetime
@@ -105,53 +162,21 @@ class Record:
     reference: str
     kind: Kind | None
     channel: Channel | None
-    lang: Lang
+    lang: Lang | None
     reason: Reason | None = None
     event: str | None = None
     recipient: str | None = None
     text: str | None = None
-
-
-def _line_error(number: int, exc: ValidationError, *, within: str | None = None) -> TimelineError:
-    first = exc.errors()[0]
-    where = first["loc"] if within is None else (within, *first["loc"])
-    return TimelineError(number, _dotted(where), first["msg"].removeprefix("Value error, "))
-
-
-def load_timeline(lines: Iterable[str]) -> list[TimedEvent]:
-    """Parse and check a timeline; raises :class:`TimelineError` on the first bad line."""
-    timeline: list[TimedEvent] = []
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise TimelineError(
-                number, "", f"not valid JSON ({exc.msg}, column {exc.colno})"
-            ) from None
-        try:
-            item = TimedEvent.model_validate(data)
-        except ValidationError as exc:
-            raise _line_error(number, exc) from None
-        if timeline and item.at < timeline[-1].at:
-            raise TimelineError(number, "at", "is earlier than the line before; keep time order")
-        try:
-            # As the gateway would: the event's dates against the time it is received.
-            Event.model_validate(data["event"], context=Arrival(item.at))
-        except ValidationError as exc:
-            raise _line_error(number, exc, within="event") from None
-        timeline.append(item)
-    return timeline
+    late: bool = False
 
 
 def simulate(
-    timeline: Sequence[TimedEvent], settings: Settings, *, render: Renderer | None = None
+    timeline: Sequence[TimelineLine], settings: Settings, *, render: Renderer | None = None
 ) -> list[Record]:
     """Play ``timeline`` and return the report, in time order.
 
     Parameters:
-      timeline: events in time order (see :func:`load_timeline`).
+      timeline: its lines in time order (see :func:`load_timeline`).
       settings: the deployment's settings.
       render: how to render a message; the catalogue's ``render`` by default.
     """
@@ -199,24 +224,34 @@ def format_record(record: Record, lang: Lang) -> str:
             f"{_OUTCOME_WORDS[record.outcome][lang]:<10}",
             f"{record.kind or '':<14}",
             f"{record.channel or '':<5}",
-            str(record.lang),
-            f"#{record.reference}",
+            str(record.lang or "--"),
+            f"#{record.reference}" if record.reference else "-",
         )
     )
-    if record.outcome is SimulatedOutcome.EVENT:
+    if record.outcome in (SimulatedOutcome.EVENT, SimulatedOutcome.CALLBACK):
         return f"{when}  {what}  {record.event}"
-    if record.outcome is SimulatedOutcome.SENT:
+    if record.outcome in (SimulatedOutcome.SENT, SimulatedOutcome.REPLIED):
         text = (record.text or "").replace("\r\n", "\n").replace("\n", " ⏎ ")
         return f"{when}  {what}  {record.recipient}  {text}"
-    assert record.reason is not None
+    if record.reason is None:
+        return f"{when}  {what}  {_answer_detail(record, lang)}"
     return f"{when}  {what}  {record.reason}: {describe(record.reason, lang)}"
 
 
-def _dotted(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else part)
-    return path
+def _answer_detail(record: Record, lang: Lang) -> str:
+    detail = record.text or ""
+    if record.outcome is SimulatedOutcome.RECEIVED:
+        if record.channel is Channel.VOICE:
+            shown = _DETAILS["key"][lang].format(digits=detail)
+        else:
+            shown = _DETAILS[FREE_TEXT][lang] if detail == FREE_TEXT else detail
+        return f"{record.recipient}  {shown}"
+    words = _DETAILS[detail][lang]
+    if record.late:
+        words += _DETAILS["late"][lang]
+    if record.outcome is SimulatedOutcome.REPEATED:
+        words += _DETAILS["again"][lang]
+    return words
 
 
 @dataclass
@@ -265,12 +300,24 @@ class _Simulation:
     render: Renderer
     store: _Store = field(default_factory=_Store)
     records: list[Record] = field(default_factory=list)
+    conversations: Conversations = field(init=False)
 
-    def play(self, timeline: Sequence[TimedEvent]) -> list[Record]:
+    def __post_init__(self) -> None:
+        self.conversations = Conversations(self._reply_text, self.store.states)
+
+    def play(self, timeline: Sequence[TimelineLine]) -> list[Record]:
         for item in timeline:
-            # Messages due at the very instant of an event leave after it is applied.
+            # Messages due at the very instant of a line leave before it is played.
             self._send_due(before=item.at)
-            self._receive(item.event, item.at.astimezone(dt.UTC))
+            now = item.at.astimezone(dt.UTC)
+            if isinstance(item, TimedEvent):
+                self._receive(item.event, now)
+            elif isinstance(item, TimedSms):
+                sms = item.sms
+                self._steps(now, Channel.SMS, sms.sender,
+                            self.conversations.text(sms.sender, sms.body, now))
+            else:
+                self._keypress(item, now)
         self._send_due(before=None)
         return self.records
 
@@ -282,8 +329,9 @@ class _Simulation:
             return
         self.store.events.add(event.event_id)
         reference = appointment.reference
-        outcome = plan_event(self.store.states.get(reference),
-                             self.store.pending_slots(reference), event, self.settings, now)
+        before = self.store.states.get(reference)
+        outcome = plan_event(before, self.store.pending_slots(reference), event, self.settings,
+                             now)
         if not isinstance(outcome, Plan):
             self._note(now, appointment, SimulatedOutcome.IGNORED, reason=outcome.reason)
             return
@@ -295,6 +343,32 @@ class _Simulation:
             self._note(now, appointment, SimulatedOutcome.WITHDRAWN, withdrawn.kind,
                        withdrawn.channel, reason=Reason.WITHDRAWN)
         self.store.apply(outcome)
+
+    def _keypress(self, item: TimedKeypress, now: dt.datetime) -> None:
+        press = item.keypress
+        call = self.conversations.calls.get(press.reference)
+        steps = self.conversations.key(press.reference, press.digits,
+                                       person=press.answered_by == "human", now=now)
+        self._steps(now, Channel.VOICE, call[1] if call else None, steps)
+
+    def _steps(self, now: dt.datetime, channel: Channel, number: str | None,
+               steps: list[Step]) -> None:
+        masked = None if number is None else mask_address(number)
+        for step in steps:
+            appointment = None if step.state is None else step.state.appointment
+            self.records.append(Record(
+                at=now,
+                local=now.astimezone(appointment.location.zone if appointment else dt.UTC),
+                outcome=_STEP_OUTCOMES[step.kind],
+                reference=appointment.reference if appointment else "",
+                kind=None, channel=channel, lang=step.lang,
+                event=step.detail if step.kind is StepKind.CALLBACK else None,
+                recipient=masked, text=step.detail, late=step.late,
+            ))
+
+    def _reply_text(self, kind: ReplyKind, lang: Lang | None, channel: Channel,
+                    facts: ReplyFacts) -> str | None:
+        return reply_text(kind, lang, channel, facts, self.settings)
 
     def _send_due(self, *, before: dt.datetime | None) -> None:
         while (message := self.store.take_due(before)) is not None:
@@ -309,17 +383,28 @@ class _Simulation:
                 self._note(now, state.appointment, SimulatedOutcome.DROPPED, message.kind,
                            message.channel, reason=verdict.reason)
             else:
-                try:
-                    rendered = self.render(message.kind, message.channel, state, self.settings,
-                                           now)
-                except SmsOverBudget:
-                    self._note(now, state.appointment, SimulatedOutcome.DROPPED, message.kind,
-                               message.channel, reason=Reason.OVER_BUDGET)
-                    continue
-                self.store.sent.add(message.key)
-                text = rendered.subject if message.channel is Channel.EMAIL else rendered.text
-                self._note(now, state.appointment, SimulatedOutcome.SENT, message.kind,
-                           message.channel, recipient=mask_address(verdict.address), text=text)
+                self._send(message, state, verdict.address, now)
+
+    def _send(self, message: PlannedMessage, state: AppointmentState, address: str,
+              now: dt.datetime) -> None:
+        plan = None
+        options: dict[str, ResponsePrompt] = {}
+        if asks(message.kind, message.channel, state.appointment.location):
+            plan = self.conversations.plan(state, address, now)
+            options["asking"] = ResponsePrompt(code=plan.code if plan.show_code else None,
+                                               decline=plan.decline)
+        try:
+            rendered = self.render(message.kind, message.channel, state, self.settings, now,
+                                   **options)
+        except SmsOverBudget:
+            self._note(now, state.appointment, SimulatedOutcome.DROPPED, message.kind,
+                       message.channel, reason=Reason.OVER_BUDGET)
+            return
+        self.store.sent.add(message.key)
+        self.conversations.sent(message, state, address, plan, now)
+        text = rendered.subject if message.channel is Channel.EMAIL else rendered.text
+        self._note(now, state.appointment, SimulatedOutcome.SENT, message.kind,
+                   message.channel, recipient=mask_address(address), text=text)
 
     def _note(
         self,

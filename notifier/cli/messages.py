@@ -79,8 +79,13 @@ def register(commands: Commands) -> None:
         commands, "simulate", simulate,
         summary="Play a timeline of events on a simulated clock and report what would be "
         "sent.",
-        details='FILE is JSON Lines, one {"at": "<ISO time with offset>", "event": {...}} per '
-        "line.\nNothing is stored or sent; recipients are masked in the report.",
+        details='FILE is JSON Lines: each line has "at" (an ISO time with offset), an optional '
+        '"note", and one of\n  "event": {...}  an event, as POST /v1/events takes it\n'
+        '  "sms": {"from": "+15145550166", "body": "2"}  a text from a patient\n'
+        '  "keypress": {"reference": "2026000005", "digits": "2"}  a key pressed during the '
+        'latest call\n    about that appointment ("answered_by": "machine" for an answering '
+        "machine)\nNothing is stored or sent; numbers are masked and free text is never shown "
+        "in the report.",
     )
     sub.add_argument("file", metavar="FILE", type=Path, help="the timeline (JSON Lines)")
     sub.add_argument(

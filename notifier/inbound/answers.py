@@ -8,6 +8,9 @@ the appointments' states (one ``MGET``), records the answer in one script that c
 nothing changed since (else reads and re-checks again, a few times at most), and claims
 the reply within the daily limit. A text that is no answer is kept for operators with
 the booking systems told (``reply.unmatched``, without the text), in one script.
+
+The re-check and the recording (:func:`apply_answer`) are those of a key pressed on a
+call that asks too (:mod:`notifier.web.voice_answers`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from notifier.inbound.keywords import KeywordKind
 from notifier.inbound.outcomes import Handled, InboundOutcome
@@ -24,12 +28,11 @@ from notifier.responses import (
     Answered,
     Clarify,
     OpenQuestion,
-    Reading,
     match,
     read_reply,
     recheck,
 )
-from notifier.responses.matching import open_questions
+from notifier.responses.matching import offered, open_questions
 from notifier.responses.replies import ResponseReply, render_response_reply
 from notifier.settings import Settings
 from notifier.store.inbound_claims import InboundClaims
@@ -62,7 +65,7 @@ class PatientAnswers:
         open), does, and its answer (none to an opted-out number)."""
         current = open_questions(held.questions, now)
         reading = read_reply(body, question_open=True)
-        if reading is None or not self._offered(reading, held, now):
+        if reading is None or not offered(reading, held.questions, now):
             self.store.needs_human(number, body, current, channel=CHANNEL, now=now)
             return self._reply(ResponseReply.UNCLEAR, current, number, now,
                                InboundOutcome.NEEDS_HUMAN, opted_out=opted_out)
@@ -81,39 +84,22 @@ class PatientAnswers:
         return self._reply(ResponseReply.CHANGED, current, number, now,
                            InboundOutcome.RESPONSE_CHANGED, opted_out=opted_out)
 
-    @staticmethod
-    def _offered(reading: Reading, held: NumberQuestions, now: dt.datetime) -> bool:
-        # A "2" where no open question offered it is not read as a decline.
-        return reading.answer is Answer.CONFIRMED or any(
-            q.decline for q in open_questions(held.questions, now))
-
     def _answer(self, number: str, answer: Answer, matched: Answered, held: NumberQuestions,
                 now: dt.datetime, *, opted_out: bool) -> Handled | None:
         """Re-check and record; None when a question or state changed while it was read."""
-        states = self.store.states(q.reference for q in matched.questions)
-        fresh: list[Checked] = []
-        for question in matched.questions:
-            raw = states.get(question.reference)
-            state = None if raw is None else AppointmentState.from_json(raw)
-            why = recheck(question, state, number, now)
-            if why is not None:
-                log.info("answer to appointment %s not applied: %s", question.reference, why)
-                continue
-            assert state is not None and raw is not None
-            fresh.append(Checked(question, held.raw[question.reference], state, raw))
-        if not fresh:
+        applied = apply_answer(self.store, number, answer, matched.questions, held,
+                               channel=CHANNEL, now=now)
+        if applied is None:
+            return None
+        if not applied.questions:
             return self._reply(ResponseReply.CHANGED, matched.questions, number, now,
                                InboundOutcome.RESPONSE_CHANGED, opted_out=opted_out)
-        changed = self.store.record(number, answer, fresh, channel=CHANNEL, now=now)
-        if changed is None:
-            return None
-        answered = [item.question for item in fresh]
         kind = ResponseReply.CONFIRMED
         if answer is Answer.DECLINED:
-            late = any(q.past_cancellation_deadline(now) for q in answered)
-            kind = ResponseReply.DECLINED_LATE if late else ResponseReply.DECLINED
-        outcome = InboundOutcome.RESPONSE_RECORDED if changed else InboundOutcome.RESPONSE_REPEATED
-        return self._reply(kind, answered, number, now, outcome, opted_out=opted_out)
+            kind = ResponseReply.DECLINED_LATE if applied.late(now) else ResponseReply.DECLINED
+        outcome = (InboundOutcome.RESPONSE_RECORDED if applied.changed
+                   else InboundOutcome.RESPONSE_REPEATED)
+        return self._reply(kind, applied.questions, number, now, outcome, opted_out=opted_out)
 
     def _reply(self, kind: ResponseReply, questions: Sequence[OpenQuestion], number: str,
                now: dt.datetime, outcome: InboundOutcome, *, opted_out: bool) -> Handled:
@@ -126,3 +112,59 @@ class PatientAnswers:
         text = render_response_reply(kind, questions[0].lang, self.settings,
                                      questions=questions)
         return Handled(text, outcome, KeywordKind.OTHER)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """An answer re-checked against its appointments and recorded.
+
+    Parameters:
+      questions: the questions it was recorded for (their appointment is still as
+        asked); empty when every one changed since, and nothing was recorded.
+      changed: how many stored responses it changed (0: a repeat, which tells nothing).
+    """
+
+    questions: tuple[OpenQuestion, ...]
+    changed: int
+
+    def late(self, now: dt.datetime) -> bool:
+        """Whether one of the questions is past its cancellation deadline at ``now``."""
+        return any(q.past_cancellation_deadline(now) for q in self.questions)
+
+
+def apply_answer(
+    store: ResponseStore, number: str, answer: Answer, questions: Sequence[OpenQuestion],
+    held: NumberQuestions, *, channel: str, now: dt.datetime,
+) -> Applied | None:
+    """The one way an answer is recorded, whether a text or a key on a call: each of
+    ``questions`` is re-checked against its appointment as stored (:func:`recheck`), and
+    ``answer`` is recorded to those still as asked, in one step that checks nothing
+    changed since they were read (``response_record``). None when something did: read
+    the questions again and retry.
+
+    Parameters:
+      store: the open questions and responses.
+      number: the number that answered (E.164): who the response names, by digest.
+      answer: confirmed or declined.
+      questions: the questions answered, among ``held``.
+      held: the number's questions as read (the stored form ``response_record`` checks).
+      channel: how the patient answered (``sms``, ``voice``).
+      now: when the answer came.
+    """
+    states = store.states(q.reference for q in questions)
+    fresh: list[Checked] = []
+    for question in questions:
+        raw = states.get(question.reference)
+        state = None if raw is None else AppointmentState.from_json(raw)
+        why = recheck(question, state, number, now)
+        if why is not None:
+            log.info("answer to appointment %s not applied: %s", question.reference, why)
+            continue
+        assert state is not None and raw is not None
+        fresh.append(Checked(question, held.raw[question.reference], state, raw))
+    if not fresh:
+        return Applied((), 0)
+    changed = store.record(number, answer, fresh, channel=channel, now=now)
+    if changed is None:
+        return None
+    return Applied(tuple(item.question for item in fresh), changed)

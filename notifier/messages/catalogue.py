@@ -38,6 +38,20 @@ _DOUBLED_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 
 
 @dataclass(frozen=True)
+class ResponsePrompt:
+    """A message that asks the patient to answer (see :mod:`notifier.responses`).
+
+    Parameters:
+      code: the question's code, shown only when the number has several open questions
+        ("Répondez 1 482 pour confirmer"); None otherwise.
+      decline: whether it offers 2, "I cannot come".
+    """
+
+    code: str | None = None
+    decline: bool = True
+
+
+@dataclass(frozen=True)
 class Rendered:
     """One message, ready for its channel.
 
@@ -50,6 +64,9 @@ class Rendered:
       sms: encoding and segment count of the SMS body; None for other channels.
       fitted: the steps the SMS body took to fit the segment budget (see
         :mod:`notifier.messages.fitting`); empty when it fitted as written.
+      asking: the question the message asks, as it was rendered with; None when it asks
+        none (a call that asks is placed differently, see
+        :mod:`notifier.channels.twilio.voice`).
     """
 
     kind: Kind
@@ -60,20 +77,7 @@ class Rendered:
     html: str | None = None
     sms: SmsEncoding | None = None
     fitted: tuple[Step, ...] = ()
-
-
-@dataclass(frozen=True)
-class ResponsePrompt:
-    """A message that asks the patient to answer (see :mod:`notifier.responses`).
-
-    Parameters:
-      code: the question's code, shown only when the number has several open questions
-        ("Répondez 1 482 pour confirmer"); None otherwise.
-      decline: whether it offers 2, "I cannot come".
-    """
-
-    code: str | None = None
-    decline: bool = True
+    asking: ResponsePrompt | None = None
 
 
 def template_names(kind: Kind, channel: Channel, lang: Lang) -> dict[str, str]:
@@ -313,11 +317,12 @@ def render(
         fitted = fit_sms(lambda options: normalise_sms(template.render(options)), values,
                          budget=settings.sms_segment_budget)
         return Rendered(kind, channel, lang, text=fitted.text, sms=fitted.sms,
-                        fitted=fitted.steps)
+                        fitted=fitted.steps, asking=asking)
     parts = {part: env.get_template(name).render(values) for part, name in names.items()}
     if channel is Channel.VOICE:
         # Spoken text: one paragraph; line breaks in the template are for its authors.
-        return Rendered(kind, channel, lang, text=_tidy_spoken_text(parts["text"]))
+        return Rendered(kind, channel, lang, text=_tidy_spoken_text(parts["text"]),
+                        asking=asking)
     return Rendered(
         kind,
         channel,

@@ -113,6 +113,7 @@ _WORDS: dict[str, Bilingual] = {
         "an automatic reply must fit in one SMS segment; this one takes {segments}",
     ),
     "reply": Bilingual("réponse automatique", "automatic reply"),
+    "keypad": Bilingual("phrase du clavier d'un appel", "call keypad sentence"),
     "ok": Bilingual(
         "lint : {count} messages générés, aucun problème",
         "lint: {count} messages rendered, no problems",

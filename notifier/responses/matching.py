@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from notifier.responses.questions import OpenQuestion
-from notifier.responses.words import Reading
+from notifier.responses.words import Answer, Reading
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,13 @@ def open_questions(questions: Iterable[OpenQuestion], now: dt.datetime) -> tuple
     """The questions still open at ``now``, soonest appointment first."""
     return tuple(sorted((q for q in questions if q.is_open(now)),
                         key=lambda q: (q.closes_at, q.reference)))
+
+
+def offered(reading: Reading, questions: Iterable[OpenQuestion], now: dt.datetime) -> bool:
+    """Whether one of ``questions`` still open at ``now`` offered what ``reading`` answers:
+    a "2" where no open question offered it is no decline (a person reads it instead)."""
+    return reading.answer is Answer.CONFIRMED or any(
+        q.decline for q in open_questions(questions, now))
 
 
 def match(

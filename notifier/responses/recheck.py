@@ -1,6 +1,7 @@
 """The re-check at reply time: is the appointment still the one the patient was asked
 about? A reply to an appointment that has since moved, been cancelled or started, or
-whose patient's mobile number changed, changes nothing; the patient is told that the
+whose patient's number on the question's channel changed (the mobile for a text, the
+home phone for a call), changes nothing; the patient is told that the
 appointment changed (see our latest message, or call the clinic)."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ class Changed(enum.StrEnum):
     CANCELLED = "cancelled"
     STARTED = "started"
     MOVED = "moved"  # date, time, place or professional changed since it was asked
-    NUMBER_CHANGED = "number_changed"  # the patient's mobile is another number now
+    NUMBER_CHANGED = "number_changed"  # the patient's number for that channel is another now
 
 
 def recheck(
@@ -32,7 +33,8 @@ def recheck(
     Parameters:
       question: the question answered.
       state: the appointment as stored now (None when it is gone).
-      number: the number that answered (E.164).
+      number: the number that answered (E.164), compared with the patient's address on
+        the channel the question was asked on (a call goes to the home phone).
       now: when the answer came.
     """
     if state is None:
@@ -44,6 +46,6 @@ def recheck(
         return Changed.STARTED
     if appointment_fingerprint(appointment) != question.fingerprint:
         return Changed.MOVED
-    if appointment.patient.mobile_phone != number:
+    if appointment.patient.address_for(question.channel) != number:
         return Changed.NUMBER_CHANGED
     return None

@@ -49,6 +49,16 @@ class Keys:
         """A call's TwiML, replayed when the patient presses 1."""
         return f"{self.prefix}:call:{send_key}"
 
+    def asking_call(self, send_key: str) -> str:
+        """The TwiML of a call that asks, as a person hears it (with the question),
+        replayed when the patient presses 3."""
+        return f"{self.prefix}:call:{send_key}:asking"
+
+    def call_asked(self, send_key: str) -> str:
+        """The CallSid of the call whose question a person heard: the only call whose
+        keys 1 and 2 answer it."""
+        return f"{self.prefix}:call:{send_key}:asked"
+
     def schedule(self, channel: str) -> str:
         """Sorted set per channel: slot, scored by when it is due (epoch seconds). One set
         per channel lets operators count what is due per channel in O(log n)."""

@@ -257,6 +257,7 @@ class Callback:
       params: the form posted.
       signature: the ``X-Twilio-Signature`` sent, if any.
       status: the HTTP status the receiver answered.
+      answer: the receiver's answer body, as text (TwiML, for a call's webhooks).
     """
 
     url: str
@@ -264,6 +265,7 @@ class Callback:
     params: Mapping[str, str]
     signature: str | None
     status: int
+    answer: str = ""
 
 
 @dataclass
@@ -829,7 +831,8 @@ class FakeTwilio:
     ) -> int:
         """Post ``params`` to the public ``url`` (through ``deliver_to``) with exactly this
         ``X-Twilio-Signature`` (None: no header): forged, stale or unsigned webhooks. A
-        valid one is ``fake.sign(url, params)``. Returns the receiver's HTTP status."""
+        valid one is ``fake.sign(url, params)``. Returns the receiver's HTTP status; what
+        it answered is the last of :attr:`callbacks`."""
         return self._post(url, dict(params), signature, idempotency_token)
 
     def _post(
@@ -856,13 +859,13 @@ class FakeTwilio:
                 body=urlencode(params), headers=headers,
             )
             response = connection.getresponse()
-            response.read()
+            answer = response.read().decode(errors="replace")
             status = response.status
         finally:
             connection.close()
         with self._lock:
             self._callbacks.append(
-                Callback(url, target, MappingProxyType(params), signature, status)
+                Callback(url, target, MappingProxyType(params), signature, status, answer)
             )
         return status
 

@@ -241,6 +241,20 @@ def test_an_appointment_moved_cancelled_started_or_gone_has_changed() -> None:
     assert recheck(asked, other_number, NUMBER, NOW) is Changed.NUMBER_CHANGED
 
 
+def test_the_number_is_compared_on_the_channel_the_question_was_asked_on() -> None:
+    held = state()
+    home = held.appointment.patient.home_phone
+    called = question(channel=Channel.VOICE)
+    assert home is not None and home != NUMBER
+    # A call goes to the home phone: the home phone answers it, the mobile does not.
+    assert recheck(called, held, home, NOW) is None
+    assert recheck(called, held, NUMBER, NOW) is Changed.NUMBER_CHANGED
+    assert recheck(question(), held, home, NOW) is Changed.NUMBER_CHANGED
+    moved_home = state("contact_changed", version=2, previous=held,
+                       patient={"home_phone": "+15145550177"})
+    assert recheck(called, moved_home, home, NOW) is Changed.NUMBER_CHANGED
+
+
 def test_a_decline_after_the_cancellation_deadline_is_flagged() -> None:
     asked = question()
     assert not asked.past_cancellation_deadline(NOW)

@@ -31,7 +31,7 @@ class FakeRendered:
 
 
 def fake_render(kind: Kind, channel: Channel, state: AppointmentState, settings: Settings,
-                now: dt.datetime) -> FakeRendered:
+                now: dt.datetime, *, asking: object = None) -> FakeRendered:
     start = state.appointment.start.strftime("%Y-%m-%d %H:%M")
     text = f"{kind} v{state.version} {start}"
     return FakeRendered(text, f"subject: {text}" if channel is Channel.EMAIL else None)

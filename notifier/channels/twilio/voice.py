@@ -9,8 +9,20 @@ message is left on the voicemail, once. Asynchronous detection would start speak
 once and need a second webhook to restart the message after the beep; the first seconds
 would be lost on machines meanwhile.
 
-Pressing 1 must replay the message, which Twilio cannot re-read from an inline TwiML:
-the call's TwiML is kept in Redis under ``{prefix}:call:{send key}`` for
+A call that asks (the send step rendered it with the patient-response question,
+``rendered.asking``) must not put its question to a machine. Such a call gives Twilio a
+``Url`` instead of inline TwiML. What Twilio documents of synchronous detection: the
+call's URL is requested once detection is over, like any outbound call's, and the request
+carries the result in ``AnsweredBy``: ``human``, ``machine_end_beep``,
+``machine_end_silence`` or ``machine_end_other`` (with ``DetectMessageEnd``, once the
+greeting has ended), ``fax``, or ``unknown`` when detection timed out. The signed webhook
+(:mod:`notifier.web.voice`) answers a person with the question (1 confirms, 2 cannot
+come, 3 again, 9 stop) and anything else with the message alone, as a call that does not
+ask says it. Calls that do not ask keep their inline TwiML, unchanged.
+
+Pressing 1 (3 on a call that asks) must replay the message, which Twilio cannot re-read
+from an inline TwiML: the call's TwiML is kept in Redis under ``{prefix}:call:{send key}``
+(and, for a call that asks, the person's under ``...:asking``) for
 :data:`CALL_TWIML_TTL` (Twilio may hold a call in its queue up to 24 hours).
 
 The voice window (CRTC hours, the patient's local time) is checked again right before
@@ -28,7 +40,13 @@ from twilio.rest import Client
 from notifier.channels.base import Receipt
 from notifier.channels.twilio.api import LOOKUP_LIMIT, call_twilio, created_within, look_up_twilio
 from notifier.channels.twilio.channel_client import TwilioChannelClient
-from notifier.channels.twilio.twiml import MAX_TWIML_CHARS, call_twiml
+from notifier.channels.twilio.twiml import (
+    MAX_TWIML_CHARS,
+    Asking,
+    answered_url,
+    asking_call_twiml,
+    call_twiml,
+)
 from notifier.domain import Location
 from notifier.errors import DeliveryError, FailureClass
 from notifier.messages.catalogue import Rendered
@@ -74,23 +92,36 @@ class TwilioVoiceClient(TwilioChannelClient):
 
     def send(self, message: PlannedMessage, rendered: Rendered, address: str) -> Receipt:
         self._check_window(message)
-        twiml = call_twiml(rendered.text, rendered.lang, key=message.key, settings=self.settings)
-        if len(twiml) > MAX_TWIML_CHARS:
+        key, lang = message.key, rendered.lang
+        asking = None if rendered.asking is None else Asking(decline=rendered.asking.decline)
+        kept = {call_key(self.settings.queue_prefix, key):
+                call_twiml(rendered.text, lang, key=key, settings=self.settings)}
+        if asking is not None:
+            kept[Keys(self.settings.queue_prefix).asking_call(key)] = asking_call_twiml(
+                rendered.text, lang, key=key, asking=asking, settings=self.settings)
+        longest = max(len(twiml) for twiml in kept.values())
+        if longest > MAX_TWIML_CHARS:
             raise DeliveryError(
                 FailureClass.CONFIGURATION, "twiml-too-long",
-                f"the {rendered.kind} voice message makes {len(twiml)} characters of TwiML, "
+                f"the {rendered.kind} voice message makes {longest} characters of TwiML, "
                 f"over Twilio's {MAX_TWIML_CHARS}: shorten the voice template",
             )
-        self.redis.set(
-            call_key(self.settings.queue_prefix, message.key), twiml,
-            ex=int(CALL_TWIML_TTL.total_seconds()),
+        ttl = int(CALL_TWIML_TTL.total_seconds())
+        with self.redis.pipeline(transaction=False) as pipe:
+            for name, twiml in kept.items():
+                pipe.set(name, twiml, ex=ttl)
+            pipe.execute()
+        # A call that asks lets Twilio fetch what it says once it knows who answered.
+        what: dict[str, str] = (
+            {"twiml": kept[call_key(self.settings.queue_prefix, key)]} if asking is None
+            else {"url": answered_url(self.settings, key=key, lang=lang), "method": "POST"}
         )
         created = call_twilio(
             self.twilio,
             lambda: self.twilio.calls.create(
                 to=address,
                 from_=self.settings.twilio_voice_from,
-                twiml=twiml,
+                **what,
                 status_callback=self.status_callback,
                 status_callback_event=CALL_EVENTS,
                 status_callback_method="POST",

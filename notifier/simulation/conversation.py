@@ -1,0 +1,256 @@
+"""Patient responses in ``notifier simulate``: an in-memory stand-in for the Redis open
+questions and stored responses, with the same rules, driven by the same pure core
+(:mod:`notifier.responses`).
+
+- A question opens when a message that asks is sent (the provider took it), for the
+  number it went to; it replaces the number's earlier question about the same
+  appointment. It stays until the appointment's start, as in Redis: an answer to an
+  appointment that moved or was cancelled since is found by the re-check, records
+  nothing, and is told that the appointment changed.
+- A number with another appointment's question open gets a code in the next question.
+- An answer is re-checked against the appointment as it is now; a repeat of the stored
+  answer is answered the same way and emits nothing new. A text that is no answer while
+  a question is open is told to the booking system (``reply.unmatched``) and gets the
+  "how to answer" reply; each reply is the webhook's (see
+  :mod:`notifier.simulation.replies`).
+
+What one text or key led to comes back as :class:`Step` values, in order, for the
+report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from notifier.domain import Channel, Lang
+from notifier.inbound.keywords import KeywordKind, normalise, parse
+from notifier.planning.entries import AppointmentState, PlannedMessage
+from notifier.responses import (
+    Answer,
+    Answered,
+    Clarify,
+    OpenQuestion,
+    PatientResponse,
+    QuestionPlan,
+    match,
+    plan_question,
+    question_for,
+    read_reply,
+    recheck,
+)
+from notifier.responses.matching import offered, open_questions
+
+FREE_TEXT = "(free text)"
+CONFIRMED_EVENT = "appointment.patient_confirmed"
+DECLINED_EVENT = "appointment.patient_declined"
+UNMATCHED_EVENT = "reply.unmatched"
+
+
+class StepKind(enum.StrEnum):
+    """What a report line about a text or a key says."""
+
+    RECEIVED = "received"  # the text or key, as the report may show it
+    RECORDED = "recorded"  # an answer stored on an appointment
+    REPEATED = "repeated"  # the same answer again: nothing new
+    NOT_APPLIED = "not_applied"  # the appointment changed since it was asked
+    CALLBACK = "callback"  # an event told to the booking system
+    REPLIED = "replied"  # what the patient read or heard back
+    IGNORED = "ignored"  # a key that answers nothing
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing a text or a key led to.
+
+    Parameters:
+      kind: what it is.
+      state: the appointment it is about, when known.
+      lang: the language it is in (the question's, else the patient's).
+      detail: the answer (``confirmed``), the event type, the reply's text, the text
+        received (an answer word, a keyword, or ``(free text)``), or why a key is ignored.
+      late: for a recorded decline: past the cancellation deadline.
+    """
+
+    kind: StepKind
+    state: AppointmentState | None
+    lang: Lang | None
+    detail: str
+    late: bool = False
+
+
+class ReplyKind(enum.StrEnum):
+    """Which answer the gateway texts or says back."""
+
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    DECLINED_LATE = "declined_late"  # after the cancellation deadline
+    CHANGED = "changed"
+    CLARIFY = "clarify"
+    UNCLEAR = "unclear"  # not an answer while asked: how to answer, or call the clinic
+    KEYWORD = "keyword"
+    NOTICE = "notice"  # "we do not reply to texts"
+
+
+# The answer's text in ``lang`` (SMS: one segment; voice: one keypad sentence), or None
+# when there is none to show.
+ReplyText = Callable[[ReplyKind, Lang | None, Channel, "ReplyFacts"], "str | None"]
+
+
+@dataclass(frozen=True)
+class ReplyFacts:
+    """What a reply may need: the keyword word; the questions it is about (an answer's,
+    soonest first, or those a clarification lists)."""
+
+    keyword: str = ""
+    questions: tuple[OpenQuestion, ...] = ()
+
+
+@dataclass
+class Conversations:
+    """The open questions of every number and the stored responses, in memory.
+
+    Parameters:
+      reply_text: the text of each answer (see :data:`ReplyText`).
+      states: the appointments as stored, by reference (the simulation's own).
+      questions: number -> reference -> the question it was last asked.
+      responses: reference -> the latest answer stored.
+      calls: reference -> (send key, called number, question) of its latest call.
+    """
+
+    reply_text: ReplyText
+    states: dict[str, AppointmentState]
+    questions: dict[str, dict[str, OpenQuestion]] = field(default_factory=dict)
+    responses: dict[str, PatientResponse] = field(default_factory=dict)
+    calls: dict[str, tuple[str, str, OpenQuestion | None]] = field(default_factory=dict)
+
+    def plan(self, state: AppointmentState, number: str, now: dt.datetime) -> QuestionPlan:
+        """How the next question to ``number`` about ``state`` is asked (its code)."""
+        asked = self.questions.get(number, {}).values()
+        return plan_question(state.appointment.reference, state.appointment.location, asked,
+                             now)
+
+    def sent(self, message: PlannedMessage, state: AppointmentState, number: str,
+             plan: QuestionPlan | None, now: dt.datetime) -> None:
+        """A message left (its provider took it): a question opens when it asks."""
+        question = None
+        if plan is not None:
+            question = question_for(state, plan, channel=message.channel,
+                                    send_key=message.key, now=now)
+            self.questions.setdefault(number, {})[message.reference] = question
+        if message.channel is Channel.VOICE:
+            self.calls[message.reference] = (message.key, number, question)
+
+    # -- a text -----------------------------------------------------------------------
+
+    def text(self, number: str, body: str, now: dt.datetime) -> list[Step]:
+        """What a text from ``number`` leads to."""
+        current = open_questions(self.questions.get(number, {}).values(), now)
+        about = self._state(current[0]) if current else self._by_mobile(number)
+        lang = current[0].lang if current else _lang(about)
+        keyword = parse(body)
+        if keyword.kind is not KeywordKind.OTHER:
+            # Opt-out and opt-in words always win: never read as an answer.
+            facts = ReplyFacts(keyword=keyword.word)
+            return [Step(StepKind.RECEIVED, about, lang, keyword.word),
+                    *self._reply(ReplyKind.KEYWORD, about, keyword.lang, Channel.SMS, facts)]
+        reading = read_reply(body, question_open=bool(current))
+        shown = FREE_TEXT if reading is None else normalise(body)
+        steps = [Step(StepKind.RECEIVED, about, lang, shown)]
+        if current and (reading is None or not offered(reading, current, now)):
+            # Not an answer while asked: a person at the clinic reads it, and the patient
+            # is told how to answer.
+            steps.append(Step(StepKind.CALLBACK, about, lang, UNMATCHED_EVENT))
+            return [*steps, *self._reply(ReplyKind.UNCLEAR, about, lang, Channel.SMS,
+                                        ReplyFacts(questions=current))]
+        matched = None if reading is None else match(reading, current, now)
+        if matched is None or reading is None:
+            return [*steps, *self._reply(ReplyKind.NOTICE, about, lang, Channel.SMS)]
+        if isinstance(matched, Clarify):
+            return [*steps, *self._reply(ReplyKind.CLARIFY, about, lang, Channel.SMS,
+                                        ReplyFacts(questions=matched.questions))]
+        assert isinstance(matched, Answered)
+        return steps + self._answer(matched.questions, reading.answer, number, Channel.SMS,
+                                    now)
+
+    # -- a key ------------------------------------------------------------------------
+
+    def key(self, reference: str, digits: str, *, person: bool,
+            now: dt.datetime) -> list[Step]:
+        """What a key pressed during the latest call about ``reference`` leads to."""
+        state = self.states.get(reference)
+        lang = _lang(state)
+        call = self.calls.get(reference)
+        steps = [Step(StepKind.RECEIVED, state, lang, digits)]
+        if call is None:
+            return [*steps, Step(StepKind.IGNORED, state, lang, "no_call")]
+        _, number, question = call
+        asks = question is not None and person
+        if digits == "9":
+            return [*steps, *self._reply(ReplyKind.KEYWORD, state, lang, Channel.VOICE,
+                                        ReplyFacts(keyword="9"))]
+        answer = {"1": Answer.CONFIRMED, "2": Answer.DECLINED}.get(digits) if asks else None
+        if question is not None and not person and digits in ("1", "2"):
+            return [*steps, Step(StepKind.IGNORED, state, lang, "machine")]
+        if answer is None or (answer is Answer.DECLINED and not (question and question.decline)):
+            return [*steps, Step(StepKind.IGNORED, state, lang, "not_an_answer")]
+        assert question is not None
+        return steps + self._answer((question,), answer, number, Channel.VOICE, now)
+
+    # -- answers ----------------------------------------------------------------------
+
+    def _answer(self, questions: Sequence[OpenQuestion], answer: Answer, number: str,
+                channel: Channel, now: dt.datetime) -> list[Step]:
+        """Each question re-checked, and the answer recorded to those still as asked (a
+        repeat records nothing new); then one reply about them, as the webhook gives it."""
+        steps: list[Step] = []
+        applied: list[OpenQuestion] = []
+        for question in questions:
+            state = self._state(question)
+            changed = recheck(question, state, number, now)
+            if changed is not None:
+                steps.append(Step(StepKind.NOT_APPLIED, state, question.lang, str(changed)))
+                continue
+            assert state is not None
+            applied.append(question)
+            late = answer is Answer.DECLINED and question.past_cancellation_deadline(now)
+            stored = self.responses.get(question.reference)
+            if stored is not None and (stored.answer, stored.version) == (answer,
+                                                                          question.version):
+                steps.append(Step(StepKind.REPEATED, state, question.lang, str(answer)))
+                continue
+            self.responses[question.reference] = PatientResponse(
+                answer=answer, answered_at=now, channel=channel, version=question.version,
+                who="", fingerprint=question.fingerprint, past_cancellation_deadline=late)
+            event = CONFIRMED_EVENT if answer is Answer.CONFIRMED else DECLINED_EVENT
+            steps += [Step(StepKind.RECORDED, state, question.lang, str(answer), late=late),
+                      Step(StepKind.CALLBACK, state, question.lang, event)]
+        told = applied or list(questions)
+        kind = ReplyKind.CHANGED if not applied else ReplyKind(str(answer))
+        if kind is ReplyKind.DECLINED and any(q.past_cancellation_deadline(now) for q in told):
+            kind = ReplyKind.DECLINED_LATE
+        first = told[0]
+        return steps + self._reply(kind, self._state(first), first.lang, channel,
+                                   ReplyFacts(questions=tuple(told)))
+
+    def _reply(self, kind: ReplyKind, state: AppointmentState | None, lang: Lang | None,
+               channel: Channel, facts: ReplyFacts = ReplyFacts()) -> list[Step]:
+        text = self.reply_text(kind, lang, channel, facts)
+        return [] if text is None else [Step(StepKind.REPLIED, state, lang, text)]
+
+    def _state(self, question: OpenQuestion) -> AppointmentState | None:
+        return self.states.get(question.reference)
+
+    def _by_mobile(self, number: str) -> AppointmentState | None:
+        """The appointment whose patient texts from ``number``, the latest booked first."""
+        for state in reversed(list(self.states.values())):
+            if state.appointment.patient.mobile_phone == number:
+                return state
+        return None
+
+
+def _lang(state: AppointmentState | None) -> Lang | None:
+    return None if state is None else state.appointment.patient.language
+
