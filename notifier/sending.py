@@ -62,6 +62,7 @@ from notifier.responses import (
     confirmed_as_is,
     plan_question,
     question_for,
+    standing,
 )
 from notifier.settings import Settings
 from notifier.store.deliveries import DeliveryLog
@@ -270,7 +271,16 @@ class SendStep:
                              state.appointment.patient.language, self.settings):
             return None  # a deployment's own words without the question
         held = self.responses.questions(address)
-        return plan_question(message.reference, location, held.questions, now)
+        others = [q for q in held.questions if q.reference != message.reference]
+        if any(q.is_open(now) for q in others):
+            # Only then one more round trip: a question about an appointment that changed
+            # since is no reason to show a code.
+            states = self.responses.appointments(q.reference for q in others)
+            current = standing(others, states, address, now)
+            questions = [*current, *(q for q in held.questions if q not in others)]
+        else:
+            questions = list(held.questions)
+        return plan_question(message.reference, location, questions, now)
 
     def _opening(self, message: PlannedMessage, state: AppointmentState,
                  asked: QuestionPlan | None, address: str,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from notifier.inbound.keywords import KeywordKind
@@ -31,12 +31,13 @@ from notifier.responses import (
     match,
     read_reply,
     recheck,
+    standing,
 )
 from notifier.responses.matching import offered, open_questions
 from notifier.responses.replies import ResponseReply, render_response_reply
 from notifier.settings import Settings
 from notifier.store.inbound_claims import InboundClaims
-from notifier.store.responses import Checked, NumberQuestions, ResponseStore
+from notifier.store.responses import Checked, NumberQuestions, ResponseStore, read_states
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +71,18 @@ class PatientAnswers:
             return self._reply(ResponseReply.UNCLEAR, current, number, now,
                                InboundOutcome.NEEDS_HUMAN, opted_out=opted_out)
         for _ in range(RECORD_TRIES):
-            matched = match(reading, held.questions, now)
+            # Only the questions whose appointment is still as asked count: one about an
+            # appointment moved or cancelled since neither takes the answer nor calls for
+            # a clarification.
+            raw = self.store.states(q.reference for q in open_questions(held.questions, now))
+            matched = match(reading, standing(held.questions, read_states(raw), number, now),
+                            now)
             if isinstance(matched, Clarify):
                 return self._reply(ResponseReply.CLARIFY, matched.questions, number, now,
                                    InboundOutcome.CLARIFICATION_SENT, opted_out=opted_out)
             if matched is None:
-                break  # every question closed since: nothing to answer any more
-            handled = self._answer(number, reading.answer, matched, held, now,
+                break  # every question closed or changed since: nothing to answer
+            handled = self._answer(number, reading.answer, matched, held, now, raw,
                                    opted_out=opted_out)
             if handled is not None:
                 return handled
@@ -85,10 +91,11 @@ class PatientAnswers:
                            InboundOutcome.RESPONSE_CHANGED, opted_out=opted_out)
 
     def _answer(self, number: str, answer: Answer, matched: Answered, held: NumberQuestions,
-                now: dt.datetime, *, opted_out: bool) -> Handled | None:
+                now: dt.datetime, states: Mapping[str, bytes | None], *,
+                opted_out: bool) -> Handled | None:
         """Re-check and record; None when a question or state changed while it was read."""
         applied = apply_answer(self.store, number, answer, matched.questions, held,
-                               channel=CHANNEL, now=now)
+                               channel=CHANNEL, now=now, states=states)
         if applied is None:
             return None
         if not applied.questions:
@@ -135,6 +142,7 @@ class Applied:
 def apply_answer(
     store: ResponseStore, number: str, answer: Answer, questions: Sequence[OpenQuestion],
     held: NumberQuestions, *, channel: str, now: dt.datetime,
+    states: Mapping[str, bytes | None] | None = None,
 ) -> Applied | None:
     """The one way an answer is recorded, whether a text or a key on a call: each of
     ``questions`` is re-checked against its appointment as stored (:func:`recheck`), and
@@ -150,8 +158,11 @@ def apply_answer(
       held: the number's questions as read (the stored form ``response_record`` checks).
       channel: how the patient answered (``sms``, ``voice``).
       now: when the answer came.
+      states: the appointments' stored states as already read with ``held``, by
+        reference; read here when None.
     """
-    states = store.states(q.reference for q in questions)
+    if states is None:
+        states = store.states(q.reference for q in questions)
     fresh: list[Checked] = []
     for question in questions:
         raw = states.get(question.reference)

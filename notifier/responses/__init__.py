@@ -14,7 +14,8 @@ The small API the webhook, the voice keypress and the simulator call:
 - :func:`~notifier.responses.matching.match`: which of a number's open questions an
   answer is for (:class:`Answered`), or a clarification (:class:`Clarify`);
 - :func:`~notifier.responses.recheck.recheck`: whether the appointment is still the one
-  the patient was asked about (a :class:`Changed` reason otherwise);
+  the patient was asked about (a :class:`Changed` reason otherwise), and
+  :func:`~notifier.responses.recheck.standing`: a number's questions that still are;
 - :func:`~notifier.responses.answers.confirmed_as_is`: whether a stored response
   confirms the appointment as it is now (a confirmed appointment may skip its reminders).
 """
@@ -29,11 +30,11 @@ from notifier.responses.questions import (
     plan_question,
     question_for,
 )
-from notifier.responses.recheck import Changed, recheck
+from notifier.responses.recheck import Changed, recheck, standing
 from notifier.responses.words import Answer, Reading, read_reply
 
 __all__ = [
     "Answer", "Answered", "Changed", "Clarify", "OpenQuestion", "PatientResponse",
     "QuestionPlan", "Reading", "appointment_fingerprint", "asks", "confirmed_as_is",
-    "match", "plan_question", "question_for", "read_reply", "recheck",
+    "match", "plan_question", "question_for", "read_reply", "recheck", "standing",
 ]

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable, Mapping
 
 from notifier.domain import Status
 from notifier.planning.entries import AppointmentState
+from notifier.responses.matching import open_questions
 from notifier.responses.questions import OpenQuestion, appointment_fingerprint
 
 
@@ -49,3 +51,22 @@ def recheck(
     if appointment.patient.address_for(question.channel) != number:
         return Changed.NUMBER_CHANGED
     return None
+
+
+def standing(
+    questions: Iterable[OpenQuestion], states: Mapping[str, AppointmentState | None],
+    number: str, now: dt.datetime,
+) -> tuple[OpenQuestion, ...]:
+    """The questions still open at ``now`` whose appointment is still the one asked about
+    (:func:`recheck`), soonest first: the ones an answer may be for, and the ones that make
+    a number's next question show its code. A question about an appointment that changed
+    stays stored until the start, so that a late answer to it gets "changed".
+
+    Parameters:
+      questions: a number's questions as stored.
+      states: the appointments as stored now, by reference (None: gone).
+      number: the number asked.
+      now: the moment.
+    """
+    return tuple(q for q in open_questions(questions, now)
+                 if recheck(q, states.get(q.reference), number, now) is None)

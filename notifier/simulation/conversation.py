@@ -40,6 +40,7 @@ from notifier.responses import (
     question_for,
     read_reply,
     recheck,
+    standing,
 )
 from notifier.responses.matching import offered, open_questions
 
@@ -128,9 +129,13 @@ class Conversations:
 
     def plan(self, state: AppointmentState, number: str, now: dt.datetime) -> QuestionPlan:
         """How the next question to ``number`` about ``state`` is asked (its code)."""
-        asked = self.questions.get(number, {}).values()
-        return plan_question(state.appointment.reference, state.appointment.location, asked,
-                             now)
+        reference = state.appointment.reference
+        held = self.questions.get(number, {})
+        # As the send step: a question about an appointment that changed since shows no code.
+        others = standing([q for r, q in held.items() if r != reference],
+                          self.states, number, now)
+        asked = [*others, *(q for r, q in held.items() if r == reference)]
+        return plan_question(reference, state.appointment.location, asked, now)
 
     def sent(self, message: PlannedMessage, state: AppointmentState, number: str,
              plan: QuestionPlan | None, now: dt.datetime) -> None:
@@ -165,9 +170,14 @@ class Conversations:
             steps.append(Step(StepKind.CALLBACK, about, lang, UNMATCHED_EVENT))
             return [*steps, *self._reply(ReplyKind.UNCLEAR, about, lang, Channel.SMS,
                                         ReplyFacts(questions=current))]
-        matched = None if reading is None else match(reading, current, now)
-        if matched is None or reading is None:
+        if reading is None or not current:
             return [*steps, *self._reply(ReplyKind.NOTICE, about, lang, Channel.SMS)]
+        still = standing(current, self.states, number, now)
+        if not still:
+            # Every question is about an appointment that changed since: "changed".
+            return steps + self._answer(current, reading.answer, number, Channel.SMS, now)
+        matched = match(reading, still, now)
+        assert matched is not None
         if isinstance(matched, Clarify):
             return [*steps, *self._reply(ReplyKind.CLARIFY, about, lang, Channel.SMS,
                                         ReplyFacts(questions=matched.questions))]

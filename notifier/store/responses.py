@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,6 +150,10 @@ class ResponseStore(RedisStore):
         """What opens ``question`` to ``number`` when its message is handed over."""
         return QuestionOpening(self.questions_key(number), question)
 
+    def appointments(self, references: Iterable[str]) -> dict[str, AppointmentState | None]:
+        """The appointments' stored states, read, by reference (one round trip)."""
+        return read_states(self.states(references))
+
     def states(self, references: Iterable[str]) -> dict[str, bytes | None]:
         """The appointments' stored states, raw, by reference (one round trip)."""
         wanted = list(dict.fromkeys(references))
@@ -236,3 +240,9 @@ class ResponseStore(RedisStore):
 
 def _ms(moment: dt.datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+def read_states(raw: Mapping[str, bytes | None]) -> dict[str, AppointmentState | None]:
+    """Stored appointment states (:meth:`ResponseStore.states`), read; None stays None."""
+    return {reference: None if value is None else AppointmentState.from_json(value)
+            for reference, value in raw.items()}

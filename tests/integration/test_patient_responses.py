@@ -190,6 +190,27 @@ def test_a_reply_after_a_modification_gets_changed_and_changes_nothing(
     assert responses_logged(gateway) == []
 
 
+def test_a_question_about_a_changed_appointment_shows_no_code_and_asks_nothing(
+    gateway: Gateway, twilio: TwilioSender
+) -> None:
+    book(gateway, reference="0000000001")
+    moved = open_question(gateway, "0000000001")
+    intake = Intake(gateway.client, gateway.settings)
+    now = gateway.clock()
+    intake.accept(event("cancelled", start=START, at=now, modes=("sms",), version=2,
+                        reference="0000000001", location=ASKING, status="cancelled"), now)
+    book(gateway, reference="0000000002", start=START + dt.timedelta(days=2))
+    second = open_question(gateway, "0000000002")
+    # The first question is still stored (a late answer to it gets "changed"), but it is
+    # no reason to show a code, nor to ask which appointment.
+    assert moved in store(gateway).questions(MOBILE).questions
+    assert "Répondez 1 pour confirmer, 2 si" in sms_text(gateway, "0000000002")
+    assert twilio.reply("1") == expected(gateway, ResponseReply.CONFIRMED, second)
+    confirmed = store(gateway).response("0000000002")
+    assert confirmed is not None and confirmed.answer is Answer.CONFIRMED
+    assert store(gateway).response("0000000001") is None
+
+
 def test_two_questions_get_a_clarification_then_the_code_answers_one(
     gateway: Gateway, twilio: TwilioSender
 ) -> None:

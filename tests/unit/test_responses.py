@@ -33,6 +33,7 @@ from notifier.responses import (
     question_for,
     read_reply,
     recheck,
+    standing,
 )
 from notifier.responses.questions import free_code
 from notifier.responses.words import CONFIRM_WORDS, DECLINE_WORDS
@@ -207,6 +208,18 @@ def test_whether_the_code_was_shown_survives_storage() -> None:
     hidden = question()
     assert '"w"' not in hidden.packed()
     assert OpenQuestion.unpacked(hidden.reference, hidden.packed()) == hidden
+
+
+def test_only_questions_about_appointments_still_as_asked_stand() -> None:
+    first = question("0000000001", code="111")
+    second = question("0000000002", code="222", start=START + dt.timedelta(days=1))
+    states = {"0000000001": state(reference="0000000001", location=ASKING),
+              "0000000002": state(reference="0000000002", location=ASKING,
+                                  start=START + dt.timedelta(days=1, hours=2))}
+    number = states["0000000001"].appointment.patient.mobile_phone
+    assert number is not None
+    assert standing([second, first], states, number, NOW) == (first,)
+    assert standing([first, second], {}, number, NOW) == ()
 
 
 def test_another_location_the_same_day_is_another_question() -> None:
