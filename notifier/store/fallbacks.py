@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -34,7 +33,7 @@ from notifier.planning.send_check import FallbackFacts
 from notifier.store.contact_health import CONTACT_HEALTH_RETENTION, contact_digest, member
 from notifier.store.decoding import text, text_list
 from notifier.store.deliveries import STATS_TTL_SECONDS, DeliveryLog
-from notifier.store.history import MAX_LINES, History
+from notifier.store.history import MAX_LINES, History, packed_line
 from notifier.store.keys import Keys
 from notifier.store.redis_store import RedisStore
 
@@ -52,6 +51,8 @@ class Failure:
       address: the address it concerns, when known (told in ``contact.undeliverable``
         the first time, and remembered when undeliverable).
       location: the message's location.
+      line: the story's line that tells it, written in the same step when the record
+        moves, before the line of what follows it (None: no line).
     """
 
     status: DeliveryStatus
@@ -59,6 +60,7 @@ class Failure:
     verdict: Verdict
     address: str | None
     location: str
+    line: Mapping[str, str] | None = None
 
 
 class Fallbacks(RedisStore):
@@ -102,7 +104,8 @@ class Fallbacks(RedisStore):
 
     def record(self, message: PlannedMessage, state: AppointmentState | None,
                failure: Failure, now: dt.datetime) -> tuple[str | None, bool, str | None]:
-        """Record ``failure`` of ``message`` and, in the same step, what follows it.
+        """Record ``failure`` of ``message`` and, in the same step, what follows it; the
+        story tells the failure first, then its fallback or retry.
 
         Returns the previous status (None for a new record), whether the record moved,
         and the send key of the fallback or retry scheduled (None when none was).
@@ -146,8 +149,9 @@ class Fallbacks(RedisStore):
                   index_member, int(now.timestamp()), MAX_LINES,
                   int(self.history.retention.total_seconds()),
                   int((max(start, now) + self.event_retention).timestamp()),
-                  self.deliveries.ttl, len(looked), len(follow), *follow_args,
-                  json.dumps(line, ensure_ascii=False, separators=(",", ":")), *move],
+                  self.deliveries.ttl, len(looked), len(follow),
+                  packed_line(failure.line) if failure.line else "", *follow_args,
+                  packed_line(line), *move],
         )
         return (text(previous) or None), bool(moved), (text(scheduled) or None)
 
@@ -186,8 +190,7 @@ class Fallbacks(RedisStore):
             keys=[self.keys.delivery(key), self.keys.stats(hour),
                   self.keys.history(message.reference),
                   *(self.keys.delivery(other) for other in sent_by)],
-            args=[now.isoformat(), field, STATS_TTL_SECONDS,
-                  json.dumps(line, ensure_ascii=False, separators=(",", ":")), MAX_LINES,
+            args=[now.isoformat(), field, STATS_TTL_SECONDS, packed_line(line), MAX_LINES,
                   int(self.history.retention.total_seconds())],
         )
         return bool(counted)

@@ -97,6 +97,37 @@ def test_21211_at_create_falls_back_to_a_mode_the_patient_consented_to(
     assert list(received.rcpt_tos) == ["emilie.tremblay@example.org"]
 
 
+def test_the_story_tells_the_failure_before_its_fallback(delivery: Delivery) -> None:
+    # At create: the send step's failure and its fallback, in one step.
+    (sms,) = book(delivery, "sms", unchosen=True, fallback_consent=True)
+    delivery.fake.script_messages(Outcome.error(21211))
+    delivery.step(sms)
+    assert story(delivery)[1:] == ["failed", "fallback_scheduled"]
+    # In a status callback: the final status, then the fallback.
+    (voice,) = due(delivery)
+    delivery.step(voice)
+    delivery.fake.callback(delivery.fake.calls[0].sid, "failed", error_code=21211)
+    delivery.fake.callback(delivery.fake.calls[0].sid, "failed", error_code=21211)  # twice
+    assert story(delivery)[3:] == ["sent", "failed", "fallback_scheduled"]
+    lines = delivery.intake.history.read("0000000001")
+    assert lines[4]["error_code"] == "21211" and lines[4]["channel"] == "voice"
+    assert lines[5]["key"].startswith("0000000001:confirmation:email:fallback")
+
+
+def test_the_story_tells_a_suppression_before_its_fallback(delivery: Delivery) -> None:
+    (sms,) = book(delivery, "sms", "voice", home_phone=None)
+    delivery.step(sms)
+    delivery.fake.callback(delivery.fake.messages[0].sid, "undelivered", error_code=30006)
+    due(delivery)
+
+    (second,) = book(delivery, "sms", "voice", home_phone=None, reference="0000000002")
+    delivery.step(second)
+
+    lines = delivery.intake.history.read("0000000002")
+    assert [line["what"] for line in lines[1:]] == ["suppressed", "fallback_scheduled"]
+    assert lines[1]["reason"] == "contact_undeliverable"
+
+
 def test_no_fallback_to_an_unchosen_mode_without_consent(delivery: Delivery) -> None:
     (sms,) = book(delivery, "sms", unchosen=True)
     delivery.fake.script_messages(Outcome.error(21211))

@@ -5,12 +5,11 @@
 -- once (late_delivered) with a line in the story; when a fallback of the family was
 -- handed to a provider already, the record is marked fallback_redundant and counted in the
 -- hour's counts. Returns 1 when counted, else 0.
+--! include story_line
 if redis.call('HSETNX', KEYS[1], 'late_delivered', ARGV[1]) == 0 then
   return 0
 end
-redis.call('RPUSH', KEYS[3], ARGV[4])
-redis.call('LTRIM', KEYS[3], -tonumber(ARGV[5]), -1)
-redis.call('EXPIRE', KEYS[3], ARGV[6])
+append_story(KEYS[3], ARGV[4], ARGV[5], ARGV[6])
 local handed = {['accepted'] = true, ['sent'] = true, ['delivered'] = true,
                 ['undelivered'] = true, ['failed'] = true}
 for i = 4, #KEYS do
