@@ -5,7 +5,9 @@
 - A failure and what follows it (its fallback, or a call's one retry) are written in one
   step (script ``delivery_failed``), so a worker killed in between gives exactly one.
 - A ``delivered`` that comes after the message failed and its fallback was sent is kept
-  on the record (``late_delivered``) and counted (``fallback_redundant``).
+  on the record (``late_delivered``) and counted (``fallback_redundant``) in an hourly
+  hash of its own (:meth:`~notifier.store.keys.Keys.fallback_redundant`): it is not a
+  status the record reached, so totals of the statuses' hourly counts never hold it.
 """
 
 from __future__ import annotations
@@ -36,8 +38,6 @@ from notifier.store.deliveries import STATS_TTL_SECONDS, DeliveryLog
 from notifier.store.history import MAX_LINES, History, packed_line
 from notifier.store.keys import Keys
 from notifier.store.redis_store import RedisStore
-
-REDUNDANT = "fallback_redundant"
 
 
 @dataclass(frozen=True)
@@ -182,12 +182,12 @@ class Fallbacks(RedisStore):
         Returns whether it was counted (once per record)."""
         sent_by = text_list(self.redis.hvals(self.keys.fallbacks(family_id(message))))
         hour = now.astimezone(dt.UTC).strftime("%Y%m%d%H")
-        field = "|".join([REDUNDANT, record.get("channel", ""), record.get("kind", ""),
-                          record.get("lang", ""), record.get("location", ""), ""])
+        field = "|".join([record.get("channel", ""), record.get("kind", ""),
+                          record.get("lang", ""), record.get("location", "")])
         line = {"at": now.astimezone(dt.UTC).isoformat(), "what": "delivered_late",
                 "key": key, "kind": record.get("kind", ""), "channel": record.get("channel", "")}
         counted = self.script("delivery_late")(
-            keys=[self.keys.delivery(key), self.keys.stats(hour),
+            keys=[self.keys.delivery(key), self.keys.fallback_redundant(hour),
                   self.keys.history(message.reference),
                   *(self.keys.delivery(other) for other in sent_by)],
             args=[now.isoformat(), field, STATS_TTL_SECONDS, packed_line(line), MAX_LINES,

@@ -705,6 +705,29 @@ def test_an_unscoped_operator_sees_every_clinic_and_the_queues(console: Console)
     assert console.http.get(f"/console/story?reference={ROSEMONT_REFERENCE}").status_code == 200
 
 
+def test_late_deliveries_after_a_fallback_are_a_figure_of_their_own(console: Console) -> None:
+    keys = Keys(console.gateway.settings.queue_prefix)
+    hour = console.gateway.clock().astimezone(dt.UTC).strftime("%Y%m%d%H")
+    for location in ("plateau", "rosemont"):
+        console.gateway.client.hincrby(keys.fallback_redundant(hour),
+                                       f"sms|reminder|fr|{location}", 1)
+    figure = re.compile(r'id="fallback-redundant"><div class="n">(\d+)</div>')
+
+    console.sign_in(VICTOR)
+    page = console.http.get("/console/?period=day").text
+    assert figure.findall(page) == ["2"]
+    assert "Livrés en retard, après l’envoi de leur message de repli" in page
+    assert "fallback_redundant" not in page  # no status column or row of that name
+    data = console.http.get("/console/api/overview").json()
+    assert data["deliveries"]["fallback_redundant"] == {"sms": 2}
+    assert "fallback_redundant" not in data["deliveries"]["by_status"]
+    assert data["health"]["deliveries_last_hour"]["fallback_redundant"] == 2
+
+    console.http.cookies.clear()
+    console.sign_in(SOPHIE)
+    assert figure.findall(console.http.get("/console/?period=day").text) == ["1"]
+
+
 def test_a_reference_that_is_not_ten_digits_is_explained(console: Console) -> None:
     console.sign_in(VICTOR)
     answer = console.http.get("/console/story?reference=12ab")

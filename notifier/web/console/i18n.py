@@ -110,6 +110,10 @@ CATALOGUE: dict[str, Bilingual] = {
     "period.week": Bilingual("7 derniers jours", "Last 7 days"),
     "deliveries.rate": Bilingual("Taux de livraison", "Delivery rate"),
     "deliveries.finished.label": Bilingual("Envois terminés", "Finished deliveries"),
+    "deliveries.redundant.label": Bilingual(
+        "Livrés en retard, après l’envoi de leur message de repli",
+        "Delivered late, after their fallback was sent",
+    ),
     "deliveries.rate.none": Bilingual("aucun envoi terminé", "no finished delivery"),
     "deliveries.rate.help": Bilingual(
         "Livrés ou envoyés, sur tous les envois terminés (hors messages retenus).",
