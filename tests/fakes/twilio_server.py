@@ -19,7 +19,9 @@ neither.
 
 The fake checks what Twilio checks first (basic auth with the account SID and auth token,
 the account in the path, the required fields), then answers with the next scripted
-:class:`Outcome`, else the permanent one set by :meth:`FakeTwilio.fail_all`, else 201.
+:class:`Outcome`, else the permanent one set by :meth:`FakeTwilio.fail_all` (an outage),
+else the one set for the recipient by :meth:`FakeTwilio.fail_number` (a number Twilio
+refuses for good, e.g. 21211), else 201.
 Everything it receives goes into a ledger; :meth:`FakeTwilio.callback` posts status
 callbacks signed like Twilio's (``X-Twilio-Signature`` over the public URL).
 
@@ -425,6 +427,7 @@ class FakeTwilio:
         self._callbacks: list[Callback] = []
         self._scripts: dict[Endpoint, deque[Outcome]] = {e: deque() for e in ENDPOINTS}
         self._permanent: dict[Endpoint, Outcome | None] = dict.fromkeys(ENDPOINTS)
+        self._by_number: dict[tuple[Endpoint, str], Outcome] = {}
         self._sequence = itertools.count()
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -565,8 +568,24 @@ class FakeTwilio:
             for endpoint in endpoints:
                 self._permanent[endpoint] = outcome
 
+    def fail_number(self, to: str, outcome: Outcome, *,
+                    endpoints: Iterable[Endpoint] = ENDPOINTS) -> None:
+        """Answer every create to ``to`` with ``outcome`` (a number that can never be
+        reached, e.g. ``Outcome.error(21211)``), once the script runs out and outside
+        :meth:`fail_all`'s outage. It outlasts :meth:`reset` (an outage's end does not
+        make an invalid number valid); :meth:`forget_numbers` ends it."""
+        with self._lock:
+            for endpoint in endpoints:
+                self._by_number[(endpoint, to)] = outcome
+
+    def forget_numbers(self) -> None:
+        """Forget every :meth:`fail_number`."""
+        with self._lock:
+            self._by_number.clear()
+
     def reset(self) -> None:
-        """Forget the scripts and :meth:`fail_all`: answer 201 again. The ledger stays."""
+        """Forget the scripts and :meth:`fail_all`: answer 201 again (but to the numbers of
+        :meth:`fail_number`). The ledger stays."""
         with self._lock:
             for endpoint in ENDPOINTS:
                 self._scripts[endpoint].clear()
@@ -639,9 +658,10 @@ class FakeTwilio:
         if invalid is not None:
             return _refusal(Outcome.error(invalid)), None
         script = self._scripts[endpoint]
-        outcome = script.popleft() if script else self._permanent[endpoint] or Outcome.ok()
-        sid = _SID_PREFIX[endpoint] + secrets.token_hex(16) if outcome.accepted else None
         form = {name: values[0] for name, values in fields.items()}
+        outcome = (script.popleft() if script else self._permanent[endpoint]
+                   or self._by_number.get((endpoint, form.get("To", ""))) or Outcome.ok())
+        sid = _SID_PREFIX[endpoint] + secrets.token_hex(16) if outcome.accepted else None
         resource = (
             self._message_resource(sid, form) if endpoint == "messages"
             else self._call_resource(sid, form)
