@@ -571,9 +571,10 @@ class FakeTwilio:
     def fail_number(self, to: str, outcome: Outcome, *,
                     endpoints: Iterable[Endpoint] = ENDPOINTS) -> None:
         """Answer every create to ``to`` with ``outcome`` (a number that can never be
-        reached, e.g. ``Outcome.error(21211)``), once the script runs out and outside
-        :meth:`fail_all`'s outage. It outlasts :meth:`reset` (an outage's end does not
-        make an invalid number valid); :meth:`forget_numbers` ends it."""
+        reached, e.g. ``Outcome.error(21211)``), once the script runs out; during a
+        :meth:`fail_all` outage, only where the outage would have taken the message. It
+        outlasts :meth:`reset` (an outage's end does not make an invalid number valid);
+        :meth:`forget_numbers` ends it."""
         with self._lock:
             for endpoint in endpoints:
                 self._by_number[(endpoint, to)] = outcome
@@ -659,8 +660,7 @@ class FakeTwilio:
             return _refusal(Outcome.error(invalid)), None
         script = self._scripts[endpoint]
         form = {name: values[0] for name, values in fields.items()}
-        outcome = (script.popleft() if script else self._permanent[endpoint]
-                   or self._by_number.get((endpoint, form.get("To", ""))) or Outcome.ok())
+        outcome = script.popleft() if script else self._unscripted(endpoint, form.get("To", ""))
         sid = _SID_PREFIX[endpoint] + secrets.token_hex(16) if outcome.accepted else None
         resource = (
             self._message_resource(sid, form) if endpoint == "messages"
@@ -671,6 +671,16 @@ class FakeTwilio:
         answer = _refusal(outcome) if outcome.status >= 300 else _Answer(outcome.status, resource)
         answer.hold, answer.answer, answer.cut = outcome.hold, outcome.answer, outcome.cut
         return answer, sid
+
+    def _unscripted(self, endpoint: Endpoint, to: str) -> Outcome:
+        """The outage's outcome, the number's, else 201 (lock held). An outage that takes
+        the message gives way to the number's refusal: Twilio takes nothing for a number
+        it refuses."""
+        outage = self._permanent[endpoint]
+        refused = self._by_number.get((endpoint, to))
+        if outage is not None and not (outage.accepted and refused is not None):
+            return outage
+        return refused or Outcome.ok()
 
     def _list(
         self, handler: _Handler, match: re.Match[str], endpoint: Endpoint,
