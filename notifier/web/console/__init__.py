@@ -1,7 +1,8 @@
 """The operators' web console: ``/console``, in French and English, behind a sign-in.
 
 Pages: the overview (queues, the schedule ahead, deliveries and failures), an
-appointment's story, dead letters, opt-outs and integrators (their callback endpoints).
+appointment's story, dead letters, opt-outs, integrators (their callback endpoints) and
+undeliverable contacts per clinic.
 See :mod:`.access` for who sees what, :mod:`.passwords` to make an operator's password
 hash.
 """
@@ -17,11 +18,12 @@ from notifier.web.console import (
     opt_out_pages,
     pages,
     signin,
+    undeliverable_pages,
 )
 
 router = APIRouter()
 for _part in (signin.router, pages.router, dead_letter_pages.router, opt_out_pages.router,
-              integrator_pages.router, assets.router):
+              integrator_pages.router, undeliverable_pages.router, assets.router):
     router.include_router(_part)
 
 __all__ = ["router"]
