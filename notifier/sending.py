@@ -416,17 +416,16 @@ class SendStep:
                    state: AppointmentState | None, trigger: Verdict, *,
                    status: DeliveryStatus = DeliveryStatus.FAILED, address: str | None = None,
                    fields: Mapping[str, str] | None = None) -> SendOutcome:
-        """Record a failure (or suppression) and, in the same step, what it leads to:
-        the contact-health registry, the fallback."""
+        """Record a failure (or suppression) and, in the same step, its story line and
+        what it leads to: the contact-health registry, the fallback."""
         dimensions = _dimensions(state)
-        _, changed, follow = self.fallbacks.record(
+        _, _, follow = self.fallbacks.record(
             message, state,
             Failure(status, {"reason": reason, **dimensions, **(fields or {})}, trigger,
-                    address, str(dimensions.get("location", ""))),
+                    address, str(dimensions.get("location", "")),
+                    line=self._line(message, now, str(status), reason=reason)),
             now,
         )
-        if changed:
-            self._tell(message, now, str(status), reason=reason)
         if follow:
             log.info("message %s: %s planned as %s", message.key, trigger.next, follow)
         log.warning("message %s %s: %s", message.key, status, reason)

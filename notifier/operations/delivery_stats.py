@@ -27,7 +27,14 @@ from notifier.domain import Lang
 from notifier.operations.delivery_rate import PROBLEMS, rate_across
 from notifier.operations.failure_words import explain_failure
 from notifier.operations.hour_cache import finished_hours
-from notifier.operations.hourly_counts import PERIOD_HOURS, Period, add_tally, hour_starts, unfold
+from notifier.operations.hourly_counts import (
+    PERIOD_HOURS,
+    Period,
+    add_tally,
+    hour_starts,
+    read_redundant,
+    unfold,
+)
 from notifier.operations.tally_sums import finished_sums
 from notifier.operations.times import iso, require_aware
 from notifier.settings import Settings
@@ -72,6 +79,8 @@ class DeliveryCounts:
         counting as delivered; None when nothing ended.
       failures: undelivered and failed messages by reason and channel, most first.
       suppressions: suppressed messages by reason and channel, most first.
+      fallback_redundant: per channel, messages delivered late after their fallback was
+        sent; not a status, so in none of the counts above.
     """
 
     period: str
@@ -86,6 +95,7 @@ class DeliveryCounts:
     delivery_rate: float | None
     failures: list[FailureCount] = field(default_factory=list)
     suppressions: list[FailureCount] = field(default_factory=list)
+    fallback_redundant: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +105,7 @@ class DeliveryCounts:
             "by_location": self.by_location, "delivery_rate": self.delivery_rate,
             "failures": [f.to_dict() for f in self.failures],
             "suppressions": [s.to_dict() for s in self.suppressions],
+            "fallback_redundant": self.fallback_redundant,
         }
 
 
@@ -140,6 +151,7 @@ def delivery_counts(
         delivery_rate=rate_across(tables["channel"]),
         failures=_failures(reasons, PROBLEMS),
         suppressions=_failures(reasons, (DeliveryStatus.SUPPRESSED,)),
+        fallback_redundant=read_redundant(redis, settings, starts, location=location),
     )
 
 

@@ -5,6 +5,12 @@ The delivery log (:mod:`notifier.store.deliveries`) counts, in one hash per UTC 
 ``status|channel|kind|lang|location|reason``. Reading a week is 169 small hashes, not a
 scan of the delivery records.
 
+Messages delivered late, after their fallback was handed to a provider
+(``fallback_redundant``), are counted apart, in one hash per hour of their own
+(``<prefix>:fallback-redundant:<YYYYMMDDHH>``, by ``channel|kind|lang|location``): they
+are not a status a message reached, so no total of statuses holds them
+(:func:`read_redundant`).
+
 A period of N hours covers the N whole UTC hours before the current one plus the current
 hour so far (:func:`hour_starts`): hourly buckets cannot be cut at "exactly 60 minutes
 ago", and counting the current hour alone would show almost nothing just after the hour.
@@ -78,6 +84,31 @@ def read_hours(
             pipe.hgetall(keys.stats(hour_label(hour)))
         raw = pipe.execute()
     return [[CountLine.parse(k, v) for k, v in text_map(fields).items()] for fields in raw]
+
+
+def read_redundant(
+    redis: Redis, settings: Settings, hours: Iterable[dt.datetime], *,
+    location: str | None = None,
+) -> dict[str, int]:
+    """Messages delivered late after their fallback was sent, per channel (of the late
+    message), summed over the UTC hours given (one round trip).
+
+    Parameters:
+      location: only this clinic's (None: every clinic's).
+    """
+    keys = Keys(settings.queue_prefix)
+    with redis.pipeline(transaction=False) as pipe:
+        for hour in hours:
+            pipe.hgetall(keys.fallback_redundant(hour_label(hour)))
+        raw = pipe.execute()
+    found: dict[str, int] = {}
+    for fields in raw:
+        for name, value in text_map(fields).items():
+            # channel|kind|lang|location: a location id may hold '|'.
+            channel, _kind, _lang, where = [*name.split("|", 3), "", "", ""][:4]
+            if location is None or where == location:
+                found[channel] = found.get(channel, 0) + int(value)
+    return dict(sorted(found.items()))
 
 
 def hour_label(hour: dt.datetime) -> str:

@@ -21,6 +21,9 @@ Metrics (all gauges but one):
   and suppressed messages by reason code over the same hours;
 - ``notifier_delivery_rate_last_hour``: delivered / ended over the same hours (absent
   when nothing ended);
+- ``notifier_fallback_redundant_last_hour{channel}``: messages delivered late, after
+  their fallback was handed to a provider, over the same hours; a series of its own, not
+  a status, so it is in no sum of ``notifier_deliveries_last_hour``;
 - ``notifier_opt_outs{channel}``: numbers opted out now;
 - ``notifier_opt_out_changes_total`` (counter): opt-out changes the audit stream ever
   recorded (Redis 7 counts them even after entries older than
@@ -139,6 +142,13 @@ def read_metrics(redis: Redis, settings: Settings, now: dt.datetime) -> list[Met
         failures.add_metric([failure.status, failure.channel, failure.reason or "none"],
                             failure.count)
     families.append(failures)
+    redundant = _gauge("notifier_fallback_redundant_last_hour",
+                       "Messages delivered late, after their fallback was handed to a "
+                       "provider, over the previous and the current UTC hour",
+                       labels=("channel",))
+    for name, count in counts.fallback_redundant.items():
+        redundant.add_metric([name], count)
+    families.append(redundant)
     if counts.delivery_rate is not None:
         families.append(_gauge("notifier_delivery_rate_last_hour",
                                "Delivered / (delivered + undelivered + failed) over the "

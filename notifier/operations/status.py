@@ -115,6 +115,8 @@ class HealthSummary:
       overdue: messages due now that no scheduler has taken.
       deliveries_last_hour: how many reached each status in the last hour.
       delivery_rate: the delivery rate over the last hour (None with no outcome).
+      fallback_redundant_last_hour: messages delivered late in the last hour, after
+        their fallback was sent (not a status: in no count of ``deliveries_last_hour``).
       dead_letters: dead letters across the queues.
       opt_outs: numbers opted out per channel, and ``audit``: opt-out changes recorded.
       callbacks: the callbacks to booking systems.
@@ -140,6 +142,7 @@ class HealthSummary:
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     undeliverable_contacts: dict[str, int] = field(default_factory=dict)
+    fallback_redundant_last_hour: int = 0
 
     @property
     def healthy(self) -> bool:
@@ -166,7 +169,8 @@ class HealthSummary:
             "schedule": {"size": self.schedule_size, "due_next_hour": self.due_next_hour,
                          "overdue": self.overdue},
             "deliveries_last_hour": {"by_status": self.deliveries_last_hour,
-                                     "delivery_rate": self.delivery_rate},
+                                     "delivery_rate": self.delivery_rate,
+                                     "fallback_redundant": self.fallback_redundant_last_hour},
             "dead_letters": self.dead_letters,
             "opt_outs": self.opt_outs,
             "callbacks": self.callbacks.to_dict(),
@@ -235,4 +239,5 @@ def health_summary(redis: Redis, settings: Settings, now: dt.datetime) -> Health
         warnings=warnings,
         undeliverable_contacts=ContactHealth(redis, keys=Keys(settings.queue_prefix))
         .by_location(),
+        fallback_redundant_last_hour=sum(counts.fallback_redundant.values()),
     )

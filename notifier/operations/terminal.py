@@ -43,6 +43,8 @@ _WORDS: dict[str, Bilingual] = {
     "given_up": Bilingual("abandonnés", "given up"),
     "endpoints": Bilingual("Points de réception", "Endpoints"),
     "undeliverable": Bilingual("Coordonnées injoignables", "Undeliverable contacts"),
+    "redundant": Bilingual("Livrés en retard après leur repli, dernière heure",
+                           "Delivered late after their fallback, last hour"),
     "active": Bilingual("actifs", "active"),
     "suspended": Bilingual("suspendus", "suspended"),
     "disabled": Bilingual("désactivés", "disabled"),
@@ -161,6 +163,9 @@ def render_status(summary: HealthSummary, lang: Lang = Lang.EN) -> str:
         [word("callbacks", lang), _callbacks(summary, lang)],
         [word("endpoints", lang), _pairs(summary.callbacks.endpoints, lang)],
     ]
+    if summary.fallback_redundant_last_hour:
+        facts.append([word("redundant", lang),
+                      number(summary.fallback_redundant_last_hour, lang)])
     if summary.undeliverable_contacts:
         facts.append([word("undeliverable", lang),
                       _pairs(summary.undeliverable_contacts, lang)])

@@ -50,12 +50,14 @@ class UndeliverableContact:
 class ContactHealth(RedisStore):
     """Reads a location's undeliverable contacts; stages their clearing."""
 
-    def undeliverable(self, location: str, now: dt.datetime) -> list[UndeliverableContact]:
+    def undeliverable(self, location: str, now: dt.datetime, *,
+                      limit: int | None = None) -> list[UndeliverableContact]:
         """The location's undeliverable contacts found within the retention before
-        ``now``, newest first."""
+        ``now``, newest first (the newest ``limit`` only, when given)."""
         oldest = (now - CONTACT_HEALTH_RETENTION).timestamp()
-        raw = self.redis.zrevrangebyscore(self.keys.undeliverable(location), "+inf", oldest,
-                                          withscores=True)
+        raw = self.redis.zrevrangebyscore(
+            self.keys.undeliverable(location), "+inf", oldest, withscores=True,
+            start=None if limit is None else 0, num=limit)
         found = []
         for member, score in cast(list[tuple[bytes, float]], raw):
             parts = text(member).split("|", 3)

@@ -5,14 +5,15 @@
 - A failure and what follows it (its fallback, or a call's one retry) are written in one
   step (script ``delivery_failed``), so a worker killed in between gives exactly one.
 - A ``delivered`` that comes after the message failed and its fallback was sent is kept
-  on the record (``late_delivered``) and counted (``fallback_redundant``).
+  on the record (``late_delivered``) and counted (``fallback_redundant``) in an hourly
+  hash of its own (:meth:`~notifier.store.keys.Keys.fallback_redundant`): it is not a
+  status the record reached, so totals of the statuses' hourly counts never hold it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -34,11 +35,9 @@ from notifier.planning.send_check import FallbackFacts
 from notifier.store.contact_health import CONTACT_HEALTH_RETENTION, contact_digest, member
 from notifier.store.decoding import text, text_list
 from notifier.store.deliveries import STATS_TTL_SECONDS, DeliveryLog
-from notifier.store.history import MAX_LINES, History
+from notifier.store.history import MAX_LINES, History, packed_line
 from notifier.store.keys import Keys
 from notifier.store.redis_store import RedisStore
-
-REDUNDANT = "fallback_redundant"
 
 
 @dataclass(frozen=True)
@@ -52,6 +51,8 @@ class Failure:
       address: the address it concerns, when known (told in ``contact.undeliverable``
         the first time, and remembered when undeliverable).
       location: the message's location.
+      line: the story's line that tells it, written in the same step when the record
+        moves, before the line of what follows it (None: no line).
     """
 
     status: DeliveryStatus
@@ -59,6 +60,7 @@ class Failure:
     verdict: Verdict
     address: str | None
     location: str
+    line: Mapping[str, str] | None = None
 
 
 class Fallbacks(RedisStore):
@@ -102,7 +104,8 @@ class Fallbacks(RedisStore):
 
     def record(self, message: PlannedMessage, state: AppointmentState | None,
                failure: Failure, now: dt.datetime) -> tuple[str | None, bool, str | None]:
-        """Record ``failure`` of ``message`` and, in the same step, what follows it.
+        """Record ``failure`` of ``message`` and, in the same step, what follows it; the
+        story tells the failure first, then its fallback or retry.
 
         Returns the previous status (None for a new record), whether the record moved,
         and the send key of the fallback or retry scheduled (None when none was).
@@ -146,8 +149,9 @@ class Fallbacks(RedisStore):
                   index_member, int(now.timestamp()), MAX_LINES,
                   int(self.history.retention.total_seconds()),
                   int((max(start, now) + self.event_retention).timestamp()),
-                  self.deliveries.ttl, len(looked), len(follow), *follow_args,
-                  json.dumps(line, ensure_ascii=False, separators=(",", ":")), *move],
+                  self.deliveries.ttl, len(looked), len(follow),
+                  packed_line(failure.line) if failure.line else "", *follow_args,
+                  packed_line(line), *move],
         )
         return (text(previous) or None), bool(moved), (text(scheduled) or None)
 
@@ -178,16 +182,15 @@ class Fallbacks(RedisStore):
         Returns whether it was counted (once per record)."""
         sent_by = text_list(self.redis.hvals(self.keys.fallbacks(family_id(message))))
         hour = now.astimezone(dt.UTC).strftime("%Y%m%d%H")
-        field = "|".join([REDUNDANT, record.get("channel", ""), record.get("kind", ""),
-                          record.get("lang", ""), record.get("location", ""), ""])
+        field = "|".join([record.get("channel", ""), record.get("kind", ""),
+                          record.get("lang", ""), record.get("location", "")])
         line = {"at": now.astimezone(dt.UTC).isoformat(), "what": "delivered_late",
                 "key": key, "kind": record.get("kind", ""), "channel": record.get("channel", "")}
         counted = self.script("delivery_late")(
-            keys=[self.keys.delivery(key), self.keys.stats(hour),
+            keys=[self.keys.delivery(key), self.keys.fallback_redundant(hour),
                   self.keys.history(message.reference),
                   *(self.keys.delivery(other) for other in sent_by)],
-            args=[now.isoformat(), field, STATS_TTL_SECONDS,
-                  json.dumps(line, ensure_ascii=False, separators=(",", ":")), MAX_LINES,
+            args=[now.isoformat(), field, STATS_TTL_SECONDS, packed_line(line), MAX_LINES,
                   int(self.history.retention.total_seconds())],
         )
         return bool(counted)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from redis import Redis
@@ -17,6 +18,12 @@ from notifier.store.redis_store import RedisStore
 # The story of one appointment rarely exceeds a few dozen lines; the cap bounds a
 # runaway booking system without losing anything an operator would look for.
 MAX_LINES = 500
+
+
+def packed_line(line: Mapping[str, Any]) -> str:
+    """One story line as the list holds it (compact JSON); the scripts that write a line
+    in their own step take it so."""
+    return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
 
 
 class History(RedisStore):
@@ -32,7 +39,7 @@ class History(RedisStore):
 
     def stage(self, pipe: Any, reference: str, line: dict[str, Any]) -> None:
         key = self.keys.history(reference)
-        pipe.rpush(key, json.dumps(line, ensure_ascii=False, separators=(",", ":")))
+        pipe.rpush(key, packed_line(line))
         pipe.ltrim(key, -MAX_LINES, -1)
         pipe.expire(key, self.retention)
 

@@ -100,6 +100,12 @@ class Keys:
         """Hash of delivery counts for one UTC hour (``YYYYMMDDHH``)."""
         return f"{self.prefix}:stats:{hour}"
 
+    def fallback_redundant(self, hour: str) -> str:
+        """Hash: ``channel|kind|lang|location`` -> messages delivered late, after their
+        fallback was handed to a provider, in one UTC hour (``YYYYMMDDHH``); apart from
+        :meth:`stats`, whose fields are statuses only."""
+        return f"{self.prefix}:fallback-redundant:{hour}"
+
     @property
     def claimed(self) -> str:
         """Sorted set: claimed message JSON, scored by when the claim lapses."""

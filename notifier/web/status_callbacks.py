@@ -78,14 +78,18 @@ def _record(context: WebContext, form: dict[str, str]) -> None:
                                           retention=settings.event_retention),
                           event_retention=settings.event_retention)
     found = _message(context, deliveries, key, now) if failed else None
+    told = False  # whether the story's line was written with the record's move
     if found is not None:
         message, record = found
         trigger = classify_failure(message.channel, error_code=error_code,
                                    provider_status=raw_status, route=message.route)
         if trigger != NOTHING:
+            line = _line(now, status, key, record, error_code)
             _, changed, _ = fallbacks.record(
                 message, context.intake.load(message.reference),
-                Failure(status, fields, trigger, address, record.get("location", "")), now)
+                Failure(status, fields, trigger, address, record.get("location", ""),
+                        line=line), now)
+            told = True
         else:
             _, changed = deliveries.advance(key, status, now, fields=fields, address=address)
     else:
@@ -105,15 +109,19 @@ def _record(context: WebContext, form: dict[str, str]) -> None:
             form["To"], channel=Channel.SMS, source=OptOutSource.TWILIO_21610,
             provider_message_id=sid, reason="provider error 21610", now=now,
         )
-    if changed and status in FINAL:
+    if changed and status in FINAL and not told:
         record = deliveries.get(key)
         History(context.redis, keys=context.intake.keys,
                 retention=settings.event_retention).append(
-            record.get("reference", ""),
-            {"at": now.isoformat(), "what": str(status), "key": key,
-             "kind": record.get("kind", ""), "channel": record.get("channel", ""),
-             **({"error_code": error_code} if error_code else {})},
-        )
+            record.get("reference", ""), _line(now, status, key, record, error_code))
+
+
+def _line(now: dt.datetime, status: DeliveryStatus, key: str, record: dict[str, str],
+          error_code: str) -> dict[str, str]:
+    """The story's line for a final status a callback brought."""
+    return {"at": now.isoformat(), "what": str(status), "key": key,
+            "kind": record.get("kind", ""), "channel": record.get("channel", ""),
+            **({"error_code": error_code} if error_code else {})}
 
 
 def _message(context: WebContext, deliveries: DeliveryLog, key: str,

@@ -2,7 +2,8 @@
 
 Two clinics, one appointment each, with fake patients; messages sent through the real
 send step (outbox), one SMS that came back undelivered, a dead letter made by a real
-Dramatiq worker (an event the intake refused), and an opted-out number. The patients'
+Dramatiq worker (an event the intake refused), an opted-out number, and an undeliverable
+contact in each clinic (a landline found by a text's callback, an email that bounced). The patients'
 names, numbers and emails are listed in :data:`PATIENT_DATA`: no console page may show
 any of them in full.
 """
@@ -17,12 +18,15 @@ from typing import Any
 
 from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel
+from notifier.fallback_triggers import classify_failure
 from notifier.messages.samples import SAMPLE_LOCATION
 from notifier.names import INTAKE_QUEUE, broker_namespace
 from notifier.opt_outs import OptOutSource
 from notifier.planning.entries import PlannedMessage
 from notifier.settings import Settings
 from notifier.store.deliveries import DeliveryLog
+from notifier.store.fallbacks import Failure, Fallbacks
+from notifier.store.history import History
 from notifier.store.intake import Intake
 from notifier.store.keys import Keys
 from notifier.store.optouts import OptOutStore
@@ -47,6 +51,12 @@ PATIENT_DATA = ("Émilie", "Tremblay", "+15145550188", "+15145550199",
                 "emilie.tremblay@example.org", "Jean-François", "Gagnon", "+15145550177",
                 "+15145550166", "jf.gagnon@example.net", "clinical detail")
 OPTED_OUT_NUMBER = "+15145550188"
+# Messages taken by the provider, then found undeliverable: the provider's code, the
+# address, the clinic.
+FOUND_UNDELIVERABLE = {
+    (PLATEAU_REFERENCE, Channel.SMS): ("30006", OPTED_OUT_NUMBER, "plateau"),  # a landline
+    (ROSEMONT_REFERENCE, Channel.EMAIL): ("550", GAGNON["email"], "rosemont"),  # bounced
+}
 
 
 @dataclass(frozen=True)
@@ -112,8 +122,17 @@ def seed(gateway: Gateway) -> None:
                                fields=where)
             deliveries.advance(message.key, DeliveryStatus.UNDELIVERED, now,
                                fields={"error_code": "30005"})
-        else:
+            continue
+        found = FOUND_UNDELIVERABLE.get((message.reference, message.channel))
+        if found is None:
             step(json.loads(payload))
+            continue
+        # Taken by the provider, then found undeliverable (a Twilio callback, a bounce).
+        code, address, location = found
+        deliveries.advance(message.key, DeliveryStatus.ACCEPTED, now, message=message,
+                           fields={"lang": "fr" if location == "plateau" else "en",
+                                   "location": location})
+        refused(gateway, message, code, address, location)
     OptOutStore(gateway.client, gateway.settings).opt_out(
         OPTED_OUT_NUMBER, source=OptOutSource.SMS_KEYWORD, keyword="ARRET", now=now)
     gateway.client.set(Keys(gateway.settings.queue_prefix).scheduler_heartbeat,
@@ -123,6 +142,27 @@ def seed(gateway: Gateway) -> None:
                         {"worker-1": now.timestamp() * 1000})
     gateway.actors.intake.send(refused_event(gateway))
     gateway.drain(INTAKE_QUEUE)
+
+
+def refused(gateway: Gateway, message: PlannedMessage, code: str, address: str,
+            location: str) -> None:
+    """Record that ``message`` failed for good with the provider's ``code`` at
+    ``address``, as the gateway does (the record, the story, the contact-health registry
+    in one step)."""
+    settings, now = gateway.settings, gateway.clock()
+    keys = Keys(settings.queue_prefix)
+    history = History(gateway.client, keys=keys, retention=settings.event_retention)
+    fallbacks = Fallbacks(gateway.client, keys=keys, deliveries=DeliveryLog.of(gateway.client,
+                                                                                settings),
+                          history=history, event_retention=settings.event_retention)
+    status = DeliveryStatus.FAILED if message.channel is Channel.EMAIL else (
+        DeliveryStatus.UNDELIVERED)
+    line = {"at": now.isoformat(), "what": str(status), "key": message.key,
+            "kind": str(message.kind), "channel": str(message.channel), "error_code": code}
+    fallbacks.record(message, Intake(gateway.client, settings).load(message.reference),
+                     Failure(status, {"error_code": code},
+                             classify_failure(message.channel, error_code=code), address,
+                             location, line=line), now)
 
 
 def assert_masked(text: str, where: str) -> None:

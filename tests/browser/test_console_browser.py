@@ -241,3 +241,22 @@ def test_a_clinic_viewer_on_a_phone(browser: Any, base_url: str) -> None:
     page.goto(f"{base_url}/console/story?reference=0000000002")  # another clinic's
     assert page.inner_text("h1") == "Introuvable"
     page.context.close()
+
+
+def test_a_clinic_viewer_follows_the_overview_to_its_undeliverable_contacts(
+    browser: Any, base_url: str,
+) -> None:
+    page = open_page(browser, viewport=PHONE)
+    problems = watch(page, base_url)
+    sign_in(page, base_url, SOPHIE)
+    assert "Coordonnées injoignables : 1" in page.inner_text("#undeliverable-link")
+
+    page.click("#undeliverable-link a")
+    page.wait_for_url(f"{base_url}/console/undeliverable")
+    assert page.inner_text("h1") == "Coordonnées injoignables"
+    row = page.inner_text("section[aria-labelledby=contacts] tbody")
+    assert "+1•••••••188" in row and "landline" in row and "ligne fixe" in row
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shoot(page, "undeliverable-phone-clinic")
+    assert problems == []
+    page.context.close()

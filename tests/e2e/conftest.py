@@ -6,15 +6,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 
+from notifier.integrators.model import EVENT_TYPES
+from notifier.settings import Settings
+from notifier.store.integrators import IntegratorStore
+from notifier.store.keys import Keys
 from tests.factories import event
 from tests.fakes.conftest_fixtures import fake_smtp, fake_twilio
 from tests.fakes.smtp_server import FakeSmtp
 from tests.fakes.twilio_server import FakeTwilio
+from tests.fakes.webhook_receiver import FakeReceiver
 from tests.harness import GatewayConfig, HarnessError, Processes
 
 __all__ = ["fake_smtp", "fake_twilio"]  # fixtures
@@ -71,11 +79,44 @@ def launch(
 def booking(
     *, reference: str, first_name: str, last_name: str, language: str, mobile: str,
     home: str, email: str, modes: tuple[str, ...], start: dt.datetime, at: dt.datetime,
+    location: dict[str, Any] | None = None, fallback_consent: bool | None = None,
 ) -> dict[str, Any]:
-    """A booked event as JSON, for one patient."""
-    patient = {
+    """A booked event as JSON, for one patient (at ``location``, the sample clinic by
+    default; ``fallback_consent`` only when given)."""
+    patient: dict[str, Any] = {
         "first_name": first_name, "last_name": last_name, "language": language,
         "mobile_phone": mobile, "home_phone": home, "email": email, "modes": list(modes),
     }
-    return event("booked", reference=reference, start=start, at=at,
+    if fallback_consent is not None:
+        patient["fallback_consent"] = fallback_consent
+    return event("booked", reference=reference, start=start, at=at, location=location,
                  patient=patient).model_dump(mode="json")
+
+
+@dataclass(frozen=True)
+class BookingSystem:
+    """An integrator acting for some locations, with one endpoint for every event type.
+
+    Parameters:
+      token: its API token (for ``/v1/events`` and ``/v1/messages``).
+      receiver: where its callbacks arrive (checking their signatures).
+    """
+
+    token: str
+    receiver: FakeReceiver
+
+
+@contextmanager
+def booking_system(client: redis.Redis, settings: Settings, *,
+                   locations: frozenset[str]) -> Iterator[BookingSystem]:
+    """A booking system for ``locations`` whose endpoint is a receiver on loopback, for
+    as long as the ``with`` block lasts (the gateway must allow private receivers)."""
+    store = IntegratorStore(client, settings)
+    now = dt.datetime.now(dt.UTC)
+    _, token = store.add("agenda", name="Agenda", locations=locations, actor="tests", now=now)
+    endpoint, secret = store.add_endpoint("agenda", url="http://placeholder.invalid/",
+                                          types=frozenset(EVENT_TYPES), actor="tests", now=now)
+    with FakeReceiver(secrets=[secret]) as receiver:
+        client.hset(Keys(settings.queue_prefix).endpoint(endpoint.id), "url",
+                    receiver.url("/ok"))
+        yield BookingSystem(token.token, receiver)

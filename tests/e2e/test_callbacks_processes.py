@@ -14,15 +14,11 @@ import httpx
 import pytest
 import redis
 
-from notifier.integrators.model import EVENT_TYPES
 from notifier.names import CALLBACK_QUEUE, INTAKE_QUEUE, SEND_QUEUE
-from notifier.store.integrators import IntegratorStore
-from notifier.store.keys import Keys
-from tests.e2e.conftest import PUBLIC, Launch, booking
+from tests.e2e.conftest import PUBLIC, Launch, booking, booking_system
 from tests.factories import ZONE
 from tests.fakes.smtp_server import FakeSmtp
 from tests.fakes.twilio_server import FakeTwilio, rebase
-from tests.fakes.webhook_receiver import FakeReceiver
 from tests.harness import GatewayConfig, wait_until
 
 pytestmark = pytest.mark.slow
@@ -44,16 +40,10 @@ def test_a_booking_systems_receiver_hears_of_each_message_signed_and_without_the
     redis_client: redis.Redis,
 ) -> None:
     config = base_config.with_values(callbacks_allow_private=True)
-    settings = config.settings()
-    store = IntegratorStore(redis_client, settings)
     now = dt.datetime.now(dt.UTC)
-    _, token = store.add("agenda", name="Agenda", locations=frozenset({"plateau"}),
-                         actor="tests", now=now)
-    endpoint, secret = store.add_endpoint("agenda", url="http://placeholder.invalid/",
-                                          types=frozenset(EVENT_TYPES), actor="tests", now=now)
-    with FakeReceiver(secrets=[secret]) as receiver:
-        redis_client.hset(Keys(settings.queue_prefix).endpoint(endpoint.id), "url",
-                          receiver.url("/ok"))
+    with booking_system(redis_client, config.settings(),
+                        locations=frozenset({"plateau"})) as agenda:
+        receiver = agenda.receiver
         processes = launch(config)
         processes.start_worker(threads=4, queues=(INTAKE_QUEUE, SEND_QUEUE))
         processes.start_worker("callbacks", threads=2, queues=(CALLBACK_QUEUE,))
@@ -67,7 +57,7 @@ def test_a_booking_systems_receiver_hears_of_each_message_signed_and_without_the
             answer = httpx.post(
                 f"http://127.0.0.1:{web.port}/v1/events",
                 json=booking(**patient, modes=modes, start=start, at=now),
-                headers={"Authorization": f"Bearer {token.token}"}, timeout=10)
+                headers={"Authorization": f"Bearer {agenda.token}"}, timeout=10)
             assert answer.status_code == 202, answer.text
 
         def told() -> list[tuple[str, str, str]]:
@@ -101,7 +91,7 @@ def test_a_booking_systems_receiver_hears_of_each_message_signed_and_without_the
                 latest[data["message_id"]] = data
         for message_id, data in latest.items():
             view = httpx.get(f"http://127.0.0.1:{web.port}/v1/messages/{message_id}",
-                             headers={"Authorization": f"Bearer {token.token}"}, timeout=10)
+                             headers={"Authorization": f"Bearer {agenda.token}"}, timeout=10)
             assert view.status_code == 200, view.text
             assert (view.json()["status"], view.json()["reason"]) == (
                 data["status"], data["reason"]), message_id

@@ -19,7 +19,9 @@ neither.
 
 The fake checks what Twilio checks first (basic auth with the account SID and auth token,
 the account in the path, the required fields), then answers with the next scripted
-:class:`Outcome`, else the permanent one set by :meth:`FakeTwilio.fail_all`, else 201.
+:class:`Outcome`, else the permanent one set by :meth:`FakeTwilio.fail_all` (an outage),
+else the one set for the recipient by :meth:`FakeTwilio.fail_number` (a number Twilio
+refuses for good, e.g. 21211), else 201.
 Everything it receives goes into a ledger; :meth:`FakeTwilio.callback` posts status
 callbacks signed like Twilio's (``X-Twilio-Signature`` over the public URL).
 
@@ -427,6 +429,7 @@ class FakeTwilio:
         self._callbacks: list[Callback] = []
         self._scripts: dict[Endpoint, deque[Outcome]] = {e: deque() for e in ENDPOINTS}
         self._permanent: dict[Endpoint, Outcome | None] = dict.fromkeys(ENDPOINTS)
+        self._by_number: dict[tuple[Endpoint, str], Outcome] = {}
         self._sequence = itertools.count()
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -567,8 +570,25 @@ class FakeTwilio:
             for endpoint in endpoints:
                 self._permanent[endpoint] = outcome
 
+    def fail_number(self, to: str, outcome: Outcome, *,
+                    endpoints: Iterable[Endpoint] = ENDPOINTS) -> None:
+        """Answer every create to ``to`` with ``outcome`` (a number that can never be
+        reached, e.g. ``Outcome.error(21211)``), once the script runs out; during a
+        :meth:`fail_all` outage, only where the outage would have taken the message. It
+        outlasts :meth:`reset` (an outage's end does not make an invalid number valid);
+        :meth:`forget_numbers` ends it."""
+        with self._lock:
+            for endpoint in endpoints:
+                self._by_number[(endpoint, to)] = outcome
+
+    def forget_numbers(self) -> None:
+        """Forget every :meth:`fail_number`."""
+        with self._lock:
+            self._by_number.clear()
+
     def reset(self) -> None:
-        """Forget the scripts and :meth:`fail_all`: answer 201 again. The ledger stays."""
+        """Forget the scripts and :meth:`fail_all`: answer 201 again (but to the numbers of
+        :meth:`fail_number`). The ledger stays."""
         with self._lock:
             for endpoint in ENDPOINTS:
                 self._scripts[endpoint].clear()
@@ -641,9 +661,9 @@ class FakeTwilio:
         if invalid is not None:
             return _refusal(Outcome.error(invalid)), None
         script = self._scripts[endpoint]
-        outcome = script.popleft() if script else self._permanent[endpoint] or Outcome.ok()
-        sid = _SID_PREFIX[endpoint] + secrets.token_hex(16) if outcome.accepted else None
         form = {name: values[0] for name, values in fields.items()}
+        outcome = script.popleft() if script else self._unscripted(endpoint, form.get("To", ""))
+        sid = _SID_PREFIX[endpoint] + secrets.token_hex(16) if outcome.accepted else None
         resource = (
             self._message_resource(sid, form) if endpoint == "messages"
             else self._call_resource(sid, form)
@@ -653,6 +673,16 @@ class FakeTwilio:
         answer = _refusal(outcome) if outcome.status >= 300 else _Answer(outcome.status, resource)
         answer.hold, answer.answer, answer.cut = outcome.hold, outcome.answer, outcome.cut
         return answer, sid
+
+    def _unscripted(self, endpoint: Endpoint, to: str) -> Outcome:
+        """The outage's outcome, the number's, else 201 (lock held). An outage that takes
+        the message gives way to the number's refusal: Twilio takes nothing for a number
+        it refuses."""
+        outage = self._permanent[endpoint]
+        refused = self._by_number.get((endpoint, to))
+        if outage is not None and not (outage.accepted and refused is not None):
+            return outage
+        return refused or Outcome.ok()
 
     def _list(
         self, handler: _Handler, match: re.Match[str], endpoint: Endpoint,

@@ -1,7 +1,8 @@
 """The fault suite's run: the gateway's real processes (web, two workers, two schedulers)
 against the suite's own durable Redis, the loopback Twilio and SMTP servers, a booking
 system's callback receiver on loopback, a stream of appointment stories through the web
-process, and faults injected all along (see :mod:`tests.faults.injector`). The run
+process (some at a clinic with a channel fallback, whose patients' numbers Twilio refuses
+for good), and faults injected all along (see :mod:`tests.faults.injector`). The run
 happens once per module (:func:`fault_run`); each test then checks one promise against
 what it left.
 
@@ -16,6 +17,7 @@ replay a run: the seed is printed at the start of each.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import random
 import secrets
@@ -30,23 +32,32 @@ import pytest
 import redis
 
 from notifier.callbacks.events import callback_events
+from notifier.domain import Channel
 from notifier.integrators.model import EVENT_TYPES
 from notifier.messages.samples import SAMPLE_LOCATION
 from notifier.names import CALLBACK_QUEUE, INTAKE_QUEUE, SEND_QUEUE
 from notifier.store.callback_deliveries import CallbackDeliveries
 from notifier.store.callback_log import CallbackLog
 from notifier.store.decoding import text
+from notifier.store.history import History
 from notifier.store.integrators import IntegratorStore
 from notifier.store.keys import Keys
 from notifier.store.schedule import Schedule
 from tests.fakes.conftest_fixtures import fake_smtp, fake_twilio
 from tests.fakes.smtp_server import FakeSmtp
-from tests.fakes.twilio_server import FakeTwilio, rebase
+from tests.fakes.twilio_server import FakeTwilio, Outcome, rebase
 from tests.fakes.twilio_server import Record as TwilioRequest
 from tests.fakes.webhook_receiver import FakeReceiver
 from tests.faults.injector import DurableRedis, Injector, Tally, plan_faults
 from tests.faults.ledger import Delivered, Findings, Record, check, delivered, delivery_records
-from tests.faults.workload import Appointment, Driver, Timing, plan_workload, reminder_dues
+from tests.faults.workload import (
+    FALLBACK_LOCATION,
+    Appointment,
+    Driver,
+    Timing,
+    plan_workload,
+    reminder_dues,
+)
 from tests.harness import GatewayConfig, HarnessError, Processes, wait_until
 
 __all__ = ["fake_smtp", "fake_twilio"]  # fixtures, for the outage test
@@ -98,6 +109,8 @@ class FaultRun:
         integrator.
       callbacks_received: the ``webhook-id`` of every callback the receiver got, in order
         of arrival, with whether its signature verified.
+      undeliverable_told: per appointment, the distinct ``contact.undeliverable`` events
+        the receiver got (their ``webhook-id``).
     """
 
     seed: int
@@ -119,6 +132,7 @@ class FaultRun:
     ambiguous_injected: int
     callbacks_owed: set[str]
     callbacks_received: list[tuple[str, bool]]
+    undeliverable_told: dict[str, set[str]]
 
     @property
     def callbacks_lost(self) -> set[str]:
@@ -149,6 +163,10 @@ class FaultRun:
             f"  lost {len(f.lost)}, unaccounted duplicates {len(f.duplicates)}, after ARRET "
             f"{len(f.after_optout)}, stale {len(f.stale)}, unknown {len(f.unknown)}, dead "
             f"letters {self.dead_letters}",
+            f"  fallbacks: {sum(1 for a in self.appointments if a.refused)} appointments "
+            f"refused for good, messages refused {sum(f.refused.values())} "
+            f"({', '.join(f'{r} {n}' for r, n in sorted(f.refused.items()))}), fallbacks "
+            f"handed to a provider {f.fallbacks_sent}, problems {len(f.fallbacks)}",
             f"  callbacks owed {len(self.callbacks_owed)}, received "
             f"{len(self.callbacks_received)} (duplicates {self.callback_duplicates}, each "
             f"with its own webhook-id), lost {len(self.callbacks_lost)}",
@@ -175,15 +193,19 @@ def providers() -> Iterator[tuple[FakeTwilio, FakeSmtp]]:
         yield twilio, smtp
 
 
+# The clinics of the workload: the booking system acts for both.
+LOCATIONS = frozenset({SAMPLE_LOCATION.id, FALLBACK_LOCATION["id"]})
+
+
 def add_callback_receiver(client: redis.Redis, config: GatewayConfig,
                           secret_holder: list[str]) -> FakeReceiver:
-    """A booking system acting for the workload's location, with one endpoint receiving
+    """A booking system acting for the workload's locations, with one endpoint receiving
     every event type at a receiver on loopback (the caller starts and stops it)."""
     settings = config.settings()
     store = IntegratorStore(client, settings)
     now = dt.datetime.now(dt.UTC)
     store.add("faults-booking", name="Fault suite's booking system",
-              locations=frozenset({SAMPLE_LOCATION.id}), actor="fault-suite", now=now)
+              locations=LOCATIONS, actor="fault-suite", now=now)
     endpoint, secret = store.add_endpoint(
         "faults-booking", url="http://placeholder.invalid/", types=frozenset(EVENT_TYPES),
         actor="fault-suite", now=now)
@@ -194,7 +216,7 @@ def add_callback_receiver(client: redis.Redis, config: GatewayConfig,
 
 
 def callbacks_owed(client: redis.Redis, keys: Keys) -> set[str]:
-    """Every event the callback log holds for the workload's location."""
+    """Every event the callback log holds for the workload's locations."""
     log = CallbackLog(client, keys=keys)
     owed: set[str] = set()
     after = None
@@ -202,7 +224,7 @@ def callbacks_owed(client: redis.Redis, keys: Keys) -> set[str]:
         for entry in entries:
             locations = ([entry.fields["location"]] if "location" in entry.fields
                          else entry.fields.get("locations", "").split(","))
-            if SAMPLE_LOCATION.id in locations:
+            if LOCATIONS & set(locations):
                 owed.update(str(event["id"]) for event in callback_events(entry))
         after = entries[-1].id
     return owed
@@ -255,6 +277,7 @@ def fault_run(
         t0 = time.time() + 1.0
         appointments = plan_workload(rng, t0=t0, seconds=seconds, timing=timing,
                                      per_second=APPOINTMENTS_PER_SECOND)
+        refuse_numbers(twilio, appointments)
         plan = plan_faults(rng, length=seconds + 50,
                            until=last_due(appointments, timing) - t0 - 10)
         failed = threading.Event()
@@ -291,13 +314,15 @@ def fault_run(
             steps_sent=steps_sent, retries=driver.retries, tally=injector.tally,
             messages=messages, twilio_requests=len(requests),
             twilio_request_times=[r.at for r in requests], records=records,
-            findings=check(appointments, messages, records, timing),
+            findings=check(appointments, messages, records, timing,
+                           stories(client, keys, appointments)),
             dead_letters=processes.dead_letters(SEND_QUEUE), settled_after=settled_after,
             duration=time.time() - began, output="",
             ambiguous_injected=ambiguous_bound(injector.tally, requests),
             callbacks_owed=callbacks_owed(client, keys),
             callbacks_received=[(r.headers.get("webhook-id", ""), r.verified)
                                 for r in receiver.received],
+            undeliverable_told=undeliverable_told(receiver),
         )
     finally:
         try:
@@ -309,6 +334,34 @@ def fault_run(
     print(run.summary())
     print("  faults:\n    " + "\n    ".join(run.tally.log))
     yield run
+
+
+def refuse_numbers(twilio: FakeTwilio, appointments: list[Appointment]) -> None:
+    """Twilio refuses, for good (21211), the number each FALLBACK patient chose to be
+    reached at (texts to the mobile, or calls to the home number)."""
+    for appointment in appointments:
+        number = appointment.refused_number
+        if number is not None:
+            twilio.fail_number(number, Outcome.error(21211), endpoints=[
+                "messages" if appointment.refused is Channel.SMS else "calls"])
+
+
+def stories(client: redis.Redis, keys: Keys,
+            appointments: list[Appointment]) -> dict[str, list[dict[str, str]]]:
+    """The stories of the appointments whose number Twilio refused."""
+    history = History(client, keys=keys, retention=dt.timedelta(days=1))
+    return {a.reference: history.read(a.reference) for a in appointments if a.refused}
+
+
+def undeliverable_told(receiver: FakeReceiver) -> dict[str, set[str]]:
+    """Per appointment, the ``webhook-id`` of each ``contact.undeliverable`` received."""
+    told: dict[str, set[str]] = {}
+    for got in receiver.received:
+        event = json.loads(got.body)
+        if event["type"] == "contact.undeliverable":
+            told.setdefault(event["data"].get("reference") or "", set()).add(
+                got.headers.get("webhook-id", ""))
+    return told
 
 
 def ambiguous_bound(tally: Tally, requests: list[TwilioRequest]) -> int:

@@ -5,7 +5,9 @@ traced to its appointment by its recipient (each appointment has addresses of it
 and to its kind by its words (the catalogue's opening words per channel and language).
 The gateway's own delivery records are read only to account for duplicates: a copy
 beyond what the oracle allows is excused only by a counted ambiguous resend
-(``ambiguous`` in the delivery record; see ``notifier/sending.py``).
+(``ambiguous`` in the delivery record; see ``notifier/sending.py``), and, with the stories
+of the appointments whose number Twilio refuses, to hold each refused message to exactly
+one fallback (:func:`check_fallbacks`).
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ import datetime as dt
 import html
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import redis
 
+from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel, Kind, Lang
 from notifier.messages import formatting
 from notifier.store.keys import Keys
@@ -27,6 +30,7 @@ from tests.fakes.smtp_server import FakeSmtp
 from tests.fakes.twilio_server import FakeTwilio
 from tests.faults.workload import (
     NEVER,
+    STAND_IN,
     Appointment,
     Expectation,
     Quiet,
@@ -205,6 +209,12 @@ class Findings:
       ambiguous_counted: the sum of ``ambiguous`` over every delivery record.
       lateness: seconds from due (or acknowledged) to taken, per family of message.
       by_channel: messages taken per channel.
+      fallbacks: a refused message without exactly one fallback handed to a provider (or
+        whose story does not tell the failure, then its one fallback), or a fallback
+        nothing refused called for.
+      refused: messages refused for good (failed at create, or suppressed because their
+        address was known undeliverable), and fallbacks_sent: their fallbacks handed to a
+        provider.
     """
 
     lost: list[str] = field(default_factory=list)
@@ -217,6 +227,9 @@ class Findings:
     ambiguous_counted: int = 0
     lateness: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     by_channel: Counter[str] = field(default_factory=Counter)
+    fallbacks: list[str] = field(default_factory=list)
+    refused: Counter[str] = field(default_factory=Counter)
+    fallbacks_sent: int = 0
 
     def max_lateness(self) -> dict[str, float]:
         return {family: max(values) for family, values in self.lateness.items() if values}
@@ -234,10 +247,13 @@ class Findings:
 
 def check(
     appointments: Iterable[Appointment], messages: list[Delivered], records: list[Record],
-    timing: Timing,
+    timing: Timing, stories: Mapping[str, list[dict[str, str]]],
 ) -> Findings:
-    """Hold the providers' ledgers against the oracle (see :class:`Findings`)."""
+    """Hold the providers' ledgers against the oracle (see :class:`Findings`); ``stories``
+    are the appointments' stories (the FALLBACK ones at least), by reference."""
+    appointments = list(appointments)
     findings = Findings()
+    check_fallbacks(appointments, records, stories, findings)
     by_address: dict[str, Appointment] = {}
     for appointment in appointments:
         for address in appointment.addresses():
@@ -353,3 +369,72 @@ def _lateness(appointment: Appointment, expectation: Expectation, copies: list[D
         step = appointment.step(IMMEDIATE_STEP[kind])
         if step.acked is not None:
             findings.lateness["immediate"].append(copies[0].at - step.acked)
+
+
+# What a provider holds: the statuses a fallback reaches once handed over.
+_TAKEN = frozenset({DeliveryStatus.ACCEPTED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED})
+_ROUTES = frozenset({"fallback", "retry"})
+
+
+def _routed(key: str) -> bool:
+    """Whether ``key`` names a fallback or a call's retry."""
+    return bool(_ROUTES & set(key.split(":")))
+
+
+def _family(key: str) -> tuple[str, ...]:
+    """What the messages of one family share: the key without channel or route."""
+    reference, kind, _channel, *rest = key.split(":")
+    return (reference, kind, *(part for part in rest if part not in _ROUTES))
+
+
+def fallback_key(key: str, channel: Channel) -> str:
+    """The send key of ``key``'s fallback on ``channel`` (as the README writes one: the
+    channel's, with ``fallback`` before the version or the start announced)."""
+    reference, kind, _channel, *rest = key.split(":")
+    return ":".join([reference, kind, str(channel), *rest[:-1], "fallback", rest[-1]])
+
+
+def check_fallbacks(appointments: list[Appointment], records: list[Record],
+                    stories: Mapping[str, list[dict[str, str]]], findings: Findings) -> None:
+    """Each message Twilio refused (or the gateway held back because its address was
+    known undeliverable) has exactly one fallback on its stand-in channel, handed to a
+    provider; its story tells the failure once, then the one fallback; and no other
+    appointment has a fallback or a call's retry."""
+    by_key = {record.key: record for record in records}
+    refusing = {a.reference: a for a in appointments if a.refused is not None}
+    for record in records:
+        if _routed(record.key) and record.reference not in refusing:
+            findings.fallbacks.append(f"{record.key}: a follow-up nothing refused called "
+                                      f"for ({record.status})")
+    for reference, appointment in refusing.items():
+        assert appointment.refused is not None
+        story = stories.get(reference, [])
+        refused = [r for r in records if r.reference == reference and not _routed(r.key)
+                   and r.channel == appointment.refused]
+        for record in refused:
+            what = f"appointment {reference}: {record.kind} by {record.channel} ({record.key})"
+            if record.status not in (DeliveryStatus.FAILED, DeliveryStatus.SUPPRESSED):
+                findings.fallbacks.append(f"{what}: {record.status}, not refused")
+                continue
+            findings.refused[record.reason] += 1
+            stand_in = fallback_key(record.key, STAND_IN[appointment.refused])
+            fallback = by_key.get(stand_in)
+            if fallback is None:
+                findings.fallbacks.append(f"{what}: no fallback planned")
+            elif fallback.status not in _TAKEN:
+                findings.fallbacks.append(f"{what}: its fallback is {fallback.status}")
+            else:
+                findings.fallbacks_sent += 1
+            others = [key for key in by_key if key != stand_in and _routed(key)
+                      and _family(key) == _family(record.key)]
+            if others:
+                findings.fallbacks.append(f"{what}: other follow-ups {others}")
+            told = [index for index, line in enumerate(story)
+                    if line.get("key") == record.key and line.get("what") == record.status]
+            scheduled = [index for index, line in enumerate(story)
+                         if line.get("what") == "fallback_scheduled"
+                         and line.get("after") == record.key]
+            if len(told) != 1 or len(scheduled) != 1 or told[0] > scheduled[0]:
+                findings.fallbacks.append(
+                    f"{what}: the story tells the failure at lines {told} and its fallback "
+                    f"at lines {scheduled}")

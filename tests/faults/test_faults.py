@@ -1,7 +1,9 @@
 """The operating promises hold while processes die, Redis restarts and the providers
 fail: nothing accepted is lost (an event, a scheduled reminder, an opt-out); no patient
 gets the same message twice, nor one that is no longer true; no SMS goes to an opted-out
-number; a provider outage shorter than a message's deadline delays it, never loses it.
+number; a provider outage shorter than a message's deadline delays it, never loses it; a
+message refused for good gets exactly one fallback per channel, however the workers die
+between the failure and its fallback.
 
 One run (:func:`tests.faults.conftest.fault_run`) drives the real processes through a
 stream of appointment stories and a plan of faults; each test below checks one promise
@@ -23,7 +25,9 @@ import redis
 
 from notifier.backoff import MAX_DELAY
 from notifier.delivery_status import IN_FLIGHT
+from notifier.domain import Channel
 from notifier.names import SEND_QUEUE
+from notifier.planning.reasons import Reason
 from notifier.store.keys import Keys
 from tests.fakes.smtp_server import FakeSmtp
 from tests.fakes.twilio_server import FakeTwilio, Outcome
@@ -58,9 +62,16 @@ def test_the_faults_really_happened(fault_run: FaultRun) -> None:
     assert fault_run.findings.by_channel.keys() == {"sms", "email", "voice"}
 
 
+def unfinished(fault_run: FaultRun) -> list[Record]:
+    """Delivery records in flight, or failed but for a number Twilio refuses for good."""
+    refused = {(a.reference, str(a.refused)) for a in fault_run.appointments if a.refused}
+    return [r for r in fault_run.records if r.status in IN_FLIGHT or (
+        r.status == "failed" and not (r.reason == Reason.PROVIDER_PERMANENT
+                                      and (r.reference, r.channel) in refused))]
+
+
 def test_nothing_accepted_is_lost(fault_run: FaultRun) -> None:
-    undone = [f"{r.key}: {r.status} {r.reason}".strip() for r in fault_run.records
-              if r.status in IN_FLIGHT or r.status == "failed"]
+    undone = [f"{r.key}: {r.status} {r.reason}".strip() for r in unfinished(fault_run)]
     assert not fault_run.findings.lost, (
         f"lost messages {listed(fault_run.findings.lost)}\ndelivery records failed or "
         f"left in flight {listed(undone)}"
@@ -75,7 +86,7 @@ def test_every_delivery_record_ends_final_unless_redis_died_under_its_send(
     ``test_a_send_that_redis_dies_under_is_finished_once_redis_is_back``: counted and
     printed here, not failed twice; any other record not final fails."""
     outages = fault_run.tally.redis_outages
-    undone = [r for r in fault_run.records if r.status in IN_FLIGHT or r.status == "failed"]
+    undone = unfinished(fault_run)
 
     def under_an_outage(record: Record) -> bool:
         return any(o.start - REDIS_BLAST_RADIUS <= record.updated_at <= o.end for o in outages)
@@ -115,6 +126,21 @@ def test_no_message_for_an_appointment_state_no_longer_true(fault_run: FaultRun)
     findings = fault_run.findings
     assert not findings.stale, f"messages no longer true {listed(findings.stale)}"
     assert not findings.unknown, f"messages nothing explains {listed(findings.unknown)}"
+
+
+def test_a_message_refused_for_good_gets_exactly_one_fallback(fault_run: FaultRun) -> None:
+    findings = fault_run.findings
+    refusing = [a for a in fault_run.appointments if a.refused is not None]
+    assert refusing and {a.refused for a in refusing} == {Channel.SMS, Channel.VOICE}, (
+        "the workload refused no number on one of the channels: it tested nothing there")
+    # Both ways a message is refused: at create, and held back for a known address.
+    assert findings.refused.keys() == {"provider_permanent", "contact_undeliverable"}
+    assert findings.fallbacks_sent == sum(findings.refused.values())
+    assert not findings.fallbacks, f"fallbacks not exactly one {listed(findings.fallbacks)}"
+    # The booking system heard once of each refused number (its duplicates keep one id).
+    told = fault_run.undeliverable_told
+    assert {reference: len(ids) for reference, ids in told.items()} == {
+        a.reference: 1 for a in refusing}
 
 
 def test_the_processes_logs_name_no_patient(fault_run: FaultRun) -> None:

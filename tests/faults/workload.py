@@ -4,6 +4,9 @@ oracle).
 
 Each appointment follows one :class:`Story`, with its own patient, mobile, home number and
 email address, so that whatever a provider received names the appointment it is about.
+Some appointments are at a clinic with a channel fallback (:data:`FALLBACK_LOCATION`);
+there, a :attr:`Story.FALLBACK` patient's chosen mode goes to an address Twilio refuses
+for good (21211), so each of its messages must reach the patient once by the stand-in.
 Times are chosen so that each story's oracle is simple (:class:`Timing`): reminders fall
 due well after the appointment's last change, cancellations, contact changes and ARRET
 come well before any reminder is due, and an attendance changed back comes well before
@@ -26,6 +29,7 @@ from typing import Any
 import httpx
 
 from notifier.domain import Channel, Kind
+from notifier.messages.samples import SAMPLE_LOCATION
 from tests.factories import event
 from tests.fakes.twilio_server import FakeTwilio
 
@@ -44,13 +48,26 @@ class Story(enum.StrEnum):
     REPRISE = "reprise"  # booked, ARRET, then REPRISE (START) before reminders are due
     NO_SHOW = "no_show"  # a past appointment set absent: the no-show message
     NO_SHOW_REVERTED = "no_show_reverted"  # set absent, then present again before it is due
+    # At the fallback clinic; the one mode chosen (a text or a call) goes to a number
+    # Twilio refuses for good: confirmation and reminders go by the other, once each.
+    FALLBACK = "fallback"
 
 
 WEIGHTS = {
     Story.PLAIN: 3, Story.MOVED: 2, Story.CANCELLED: 2, Story.CONTACT: 1, Story.ARRET: 1,
-    Story.REPRISE: 1, Story.NO_SHOW: 1, Story.NO_SHOW_REVERTED: 1,
+    Story.REPRISE: 1, Story.NO_SHOW: 1, Story.NO_SHOW_REVERTED: 1, Story.FALLBACK: 2,
 }
 NEEDS_SMS = frozenset({Story.CONTACT, Story.ARRET, Story.REPRISE})
+# A clinic whose texts and calls stand in for each other, for patients who consented:
+# every FALLBACK appointment, and about a third of the others (nothing of theirs fails
+# for good, so nothing of theirs may fall back).
+FALLBACK_LOCATION: dict[str, Any] = {
+    **SAMPLE_LOCATION.model_dump(mode="json"), "id": "plateau-relais",
+    "fallback": {"stand_ins": {"sms": ["voice"], "voice": ["sms"]}, "unchosen_modes": True},
+}
+AT_FALLBACK_LOCATION = 0.3
+# The stand-in for the mode a FALLBACK patient chose.
+STAND_IN = {Channel.SMS: Channel.VOICE, Channel.VOICE: Channel.SMS}
 
 FIRST_NAMES = {
     "fr": ("Geneviève", "Mathieu", "Chloé", "Jean-François", "Marie-Ève", "Félix", "Anaïs",
@@ -148,6 +165,8 @@ class Appointment:
       modes: the communication modes chosen.
       mobile, home, email: the patient's addresses, unique to this appointment.
       new_mobile: the number a contact change gives (CONTACT only).
+      location: the clinic as events carry it (None: the sample clinic).
+      refused: the chosen channel whose address Twilio refuses for good (FALLBACK only).
       booked_at: when it is booked (epoch seconds, planned).
       start: the start as booked (aware, UTC).
       final_start: the start after its last change.
@@ -167,11 +186,24 @@ class Appointment:
     start: dt.datetime
     final_start: dt.datetime
     new_mobile: str | None = None
+    location: dict[str, Any] | None = None
+    refused: Channel | None = None
     steps: list[Step] = field(default_factory=list)
 
     @property
     def channels(self) -> list[Channel]:
         return [channel for channel in Channel if str(channel) in self.modes]
+
+    @property
+    def location_id(self) -> str:
+        return str((self.location or {}).get("id", SAMPLE_LOCATION.id))
+
+    @property
+    def refused_number(self) -> str | None:
+        """The number Twilio refuses for good (FALLBACK only)."""
+        if self.refused is None:
+            return None
+        return self.mobile if self.refused is Channel.SMS else self.home
 
     def step(self, name: str) -> Step:
         (found,) = [step for step in self.steps if step.name == name]
@@ -193,6 +225,7 @@ class Appointment:
             "first_name": self.first_name, "last_name": self.last_name, "language": self.lang,
             "mobile_phone": mobile or self.mobile, "home_phone": self.home,
             "email": self.email, "modes": list(self.modes),
+            **({"fallback_consent": True} if self.location else {}),
         }
 
     def event_json(self, step: Step, now: dt.datetime) -> dict[str, Any]:
@@ -209,7 +242,7 @@ class Appointment:
             extra["attendance"] = name
         return event(
             kind, version=step.version, start=start, at=now, reference=self.reference,
-            event_id=f"faults-{self.reference}-v{step.version}",
+            event_id=f"faults-{self.reference}-v{step.version}", location=self.location,
             patient=self.patient(mobile=mobile), **extra,
         ).model_dump(mode="json")
 
@@ -263,6 +296,11 @@ def new_appointment(
         modes.append("sms")
     if not modes:
         modes.append(rng.choice(("email", "sms", "voice")))
+    refused = None
+    if story is Story.FALLBACK:
+        refused = rng.choice((Channel.SMS, Channel.VOICE))
+        modes = [str(refused)]
+    at_fallback = story is Story.FALLBACK or rng.random() < AT_FALLBACK_LOCATION
     first_name = rng.choice(FIRST_NAMES[lang])
     booked = dt.datetime.fromtimestamp(booked_at, dt.UTC)
     if story in (Story.NO_SHOW, Story.NO_SHOW_REVERTED):
@@ -280,6 +318,7 @@ def new_appointment(
         email=numbers.email(first_name), booked_at=booked_at, start=start,
         final_start=final_start,
         new_mobile=numbers.phone() if story is Story.CONTACT else None,
+        location=FALLBACK_LOCATION if at_fallback else None, refused=refused,
     )
     appointment.steps = _steps(rng, appointment, timing)
     return appointment
@@ -414,6 +453,14 @@ def expectations(appointment: Appointment, timing: Timing) -> list[Expectation]:
         reminders(a.start, a.channels, why="REPRISE came before the reminders were due")
     elif story is Story.NO_SHOW:
         add(Kind.NO_SHOW, 1, 1, why="absent, never changed back")
+    elif story is Story.FALLBACK:
+        assert a.refused is not None
+        stand_in = [STAND_IN[a.refused]]
+        add(Kind.CONFIRMATION, 0, 0, why="its number refuses every message")
+        add(Kind.REMINDER, 0, 0, why="its number refuses every message")
+        add(Kind.CONFIRMATION, 1, 1, channels=stand_in,
+            why="the fallback of the confirmation its number refused")
+        reminders(a.start, stand_in, why="the fallbacks of the reminders its number refused")
     elif story is Story.NO_SHOW_REVERTED:
         present = a.acked("present")
         due = no_show_due(a, timing)

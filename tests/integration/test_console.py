@@ -35,6 +35,7 @@ from notifier.operations.dead_letters import list_dead, operator_actions
 from notifier.responses import OpenQuestion
 from notifier.store.callback_deliveries import CallbackDeliveries, Fate, delivery_name
 from notifier.store.deliveries import DeliveryLog
+from notifier.store.intake import Intake
 from notifier.store.integrators import IntegratorStore
 from notifier.store.keys import Keys
 from notifier.store.optouts import OptOutStore
@@ -51,6 +52,7 @@ from tests.browser.console_seed import (
     PLATEAU_REFERENCE,
     ROSEMONT_REFERENCE,
     SOPHIE,
+    START,
     UNKNOWN_REFERENCE,
     VICTOR,
     Account,
@@ -59,6 +61,7 @@ from tests.browser.console_seed import (
     operators_setting,
     seed,
 )
+from tests.factories import event
 from tests.integration.conftest import Gateway
 from tests.integration.test_inbound_webhook import age_redis
 
@@ -707,6 +710,82 @@ def test_an_unscoped_operator_sees_every_clinic_and_the_queues(console: Console)
     assert console.http.get(f"/console/story?reference={ROSEMONT_REFERENCE}").status_code == 200
 
 
+def test_late_deliveries_after_a_fallback_are_a_figure_of_their_own(console: Console) -> None:
+    keys = Keys(console.gateway.settings.queue_prefix)
+    hour = console.gateway.clock().astimezone(dt.UTC).strftime("%Y%m%d%H")
+    for location in ("plateau", "rosemont"):
+        console.gateway.client.hincrby(keys.fallback_redundant(hour),
+                                       f"sms|reminder|fr|{location}", 1)
+    figure = re.compile(r'id="fallback-redundant"><div class="n">(\d+)</div>')
+
+    console.sign_in(VICTOR)
+    page = console.http.get("/console/?period=day").text
+    assert figure.findall(page) == ["2"]
+    assert "Livrés en retard, après l’envoi de leur message de repli" in page
+    assert "fallback_redundant" not in page  # no status column or row of that name
+    data = console.http.get("/console/api/overview").json()
+    assert data["deliveries"]["fallback_redundant"] == {"sms": 2}
+    assert "fallback_redundant" not in data["deliveries"]["by_status"]
+    assert data["health"]["deliveries_last_hour"]["fallback_redundant"] == 2
+
+    console.http.cookies.clear()
+    console.sign_in(SOPHIE)
+    assert figure.findall(console.http.get("/console/?period=day").text) == ["1"]
+
+
+# Undeliverable contacts ------------------------------------------------------------------
+
+def test_a_clinic_operator_sees_their_clinics_undeliverable_contacts_from_the_overview(
+    console: Console,
+) -> None:
+    console.sign_in(SOPHIE)
+    overview = console.http.get("/console/").text
+    assert "Coordonnées injoignables : 1" in overview
+    assert 'href="/console/undeliverable"' in overview
+
+    page = console.http.get("/console/undeliverable")
+    assert page.status_code == 200
+    assert "Clinique plateau" in page.text and "+1•••••••188" in page.text
+    assert "<code>landline</code>" in page.text and "ligne fixe" in page.text
+    assert "<code>bounced</code>" not in page.text and "rosemont" not in page.text
+    assert "Par clinique" not in page.text  # one clinic: no table of clinics
+    other = console.http.get("/console/undeliverable?location=rosemont")
+    assert other.status_code == 403 and "j•••@example.net" not in other.text
+
+
+def test_an_unscoped_operator_sees_every_clinics_count_and_opens_one(
+    console: Console,
+) -> None:
+    console.sign_in(VICTOR)
+    console.post("/console/language", {"lang": "en"}, page="/console/")
+    assert "Undeliverable contacts: 2" in console.http.get("/console/").text
+
+    clinics = console.http.get("/console/undeliverable")
+    assert clinics.status_code == 200
+    assert 'href="/console/undeliverable?location=plateau"' in clinics.text
+    assert 'href="/console/undeliverable?location=rosemont"' in clinics.text
+    assert 'id="contacts"' not in clinics.text  # no clinic chosen yet
+    rosemont = console.http.get("/console/undeliverable?location=rosemont").text
+    assert "Clinic rosemont" in rosemont and "j•••@example.net" in rosemont
+    assert "<code>bounced</code>" in rosemont and "another address" in rosemont
+    assert "+1•••••••188" not in rosemont
+    assert "No undeliverable contacts." in console.http.get(
+        "/console/undeliverable?location=nowhere").text
+    bad = console.http.get("/console/undeliverable?location=Not%20a%20clinic")
+    assert bad.status_code == 422 and "lowercase letters" in bad.text
+
+
+def test_a_replaced_address_leaves_the_list(console: Console) -> None:
+    gateway = console.gateway
+    now = gateway.clock()
+    Intake(gateway.client, gateway.settings).accept(event(
+        "contact_changed", version=2, start=START, at=now, reference=PLATEAU_REFERENCE,
+        patient={"mobile_phone": "+15145550144"}), now)
+    console.sign_in(SOPHIE)
+    page = console.http.get("/console/undeliverable").text
+    assert "+1•••••••188" not in page and "Aucune coordonnée injoignable." in page
+
+
 def test_a_reference_that_is_not_ten_digits_is_explained(console: Console) -> None:
     console.sign_in(VICTOR)
     answer = console.http.get("/console/story?reference=12ab")
@@ -870,7 +949,8 @@ def test_no_page_shows_a_patient_name_number_or_email(console: Console) -> None:
              f"/console/story?reference={PLATEAU_REFERENCE}",
              f"/console/story?reference={ROSEMONT_REFERENCE}",
              "/console/dead-letters", "/console/opt-outs", "/console/integrators",
-             "/console/api/overview"]
+             "/console/undeliverable", "/console/undeliverable?location=plateau",
+             "/console/undeliverable?location=rosemont", "/console/api/overview"]
     for lang in ("fr", "en"):
         console.http.cookies.clear()
         console.sign_in(ALICE)

@@ -176,6 +176,28 @@ def test_fail_all_lasts_until_reset(fake: FakeTwilio, client: Client) -> None:
     assert [r.sid for r in fake.messages] == [message.sid]
 
 
+def test_a_number_refused_for_good_stays_refused_after_an_outage(
+    fake: FakeTwilio, client: Client,
+) -> None:
+    invalid = "+15145550177"
+    fake.fail_number(invalid, Outcome.error(21211), endpoints=["messages"])
+    fake.fail_all(Outcome.server_error(503))
+
+    during = refusal(client, to=invalid)
+    fake.fail_all(Outcome.server_error(500, accepted=True))  # would take it: refused
+    taking = refusal(client, to=invalid)
+    fake.reset()  # the outage is over; the number is still invalid
+    after = refusal(client, to=invalid)
+    others = send_sms(client)
+    call = client.calls.create(to=invalid, from_=CLINIC, twiml=TWIML)
+    fake.forget_numbers()
+    valid_again = send_sms(client, to=invalid)
+
+    assert (during.status, taking.code, after.code) == (503, 21211, 21211)
+    assert others.sid and call.sid and valid_again.sid
+    assert [r.sid for r in fake.messages] == [others.sid, valid_again.sid]
+
+
 @pytest.mark.parametrize(
     ("account", "token"), [("own", "wrong"), ("other", "own")], ids=["token", "account"]
 )

@@ -9,8 +9,14 @@ import datetime as dt
 import json
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from notifier.callbacks.events import callback_events
+from notifier.delivery_status import DeliveryStatus
+from notifier.domain import Lang
 from notifier.messages.samples import SAMPLE_LOCATION
+from notifier.operations.delivery_stats import delivery_counts
+from notifier.operations.metrics import prometheus_text
 from notifier.operations.status import health_summary
 from notifier.operations.terminal import render_status
 from notifier.planning.entries import PlannedMessage
@@ -95,6 +101,37 @@ def test_21211_at_create_falls_back_to_a_mode_the_patient_consented_to(
     assert delivery.step(mail) is SendOutcome.SENT
     (received,) = delivery.smtp.wait_for_messages(1)
     assert list(received.rcpt_tos) == ["emilie.tremblay@example.org"]
+
+
+def test_the_story_tells_the_failure_before_its_fallback(delivery: Delivery) -> None:
+    # At create: the send step's failure and its fallback, in one step.
+    (sms,) = book(delivery, "sms", unchosen=True, fallback_consent=True)
+    delivery.fake.script_messages(Outcome.error(21211))
+    delivery.step(sms)
+    assert story(delivery)[1:] == ["failed", "fallback_scheduled"]
+    # In a status callback: the final status, then the fallback.
+    (voice,) = due(delivery)
+    delivery.step(voice)
+    delivery.fake.callback(delivery.fake.calls[0].sid, "failed", error_code=21211)
+    delivery.fake.callback(delivery.fake.calls[0].sid, "failed", error_code=21211)  # twice
+    assert story(delivery)[3:] == ["sent", "failed", "fallback_scheduled"]
+    lines = delivery.intake.history.read("0000000001")
+    assert lines[4]["error_code"] == "21211" and lines[4]["channel"] == "voice"
+    assert lines[5]["key"].startswith("0000000001:confirmation:email:fallback")
+
+
+def test_the_story_tells_a_suppression_before_its_fallback(delivery: Delivery) -> None:
+    (sms,) = book(delivery, "sms", "voice", home_phone=None)
+    delivery.step(sms)
+    delivery.fake.callback(delivery.fake.messages[0].sid, "undelivered", error_code=30006)
+    due(delivery)
+
+    (second,) = book(delivery, "sms", "voice", home_phone=None, reference="0000000002")
+    delivery.step(second)
+
+    lines = delivery.intake.history.read("0000000002")
+    assert [line["what"] for line in lines[1:]] == ["suppressed", "fallback_scheduled"]
+    assert lines[1]["reason"] == "contact_undeliverable"
 
 
 def test_no_fallback_to_an_unchosen_mode_without_consent(delivery: Delivery) -> None:
@@ -190,9 +227,59 @@ def test_a_late_delivered_after_the_fallback_is_kept_and_counted(delivery: Deliv
     record = delivery.record(sms)
     assert record["status"] == "undelivered" and record["fallback_redundant"] == "1"
     assert "late_delivered" in record
-    counts = delivery.client.hgetall(delivery.intake.keys.stats(
-        delivery.clock().strftime("%Y%m%d%H")))
-    assert counts[b"fallback_redundant|sms|confirmation|fr|plateau|"] == b"1"
+    hour = delivery.clock().strftime("%Y%m%d%H")
+    assert delivery.client.hgetall(delivery.intake.keys.fallback_redundant(hour)) == {
+        b"sms|confirmation|fr|plateau": b"1"}
+    assert delivery.fake.callback(sid, "delivered") == 200  # told twice: counted once
+    assert delivery.client.hgetall(delivery.intake.keys.fallback_redundant(hour)) == {
+        b"sms|confirmation|fr|plateau": b"1"}
+
+
+def test_a_late_delivered_after_the_fallback_is_in_no_total_of_statuses(
+    delivery: Delivery,
+) -> None:
+    (sms,) = book(delivery, "sms", "voice", home_phone=None)
+    delivery.step(sms)
+    sid = delivery.fake.messages[0].sid
+    delivery.fake.callback(sid, "undelivered", error_code=30006)
+    (fallback,) = due(delivery)
+    delivery.step(fallback)
+    now = delivery.clock()
+    before = delivery_counts(delivery.client, delivery.settings, now, "hour")
+
+    assert delivery.fake.callback(sid, "delivered") == 200
+
+    # The statuses' counts, their totals and every breakdown are as they were.
+    counts = delivery_counts(delivery.client, delivery.settings, now, "hour")
+    assert (counts.by_status, counts.by_channel, counts.by_location, counts.delivery_rate) == (
+        before.by_status, before.by_channel, before.by_location, before.delivery_rate)
+    statuses = {str(status) for status in DeliveryStatus}
+    fields = delivery.client.hkeys(delivery.intake.keys.stats(now.strftime("%Y%m%d%H")))
+    assert {field.decode().split("|")[0] for field in fields} <= statuses
+    assert counts.fallback_redundant == {"sms": 1}
+    assert counts.to_dict()["fallback_redundant"] == {"sms": 1}
+    assert delivery_counts(delivery.client, delivery.settings, now, "hour",
+                           location="elsewhere").fallback_redundant == {}
+    # Metrics: a series of its own; the statuses' series hold statuses only.
+    found = {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+             for family in text_string_to_metric_families(
+                 prometheus_text(delivery.client, delivery.settings, now).decode())
+             for sample in family.samples}
+    assert found[("notifier_fallback_redundant_last_hour", (("channel", "sms"),))] == 1
+    assert {dict(labels).get("status") for name, labels in found
+            if name == "notifier_deliveries_last_hour"} <= statuses
+    assert sum(n for (name, _), n in found.items()
+               if name == "notifier_deliveries_last_hour") == sum(before.by_status.values())
+    # notifier status: its own figure, beside the statuses, not among them.
+    summary = health_summary(delivery.client, delivery.settings, now)
+    assert summary.fallback_redundant_last_hour == 1
+    assert summary.deliveries_last_hour == before.by_status
+    last_hour = summary.to_dict()["deliveries_last_hour"]
+    assert last_hour["fallback_redundant"] == 1 and set(last_hour["by_status"]) <= statuses
+    (line,) = [line for line in render_status(summary).splitlines()
+               if line.startswith("Delivered late after their fallback, last hour")]
+    assert line.split()[-1] == "1"
+    assert "Livrés en retard après leur repli" in render_status(summary, Lang.FR)
 
 
 def test_a_known_undeliverable_address_goes_straight_to_the_fallback_and_is_told_once(

@@ -43,6 +43,7 @@ def test_a_shared_step_is_written_once_and_taken_in_by_each_script_that_needs_it
                                         "reply_unmatched": 1}
     assert defining("reserve_slot") == {"send_begin": 1}
     assert defining("open_question") == {"send_handed_over": 1}
+    assert defining("append_story") == {"delivery_failed": 1, "delivery_late": 1}
 
 
 def test_a_record_is_told_to_booking_systems_as_its_public_status() -> None:

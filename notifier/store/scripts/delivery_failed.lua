@@ -7,24 +7,27 @@
 -- ('<location>|<reason>', '' when the address is not undeliverable), 3 the contact
 -- health's ttl (s), 4 the index member, 5 now (epoch s), 6 the story's longest length,
 -- 7 its ttl, 8 the pending hash's expiry (epoch s), 9 the records' ttl, 10 how many
--- channels to look at, 11 how many candidates; then 5 values per candidate (the fallbacks
--- hash field, slot, pending value, due score, send key); then the story's line for a
--- scheduled candidate with '%KEY%' and '%CHANNEL%' in it; then move_delivery's arguments.
+-- channels to look at, 11 how many candidates, 12 the failure's own story line ('' for
+-- none); then 5 values per candidate (the fallbacks hash field, slot, pending value, due
+-- score, send key); then the story's line for a scheduled candidate with '%KEY%' and
+-- '%CHANNEL%' in it; then move_delivery's arguments.
 -- A failure (or a suppression) and its fallback in one step, so that a worker killed in
 -- between leaves either neither (the step is tried again) or both:
--- 1. the record moves (move_delivery); a record that did not move (the failure processed
---    again) changes nothing more;
+-- 1. the record moves (move_delivery) and the story tells the failure; a record that did
+--    not move (the failure processed again) changes nothing more;
 -- 2. an address undeliverable for a reason its location did not know yet is remembered
 --    (90 days) and told to the booking system (the log entry keeps the address); a reason
 --    known already is not told again (the entry loses the address);
 -- 3. for a fallback: the record is marked ready for it; only when every chosen channel's
 --    latest message (its retry when there is one) is ready and none of the family was
 --    delivered, the first candidate whose channel the family has not used yet is put in
---    the schedule (the fallbacks hash keeps one per channel, whatever comes twice);
---    for a retry: the one retry is scheduled the same way.
+--    the schedule (the fallbacks hash keeps one per channel, whatever comes twice), and
+--    the story tells it after the failure; for a retry: the one retry is scheduled the
+--    same way.
 -- Returns the previous status, whether the record moved, and the send key scheduled ('').
 --! include delivery_move
-local first = 12 + 5 * tonumber(ARGV[11]) + 1
+--! include story_line
+local first = 13 + 5 * tonumber(ARGV[11]) + 1
 local move = {unpack(ARGV, first)}
 local field = ARGV[2]
 if field ~= '' and redis.call('HEXISTS', KEYS[7], field) == 1 then
@@ -33,6 +36,9 @@ end
 local moved = move_delivery({KEYS[1], KEYS[2], KEYS[3]}, move)
 if moved[2] == 0 then
   return {moved[1], 0, ''}
+end
+if ARGV[12] ~= '' then
+  append_story(KEYS[4], ARGV[12], ARGV[6], ARGV[7])
 end
 local now = tonumber(ARGV[5])
 if field ~= '' then
@@ -65,7 +71,7 @@ if follows == 'fallback' then
 end
 local schedules = 9 + 2 * looked
 for i = 0, tonumber(ARGV[11]) - 1 do
-  local at = 12 + 5 * i
+  local at = 13 + 5 * i
   if redis.call('HSETNX', KEYS[5], ARGV[at], ARGV[at + 4]) == 1 then
     redis.call('EXPIRE', KEYS[5], ARGV[9])
     if redis.call('HSETNX', KEYS[6], ARGV[at + 1], ARGV[at + 2]) == 1 then
@@ -78,9 +84,7 @@ for i = 0, tonumber(ARGV[11]) - 1 do
     local channel = string.match(ARGV[at + 1], '^[^:]*:[^:]*:([^:]*)')
     local line = string.gsub(string.gsub(ARGV[first - 1], '%%KEY%%', ARGV[at + 4]),
                              '%%CHANNEL%%', channel)
-    redis.call('RPUSH', KEYS[4], line)
-    redis.call('LTRIM', KEYS[4], -tonumber(ARGV[6]), -1)
-    redis.call('EXPIRE', KEYS[4], ARGV[7])
+    append_story(KEYS[4], line, ARGV[6], ARGV[7])
     return {moved[1], 1, ARGV[at + 4]}
   end
 end

@@ -1,16 +1,17 @@
--- KEYS: the record, this hour's counts, the appointment's story, then the records of the
--- family's fallbacks. ARGV: now (ISO), the counts field, the counts' ttl, the story's
--- line, its longest length, its ttl.
+-- KEYS: the record, this hour's late deliveries after a fallback, the appointment's story,
+-- then the records of the family's fallbacks. ARGV: now (ISO), the counts field
+-- (channel|kind|lang|location), the counts' ttl, the story's line, its longest length,
+-- its ttl.
 -- A 'delivered' that came after the record failed (its status stays): kept on the record
 -- once (late_delivered) with a line in the story; when a fallback of the family was
 -- handed to a provider already, the record is marked fallback_redundant and counted in the
--- hour's counts. Returns 1 when counted, else 0.
+-- hour's own hash of them (not the statuses' counts: it is not a status the record
+-- reached). Returns 1 when counted, else 0.
+--! include story_line
 if redis.call('HSETNX', KEYS[1], 'late_delivered', ARGV[1]) == 0 then
   return 0
 end
-redis.call('RPUSH', KEYS[3], ARGV[4])
-redis.call('LTRIM', KEYS[3], -tonumber(ARGV[5]), -1)
-redis.call('EXPIRE', KEYS[3], ARGV[6])
+append_story(KEYS[3], ARGV[4], ARGV[5], ARGV[6])
 local handed = {['accepted'] = true, ['sent'] = true, ['delivered'] = true,
                 ['undelivered'] = true, ['failed'] = true}
 for i = 4, #KEYS do

@@ -1,8 +1,8 @@
 """The operators' web console: ``/console``, in French and English, behind a sign-in.
 
 Pages: the overview (queues, the schedule ahead, deliveries and failures), an
-appointment's story, dead letters, opt-outs, integrators (their callback endpoints) and
-patients' replies that need a human.
+appointment's story, dead letters, opt-outs, integrators (their callback endpoints),
+patients' replies that need a human, and undeliverable contacts per clinic.
 See :mod:`.access` for who sees what, :mod:`.passwords` to make an operator's password
 hash.
 """
@@ -19,11 +19,13 @@ from notifier.web.console import (
     pages,
     replies_page,
     signin,
+    undeliverable_pages,
 )
 
 router = APIRouter()
 for _part in (signin.router, pages.router, dead_letter_pages.router, opt_out_pages.router,
-              integrator_pages.router, replies_page.router, assets.router):
+              integrator_pages.router, replies_page.router, undeliverable_pages.router,
+              assets.router):
     router.include_router(_part)
 
 __all__ = ["router"]

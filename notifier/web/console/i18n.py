@@ -111,6 +111,10 @@ CATALOGUE: dict[str, Bilingual] = {
     "period.week": Bilingual("7 derniers jours", "Last 7 days"),
     "deliveries.rate": Bilingual("Taux de livraison", "Delivery rate"),
     "deliveries.finished.label": Bilingual("Envois terminés", "Finished deliveries"),
+    "deliveries.redundant.label": Bilingual(
+        "Livrés en retard, après l’envoi de leur message de repli",
+        "Delivered late, after their fallback was sent",
+    ),
     "deliveries.rate.none": Bilingual("aucun envoi terminé", "no finished delivery"),
     "deliveries.rate.help": Bilingual(
         "Livrés ou envoyés, sur tous les envois terminés (hors messages retenus).",
@@ -303,6 +307,44 @@ CATALOGUE: dict[str, Bilingual] = {
         "Seul un administrateur peut changer un état.",
         "Only an admin can change a state.",
     ),
+    # Undeliverable contacts.
+    "undeliverable.title": Bilingual("Coordonnées injoignables", "Undeliverable contacts"),
+    "undeliverable.help": Bilingual(
+        "Les numéros et les adresses courriel qu’un fournisseur a refusés pour de bon (ligne "
+        "fixe, numéro invalide, courriel refusé ou adresse invalide), gardés 90 jours. "
+        "Corrigez-les dans le système de rendez-vous : son prochain événement avec la "
+        "nouvelle coordonnée les retire de la liste. Si la clinique a un mode de repli, "
+        "les messages suivants passent directement par ce mode.",
+        "The phone numbers and email addresses a provider refused for good (a landline, an "
+        "invalid number, a bounced email or an invalid address), kept 90 days. Fix them in "
+        "the booking system: its next event with the new contact detail takes them off "
+        "this list. Where the clinic has a fallback, later messages go straight to it.",
+    ),
+    "undeliverable.by_clinic": Bilingual("Par clinique", "By clinic"),
+    "undeliverable.clinic": Bilingual("Clinique", "Clinic"),
+    "undeliverable.count": Bilingual("Nombre", "Count"),
+    "undeliverable.of_clinic": Bilingual("Clinique {location}", "Clinic {location}"),
+    "undeliverable.address": Bilingual("Coordonnée", "Contact detail"),
+    "undeliverable.reason": Bilingual("Raison", "Reason"),
+    "undeliverable.since": Bilingual("Depuis le", "Since"),
+    "undeliverable.none": Bilingual(
+        "Aucune coordonnée injoignable.",
+        "No undeliverable contacts.",
+    ),
+    "undeliverable.newest": Bilingual(
+        "Les {shown} plus récentes sur {total}.",
+        "The {shown} most recent of {total}.",
+    ),
+    "undeliverable.bad_location": Bilingual(
+        "Un code de clinique ne compte que des lettres minuscules, des chiffres, « - » et "
+        "« _ ».",
+        "A clinic code holds only lowercase letters, digits, '-' and '_'.",
+    ),
+    "undeliverable.overview": Bilingual(
+        "Coordonnées injoignables : {count}",
+        "Undeliverable contacts: {count}",
+    ),
+    "undeliverable.see": Bilingual("Voir la liste", "See the list"),
     # Integrators.
     "integrators.title": Bilingual("Intégrateurs", "Integrators"),
     "integrators.help": Bilingual(

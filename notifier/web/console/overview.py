@@ -182,6 +182,9 @@ def overview_view(data: Overview, words: Words) -> dict[str, Any]:
             "rate": words.percent(chosen.delivery_rate) if chosen.delivery_rate is not None
             else words("deliveries.rate.none"),
             "tone": _tone(chosen.delivery_rate),
+            # Not a status: a figure of its own, in no table of statuses.
+            "redundant": words.number(sum(chosen.fallback_redundant.values()))
+            if chosen.fallback_redundant else None,
         },
         "statuses": [status_names[s] for s in statuses],
         "breakdowns": [

@@ -17,6 +17,7 @@ from notifier.web.console.overview import overview_view as build_overview
 from notifier.web.console.render import page, refusal
 from notifier.web.console.routing import console_router
 from notifier.web.console.story_view import REFERENCE, story_view
+from notifier.web.console.undeliverable_pages import undeliverable_counts
 from notifier.web.context import web_context
 
 router = console_router()
@@ -44,8 +45,12 @@ def _overview_data(request: Request, viewer: Viewer, period: str) -> Overview:
 def overview(request: Request, viewer: ViewerDep, period: str = "day") -> Response:
     browser = viewer.browser
     data = _overview_data(request, viewer, period)
+    # The health summary counted every clinic's already; a scoped operator's is one read.
+    undeliverable = (data.machinery.health.undeliverable_contacts if data.machinery
+                     else undeliverable_counts(request, viewer))
     return page(browser, "overview.html", path=f"{PREFIX}/",
-                view=build_overview(data, browser.words))
+                view=build_overview(data, browser.words),
+                undeliverable=browser.words.number(sum(undeliverable.values())))
 
 
 @router.get("/story")
