@@ -238,6 +238,6 @@ def health_summary(redis: Redis, settings: Settings, now: dt.datetime) -> Health
         problems=problems,
         warnings=warnings,
         undeliverable_contacts=ContactHealth(redis, keys=Keys(settings.queue_prefix))
-        .by_location(),
+        .by_location(now),
         fallback_redundant_last_hour=sum(counts.fallback_redundant.values()),
     )

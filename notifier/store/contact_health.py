@@ -73,12 +73,12 @@ class ContactHealth(RedisStore):
                 pipe.zcard(self.keys.undeliverable(location))
             return {name: int(n) for name, n in zip(names, pipe.execute(), strict=True)}
 
-    def by_location(self) -> dict[str, int]:
-        """How many undeliverable contacts each clinic that has one has (a scan of the
-        clinics' indexes: one key per clinic)."""
-        prefix = self.keys.undeliverable("")
-        names = sorted(text(key)[len(prefix):]
-                       for key in self.redis.scan_iter(match=f"{prefix}*", count=1000))
+    def by_location(self, now: dt.datetime) -> dict[str, int]:
+        """How many undeliverable contacts each clinic that has one has (two round trips:
+        the index of such clinics, then their counts)."""
+        oldest = (now - CONTACT_HEALTH_RETENTION).timestamp()
+        names = sorted(text(name) for name in cast(list[bytes], self.redis.zrangebyscore(
+            self.keys.undeliverable_locations, oldest, "+inf")))
         return {name: n for name, n in self.undeliverable_counts(names).items() if n}
 
     def stage_clear(self, pipe: Any, location: str,

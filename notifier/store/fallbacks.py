@@ -143,14 +143,16 @@ class Fallbacks(RedisStore):
         previous, moved, scheduled = self.script("delivery_failed")(
             keys=[*record_keys, self.keys.history(message.reference),
                   self.keys.fallbacks(family_id(message)), self.keys.pending(message.reference),
-                  health_key, self.keys.undeliverable(failure.location or "-"), *looked_keys,
+                  health_key, self.keys.undeliverable(failure.location or "-"),
+                  self.keys.undeliverable_locations, *looked_keys,
                   *(self.keys.schedule(planned.channel) for planned in follow)],
             args=[str(verdict.next), field, int(CONTACT_HEALTH_RETENTION.total_seconds()),
                   index_member, int(now.timestamp()), MAX_LINES,
                   int(self.history.retention.total_seconds()),
                   int((max(start, now) + self.event_retention).timestamp()),
                   self.deliveries.ttl, len(looked), len(follow),
-                  packed_line(failure.line) if failure.line else "", *follow_args,
+                  packed_line(failure.line) if failure.line else "",
+                  failure.location or "-", *follow_args,
                   packed_line(line), *move],
         )
         return (text(previous) or None), bool(moved), (text(scheduled) or None)

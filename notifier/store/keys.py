@@ -88,6 +88,12 @@ class Keys:
         masked address), scored by when found."""
         return f"{self.prefix}:undeliverable:{location}"
 
+    @property
+    def undeliverable_locations(self) -> str:
+        """Sorted set: the locations with an undeliverable contact, scored by when the
+        latest was found (what operators' per-clinic counts read, without a scan)."""
+        return f"{self.prefix}:undeliverable-locations"
+
     def fallbacks(self, family: str) -> str:
         """Hash: a message family's fallbacks and retry, channel (or ``retry``) -> send key."""
         return f"{self.prefix}:fallbacks:{family}"

@@ -313,6 +313,9 @@ def test_a_contact_change_clears_the_replaced_address(delivery: Delivery) -> Non
     delivery.fake.callback(delivery.fake.messages[0].sid, "undelivered", error_code=30006)
     health = ContactHealth(delivery.client, keys=delivery.intake.keys)
     assert len(health.undeliverable("plateau", delivery.clock())) == 1
+    # Operators' per-clinic counts come from an index of clinics, kept 90 days.
+    assert health.by_location(delivery.clock()) == {"plateau": 1}
+    assert health.by_location(delivery.clock() + dt.timedelta(days=91)) == {}
 
     now = delivery.clock()
     delivery.intake.accept(event("contact_changed", version=2, start=START, at=now,
@@ -321,6 +324,7 @@ def test_a_contact_change_clears_the_replaced_address(delivery: Delivery) -> Non
                                           "mobile_phone": "+15145550177"}), now)
 
     assert health.undeliverable("plateau", delivery.clock()) == []
+    assert health.by_location(delivery.clock()) == {}
     keys = delivery.client.keys(f"{delivery.settings.queue_prefix}:contact-health:*")
     assert all(not delivery.client.hlen(key) for key in keys)
 

@@ -1,6 +1,7 @@
 -- KEYS: the record, this hour's counts, the callback log (as move_delivery takes them), the
 -- appointment's story, the family's fallbacks hash, the appointment's pending hash, the
--- address's contact-health hash, the location's undeliverable index; then, for each chosen
+-- address's contact-health hash, the location's undeliverable index, the index of
+-- locations with an undeliverable contact; then, for each chosen
 -- channel to look at, its planned message's record and its retry's record; then the
 -- schedule of each candidate.
 -- ARGV: 1 what follows ('nothing', 'retry' or 'fallback'), 2 the contact-health field
@@ -8,7 +9,7 @@
 -- health's ttl (s), 4 the index member, 5 now (epoch s), 6 the story's longest length,
 -- 7 its ttl, 8 the pending hash's expiry (epoch s), 9 the records' ttl, 10 how many
 -- channels to look at, 11 how many candidates, 12 the failure's own story line ('' for
--- none); then 5 values per candidate (the fallbacks hash field, slot, pending value, due
+-- none), 13 the location; then 5 values per candidate (the fallbacks hash field, slot, pending value, due
 -- score, send key); then the story's line for a scheduled candidate with '%KEY%' and
 -- '%CHANNEL%' in it; then move_delivery's arguments.
 -- A failure (or a suppression) and its fallback in one step, so that a worker killed in
@@ -27,7 +28,7 @@
 -- Returns the previous status, whether the record moved, and the send key scheduled ('').
 --! include delivery_move
 --! include story_line
-local first = 13 + 5 * tonumber(ARGV[11]) + 1
+local first = 14 + 5 * tonumber(ARGV[11]) + 1
 local move = {unpack(ARGV, first)}
 local field = ARGV[2]
 if field ~= '' and redis.call('HEXISTS', KEYS[7], field) == 1 then
@@ -48,6 +49,8 @@ if field ~= '' then
   redis.call('ZADD', KEYS[8], now, ARGV[4])
   redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', now - ttl)
   redis.call('EXPIRE', KEYS[8], ttl)
+  redis.call('ZADD', KEYS[9], now, ARGV[13])
+  redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', now - ttl)
 end
 local follows = ARGV[1]
 if follows == 'nothing' then
@@ -57,7 +60,7 @@ local looked = tonumber(ARGV[10])
 if follows == 'fallback' then
   redis.call('HSET', KEYS[1], 'fallback_ready', '1')
   for i = 0, looked - 1 do
-    local planned, retry = KEYS[9 + 2 * i], KEYS[10 + 2 * i]
+    local planned, retry = KEYS[10 + 2 * i], KEYS[11 + 2 * i]
     local latest = retry
     if redis.call('EXISTS', retry) == 0 then
       latest = planned
@@ -69,9 +72,9 @@ if follows == 'fallback' then
     end
   end
 end
-local schedules = 9 + 2 * looked
+local schedules = 10 + 2 * looked
 for i = 0, tonumber(ARGV[11]) - 1 do
-  local at = 13 + 5 * i
+  local at = 14 + 5 * i
   if redis.call('HSETNX', KEYS[5], ARGV[at], ARGV[at + 4]) == 1 then
     redis.call('EXPIRE', KEYS[5], ARGV[9])
     if redis.call('HSETNX', KEYS[6], ARGV[at + 1], ARGV[at + 2]) == 1 then

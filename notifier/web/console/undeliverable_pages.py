@@ -34,13 +34,13 @@ LIMIT = 200
 def undeliverable_counts(request: Request, viewer: Viewer) -> dict[str, int]:
     """How many undeliverable contacts each clinic the operator sees has (clinics with
     none left out): their own clinic's for a scoped operator (one round trip), every
-    clinic's otherwise (a scan of the clinics' indexes)."""
+    clinic's otherwise (two round trips)."""
     context = web_context(request)
     health = ContactHealth(context.redis, keys=Keys(context.settings.queue_prefix))
     if viewer.location is not None:
         counts = health.undeliverable_counts([viewer.location])
         return {name: n for name, n in counts.items() if n}
-    return health.by_location()
+    return health.by_location(context.clock())
 
 
 def _row(contact: UndeliverableContact, words: Words) -> dict[str, str]:
