@@ -53,8 +53,9 @@ def render_response_reply(
       kind: which answer.
       lang: the language the question was asked in.
       settings: the sender name and web address.
-      questions: the questions answered (their first one's date and time are told), or,
-        for a clarification, the number's open ones, soonest first; at least one.
+      questions: the questions answered (the date of the first and each one's time are
+        told, or the first's alone where they would not fit one segment), or, for a
+        clarification, the number's open ones, soonest first; at least one.
       templates_dir: a whole catalogue to use instead of the deployment's.
     """
     env = environment(*template_folders(settings, templates_dir))
@@ -67,7 +68,8 @@ def render_response_reply(
     listed = [_listed(q) for q in questions]
     while True:
         text = normalise_sms(template.render({**values, "questions": listed}))
-        if kind is not ResponseReply.CLARIFY or len(listed) == 1 \
-                or sms_encoding(text).segments == 1:
+        if len(listed) == 1 or sms_encoding(text).segments == 1:
             return text
-        listed.pop()
+        # One segment always: a clarification lists fewer appointments, an answer for a
+        # family's appointments names the first alone.
+        listed = listed[:-1] if kind is ResponseReply.CLARIFY else listed[:1]

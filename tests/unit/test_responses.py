@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from notifier.domain import Channel, Kind, Lang, PatientResponses
 from notifier.inbound.keywords import KEYWORDS
 from notifier.messages.samples import SAMPLE_LOCATION
+from notifier.messages.sms import sms_encoding
 from notifier.planning.entries import AppointmentState, Plan, PlannedMessage
 from notifier.planning.plan import plan_event
 from notifier.planning.reasons import Reason
@@ -36,6 +37,7 @@ from notifier.responses import (
     standing,
 )
 from notifier.responses.questions import free_code
+from notifier.responses.replies import ResponseReply, render_response_reply
 from notifier.responses.words import CONFIRM_WORDS, DECLINE_WORDS
 from notifier.settings import Settings
 from tests.factories import event, local
@@ -304,3 +306,24 @@ def test_a_confirmed_appointment_skips_reminders_only_when_told_to() -> None:
     assert decide_at_send(reminder, held, SETTINGS, NOW) == Send(NUMBER)
     other = dataclasses.replace(reminder, kind=Kind.CONFIRMATION, offset_seconds=None)
     assert decide_at_send(other, held, SETTINGS, NOW, confirmed=True) == Send(NUMBER)
+
+
+def test_an_answer_for_a_family_names_each_time_and_always_fits_one_segment() -> None:
+    first = question("0000000001", code="111")
+    second = question("0000000002", code="222", start=START + dt.timedelta(minutes=20))
+    fr = render_response_reply(ResponseReply.CONFIRMED, Lang.FR, SETTINGS,
+                               questions=(first, second))
+    assert "Vos RV du" in fr and " et " in fr and fr.endswith("sont confirmés.")
+    en = render_response_reply(ResponseReply.DECLINED, Lang.EN, SETTINGS,
+                               questions=(first, second))
+    assert "appointments on" in en and " and " in en
+    alone = render_response_reply(ResponseReply.CONFIRMED, Lang.FR, SETTINGS,
+                                  questions=(first,))
+    assert "Votre RV du" in alone
+    # Too many to name in one segment: the first alone.
+    many = tuple(question(f"00000000{n:02d}", code=str(100 + n),
+                          start=START + dt.timedelta(minutes=5 * n)) for n in range(12))
+    crowded = render_response_reply(ResponseReply.DECLINED, Lang.FR, SETTINGS, questions=many)
+    assert sms_encoding(crowded).segments == 1
+    assert crowded == render_response_reply(ResponseReply.DECLINED, Lang.FR, SETTINGS,
+                                             questions=many[:1])
