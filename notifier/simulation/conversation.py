@@ -13,6 +13,11 @@ questions and stored responses, with the same rules, driven by the same pure cor
   a question is open is told to the booking system (``reply.unmatched``) and gets the
   "how to answer" reply; each reply is the webhook's (see
   :mod:`notifier.simulation.replies`).
+- Opt-out and opt-in words change the number's state for texts, always, and key 9 that
+  of the number called for calls (:mod:`notifier.simulation.numbers`). As the webhook,
+  the gateway answers STOP, START, HELP and INFO words even to a number opted out of
+  texts, and nothing else: such a number's answer is recorded, and told, but not
+  answered.
 
 What one text or key led to comes back as :class:`Step` values, in order, for the
 report.
@@ -26,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from notifier.domain import Channel, Lang
-from notifier.inbound.keywords import KeywordKind, normalise, parse
+from notifier.inbound.keywords import Keyword, KeywordKind, normalise, parse
 from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.responses import (
     Answer,
@@ -43,11 +48,15 @@ from notifier.responses import (
     standing,
 )
 from notifier.responses.matching import offered, open_questions
+from notifier.simulation.numbers import Numbers
 
 FREE_TEXT = "(free text)"
+UNANSWERED_OPTED_OUT = "opted_out"
 CONFIRMED_EVENT = "appointment.patient_confirmed"
 DECLINED_EVENT = "appointment.patient_declined"
 UNMATCHED_EVENT = "reply.unmatched"
+OPTED_OUT_EVENT = "contact.opted_out"
+OPTED_IN_EVENT = "contact.opted_in"
 
 
 class StepKind(enum.StrEnum):
@@ -59,7 +68,10 @@ class StepKind(enum.StrEnum):
     NOT_APPLIED = "not_applied"  # the appointment changed since it was asked
     CALLBACK = "callback"  # an event told to the booking system
     REPLIED = "replied"  # what the patient read or heard back
+    UNANSWERED = "unanswered"  # a reply the webhook holds back, and why
     IGNORED = "ignored"  # a key that answers nothing
+    OPTED_OUT = "opted_out"  # the number opted out of texts or calls
+    OPTED_IN = "opted_in"  # the number opted back in to texts
 
 
 @dataclass(frozen=True)
@@ -71,7 +83,8 @@ class Step:
       state: the appointment it is about, when known.
       lang: the language it is in (the question's, else the patient's).
       detail: the answer (``confirmed``), the event type, the reply's text, the text
-        received (an answer word, a keyword, or ``(free text)``), or why a key is ignored.
+        received (an answer word, a keyword, or ``(free text)``), why a key is ignored or
+        a reply held back, or what an opt-out or opt-in changed (:data:`OPT_CHANGES`).
       late: for a recorded decline: past the cancellation deadline.
     """
 
@@ -109,6 +122,20 @@ class ReplyFacts:
     questions: tuple[OpenQuestion, ...] = ()
 
 
+# An opt-out or opt-in's report detail: (its channel, whether it opts out, whether the
+# state changed) -> the detail.
+OPT_CHANGES = {
+    (Channel.SMS, True, True): "texts_stopped",
+    (Channel.SMS, True, False): "texts_still_stopped",
+    (Channel.VOICE, True, True): "calls_stopped",
+    (Channel.VOICE, True, False): "calls_still_stopped",
+    (Channel.SMS, False, True): "texts_resumed",
+    (Channel.SMS, False, False): "texts_not_stopped",
+}
+# The keywords that change a number's state for texts: True for those that opt out.
+_OPTS_OUT = {KeywordKind.STOP: True, KeywordKind.START: False}
+
+
 @dataclass
 class Conversations:
     """The open questions of every number and the stored responses, in memory.
@@ -116,6 +143,7 @@ class Conversations:
     Parameters:
       reply_text: the text of each answer (see :data:`ReplyText`).
       states: the appointments as stored, by reference (the simulation's own).
+      numbers: the opt-outs and answer claims of every number (the simulation's own).
       questions: number -> reference -> the question it was last asked.
       responses: reference -> the latest answer stored.
       calls: reference -> (send key, called number, question) of its latest call.
@@ -123,6 +151,7 @@ class Conversations:
 
     reply_text: ReplyText
     states: dict[str, AppointmentState]
+    numbers: Numbers
     questions: dict[str, dict[str, OpenQuestion]] = field(default_factory=dict)
     responses: dict[str, PatientResponse] = field(default_factory=dict)
     calls: dict[str, tuple[str, str, OpenQuestion | None]] = field(default_factory=dict)
@@ -158,9 +187,8 @@ class Conversations:
         keyword = parse(body)
         if keyword.kind is not KeywordKind.OTHER:
             # Opt-out and opt-in words always win: never read as an answer.
-            facts = ReplyFacts(keyword=keyword.word)
             return [Step(StepKind.RECEIVED, about, lang, keyword.word),
-                    *self._reply(ReplyKind.KEYWORD, about, keyword.lang, Channel.SMS, facts)]
+                    *self._keyword(keyword, number, about, lang, now)]
         reading = read_reply(body, question_open=bool(current))
         shown = FREE_TEXT if reading is None else normalise(body)
         steps = [Step(StepKind.RECEIVED, about, lang, shown)]
@@ -168,10 +196,10 @@ class Conversations:
             # Not an answer while asked: a person at the clinic reads it, and the patient
             # is told how to answer.
             steps.append(Step(StepKind.CALLBACK, about, lang, UNMATCHED_EVENT))
-            return [*steps, *self._reply(ReplyKind.UNCLEAR, about, lang, Channel.SMS,
-                                        ReplyFacts(questions=current))]
+            return [*steps, *self._text_back(ReplyKind.UNCLEAR, about, lang, number, now,
+                                            ReplyFacts(questions=current))]
         if reading is None or not current:
-            return [*steps, *self._reply(ReplyKind.NOTICE, about, lang, Channel.SMS)]
+            return [*steps, *self._text_back(ReplyKind.NOTICE, about, lang, number, now)]
         still = standing(current, self.states, number, now)
         if not still:
             # Every question is about an appointment that changed since: "changed".
@@ -179,11 +207,33 @@ class Conversations:
         matched = match(reading, still, now)
         assert matched is not None
         if isinstance(matched, Clarify):
-            return [*steps, *self._reply(ReplyKind.CLARIFY, about, lang, Channel.SMS,
-                                        ReplyFacts(questions=matched.questions))]
+            return [*steps, *self._text_back(ReplyKind.CLARIFY, about, lang, number, now,
+                                            ReplyFacts(questions=matched.questions))]
         assert isinstance(matched, Answered)
         return steps + self._answer(matched.questions, reading.answer, number, Channel.SMS,
                                     now)
+
+    def _keyword(self, keyword: Keyword, number: str, about: AppointmentState | None,
+                 lang: Lang | None, now: dt.datetime) -> list[Step]:
+        """A keyword's change, always made, and its answer in the keyword's language."""
+        steps: list[Step] = []
+        if keyword.kind in _OPTS_OUT:
+            opts_out = _OPTS_OUT[keyword.kind]
+            steps += self._opt(number, Channel.SMS, about, lang, now, opted_out=opts_out)
+        return steps + self._text_back(ReplyKind.KEYWORD, about, keyword.lang, number, now,
+                                       ReplyFacts(keyword=keyword.word))
+
+    def _opt(self, number: str, channel: Channel, about: AppointmentState | None,
+             lang: Lang | None, now: dt.datetime, *, opted_out: bool) -> list[Step]:
+        """``number`` opted out of ``channel`` (or back in); a change is told to the
+        booking systems that wrote to the number (``contact.opted_out``, ...)."""
+        changed = self.numbers.change(number, channel, opted_out=opted_out)
+        steps = [Step(StepKind.OPTED_OUT if opted_out else StepKind.OPTED_IN, about, lang,
+                      OPT_CHANGES[channel, opted_out, changed])]
+        if changed and self.numbers.told(number, now):
+            event = OPTED_OUT_EVENT if opted_out else OPTED_IN_EVENT
+            steps.append(Step(StepKind.CALLBACK, about, lang, event))
+        return steps
 
     # -- a key ------------------------------------------------------------------------
 
@@ -199,6 +249,8 @@ class Conversations:
         _, number, question = call
         asks = question is not None and person
         if digits == "9":
+            # Whoever pressed it, the number called is opted out of calls (not of texts).
+            steps += self._opt(number, Channel.VOICE, state, lang, now, opted_out=True)
             return [*steps, *self._reply(ReplyKind.KEYWORD, state, lang, Channel.VOICE,
                                         ReplyFacts(keyword="9"))]
         answer = {"1": Answer.CONFIRMED, "2": Answer.DECLINED}.get(digits) if asks else None
@@ -242,8 +294,20 @@ class Conversations:
         if kind is ReplyKind.DECLINED and any(q.past_cancellation_deadline(now) for q in told):
             kind = ReplyKind.DECLINED_LATE
         first = told[0]
-        return steps + self._reply(kind, self._state(first), first.lang, channel,
-                                   ReplyFacts(questions=tuple(told)))
+        facts = ReplyFacts(questions=tuple(told))
+        if channel is Channel.SMS:
+            return steps + self._text_back(kind, self._state(first), first.lang, number, now,
+                                           facts)
+        return steps + self._reply(kind, self._state(first), first.lang, channel, facts)
+
+    def _text_back(self, kind: ReplyKind, state: AppointmentState | None, lang: Lang | None,
+                   number: str, now: dt.datetime, facts: ReplyFacts = ReplyFacts()
+                   ) -> list[Step]:
+        """The reply by text to ``number``, unless the webhook holds it back (a step that
+        says why): nothing but a keyword's answer to a number opted out of texts."""
+        if kind is not ReplyKind.KEYWORD and self.numbers.is_opted_out(number, Channel.SMS):
+            return [Step(StepKind.UNANSWERED, state, lang, UNANSWERED_OPTED_OUT)]
+        return self._reply(kind, state, lang, Channel.SMS, facts)
 
     def _reply(self, kind: ReplyKind, state: AppointmentState | None, lang: Lang | None,
                channel: Channel, facts: ReplyFacts = ReplyFacts()) -> list[Step]:
