@@ -41,6 +41,8 @@ from notifier.responses import asks
 from notifier.settings import Settings
 from notifier.simulation.conversation import (
     FREE_TEXT,
+    UNANSWERED_LIMIT,
+    UNANSWERED_NOTICE,
     UNANSWERED_OPTED_OUT,
     Conversations,
     ReplyFacts,
@@ -139,6 +141,16 @@ _DETAILS = {
     # Why a reply is held back.
     UNANSWERED_OPTED_OUT: Bilingual("aucune réponse à un numéro désabonné des textos",
                                     "no answer to a number opted out of texts"),
+    UNANSWERED_NOTICE: Bilingual(
+        "l'avis « nous ne répondons pas aux textos » est parti il y a moins de "
+        "NOTIFIER_NO_REPLY_NOTICE_INTERVAL",
+        "the \"we do not reply to texts\" notice went less than "
+        "NOTIFIER_NO_REPLY_NOTICE_INTERVAL ago"),
+    UNANSWERED_LIMIT: Bilingual(
+        "ce numéro a reçu aujourd'hui (UTC) toutes les réponses de ce genre permises "
+        "(NOTIFIER_KEYWORD_REPLY_LIMIT)",
+        "this number had today's (UTC) share of answers of this kind "
+        "(NOTIFIER_KEYWORD_REPLY_LIMIT)"),
     # What an opt-out or opt-in changed.
     "texts_stopped": Bilingual("plus aucun texto à ce numéro", "no more texts to this number"),
     "texts_still_stopped": Bilingual(

@@ -18,6 +18,10 @@ questions and stored responses, with the same rules, driven by the same pure cor
   the gateway answers STOP, START, HELP and INFO words even to a number opted out of
   texts, and nothing else: such a number's answer is recorded, and told, but not
   answered.
+- As the webhook, a number gets at most ``keyword_reply_limit`` replies of one kind (a
+  keyword's kind, or one answer to an answer) per UTC day, and the "we do not reply"
+  notice once per ``no_reply_notice_interval``; a reply held back is a step that says
+  why.
 
 What one text or key led to comes back as :class:`Step` values, in order, for the
 report.
@@ -48,10 +52,14 @@ from notifier.responses import (
     standing,
 )
 from notifier.responses.matching import offered, open_questions
+from notifier.responses.replies import ResponseReply
 from notifier.simulation.numbers import Numbers
 
 FREE_TEXT = "(free text)"
+# Why the webhook gives no reply.
 UNANSWERED_OPTED_OUT = "opted_out"
+UNANSWERED_NOTICE = "notice_recently_sent"
+UNANSWERED_LIMIT = "daily_limit"
 CONFIRMED_EVENT = "appointment.patient_confirmed"
 DECLINED_EVENT = "appointment.patient_declined"
 UNMATCHED_EVENT = "reply.unmatched"
@@ -303,11 +311,28 @@ class Conversations:
     def _text_back(self, kind: ReplyKind, state: AppointmentState | None, lang: Lang | None,
                    number: str, now: dt.datetime, facts: ReplyFacts = ReplyFacts()
                    ) -> list[Step]:
-        """The reply by text to ``number``, unless the webhook holds it back (a step that
-        says why): nothing but a keyword's answer to a number opted out of texts."""
-        if kind is not ReplyKind.KEYWORD and self.numbers.is_opted_out(number, Channel.SMS):
-            return [Step(StepKind.UNANSWERED, state, lang, UNANSWERED_OPTED_OUT)]
+        """The reply by text to ``number``, unless the webhook holds it back (then a step
+        that says why)."""
+        why = self._held_back(kind, number, facts, now)
+        if why is not None:
+            return [Step(StepKind.UNANSWERED, state, lang, why)]
         return self._reply(kind, state, lang, Channel.SMS, facts)
+
+    def _held_back(self, kind: ReplyKind, number: str, facts: ReplyFacts,
+                   now: dt.datetime) -> str | None:
+        """Why the webhook gives no reply, in its order, or None (the reply claimed): a
+        number opted out of texts gets none but a keyword's answer; the "we do not
+        reply" notice goes once per interval; any other answer within the day's limit
+        of its kind (a keyword's kind, or the answer to an answer)."""
+        if kind is not ReplyKind.KEYWORD and self.numbers.is_opted_out(number, Channel.SMS):
+            return UNANSWERED_OPTED_OUT
+        if kind is ReplyKind.NOTICE:
+            return None if self.numbers.claim_notice(number, now) else UNANSWERED_NOTICE
+        if kind is ReplyKind.KEYWORD:
+            counted = str(parse(facts.keyword).kind)
+        else:
+            counted = f"response_{ResponseReply(kind)}"
+        return None if self.numbers.claim_reply(number, counted, now) else UNANSWERED_LIMIT
 
     def _reply(self, kind: ReplyKind, state: AppointmentState | None, lang: Lang | None,
                channel: Channel, facts: ReplyFacts = ReplyFacts()) -> list[Step]:

@@ -330,3 +330,49 @@ def test_an_opt_out_of_a_number_no_location_wrote_to_is_told_to_no_one() -> None
     assert steps(play(BOOKED, stranger))[-3:] == [
         (SimulatedOutcome.RECEIVED, "STOP"), (SimulatedOutcome.OPTED_OUT, "texts_stopped"),
         (SimulatedOutcome.REPLIED, render_reply(parse("STOP"), SETTINGS))]
+
+
+# -- the webhook's limits on replies ----------------------------------------------------
+
+
+def test_a_fourth_stop_the_same_utc_day_opts_out_still_but_gets_no_reply() -> None:
+    # 3 replies per kind per UTC day: STOP and ARRET count together; 20:00 in Montréal
+    # (EDT) is the next UTC day.
+    stops = [text(when, word) for when, word in
+             [("14:10", "STOP"), ("14:11", "ARRET"), ("14:12", "REPRISE"), ("14:13", "Stop"),
+              ("19:59", "FIN"), ("20:00", "STOP")]]
+    records = play(one_number("sms"), *stops)
+
+    said = [step for step in steps(records)
+            if step[0] in (SimulatedOutcome.REPLIED, SimulatedOutcome.UNANSWERED)]
+    stop_reply = render_reply(parse("STOP"), SETTINGS)
+    assert said == [
+        (SimulatedOutcome.REPLIED, stop_reply),
+        (SimulatedOutcome.REPLIED, render_reply(parse("ARRET"), SETTINGS)),
+        (SimulatedOutcome.REPLIED, render_reply(parse("REPRISE"), SETTINGS)),
+        (SimulatedOutcome.REPLIED, stop_reply),
+        (SimulatedOutcome.UNANSWERED, "daily_limit"),  # the fourth of the day: FIN
+        (SimulatedOutcome.REPLIED, stop_reply)]  # a new UTC day
+    opted = [r.text for r in records if r.outcome is SimulatedOutcome.OPTED_OUT]
+    assert opted == ["texts_stopped", "texts_still_stopped", "texts_stopped",
+                     "texts_still_stopped", "texts_still_stopped"]
+
+
+def test_the_same_answer_a_fourth_time_is_repeated_without_a_reply() -> None:
+    records = play(BOOKED, *(text(f"14:1{n}", "1") for n in range(4)))
+    last = steps(records)[-3:]
+    assert last == [(SimulatedOutcome.RECEIVED, "1"),
+                    (SimulatedOutcome.REPEATED, "confirmed"),
+                    (SimulatedOutcome.UNANSWERED, "daily_limit")]
+    assert len(replies(records)) == 3
+
+
+def test_the_we_do_not_reply_notice_goes_once_per_interval() -> None:
+    # No question open before the 3-day reminder: "Merci" gets the notice, once a day.
+    records = play(BOOKED, *(text(when, "Merci", day=day) for when, day in
+                             [("09:00", 5), ("18:00", 5), ("08:59", 6), ("09:00", 6)]))
+    assert [s for s in steps(records) if s[0] is not SimulatedOutcome.RECEIVED] == [
+        (SimulatedOutcome.REPLIED, render_reply(parse("Merci"), SETTINGS)),
+        (SimulatedOutcome.UNANSWERED, "notice_recently_sent"),
+        (SimulatedOutcome.UNANSWERED, "notice_recently_sent"),
+        (SimulatedOutcome.REPLIED, render_reply(parse("Merci"), SETTINGS))]
