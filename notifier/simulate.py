@@ -44,6 +44,7 @@ from notifier.simulation.conversation import (
     UNANSWERED_LIMIT,
     UNANSWERED_NOTICE,
     UNANSWERED_OPTED_OUT,
+    UNANSWERED_TWILIO,
     Conversations,
     ReplyFacts,
     ReplyKind,
@@ -151,6 +152,9 @@ _DETAILS = {
         "(NOTIFIER_KEYWORD_REPLY_LIMIT)",
         "this number had today's (UTC) share of answers of this kind "
         "(NOTIFIER_KEYWORD_REPLY_LIMIT)"),
+    UNANSWERED_TWILIO: Bilingual(
+        "Twilio répond lui-même à ce mot (NOTIFIER_TWILIO_ANSWERS_ENGLISH_KEYWORDS)",
+        "Twilio answers this word itself (NOTIFIER_TWILIO_ANSWERS_ENGLISH_KEYWORDS)"),
     # What an opt-out or opt-in changed.
     "texts_stopped": Bilingual("plus aucun texto à ce numéro", "no more texts to this number"),
     "texts_still_stopped": Bilingual(
@@ -353,7 +357,8 @@ class _Simulation:
 
     def __post_init__(self) -> None:
         self.numbers = Numbers.of(self.settings)
-        self.conversations = Conversations(self._reply_text, self.store.states, self.numbers)
+        self.conversations = Conversations(self._reply_text, self.store.states, self.numbers,
+                                           self.settings)
 
     def play(self, timeline: Sequence[TimelineLine]) -> list[Record]:
         for item in timeline:

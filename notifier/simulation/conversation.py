@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 from notifier.domain import Channel, Lang
 from notifier.inbound.keywords import Keyword, KeywordKind, normalise, parse
+from notifier.inbound.replies import answered_by_twilio
 from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.responses import (
     Answer,
@@ -53,6 +54,7 @@ from notifier.responses import (
 )
 from notifier.responses.matching import offered, open_questions
 from notifier.responses.replies import ResponseReply
+from notifier.settings import Settings
 from notifier.simulation.numbers import Numbers
 
 FREE_TEXT = "(free text)"
@@ -60,6 +62,7 @@ FREE_TEXT = "(free text)"
 UNANSWERED_OPTED_OUT = "opted_out"
 UNANSWERED_NOTICE = "notice_recently_sent"
 UNANSWERED_LIMIT = "daily_limit"
+UNANSWERED_TWILIO = "answered_by_twilio"
 CONFIRMED_EVENT = "appointment.patient_confirmed"
 DECLINED_EVENT = "appointment.patient_declined"
 UNMATCHED_EVENT = "reply.unmatched"
@@ -152,6 +155,7 @@ class Conversations:
       reply_text: the text of each answer (see :data:`ReplyText`).
       states: the appointments as stored, by reference (the simulation's own).
       numbers: the opt-outs and answer claims of every number (the simulation's own).
+      settings: whether the Twilio account answers its own keywords.
       questions: number -> reference -> the question it was last asked.
       responses: reference -> the latest answer stored.
       calls: reference -> (send key, called number, question) of its latest call.
@@ -160,6 +164,7 @@ class Conversations:
     reply_text: ReplyText
     states: dict[str, AppointmentState]
     numbers: Numbers
+    settings: Settings
     questions: dict[str, dict[str, OpenQuestion]] = field(default_factory=dict)
     responses: dict[str, PatientResponse] = field(default_factory=dict)
     calls: dict[str, tuple[str, str, OpenQuestion | None]] = field(default_factory=dict)
@@ -322,14 +327,19 @@ class Conversations:
                    now: dt.datetime) -> str | None:
         """Why the webhook gives no reply, in its order, or None (the reply claimed): a
         number opted out of texts gets none but a keyword's answer; the "we do not
-        reply" notice goes once per interval; any other answer within the day's limit
-        of its kind (a keyword's kind, or the answer to an answer)."""
+        reply" notice goes once per interval; a word the Twilio account answers itself
+        (its default words: a timeline says nothing of its Advanced Opt-Out) gets none
+        from us; any other answer within the day's limit of its kind (a keyword's kind,
+        or the answer to an answer)."""
         if kind is not ReplyKind.KEYWORD and self.numbers.is_opted_out(number, Channel.SMS):
             return UNANSWERED_OPTED_OUT
         if kind is ReplyKind.NOTICE:
             return None if self.numbers.claim_notice(number, now) else UNANSWERED_NOTICE
         if kind is ReplyKind.KEYWORD:
-            counted = str(parse(facts.keyword).kind)
+            keyword = parse(facts.keyword)
+            if answered_by_twilio(keyword, {}, self.settings):
+                return UNANSWERED_TWILIO
+            counted = str(keyword.kind)
         else:
             counted = f"response_{ResponseReply(kind)}"
         return None if self.numbers.claim_reply(number, counted, now) else UNANSWERED_LIMIT

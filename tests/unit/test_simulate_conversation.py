@@ -376,3 +376,22 @@ def test_the_we_do_not_reply_notice_goes_once_per_interval() -> None:
         (SimulatedOutcome.UNANSWERED, "notice_recently_sent"),
         (SimulatedOutcome.UNANSWERED, "notice_recently_sent"),
         (SimulatedOutcome.REPLIED, render_reply(parse("Merci"), SETTINGS))]
+
+
+def test_where_twilio_answers_its_own_words_the_gateway_stays_silent_on_them() -> None:
+    settings = Settings(twilio_answers_english_keywords=True)
+    lines = [one_number("sms"), text("14:10", "STOP"), text("14:11", "ARRET"),
+             text("14:12", "AIDE"), text("14:13", "HELP")]
+    records = simulate(load_timeline(json.dumps(line) for line in lines), settings)
+
+    said = [step for step in steps(records)
+            if step[0] in (SimulatedOutcome.REPLIED, SimulatedOutcome.UNANSWERED)]
+    assert said == [
+        (SimulatedOutcome.UNANSWERED, "answered_by_twilio"),  # STOP: Twilio answers
+        (SimulatedOutcome.REPLIED, render_reply(parse("ARRET"), settings)),
+        (SimulatedOutcome.REPLIED, render_reply(parse("AIDE"), settings)),
+        (SimulatedOutcome.UNANSWERED, "answered_by_twilio")]
+    # The change is made all the same.
+    opted = [detail for outcome, detail in steps(records)
+             if outcome is SimulatedOutcome.OPTED_OUT]
+    assert opted == ["texts_stopped", "texts_still_stopped"]
