@@ -192,7 +192,8 @@ class Record:
       at: when it happened (UTC).
       local: the same instant at the appointment's location.
       outcome: event received, event ignored, message skipped at planning, withdrawn from
-        the schedule, dropped at send time, or sent.
+        the schedule, dropped at send time, or sent; for a text or a key, what it led to
+        (an answer, a reply or why none, an opt-out or opt-in).
       reference: the appointment's reference number.
       kind, channel: the message (kind is None for an event line; channel is None when a
         decision covers every channel).
