@@ -6,10 +6,13 @@ same pure core as the running gateway (:func:`plan_event`, :func:`decide_at_send
 catalogue's ``render``), texts and keys through that of patient responses
 (:mod:`notifier.responses`); only the store is an in-memory stand-in for the Redis one,
 with the same rules: a plan's upserts replace a slot, its removals withdraw slots, each
-send key goes out at most once, and questions open and close as in
-:mod:`notifier.simulation.conversation`. The report says, in time order, what was sent
-(recipients masked) and what was decided against, and why; what a patient answered, the
-answer recorded, the event told to the booking system, and the reply.
+send key goes out at most once, questions open and close as in
+:mod:`notifier.simulation.conversation`, and numbers opt out and back in as in
+:mod:`notifier.simulation.numbers` (an SMS or a call to a number opted out of its channel
+is dropped when it leaves, as the send step's last check does). The report says, in time
+order, what was sent (recipients masked) and what was decided against, and why; what a
+patient answered, the answer recorded, the event told to the booking system, the reply
+(or why none went), and each opt-out and opt-in.
 """
 
 from __future__ import annotations
@@ -27,21 +30,28 @@ from notifier.bilingual import Bilingual
 from notifier.domain import Appointment, Channel, Event, Kind, Lang
 from notifier.errors import SmsOverBudget, TimelineError
 from notifier.messages.catalogue import ResponsePrompt
+from notifier.operations.failure_words import explain_failure
+from notifier.opt_outs import OPT_OUT_CHANNELS
 from notifier.planning.entries import AppointmentState, Plan, PlannedMessage
 from notifier.planning.plan import plan_event
-from notifier.planning.reasons import Reason, describe
+from notifier.planning.reasons import Reason
 from notifier.planning.send_check import Defer, Drop, decide_at_send
 from notifier.privacy import mask_address
 from notifier.responses import asks
 from notifier.settings import Settings
 from notifier.simulation.conversation import (
     FREE_TEXT,
+    UNANSWERED_LIMIT,
+    UNANSWERED_NOTICE,
+    UNANSWERED_OPTED_OUT,
+    UNANSWERED_TWILIO,
     Conversations,
     ReplyFacts,
     ReplyKind,
     Step,
     StepKind,
 )
+from notifier.simulation.numbers import Numbers
 from notifier.simulation.replies import reply_text
 from notifier.simulation.timeline import (
     TimedEvent,
@@ -74,6 +84,10 @@ class SimulatedOutcome(enum.StrEnum):
     NOT_APPLIED = "not_applied"
     CALLBACK = "callback"
     REPLIED = "replied"
+    UNANSWERED = "unanswered"
+    # Opt-outs.
+    OPTED_OUT = "opted_out"
+    OPTED_IN = "opted_in"
 
 
 _OUTCOME_WORDS = {
@@ -89,6 +103,9 @@ _OUTCOME_WORDS = {
     SimulatedOutcome.NOT_APPLIED: Bilingual("périmé", "outdated"),
     SimulatedOutcome.CALLBACK: Bilingual("avis", "callback"),
     SimulatedOutcome.REPLIED: Bilingual("répondu", "replied"),
+    SimulatedOutcome.UNANSWERED: Bilingual("silence", "no reply"),
+    SimulatedOutcome.OPTED_OUT: Bilingual("désabonné", "opted out"),
+    SimulatedOutcome.OPTED_IN: Bilingual("réabonné", "opted in"),
 }
 _STEP_OUTCOMES = {
     StepKind.RECEIVED: SimulatedOutcome.RECEIVED,
@@ -98,6 +115,9 @@ _STEP_OUTCOMES = {
     StepKind.CALLBACK: SimulatedOutcome.CALLBACK,
     StepKind.REPLIED: SimulatedOutcome.REPLIED,
     StepKind.IGNORED: SimulatedOutcome.IGNORED,
+    StepKind.UNANSWERED: SimulatedOutcome.UNANSWERED,
+    StepKind.OPTED_OUT: SimulatedOutcome.OPTED_OUT,
+    StepKind.OPTED_IN: SimulatedOutcome.OPTED_IN,
 }
 # What a line about an answer says, beyond the outcome.
 _DETAILS = {
@@ -119,6 +139,36 @@ _DETAILS = {
                          "an answering machine answered: no question was put"),
     "not_an_answer": Bilingual("cette touche ne répond à aucune question",
                                "this key answers no question"),
+    # Why a reply is held back.
+    UNANSWERED_OPTED_OUT: Bilingual("aucune réponse à un numéro désabonné des textos",
+                                    "no answer to a number opted out of texts"),
+    UNANSWERED_NOTICE: Bilingual(
+        "l'avis « nous ne répondons pas aux textos » est parti il y a moins de "
+        "NOTIFIER_NO_REPLY_NOTICE_INTERVAL",
+        "the \"we do not reply to texts\" notice went less than "
+        "NOTIFIER_NO_REPLY_NOTICE_INTERVAL ago"),
+    UNANSWERED_LIMIT: Bilingual(
+        "ce numéro a reçu aujourd'hui (UTC) toutes les réponses de ce genre permises "
+        "(NOTIFIER_KEYWORD_REPLY_LIMIT)",
+        "this number had today's (UTC) share of answers of this kind "
+        "(NOTIFIER_KEYWORD_REPLY_LIMIT)"),
+    UNANSWERED_TWILIO: Bilingual(
+        "Twilio répond lui-même à ce mot (NOTIFIER_TWILIO_ANSWERS_ENGLISH_KEYWORDS)",
+        "Twilio answers this word itself (NOTIFIER_TWILIO_ANSWERS_ENGLISH_KEYWORDS)"),
+    # What an opt-out or opt-in changed.
+    "texts_stopped": Bilingual("plus aucun texto à ce numéro", "no more texts to this number"),
+    "texts_still_stopped": Bilingual(
+        "ce numéro était déjà désabonné des textos : rien ne change",
+        "this number had already opted out of texts: nothing changes"),
+    "calls_stopped": Bilingual("plus aucun appel automatisé à ce numéro",
+                               "no more automated calls to this number"),
+    "calls_still_stopped": Bilingual(
+        "ce numéro était déjà désabonné des appels automatisés : rien ne change",
+        "this number had already opted out of automated calls: nothing changes"),
+    "texts_resumed": Bilingual("les textos à ce numéro reprennent",
+                               "texts to this number resume"),
+    "texts_not_stopped": Bilingual("ce numéro n'était pas désabonné des textos : rien ne change",
+                                   "this number had not opted out of texts: nothing changes"),
 }
 
 
@@ -142,7 +192,8 @@ class Record:
       at: when it happened (UTC).
       local: the same instant at the appointment's location.
       outcome: event received, event ignored, message skipped at planning, withdrawn from
-        the schedule, dropped at send time, or sent.
+        the schedule, dropped at send time, or sent; for a text or a key, what it led to
+        (an answer, a reply or why none, an opt-out or opt-in).
       reference: the appointment's reference number.
       kind, channel: the message (kind is None for an event line; channel is None when a
         decision covers every channel).
@@ -235,7 +286,9 @@ def format_record(record: Record, lang: Lang) -> str:
         return f"{when}  {what}  {record.recipient}  {text}"
     if record.reason is None:
         return f"{when}  {what}  {_answer_detail(record, lang)}"
-    return f"{when}  {what}  {record.reason}: {describe(record.reason, lang)}"
+    # The sentence the message's status gives in the API and the console.
+    sentence = explain_failure(record.reason, record.channel, lang)
+    return f"{when}  {what}  {record.reason}: {sentence}"
 
 
 def _answer_detail(record: Record, lang: Lang) -> str:
@@ -300,10 +353,13 @@ class _Simulation:
     render: Renderer
     store: _Store = field(default_factory=_Store)
     records: list[Record] = field(default_factory=list)
+    numbers: Numbers = field(init=False)
     conversations: Conversations = field(init=False)
 
     def __post_init__(self) -> None:
-        self.conversations = Conversations(self._reply_text, self.store.states)
+        self.numbers = Numbers.of(self.settings)
+        self.conversations = Conversations(self._reply_text, self.store.states, self.numbers,
+                                           self.settings)
 
     def play(self, timeline: Sequence[TimelineLine]) -> list[Record]:
         for item in timeline:
@@ -400,7 +456,14 @@ class _Simulation:
             self._note(now, state.appointment, SimulatedOutcome.DROPPED, message.kind,
                        message.channel, reason=Reason.OVER_BUDGET)
             return
+        if self.numbers.is_opted_out(address, message.channel):
+            # As the send step's last check, right before the provider: no question opens.
+            self._note(now, state.appointment, SimulatedOutcome.DROPPED, message.kind,
+                       message.channel, reason=Reason.OPTED_OUT)
+            return
         self.store.sent.add(message.key)
+        if message.channel in OPT_OUT_CHANNELS:
+            self.numbers.wrote(address, now)
         self.conversations.sent(message, state, address, plan, now)
         text = rendered.subject if message.channel is Channel.EMAIL else rendered.text
         self._note(now, state.appointment, SimulatedOutcome.SENT, message.kind,

@@ -84,8 +84,9 @@ def register(commands: Commands) -> None:
         '  "sms": {"from": "+15145550166", "body": "2"}  a text from a patient\n'
         '  "keypress": {"reference": "2026000005", "digits": "2"}  a key pressed during the '
         'latest call\n    about that appointment ("answered_by": "machine" for an answering '
-        "machine)\nNothing is stored or sent; numbers are masked and free text is never shown "
-        "in the report.",
+        "machine)\nOpt-outs (ARRET, REPRISE, key 9) and reply limits work as in the gateway; no "
+        "number starts opted out.\nNothing is stored or sent; numbers are masked and "
+        "free text is never shown in the report.",
     )
     sub.add_argument("file", metavar="FILE", type=Path, help="the timeline (JSON Lines)")
     sub.add_argument(

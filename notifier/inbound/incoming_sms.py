@@ -31,28 +31,13 @@ from notifier.errors import InvalidNumber
 from notifier.inbound.answers import PatientAnswers
 from notifier.inbound.keywords import Keyword, KeywordKind, parse
 from notifier.inbound.outcomes import Handled, InboundOutcome
-from notifier.inbound.replies import render_reply
+from notifier.inbound.replies import answered_by_twilio, render_reply
 from notifier.opt_outs import OptOutSource, e164
 from notifier.responses.matching import open_questions
 from notifier.settings import Settings
 from notifier.store.inbound_claims import InboundClaims
 from notifier.store.optouts import OptOutStore
 from notifier.store.responses import ResponseStore
-
-
-def answered_by_twilio(keyword: Keyword, form: dict[str, str], settings: Settings) -> bool:
-    """True when the Twilio account answers this message itself, so we must stay silent.
-
-    Only with NOTIFIER_TWILIO_ANSWERS_ENGLISH_KEYWORDS: then Twilio answers the words of
-    its default lists (STOP, START, HELP, INFO... all English or language-neutral; not
-    ARRET, AIDE, REPRISE, nor the variants we accept and Twilio does not, such as
-    OPT OUT), and any word its Advanced Opt-Out matched, which it tells us in
-    ``OptOutType``.
-    """
-    return settings.twilio_answers_english_keywords and (
-        keyword.twilio_default or bool(form.get("OptOutType"))
-    )
-
 
 # The keywords that change the opt-out state: True for those that opt out.
 _OPTS_OUT = {KeywordKind.STOP: True, KeywordKind.START: False}

@@ -6,7 +6,8 @@ both languages where the keyword has none (INFO, and anything that is not a keyw
 Every reply exists in all three folders, so any :class:`Keyword` can be answered (a
 STOP without a language, which ``parse`` never makes, gets the bilingual STOP).
 Canadian short-code rules (CWTA) want each of these answers in one segment:
-``notifier lint`` checks it with the deployment's sender name and web address.
+``notifier lint`` checks it with the deployment's sender name and web address. Where the
+Twilio account answers a word itself, the gateway does not (:func:`answered_by_twilio`).
 """
 
 from __future__ import annotations
@@ -70,4 +71,18 @@ def render_reply(
     template raises ``jinja2.TemplateError``, which ``notifier lint`` reports first."""
     return render_reply_text(
         keyword.kind, reply_lang(keyword), settings, templates_dir=templates_dir
+    )
+
+
+def answered_by_twilio(keyword: Keyword, form: dict[str, str], settings: Settings) -> bool:
+    """True when the Twilio account answers this message itself, so we must stay silent.
+
+    Only with NOTIFIER_TWILIO_ANSWERS_ENGLISH_KEYWORDS: then Twilio answers the words of
+    its default lists (STOP, START, HELP, INFO... all English or language-neutral; not
+    ARRET, AIDE, REPRISE, nor the variants we accept and Twilio does not, such as
+    OPT OUT), and any word its Advanced Opt-Out matched, which it tells us in
+    ``OptOutType``.
+    """
+    return settings.twilio_answers_english_keywords and (
+        keyword.twilio_default or bool(form.get("OptOutType"))
     )

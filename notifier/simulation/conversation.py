@@ -13,6 +13,15 @@ questions and stored responses, with the same rules, driven by the same pure cor
   a question is open is told to the booking system (``reply.unmatched``) and gets the
   "how to answer" reply; each reply is the webhook's (see
   :mod:`notifier.simulation.replies`).
+- Opt-out and opt-in words change the number's state for texts, always, and key 9 that
+  of the number called for calls (:mod:`notifier.simulation.numbers`). As the webhook,
+  the gateway answers STOP, START, HELP and INFO words even to a number opted out of
+  texts, and nothing else: such a number's answer is recorded, and told, but not
+  answered.
+- As the webhook, a number gets at most ``keyword_reply_limit`` replies of one kind (a
+  keyword's kind, or one answer to an answer) per UTC day, and the "we do not reply"
+  notice once per ``no_reply_notice_interval``; a reply held back is a step that says
+  why.
 
 What one text or key led to comes back as :class:`Step` values, in order, for the
 report.
@@ -26,7 +35,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from notifier.domain import Channel, Lang
-from notifier.inbound.keywords import KeywordKind, normalise, parse
+from notifier.inbound.keywords import Keyword, KeywordKind, normalise, parse
+from notifier.inbound.replies import answered_by_twilio
 from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.responses import (
     Answer,
@@ -43,11 +53,21 @@ from notifier.responses import (
     standing,
 )
 from notifier.responses.matching import offered, open_questions
+from notifier.responses.replies import ResponseReply
+from notifier.settings import Settings
+from notifier.simulation.numbers import Numbers
 
 FREE_TEXT = "(free text)"
+# Why the webhook gives no reply.
+UNANSWERED_OPTED_OUT = "opted_out"
+UNANSWERED_NOTICE = "notice_recently_sent"
+UNANSWERED_LIMIT = "daily_limit"
+UNANSWERED_TWILIO = "answered_by_twilio"
 CONFIRMED_EVENT = "appointment.patient_confirmed"
 DECLINED_EVENT = "appointment.patient_declined"
 UNMATCHED_EVENT = "reply.unmatched"
+OPTED_OUT_EVENT = "contact.opted_out"
+OPTED_IN_EVENT = "contact.opted_in"
 
 
 class StepKind(enum.StrEnum):
@@ -59,7 +79,10 @@ class StepKind(enum.StrEnum):
     NOT_APPLIED = "not_applied"  # the appointment changed since it was asked
     CALLBACK = "callback"  # an event told to the booking system
     REPLIED = "replied"  # what the patient read or heard back
+    UNANSWERED = "unanswered"  # a reply the webhook holds back, and why
     IGNORED = "ignored"  # a key that answers nothing
+    OPTED_OUT = "opted_out"  # the number opted out of texts or calls
+    OPTED_IN = "opted_in"  # the number opted back in to texts
 
 
 @dataclass(frozen=True)
@@ -71,7 +94,8 @@ class Step:
       state: the appointment it is about, when known.
       lang: the language it is in (the question's, else the patient's).
       detail: the answer (``confirmed``), the event type, the reply's text, the text
-        received (an answer word, a keyword, or ``(free text)``), or why a key is ignored.
+        received (an answer word, a keyword, or ``(free text)``), why a key is ignored or
+        a reply held back, or what an opt-out or opt-in changed (:data:`OPT_CHANGES`).
       late: for a recorded decline: past the cancellation deadline.
     """
 
@@ -109,6 +133,20 @@ class ReplyFacts:
     questions: tuple[OpenQuestion, ...] = ()
 
 
+# An opt-out or opt-in's report detail: (its channel, whether it opts out, whether the
+# state changed) -> the detail.
+OPT_CHANGES = {
+    (Channel.SMS, True, True): "texts_stopped",
+    (Channel.SMS, True, False): "texts_still_stopped",
+    (Channel.VOICE, True, True): "calls_stopped",
+    (Channel.VOICE, True, False): "calls_still_stopped",
+    (Channel.SMS, False, True): "texts_resumed",
+    (Channel.SMS, False, False): "texts_not_stopped",
+}
+# The keywords that change a number's state for texts: True for those that opt out.
+_OPTS_OUT = {KeywordKind.STOP: True, KeywordKind.START: False}
+
+
 @dataclass
 class Conversations:
     """The open questions of every number and the stored responses, in memory.
@@ -116,6 +154,8 @@ class Conversations:
     Parameters:
       reply_text: the text of each answer (see :data:`ReplyText`).
       states: the appointments as stored, by reference (the simulation's own).
+      numbers: the opt-outs and answer claims of every number (the simulation's own).
+      settings: whether the Twilio account answers its own keywords.
       questions: number -> reference -> the question it was last asked.
       responses: reference -> the latest answer stored.
       calls: reference -> (send key, called number, question) of its latest call.
@@ -123,6 +163,8 @@ class Conversations:
 
     reply_text: ReplyText
     states: dict[str, AppointmentState]
+    numbers: Numbers
+    settings: Settings
     questions: dict[str, dict[str, OpenQuestion]] = field(default_factory=dict)
     responses: dict[str, PatientResponse] = field(default_factory=dict)
     calls: dict[str, tuple[str, str, OpenQuestion | None]] = field(default_factory=dict)
@@ -158,9 +200,8 @@ class Conversations:
         keyword = parse(body)
         if keyword.kind is not KeywordKind.OTHER:
             # Opt-out and opt-in words always win: never read as an answer.
-            facts = ReplyFacts(keyword=keyword.word)
             return [Step(StepKind.RECEIVED, about, lang, keyword.word),
-                    *self._reply(ReplyKind.KEYWORD, about, keyword.lang, Channel.SMS, facts)]
+                    *self._keyword(keyword, number, about, lang, now)]
         reading = read_reply(body, question_open=bool(current))
         shown = FREE_TEXT if reading is None else normalise(body)
         steps = [Step(StepKind.RECEIVED, about, lang, shown)]
@@ -168,10 +209,10 @@ class Conversations:
             # Not an answer while asked: a person at the clinic reads it, and the patient
             # is told how to answer.
             steps.append(Step(StepKind.CALLBACK, about, lang, UNMATCHED_EVENT))
-            return [*steps, *self._reply(ReplyKind.UNCLEAR, about, lang, Channel.SMS,
-                                        ReplyFacts(questions=current))]
+            return [*steps, *self._text_back(ReplyKind.UNCLEAR, about, lang, number, now,
+                                            ReplyFacts(questions=current))]
         if reading is None or not current:
-            return [*steps, *self._reply(ReplyKind.NOTICE, about, lang, Channel.SMS)]
+            return [*steps, *self._text_back(ReplyKind.NOTICE, about, lang, number, now)]
         still = standing(current, self.states, number, now)
         if not still:
             # Every question is about an appointment that changed since: "changed".
@@ -179,11 +220,33 @@ class Conversations:
         matched = match(reading, still, now)
         assert matched is not None
         if isinstance(matched, Clarify):
-            return [*steps, *self._reply(ReplyKind.CLARIFY, about, lang, Channel.SMS,
-                                        ReplyFacts(questions=matched.questions))]
+            return [*steps, *self._text_back(ReplyKind.CLARIFY, about, lang, number, now,
+                                            ReplyFacts(questions=matched.questions))]
         assert isinstance(matched, Answered)
         return steps + self._answer(matched.questions, reading.answer, number, Channel.SMS,
                                     now)
+
+    def _keyword(self, keyword: Keyword, number: str, about: AppointmentState | None,
+                 lang: Lang | None, now: dt.datetime) -> list[Step]:
+        """A keyword's change, always made, and its answer in the keyword's language."""
+        steps: list[Step] = []
+        if keyword.kind in _OPTS_OUT:
+            opts_out = _OPTS_OUT[keyword.kind]
+            steps += self._opt(number, Channel.SMS, about, lang, now, opted_out=opts_out)
+        return steps + self._text_back(ReplyKind.KEYWORD, about, keyword.lang, number, now,
+                                       ReplyFacts(keyword=keyword.word))
+
+    def _opt(self, number: str, channel: Channel, about: AppointmentState | None,
+             lang: Lang | None, now: dt.datetime, *, opted_out: bool) -> list[Step]:
+        """``number`` opted out of ``channel`` (or back in); a change is told to the
+        booking systems that wrote to the number (``contact.opted_out``, ...)."""
+        changed = self.numbers.change(number, channel, opted_out=opted_out)
+        steps = [Step(StepKind.OPTED_OUT if opted_out else StepKind.OPTED_IN, about, lang,
+                      OPT_CHANGES[channel, opted_out, changed])]
+        if changed and self.numbers.told(number, now):
+            event = OPTED_OUT_EVENT if opted_out else OPTED_IN_EVENT
+            steps.append(Step(StepKind.CALLBACK, about, lang, event))
+        return steps
 
     # -- a key ------------------------------------------------------------------------
 
@@ -199,6 +262,8 @@ class Conversations:
         _, number, question = call
         asks = question is not None and person
         if digits == "9":
+            # Whoever pressed it, the number called is opted out of calls (not of texts).
+            steps += self._opt(number, Channel.VOICE, state, lang, now, opted_out=True)
             return [*steps, *self._reply(ReplyKind.KEYWORD, state, lang, Channel.VOICE,
                                         ReplyFacts(keyword="9"))]
         answer = {"1": Answer.CONFIRMED, "2": Answer.DECLINED}.get(digits) if asks else None
@@ -242,8 +307,42 @@ class Conversations:
         if kind is ReplyKind.DECLINED and any(q.past_cancellation_deadline(now) for q in told):
             kind = ReplyKind.DECLINED_LATE
         first = told[0]
-        return steps + self._reply(kind, self._state(first), first.lang, channel,
-                                   ReplyFacts(questions=tuple(told)))
+        facts = ReplyFacts(questions=tuple(told))
+        if channel is Channel.SMS:
+            return steps + self._text_back(kind, self._state(first), first.lang, number, now,
+                                           facts)
+        return steps + self._reply(kind, self._state(first), first.lang, channel, facts)
+
+    def _text_back(self, kind: ReplyKind, state: AppointmentState | None, lang: Lang | None,
+                   number: str, now: dt.datetime, facts: ReplyFacts = ReplyFacts()
+                   ) -> list[Step]:
+        """The reply by text to ``number``, unless the webhook holds it back (then a step
+        that says why)."""
+        why = self._held_back(kind, number, facts, now)
+        if why is not None:
+            return [Step(StepKind.UNANSWERED, state, lang, why)]
+        return self._reply(kind, state, lang, Channel.SMS, facts)
+
+    def _held_back(self, kind: ReplyKind, number: str, facts: ReplyFacts,
+                   now: dt.datetime) -> str | None:
+        """Why the webhook gives no reply, in its order, or None (the reply claimed): a
+        number opted out of texts gets none but a keyword's answer; the "we do not
+        reply" notice goes once per interval; a word the Twilio account answers itself
+        (its default words: a timeline says nothing of its Advanced Opt-Out) gets none
+        from us; any other answer within the day's limit of its kind (a keyword's kind,
+        or the answer to an answer)."""
+        if kind is not ReplyKind.KEYWORD and self.numbers.is_opted_out(number, Channel.SMS):
+            return UNANSWERED_OPTED_OUT
+        if kind is ReplyKind.NOTICE:
+            return None if self.numbers.claim_notice(number, now) else UNANSWERED_NOTICE
+        if kind is ReplyKind.KEYWORD:
+            keyword = parse(facts.keyword)
+            if answered_by_twilio(keyword, {}, self.settings):
+                return UNANSWERED_TWILIO
+            counted = str(keyword.kind)
+        else:
+            counted = f"response_{ResponseReply(kind)}"
+        return None if self.numbers.claim_reply(number, counted, now) else UNANSWERED_LIMIT
 
     def _reply(self, kind: ReplyKind, state: AppointmentState | None, lang: Lang | None,
                channel: Channel, facts: ReplyFacts = ReplyFacts()) -> list[Step]:

@@ -10,13 +10,24 @@ import pytest
 
 from notifier.domain import Channel, Event, Lang
 from notifier.errors import TimelineError
+from notifier.inbound.keywords import parse
+from notifier.inbound.replies import render_reply
 from notifier.messages.keypad import KeypadPart, spoken
 from notifier.planning.entries import Plan
 from notifier.planning.plan import plan_event
+from notifier.planning.reasons import Reason
+from notifier.public_status import describe_reason
 from notifier.responses import OpenQuestion, plan_question, question_for
 from notifier.responses.replies import ResponseReply, render_response_reply
 from notifier.settings import Settings
-from notifier.simulate import Record, SimulatedOutcome, load_timeline, run, simulate
+from notifier.simulate import (
+    Record,
+    SimulatedOutcome,
+    format_record,
+    load_timeline,
+    run,
+    simulate,
+)
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 REPORTS = DATA / "reports"
@@ -45,9 +56,9 @@ def at(when: str) -> str:
 
 
 def steps(records: list[Record]) -> list[tuple[SimulatedOutcome, str | None]]:
-    """What the answer lines say, after the messages sent."""
+    """What the answer lines say (no event's, no message's)."""
     return [(r.outcome, r.event or r.text) for r in records
-            if r.outcome not in (SimulatedOutcome.EVENT, SimulatedOutcome.SENT)]
+            if r.kind is None and r.reason is None and r.outcome is not SimulatedOutcome.EVENT]
 
 
 def test_the_reminder_asks_and_the_call_keeps_its_repeat_key_for_the_menu() -> None:
@@ -207,3 +218,180 @@ def test_a_bad_text_or_key_line_is_named_with_its_field(
     assert (caught.value.line, caught.value.path) == (2, path)
     assert words in caught.value.problem
     assert "555-0166" not in str(caught.value)
+
+
+# -- opt-outs -------------------------------------------------------------------------
+
+
+def one_number(*modes: str) -> dict[str, object]:
+    """The booking, with texts and calls to the same mobile number (and email too, if
+    among ``modes``)."""
+    booked = json.loads(LINES[0])
+    patient = booked["event"]["appointment"]["patient"]
+    patient.update(home_phone=MOBILE, email="mathieu.gagnon@example.org", modes=list(modes))
+    return booked
+
+
+def last_reminders(records: list[Record]) -> dict[Channel | None, tuple[object, ...]]:
+    """The 1-day reminders (9 June): what became of each, by channel."""
+    return {r.channel: (r.outcome, r.reason) for r in records
+            if r.kind == "reminder" and r.local.day == 9}
+
+
+def text(when: str, body: str, *, day: int = 7) -> dict[str, object]:
+    return {"at": f"2026-06-{day:02}T{when}:00-04:00", "sms": {"from": MOBILE, "body": body}}
+
+
+def test_an_arret_opts_the_number_out_of_texts_and_the_next_reminder_is_dropped() -> None:
+    records = play(one_number("sms", "voice", "email"), text("14:10", "Arrêt"))
+
+    # The booking system whose texts went to the number is told, as by the webhook.
+    assert steps(records)[-4:] == [
+        (SimulatedOutcome.RECEIVED, "ARRET"), (SimulatedOutcome.OPTED_OUT, "texts_stopped"),
+        (SimulatedOutcome.CALLBACK, "contact.opted_out"),
+        (SimulatedOutcome.REPLIED, render_reply(parse("ARRET"), SETTINGS))]
+    # Dropped when it leaves, as the send step does; the call to the same number and the
+    # email still go.
+    assert last_reminders(records) == {
+        Channel.SMS: (SimulatedOutcome.DROPPED, Reason.OPTED_OUT),
+        Channel.VOICE: (SimulatedOutcome.SENT, None),
+        Channel.EMAIL: (SimulatedOutcome.SENT, None)}
+
+
+def test_the_report_says_opted_out_in_the_words_of_the_messages_status() -> None:
+    records = play(one_number("sms"), text("14:10", "STOP"))
+    [dropped] = [r for r in records if r.outcome is SimulatedOutcome.DROPPED]
+    for lang in Lang:
+        assert format_record(dropped, lang).endswith(
+            f"opted_out: {describe_reason('opted_out', lang)}")
+
+
+def test_a_reprise_opts_the_number_back_in_and_the_next_reminder_is_sent() -> None:
+    records = play(one_number("sms"), text("14:10", "ARRET"), text("10:00", "Reprise", day=8))
+
+    assert steps(records)[-4:] == [
+        (SimulatedOutcome.RECEIVED, "REPRISE"), (SimulatedOutcome.OPTED_IN, "texts_resumed"),
+        (SimulatedOutcome.CALLBACK, "contact.opted_in"),
+        (SimulatedOutcome.REPLIED, render_reply(parse("REPRISE"), SETTINGS))]
+    assert last_reminders(records) == {Channel.SMS: (SimulatedOutcome.SENT, None)}
+
+
+def test_key_9_opts_the_number_called_out_of_calls_and_texts_still_go() -> None:
+    records = play(one_number("sms", "voice"), {"at": at("14:05"), "keypress": {
+        "reference": "2026000005", "digits": "9"}})
+
+    assert steps(records)[-4:] == [
+        (SimulatedOutcome.RECEIVED, "9"), (SimulatedOutcome.OPTED_OUT, "calls_stopped"),
+        (SimulatedOutcome.CALLBACK, "contact.opted_out"),
+        (SimulatedOutcome.REPLIED, spoken(KeypadPart.STOPPED, Lang.FR, SETTINGS))]
+    assert last_reminders(records) == {
+        Channel.SMS: (SimulatedOutcome.SENT, None),
+        Channel.VOICE: (SimulatedOutcome.DROPPED, Reason.OPTED_OUT)}
+
+
+def test_a_second_arret_changes_nothing_tells_nothing_and_is_answered_again() -> None:
+    records = play(one_number("sms"), text("14:10", "ARRET"), text("14:11", "STOP"))
+    assert steps(records)[-3:] == [
+        (SimulatedOutcome.RECEIVED, "STOP"),
+        (SimulatedOutcome.OPTED_OUT, "texts_still_stopped"),
+        (SimulatedOutcome.REPLIED, render_reply(parse("STOP"), SETTINGS))]
+
+
+def test_an_opted_out_numbers_answer_is_recorded_and_told_but_not_answered() -> None:
+    records = play(one_number("sms"), text("14:10", "ARRET"), text("14:12", "1"))
+
+    assert steps(records)[-4:] == [
+        (SimulatedOutcome.RECEIVED, "1"), (SimulatedOutcome.RECORDED, "confirmed"),
+        (SimulatedOutcome.CALLBACK, "appointment.patient_confirmed"),
+        (SimulatedOutcome.UNANSWERED, "opted_out")]
+
+
+@pytest.mark.parametrize(("body", "answered"), [
+    ("Merci", False),  # not even the "we do not reply" notice
+    ("Je dois travailler", False),  # no answer while asked: told, not answered
+    ("AIDE", True),  # HELP and INFO are answered even to an opted-out number
+    ("INFO", True),
+])
+def test_an_opted_out_number_gets_no_answer_but_to_help_and_info(
+    body: str, answered: bool
+) -> None:
+    # Before the 3-day reminder, no question is open: "Merci" would get the notice.
+    before = play(one_number("sms"), text("14:10", "ARRET", day=6), text("14:12", body, day=6))
+    during = play(one_number("sms"), text("14:10", "ARRET"), text("14:12", body))
+    for records in (before, during) if body != "Je dois travailler" else (during,):
+        last = steps(records)[-1]
+        assert (last[0] is SimulatedOutcome.REPLIED) is answered
+        if not answered:
+            assert last == (SimulatedOutcome.UNANSWERED, "opted_out")
+
+
+def test_an_opt_out_of_a_number_no_location_wrote_to_is_told_to_no_one() -> None:
+    stranger = {"at": at("14:10"), "sms": {"from": "+15145550199", "body": "STOP"}}
+    assert steps(play(BOOKED, stranger))[-3:] == [
+        (SimulatedOutcome.RECEIVED, "STOP"), (SimulatedOutcome.OPTED_OUT, "texts_stopped"),
+        (SimulatedOutcome.REPLIED, render_reply(parse("STOP"), SETTINGS))]
+
+
+# -- the webhook's limits on replies ----------------------------------------------------
+
+
+def test_a_fourth_stop_the_same_utc_day_opts_out_still_but_gets_no_reply() -> None:
+    # 3 replies per kind per UTC day: STOP and ARRET count together; 20:00 in Montréal
+    # (EDT) is the next UTC day.
+    stops = [text(when, word) for when, word in
+             [("14:10", "STOP"), ("14:11", "ARRET"), ("14:12", "REPRISE"), ("14:13", "Stop"),
+              ("19:59", "FIN"), ("20:00", "STOP")]]
+    records = play(one_number("sms"), *stops)
+
+    said = [step for step in steps(records)
+            if step[0] in (SimulatedOutcome.REPLIED, SimulatedOutcome.UNANSWERED)]
+    stop_reply = render_reply(parse("STOP"), SETTINGS)
+    assert said == [
+        (SimulatedOutcome.REPLIED, stop_reply),
+        (SimulatedOutcome.REPLIED, render_reply(parse("ARRET"), SETTINGS)),
+        (SimulatedOutcome.REPLIED, render_reply(parse("REPRISE"), SETTINGS)),
+        (SimulatedOutcome.REPLIED, stop_reply),
+        (SimulatedOutcome.UNANSWERED, "daily_limit"),  # the fourth of the day: FIN
+        (SimulatedOutcome.REPLIED, stop_reply)]  # a new UTC day
+    opted = [r.text for r in records if r.outcome is SimulatedOutcome.OPTED_OUT]
+    assert opted == ["texts_stopped", "texts_still_stopped", "texts_stopped",
+                     "texts_still_stopped", "texts_still_stopped"]
+
+
+def test_the_same_answer_a_fourth_time_is_repeated_without_a_reply() -> None:
+    records = play(BOOKED, *(text(f"14:1{n}", "1") for n in range(4)))
+    last = steps(records)[-3:]
+    assert last == [(SimulatedOutcome.RECEIVED, "1"),
+                    (SimulatedOutcome.REPEATED, "confirmed"),
+                    (SimulatedOutcome.UNANSWERED, "daily_limit")]
+    assert len(replies(records)) == 3
+
+
+def test_the_we_do_not_reply_notice_goes_once_per_interval() -> None:
+    # No question open before the 3-day reminder: "Merci" gets the notice, once a day.
+    records = play(BOOKED, *(text(when, "Merci", day=day) for when, day in
+                             [("09:00", 5), ("18:00", 5), ("08:59", 6), ("09:00", 6)]))
+    assert [s for s in steps(records) if s[0] is not SimulatedOutcome.RECEIVED] == [
+        (SimulatedOutcome.REPLIED, render_reply(parse("Merci"), SETTINGS)),
+        (SimulatedOutcome.UNANSWERED, "notice_recently_sent"),
+        (SimulatedOutcome.UNANSWERED, "notice_recently_sent"),
+        (SimulatedOutcome.REPLIED, render_reply(parse("Merci"), SETTINGS))]
+
+
+def test_where_twilio_answers_its_own_words_the_gateway_stays_silent_on_them() -> None:
+    settings = Settings(twilio_answers_english_keywords=True)
+    lines = [one_number("sms"), text("14:10", "STOP"), text("14:11", "ARRET"),
+             text("14:12", "AIDE"), text("14:13", "HELP")]
+    records = simulate(load_timeline(json.dumps(line) for line in lines), settings)
+
+    said = [step for step in steps(records)
+            if step[0] in (SimulatedOutcome.REPLIED, SimulatedOutcome.UNANSWERED)]
+    assert said == [
+        (SimulatedOutcome.UNANSWERED, "answered_by_twilio"),  # STOP: Twilio answers
+        (SimulatedOutcome.REPLIED, render_reply(parse("ARRET"), settings)),
+        (SimulatedOutcome.REPLIED, render_reply(parse("AIDE"), settings)),
+        (SimulatedOutcome.UNANSWERED, "answered_by_twilio")]
+    # The change is made all the same.
+    opted = [detail for outcome, detail in steps(records)
+             if outcome is SimulatedOutcome.OPTED_OUT]
+    assert opted == ["texts_stopped", "texts_still_stopped"]
