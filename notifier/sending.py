@@ -59,9 +59,9 @@ from notifier.responses import (
     QuestionPlan,
     appointment_fingerprint,
     asks,
-    confirmed_as_is,
     plan_question,
     question_for,
+    reminders_skipped,
     standing,
 )
 from notifier.settings import Settings
@@ -171,9 +171,7 @@ class SendStep:
             raise RetryLater("another attempt is in flight", delay=ATTEMPT_LOCK_RETRY_MS,
                              counted=False)
         state = opened.state
-        options = state.appointment.location.patient_responses if state else None
-        confirmed = bool(options and options.skip_reminders_when_confirmed
-                         and confirmed_as_is(opened.response, state))
+        confirmed = reminders_skipped(opened.response, state)
         # A fallback or a call's retry is not sent once the patient answered about the
         # appointment as it is now.
         answered = state is not None and opened.response is not None and (

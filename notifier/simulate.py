@@ -37,7 +37,7 @@ from notifier.planning.plan import plan_event
 from notifier.planning.reasons import Reason
 from notifier.planning.send_check import Defer, Drop, decide_at_send
 from notifier.privacy import mask_address
-from notifier.responses import asks
+from notifier.responses import asks, reminders_skipped
 from notifier.settings import Settings
 from notifier.simulation.conversation import (
     FREE_TEXT,
@@ -432,7 +432,9 @@ class _Simulation:
                 continue
             now = message.send_at
             state = self.store.states[message.reference]  # stored with the plan
-            verdict = decide_at_send(message, state, self.settings, now)
+            confirmed = reminders_skipped(self.conversations.responses.get(message.reference),
+                                          state)
+            verdict = decide_at_send(message, state, self.settings, now, confirmed=confirmed)
             if isinstance(verdict, Defer):
                 self.store.defer(message, verdict.until)
             elif isinstance(verdict, Drop):

@@ -20,7 +20,7 @@ The small API the webhook, the voice keypress and the simulator call:
   confirms the appointment as it is now (a confirmed appointment may skip its reminders).
 """
 
-from notifier.responses.answers import PatientResponse, confirmed_as_is
+from notifier.responses.answers import PatientResponse, confirmed_as_is, reminders_skipped
 from notifier.responses.matching import Answered, Clarify, match
 from notifier.responses.questions import (
     OpenQuestion,
@@ -36,5 +36,6 @@ from notifier.responses.words import Answer, Reading, read_reply
 __all__ = [
     "Answer", "Answered", "Changed", "Clarify", "OpenQuestion", "PatientResponse",
     "QuestionPlan", "Reading", "appointment_fingerprint", "asks", "confirmed_as_is",
-    "match", "plan_question", "question_for", "read_reply", "recheck", "standing",
+    "match", "plan_question", "question_for", "read_reply", "recheck", "reminders_skipped",
+    "standing",
 ]

@@ -73,3 +73,12 @@ def confirmed_as_is(response: PatientResponse | None, state: AppointmentState | 
         and response.answer is Answer.CONFIRMED
         and response.fingerprint == appointment_fingerprint(state.appointment)
     )
+
+
+def reminders_skipped(response: PatientResponse | None, state: AppointmentState | None) -> bool:
+    """Whether the appointment's remaining reminders are not sent: its location skips them
+    once the patient confirmed (``skip_reminders_when_confirmed``), and ``response``
+    confirms the appointment as ``state`` holds it now."""
+    options = state.appointment.location.patient_responses if state is not None else None
+    return bool(options and options.skip_reminders_when_confirmed
+                and confirmed_as_is(response, state))
