@@ -194,8 +194,9 @@ def test_a_patient_confirms_then_cannot_come_the_booking_system_cancels_and_a_la
         assert body["data"] == {
             "reference": REFERENCE, "location_id": SAMPLE_LOCATION.id, "version": 1,
             "response": answer, "channel": "sms", "answered_at": body["timestamp"],
-            "past_cancellation_deadline": False,
+            "past_cancellation_deadline": False, "sequence": body["data"]["sequence"],
         }
+    assert told[0]["data"]["sequence"] < told[1]["data"]["sequence"]
 
     # The booking system cancels: the usual cancellation goes, and the answer that comes
     # after it changes nothing and tells nothing.
