@@ -22,6 +22,8 @@
      ├── BadSecret (also ValueError)            not a ``whsec_`` callback signing secret
      ├── DestinationRefused (also ValueError)   a callback may not go to this URL
      ├── RedisUnreachable                       Redis did not answer an operator command
+     ├── AlreadyProcessed                       an incoming text was processed already (a
+     │                                          redelivery): nothing was written
      └── IntegratorProblem (also ValueError)    an operator's change to integrators or
                                                 endpoints that cannot be done
 
@@ -246,6 +248,12 @@ class RedisServerMissing(NotifierError, RuntimeError):
 class RedisUnreachable(NotifierError):
     """Redis did not answer an operator command: the ``notifier`` command stops with exit
     status 1 and this one line (see :func:`notifier.cli.redis_connection.redis_connection`)."""
+
+
+class AlreadyProcessed(NotifierError):
+    """An incoming text's markers were there already when the step that records what it
+    does ran (a redelivery, or a delivery racing the first): nothing was written, and the
+    webhook answers with nothing (see :mod:`notifier.store.inbound_claims`)."""
 
 
 class MalformedLogEntry(NotifierError, ValueError):

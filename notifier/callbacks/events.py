@@ -7,8 +7,8 @@ phone number, an email address or a message's text; only ``contact.*`` events ca
 address they are about.
 
 ``appointment.patient_confirmed`` / ``appointment.patient_declined`` carry the appointment,
-the version asked, the answer, how and when; ``reply.unmatched`` the location and the
-appointments asked about: never the number or what the patient wrote.
+the version asked, the answer, how and when, and the log's sequence; ``reply.unmatched``
+the location and the appointments asked about: never the number or what the patient wrote.
 
 Every field is present in every body of its kind, ``null`` when it has no value, so that a
 receiver's schema does not depend on the event; a ``contact.*`` event names the message
@@ -131,6 +131,10 @@ def _response_data(fields: _Fields) -> dict[str, object]:
         "channel": str(fields.parsed("channel", Channel)),
         "answered_at": fields.required("at"),
         "past_cancellation_deadline": fields.required("late") == "1",
+        # Answers to one appointment may arrive out of order, as messages' changes may:
+        # the highest sequence is the stored answer (answered_at follows the web
+        # process's clock at the request, not the order answers were recorded in).
+        "sequence": fields.sequence,
     }
 
 

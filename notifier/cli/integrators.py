@@ -493,6 +493,33 @@ def endpoint_rotate_secret(args: argparse.Namespace, settings: Settings) -> int:
     return _run(args, settings, act, changes=True)
 
 
+def endpoint_types(args: argparse.Namespace, settings: Settings) -> int:
+    from notifier.integrators import checks
+    from notifier.integrators.model import EVENT_TYPES
+
+    def act(store: IntegratorStore, now: dt.datetime) -> int:
+        endpoint, before = store.change_endpoint_types(
+            checks.endpoint_id(args.endpoint), add=checks.known_event_types(args.add_type or ()),
+            remove=checks.known_event_types(args.remove_type or ()), actor=operator_name(),
+            now=now)
+        types = ", ".join(t for t in EVENT_TYPES if t in endpoint.types)
+        if endpoint.types == before:
+            print(f"endpoint {endpoint.id} of {endpoint.integrator} already receives {types}; "
+                  "nothing changed")
+            return 0
+        print(f"endpoint {endpoint.id} of {endpoint.integrator} now receives {types}; "
+              "recorded in the audit")
+        for what, changed in (("added", endpoint.types - before),
+                              ("removed", before - endpoint.types)):
+            if changed:
+                print(f"  {what}: {', '.join(t for t in EVENT_TYPES if t in changed)}")
+        print("  applies to the events from now on (none from before is sent for a type "
+              "added)")
+        return 0
+
+    return _run(args, settings, act, changes=True)
+
+
 def _endpoint_state(args: argparse.Namespace, settings: Settings, *, active: bool) -> int:
     from notifier.integrators import checks
     from notifier.integrators.model import EndpointState
@@ -593,7 +620,7 @@ def register(commands: Commands) -> None:
     endpoints = add_group(
         actions, "endpoint",
         summary="Add, list, show, test, remove, enable or disable callback endpoints; "
-        "rotate secrets.",
+        "change their event types; rotate secrets.",
         description="Where an integrator receives its callbacks: an https URL, the event "
         "types it wants, and a signing secret (shown once).",
     )
@@ -623,6 +650,20 @@ def register(commands: Commands) -> None:
         "recorded in the audit. Exit status 1 when it does not accept it.",
     ))
     endpoint(add_action(endpoints, "remove", endpoint_remove, summary="Remove an endpoint."))
+    sub = add_action(
+        endpoints, "types", endpoint_types,
+        summary="Add event types to an endpoint, or remove some; the others stay.",
+        description="Change the event types an endpoint receives, in place: those named "
+        "with --add-type are added, those named with --remove-type removed, every other "
+        "one kept (an endpoint made before a type existed receives it once added). Applies "
+        "to the events from then on. Recorded in the audit.",
+    )
+    endpoint(sub)
+    sub.add_argument("--add-type", metavar="TYPE", action="append",
+                     help="an event type to receive too (repeat for several), e.g. "
+                     "appointment.patient_confirmed")
+    sub.add_argument("--remove-type", metavar="TYPE", action="append",
+                     help="an event type to receive no more (repeat for several)")
     sub = add_action(
         endpoints, "rotate-secret", endpoint_rotate_secret,
         summary="Make a new signing secret; callbacks are signed with both for the overlap.",

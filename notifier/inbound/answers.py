@@ -7,7 +7,9 @@ Round trips: the webhook's first one read the number's questions; an answer then
 the appointments' states (one ``MGET``), records the answer in one script that checks
 nothing changed since (else reads and re-checks again, a few times at most), and claims
 the reply within the daily limit. A text that is no answer is kept for operators with
-the booking systems told (``reply.unmatched``, without the text), in one script.
+the booking systems told (``reply.unmatched``, without the text), in one script. Those
+two scripts write the text's markers too (it is processed once they ran); a
+clarification or "this appointment changed" claims them just before its answer.
 
 The re-check and the recording (:func:`apply_answer`) are those of a key pressed on a
 call that asks too (:mod:`notifier.web.voice_answers`).
@@ -20,6 +22,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from redis import RedisError
+
+from notifier.errors import AlreadyProcessed
 from notifier.inbound.keywords import KeywordKind
 from notifier.inbound.outcomes import Handled, InboundOutcome
 from notifier.planning.entries import AppointmentState
@@ -60,14 +65,29 @@ class PatientAnswers:
         self.claims = claims
         self.settings = settings
 
-    def handle(self, number: str, body: str, held: NumberQuestions, *, opted_out: bool,
-               now: dt.datetime) -> Handled:
+    def handle(self, number: str, body: str, held: NumberQuestions, *,
+               markers: Mapping[str, int], opted_out: bool, now: dt.datetime) -> Handled:
         """What ``body`` from ``number``, whose questions are ``held`` (at least one
-        open), does, and its answer (none to an opted-out number)."""
+        open), does, and its answer (none to an opted-out number).
+
+        ``markers`` mark the text as processed (see
+        :class:`~notifier.store.inbound_claims.InboundClaims`). They are written in the
+        step that records what the text does (the answer, the text kept for a human), or,
+        when it records nothing (a clarification, "this appointment changed"), just
+        before its answer: a failure before that leaves none, and Twilio's redelivery is
+        processed. A text processed already gets no answer."""
+        try:
+            return self._handle(number, body, held, markers, opted_out=opted_out, now=now)
+        except AlreadyProcessed:
+            return Handled(None, InboundOutcome.DUPLICATE, KeywordKind.OTHER)
+
+    def _handle(self, number: str, body: str, held: NumberQuestions,
+                markers: Mapping[str, int], *, opted_out: bool, now: dt.datetime) -> Handled:
         current = open_questions(held.questions, now)
         reading = read_reply(body, question_open=True)
         if reading is None or not offered(reading, held.questions, now):
-            self.store.needs_human(number, body, current, channel=CHANNEL, now=now)
+            self.store.needs_human(number, body, current, channel=CHANNEL, now=now,
+                                   markers=markers)
             return self._reply(ResponseReply.UNCLEAR, current, number, now,
                                InboundOutcome.NEEDS_HUMAN, opted_out=opted_out)
         for _ in range(RECORD_TRIES):
@@ -78,35 +98,50 @@ class PatientAnswers:
             matched = match(reading, standing(held.questions, read_states(raw), number, now),
                             now)
             if isinstance(matched, Clarify):
-                return self._reply(ResponseReply.CLARIFY, matched.questions, number, now,
-                                   InboundOutcome.CLARIFICATION_SENT, opted_out=opted_out)
+                return self._unrecorded(ResponseReply.CLARIFY, matched.questions, number,
+                                        now, InboundOutcome.CLARIFICATION_SENT, markers,
+                                        opted_out=opted_out)
             if matched is None:
                 break  # every question closed or changed since: nothing to answer
             handled = self._answer(number, reading.answer, matched, held, now, raw,
-                                   opted_out=opted_out)
+                                   markers, opted_out=opted_out)
             if handled is not None:
                 return handled
             held = self.store.questions(number)
-        return self._reply(ResponseReply.CHANGED, current, number, now,
-                           InboundOutcome.RESPONSE_CHANGED, opted_out=opted_out)
+        return self._unrecorded(ResponseReply.CHANGED, current, number, now,
+                                InboundOutcome.RESPONSE_CHANGED, markers, opted_out=opted_out)
 
     def _answer(self, number: str, answer: Answer, matched: Answered, held: NumberQuestions,
-                now: dt.datetime, states: Mapping[str, bytes | None], *,
-                opted_out: bool) -> Handled | None:
+                now: dt.datetime, states: Mapping[str, bytes | None],
+                markers: Mapping[str, int], *, opted_out: bool) -> Handled | None:
         """Re-check and record; None when a question or state changed while it was read."""
         applied = apply_answer(self.store, number, answer, matched.questions, held,
-                               channel=CHANNEL, now=now, states=states)
+                               channel=CHANNEL, now=now, states=states, markers=markers)
         if applied is None:
             return None
         if not applied.questions:
-            return self._reply(ResponseReply.CHANGED, matched.questions, number, now,
-                               InboundOutcome.RESPONSE_CHANGED, opted_out=opted_out)
+            return self._unrecorded(ResponseReply.CHANGED, matched.questions, number, now,
+                                    InboundOutcome.RESPONSE_CHANGED, markers,
+                                    opted_out=opted_out)
         kind = ResponseReply.CONFIRMED
         if answer is Answer.DECLINED:
             kind = ResponseReply.DECLINED_LATE if applied.late(now) else ResponseReply.DECLINED
         outcome = (InboundOutcome.RESPONSE_RECORDED if applied.changed
                    else InboundOutcome.RESPONSE_REPEATED)
         return self._reply(kind, applied.questions, number, now, outcome, opted_out=opted_out)
+
+    def _unrecorded(self, kind: ResponseReply, questions: Sequence[OpenQuestion], number: str,
+                    now: dt.datetime, outcome: InboundOutcome, markers: Mapping[str, int], *,
+                    opted_out: bool) -> Handled:
+        """:meth:`_reply` for a text that records nothing: its markers are claimed first
+        (taken back if the answer cannot be claimed, so that a redelivery answers)."""
+        if not self.claims.claim(markers):
+            raise AlreadyProcessed("the text was processed already")
+        try:
+            return self._reply(kind, questions, number, now, outcome, opted_out=opted_out)
+        except RedisError:
+            self.claims.release(list(markers))
+            raise
 
     def _reply(self, kind: ResponseReply, questions: Sequence[OpenQuestion], number: str,
                now: dt.datetime, outcome: InboundOutcome, *, opted_out: bool) -> Handled:
@@ -143,6 +178,7 @@ def apply_answer(
     store: ResponseStore, number: str, answer: Answer, questions: Sequence[OpenQuestion],
     held: NumberQuestions, *, channel: str, now: dt.datetime,
     states: Mapping[str, bytes | None] | None = None,
+    markers: Mapping[str, int] | None = None,
 ) -> Applied | None:
     """The one way an answer is recorded, whether a text or a key on a call: each of
     ``questions`` is re-checked against its appointment as stored (:func:`recheck`), and
@@ -160,6 +196,8 @@ def apply_answer(
       now: when the answer came.
       states: the appointments' stored states as already read with ``held``, by
         reference; read here when None.
+      markers: a text's markers, written with the answer (:meth:`ResponseStore.record`
+        raises :class:`~notifier.errors.AlreadyProcessed` when one is there already).
     """
     if states is None:
         states = store.states(q.reference for q in questions)
@@ -175,7 +213,7 @@ def apply_answer(
         fresh.append(Checked(question, held.raw[question.reference], state, raw))
     if not fresh:
         return Applied((), 0)
-    changed = store.record(number, answer, fresh, channel=channel, now=now)
+    changed = store.record(number, answer, fresh, channel=channel, now=now, markers=markers)
     if changed is None:
         return None
     return Applied(tuple(item.question for item in fresh), changed)

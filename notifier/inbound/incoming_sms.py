@@ -11,10 +11,16 @@ do not reply to texts" notice once per number per NOTIFIER_NO_REPLY_NOTICE_INTER
   (:meth:`~notifier.store.optouts.OptOutStore.change_for_message`) claims the message,
   makes the state change, which is always made, and claims the answer; the answer goes
   only once Redis has acknowledged it.
-- Any other text: one round trip claims the message and reads the sender's opt-out
-  state and open questions, then one more claims the answer or the notice.
+- Any other text: one round trip checks that the message is new and reads the sender's
+  opt-out state and open questions, one claims the message, then one more claims the
+  answer or the notice.
 - Any other text while the number has an open question (patient responses): an answer,
-  a clarification or a text for a human (:class:`~notifier.inbound.answers.PatientAnswers`).
+  a clarification or a text for a human (:class:`~notifier.inbound.answers.PatientAnswers`),
+  the message claimed in the step that records it.
+
+A message is marked as processed only by the step that does what it asks, so that a
+failure half-way (Redis gone) leaves nothing that would make Twilio's redelivery a
+duplicate: the redelivery is processed (see :mod:`notifier.store.inbound_claims`).
 
 STOP, ARRET, HELP, AIDE and INFO are answered even to an opted-out number (CWTA rules);
 other texts from an opted-out number get no answer at all.
@@ -81,23 +87,22 @@ class InboundSms:
         if keyword.kind in _OPTS_OUT:
             return self._change(keyword, number, markers, form, now)
         with self.redis.pipeline(transaction=False) as pipe:
-            self.claims.claim_markers(pipe, markers)
+            self.claims.check_markers(pipe, markers)
             pipe.sismember(self.optouts.opted_out_key(Channel.SMS), number)
             pipe.hgetall(self.responses.questions_key(number))
-            *claimed, opted_out, questions = pipe.execute()
-        if not all(claimed):
-            # A replay under a fresh idempotency token (a header, outside the signature)
-            # leaves no marker behind: a duplicate writes nothing.
-            self.claims.release(
-                [marker for marker, new in zip(markers, claimed, strict=True) if new]
-            )
+            *seen, opted_out, questions = pipe.execute()
+        if any(seen):
+            return Handled(None, InboundOutcome.DUPLICATE, keyword.kind)
+        if keyword.kind is KeywordKind.OTHER:
+            held = self.responses.parse_questions(questions)
+            if open_questions(held.questions, now):
+                # The answer's own step writes the markers (see PatientAnswers).
+                return self.answers.handle(number, form.get("Body", ""), held,
+                                           markers=markers, opted_out=bool(opted_out),
+                                           now=now)
+        if not self.claims.claim(markers):
             return Handled(None, InboundOutcome.DUPLICATE, keyword.kind)
         try:
-            if keyword.kind is KeywordKind.OTHER:
-                held = self.responses.parse_questions(questions)
-                if open_questions(held.questions, now):
-                    return self.answers.handle(number, form.get("Body", ""), held,
-                                               opted_out=bool(opted_out), now=now)
             return self._act(keyword, number, bool(opted_out), form, now)
         except RedisError:
             # Let Twilio's retry (or fallback) be processed rather than taken for a duplicate.

@@ -101,15 +101,20 @@ def endpoint_url(text: str, *, allow_http: bool = False) -> str:
     return text
 
 
-def event_types(values: Iterable[str]) -> frozenset[str]:
-    """The event types given, every known type when none is given."""
+def known_event_types(values: Iterable[str]) -> frozenset[str]:
+    """The event types given (maybe none), each a known one."""
     types = frozenset(values)
     unknown = sorted(types - set(EVENT_TYPES))
     if unknown:
         raise IntegratorProblem(
             f"unknown event type {unknown[0][:50]!r}: choose among {', '.join(EVENT_TYPES)}"
         )
-    return types or frozenset(EVENT_TYPES)
+    return types
+
+
+def event_types(values: Iterable[str]) -> frozenset[str]:
+    """The event types given, every known type when none is given."""
+    return known_event_types(values) or frozenset(EVENT_TYPES)
 
 
 def overlap(value: dt.timedelta) -> dt.timedelta:

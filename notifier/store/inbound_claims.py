@@ -11,6 +11,13 @@ Keys (:class:`~notifier.store.keys.Keys`, under ``settings.queue_prefix``):
   ``<prefix>:inbound:replies:<digest>:<kind>:<UTC day>``  keyword answers sent that day
 
 A number appears only as a digest: key names show up in operators' tools.
+
+A text's markers are written in the step that does what it asks, never before: the
+opt-out change (``optout_change``), the answer to a question (``response_record``), the
+text kept for a human (``reply_unmatched``), or, for a text whose answer writes nothing
+else, :meth:`InboundClaims.claim` just before it. A failure before that step (Redis gone
+half-way) leaves no marker, so Twilio's redelivery is processed rather than taken for a
+duplicate.
 """
 
 from __future__ import annotations
@@ -83,10 +90,27 @@ class InboundClaims(RedisStore):
         }
 
     @staticmethod
-    def claim_markers(pipe: Pipeline, markers: dict[str, int]) -> None:
-        """Queue on ``pipe`` one SET NX per marker: each answers True if it was new."""
-        for marker, ttl in markers.items():
-            pipe.set(marker, "1", nx=True, ex=ttl)
+    def check_markers(pipe: Pipeline, markers: Mapping[str, int]) -> None:
+        """Queue on ``pipe`` one EXISTS per marker: any answering 1 makes the text a
+        duplicate. Reading them writes nothing: the step that does what the text asks
+        writes them (a script, or :meth:`claim`), so a failure before it leaves none."""
+        for marker in markers:
+            pipe.exists(marker)
+
+    def claim(self, markers: Mapping[str, int]) -> bool:
+        """Write ``markers`` unless one is there already (one ``SET NX`` each, one round
+        trip): True when every one was new, for a text whose answer writes nothing else
+        that could carry them. Else False, and the ones just written are taken back."""
+        with self.redis.pipeline(transaction=False) as pipe:
+            for marker, ttl in markers.items():
+                pipe.set(marker, "1", nx=True, ex=ttl)
+            claimed = pipe.execute()
+        if all(claimed):
+            return True
+        # A replay under a fresh idempotency token (a header, outside the signature) leaves
+        # no marker behind: a duplicate writes nothing.
+        self.release([marker for marker, new in zip(markers, claimed, strict=True) if new])
+        return False
 
     def release(self, markers: list[str]) -> None:
         """Forget ``markers`` (best effort: a failure leaves them to expire)."""

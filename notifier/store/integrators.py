@@ -34,6 +34,7 @@ from redis.client import Pipeline
 
 from notifier.clock import utc_now
 from notifier.errors import IntegratorProblem
+from notifier.integrators.checks import known_event_types
 from notifier.integrators.credentials import (
     Credential,
     new_endpoint_id,
@@ -102,7 +103,8 @@ class AuditEntry:
       at: when (aware UTC).
       actor: who (an operator's name, or ``gateway`` for the gateway's own changes).
       action: ``add``, ``set_locations``, ``rotate_token``, ``remove``, ``endpoint_add``,
-        ``endpoint_remove``, ``rotate_secret``, ``endpoint_state`` or ``recover``.
+        ``endpoint_remove``, ``rotate_secret``, ``endpoint_state``, ``endpoint_types`` or
+        ``recover``.
       integrator: the integrator changed (or whose endpoint changed).
       endpoint: the endpoint changed; empty for the integrator's own changes.
       details: what changed (name, locations, URL, types, state, reason, overlap end).
@@ -501,6 +503,48 @@ class IntegratorStore(RedisStore):
 
         return self._change_endpoint(endpoint, change, actor=actor, now=now)
 
+    def change_endpoint_types(
+        self, endpoint: str, *, add: frozenset[str] = frozenset(),
+        remove: frozenset[str] = frozenset(), actor: str, now: dt.datetime,
+    ) -> tuple[Endpoint, frozenset[str]]:
+        """Subscribe ``endpoint`` to the event types ``add`` and unsubscribe it from
+        ``remove``, its other types kept; returns it as it now is and the types it had.
+        Nothing is written (nor audited) when it already receives exactly those.
+
+        The new types apply to the events fanned out from then on: an event logged
+        before is not sent for a type just added, and one already on its way for a type
+        just removed still goes.
+
+        Parameters:
+          add, remove: known event types (checked again here), at least one in all and
+            none in both.
+          actor: who (kept in the audit, with the types before and after).
+          now: when (aware).
+        """
+        add, remove = known_event_types(add), known_event_types(remove)
+        if not add and not remove:
+            raise IntegratorProblem("say which event types to add (--add-type) or remove "
+                                    "(--remove-type)")
+        if both := sorted(add & remove):
+            raise IntegratorProblem(f"event type {both[0]!r} is both added and removed")
+
+        def change(pipe: Pipeline, current: Endpoint,
+                   _: dict[str, str]) -> tuple[Endpoint, frozenset[str]]:
+            types = (current.types | add) - remove
+            if not types:
+                raise IntegratorProblem(
+                    f"endpoint {endpoint} would receive no event type: remove it ('notifier "
+                    f"integrators endpoint remove {endpoint}') or disable it instead")
+            if types != current.types:
+                pipe.hset(self.keys.endpoint(endpoint), "types", _types(types))
+                self._audit(pipe, "endpoint_types", actor=actor, now=now,
+                            integrator=current.integrator, endpoint=endpoint,
+                            details={"from": _ordered(current.types), "to": _ordered(types)})
+            return Endpoint(current.id, current.integrator, current.url, types,
+                            current.secrets, current.state), current.types
+
+        return self._change_endpoint(endpoint, change, actor=actor, now=now)
+
     def _change_endpoint(
         self, endpoint: str, change: Callable[[Pipeline, Endpoint, dict[str, str]], _T], *,
         actor: str, now: dt.datetime,
@@ -604,7 +648,12 @@ class IntegratorStore(RedisStore):
                         _split(fields["types"]), secrets, EndpointState(fields["state"]))
 
 
+def _ordered(types: Iterable[str]) -> list[str]:
+    """The types in :data:`EVENT_TYPES` order."""
+    chosen = set(types)
+    return [t for t in EVENT_TYPES if t in chosen]
+
+
 def _types(types: Iterable[str]) -> str:
     """The types in :data:`EVENT_TYPES` order, comma-separated."""
-    chosen = set(types)
-    return ",".join(t for t in EVENT_TYPES if t in chosen)
+    return ",".join(_ordered(types))

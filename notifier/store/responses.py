@@ -15,7 +15,8 @@ Keys (:class:`~notifier.store.keys.Keys`, under ``settings.queue_prefix``):
 A question opens in the send step's last script (``send_handed_over``, see
 :meth:`~notifier.store.send_records.SendRecords.handed_over`) when a provider takes the
 message that asks it; an answer is recorded by ``response_record``, a text that needs a
-human by ``reply_unmatched``, each in one step with what it tells booking systems.
+human by ``reply_unmatched``, each in one step with what it tells booking systems and
+the markers that make the text's redeliveries duplicates.
 A number appears only as a digest in a key name (:func:`notifier.opt_outs.number_digest`).
 """
 
@@ -29,6 +30,7 @@ from typing import Any
 
 from redis import Redis
 
+from notifier.errors import AlreadyProcessed
 from notifier.opt_outs import number_digest
 from notifier.planning.entries import AppointmentState
 from notifier.privacy import mask_address
@@ -168,12 +170,18 @@ class ResponseStore(RedisStore):
 
     def record(
         self, number: str, answer: Answer, answered: Sequence[Checked], *, channel: str,
-        now: dt.datetime,
+        now: dt.datetime, markers: Mapping[str, int] | None = None,
     ) -> int | None:
         """Record ``answer`` from ``number`` to the ``answered`` questions, in one step,
         if each question and state is still as read; returns how many responses changed
         (0 for a repeat), or None when something changed since it was read (read and
-        re-check again)."""
+        re-check again).
+
+        ``markers`` (a text's, with their TTLs in seconds: see
+        :meth:`~notifier.store.inbound_claims.InboundClaims.message_markers`) are written
+        in the same step; raises :class:`~notifier.errors.AlreadyProcessed`, having
+        written nothing, when one is there already."""
+        markers = markers or {}
         keys = [self.questions_key(number), self.keys.callback_log]
         args: list[str | int] = [
             _ms(now), _ms(now - self.callback_retention), str(answer), channel,
@@ -189,15 +197,22 @@ class ResponseStore(RedisStore):
                      question.location, question.fingerprint,
                      "1" if question.past_cancellation_deadline(now) else "0",
                      max(int(kept.total_seconds()), 1)]
-        outcome = self.script("response_record")(keys=keys, args=args)
+        outcome = self.script("response_record")(keys=[*keys, *markers],
+                                                 args=[*args, *markers.values()])
+        if text(outcome[0]) == "duplicate":
+            raise AlreadyProcessed("the text was processed already")
         return None if text(outcome[0]) == "stale" else int(outcome[1])
 
     def needs_human(
         self, number: str, body: str, questions: Sequence[OpenQuestion], *, channel: str,
-        now: dt.datetime,
+        now: dt.datetime, markers: Mapping[str, int] | None = None,
     ) -> None:
         """Keep ``body`` for operators, and tell each location asked that a text answered
-        none of its questions (``reply.unmatched``, without the text), in one step."""
+        none of its questions (``reply.unmatched``, without the text), with the text's
+        ``markers`` (see :meth:`record`), in one step; raises
+        :class:`~notifier.errors.AlreadyProcessed`, having written nothing, when one of
+        them is there already."""
+        markers = markers or {}
         by_location: dict[str, list[str]] = {}
         for question in questions:
             by_location.setdefault(question.location, []).append(question.reference)
@@ -209,13 +224,16 @@ class ResponseStore(RedisStore):
             "references": ",".join(q.reference for q in questions),
         }
         pairs = [part for item in entry.items() for part in item]
-        self.script("reply_unmatched")(
-            keys=[self.keys.replies_needing_human, self.keys.callback_log],
+        kept = self.script("reply_unmatched")(
+            keys=[self.keys.replies_needing_human, self.keys.callback_log, *markers],
             args=[_ms(now), _ms(now - self.callback_retention),
                   _ms(now - NEEDING_HUMAN_RETENTION), entry["at"], channel, len(pairs),
-                  *pairs, *[part for location, refs in by_location.items()
-                            for part in (location, ",".join(refs))]],
+                  *pairs, *markers.values(),
+                  *[part for location, refs in by_location.items()
+                    for part in (location, ",".join(refs))]],
         )
+        if not int(kept):
+            raise AlreadyProcessed("the text was processed already")
 
     def needing_human(self, *, location: str | None, count: int = 100) -> list[NeedingHuman]:
         """The latest texts needing a human, newest first: of ``location`` only, or of

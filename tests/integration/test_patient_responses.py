@@ -130,7 +130,7 @@ def test_a_reply_confirms_and_tells_the_booking_system_once(
     assert body["data"] == {
         "reference": "0000000001", "location_id": SAMPLE_LOCATION.id, "version": 1,
         "response": "confirmed", "channel": "sms", "answered_at": body["timestamp"],
-        "past_cancellation_deadline": False,
+        "past_cancellation_deadline": False, "sequence": entry.sequence,
     }
     dumped = json.dumps(entry.fields, ensure_ascii=False)
     assert MOBILE not in dumped and "5145550188" not in dumped and "Oui" not in dumped
@@ -262,6 +262,8 @@ def test_concurrent_answers_end_with_one_answer_the_last_callback_agrees_with(
     assert stored is not None and logged
     last = logged[-1]["data"]
     assert last["response"] == str(stored.answer)  # type: ignore[index]
+    # The highest sequence, which a booking system keeps, is the last told.
+    assert max(logged, key=lambda e: e["data"]["sequence"]) is logged[-1]  # type: ignore[index]
     # Each change was told, and only changes: consecutive callbacks never repeat.
     answers = [e["data"]["response"] for e in logged]  # type: ignore[index]
     assert all(a != b for a, b in itertools.pairwise(answers))

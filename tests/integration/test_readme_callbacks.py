@@ -23,7 +23,8 @@ def section() -> str:
 
 def receiver(secret: str, kept: list[tuple[Any, ...]]) -> Any:
     (code,) = re.findall(r"```python\n(.*?)```", section(), re.S)
-    namespace: dict[str, Any] = {"SECRET": secret, "keep_if_newer": lambda *a: kept.append(a)}
+    namespace: dict[str, Any] = {"SECRET": secret, "keep_if_newer": lambda *a: kept.append(a),
+                                 "keep_answer_if_newer": lambda *a: kept.append(a)}
     exec(compile(code, "README.md", "exec"), namespace)
     return namespace["receive"]
 
@@ -45,6 +46,21 @@ def test_the_readme_receiver_accepts_a_signed_event_and_refuses_a_changed_one() 
     assert receive(body.replace(b"landline", b"bounced!"), headers) == 400
     assert receive(body, {**headers, "webhook-timestamp": str(int(time.time()) - 3600)}) == 400
     assert receive(body, webhook_headers([new_secret()], "evt_1", int(time.time()), body)) == 400
+
+
+def test_the_readme_receiver_keeps_a_patient_response_by_its_sequence() -> None:
+    secret = new_secret()
+    kept: list[tuple[Any, ...]] = []
+    receive = receiver(secret, kept)
+    entry = LogEntry("1764927731250-2", {
+        "type": "appointment.patient_confirmed", "at": "2026-12-05T09:42:11+00:00",
+        "reference": "0000000101", "location": "plateau", "version": "2",
+        "response": "confirmed", "channel": "sms", "late": "0"})
+    body = body_bytes(callback_event(entry))
+    headers = webhook_headers([secret], "evt_1764927731250-2", int(time.time()), body)
+
+    assert receive(body, headers) == 204
+    assert kept == [("0000000101", 1764927731250002, "confirmed")]
 
 
 def test_the_readme_sample_event_has_the_fields_the_gateway_sends() -> None:

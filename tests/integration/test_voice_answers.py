@@ -223,7 +223,7 @@ def test_1_confirms_once_and_tells_the_booking_system_once(
     assert body["data"] == {
         "reference": "0000000001", "location_id": SAMPLE_LOCATION.id, "version": 1,
         "response": "confirmed", "channel": "voice", "answered_at": body["timestamp"],
-        "past_cancellation_deadline": False,
+        "past_cancellation_deadline": False, "sequence": entry.sequence,
     }
     assert HOME not in json.dumps(entry.fields) and "5145550199" not in json.dumps(entry.fields)
     response = calls.responses.response("0000000001")

@@ -77,6 +77,19 @@ def test_attempts_and_sequence_are_numbers_and_a_later_entry_has_a_higher_sequen
         (4, 12003), (4, 12999), (4, 13000)]
 
 
+def test_a_patient_response_carries_its_answer_and_the_logs_sequence() -> None:
+    fields = {"type": "appointment.patient_declined", "at": "2025-03-04T15:02:11Z",
+              "reference": "RV-88412", "location": "plateau", "version": "3",
+              "response": "declined", "channel": "sms", "late": "1"}
+    earlier, later = (callback_event(LogEntry(entry_id, fields)) for entry_id in ("12-999", "13-0"))
+    assert later["data"] == {
+        "reference": "RV-88412", "location_id": "plateau", "version": 3,
+        "response": "declined", "channel": "sms", "answered_at": "2025-03-04T15:02:11Z",
+        "past_cancellation_deadline": True, "sequence": 13000,
+    }
+    assert earlier["data"]["sequence"] == 12999  # type: ignore[index]
+
+
 @pytest.mark.parametrize(("channel", "code", "told"), [
     ("sms", "30006", True), ("sms", "21211", True), ("email", "550", True),
     ("sms", "30003", False), ("sms", "30007", False), ("email", "554", False),

@@ -14,6 +14,7 @@
 -- -1 if a marker is there already (a duplicate: nothing is written); answered is 1 if one
 -- more answer may go (and it is counted).
 --! include callback_log
+--! include message_markers
 local number = ARGV[1]
 local markers = tonumber(ARGV[6])
 local FIRST_MARKER_KEY, FIRST_MARKER_TTL = 6, 10
@@ -76,16 +77,10 @@ local function count_answer()
   return sent <= tonumber(ARGV[7]) and 1 or 0
 end
 
-for i = 0, markers - 1 do
-  if redis.call('EXISTS', KEYS[FIRST_MARKER_KEY + i]) == 1 then
-    return {-1, 0}
-  end
+if already_processed(FIRST_MARKER_KEY, markers) then
+  return {-1, 0}
 end
 local changed = change_state()
 local answered = count and count_answer() or 0
--- The markers go last: a step that fails part way leaves none, so the text's redelivery
--- is processed.
-for i = 0, markers - 1 do
-  redis.call('SET', KEYS[FIRST_MARKER_KEY + i], '1', 'EX', ARGV[FIRST_MARKER_TTL + i])
-end
+mark_processed(FIRST_MARKER_KEY, markers, FIRST_MARKER_TTL)
 return {changed, answered}

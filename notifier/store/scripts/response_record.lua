@@ -1,11 +1,12 @@
 -- KEYS: the number's open questions, the callback log, then for each question answered
--- its appointment's state and its response hash.
+-- its appointment's state and its response hash, then the markers of the text that
+-- answers (none for a key pressed on a call).
 -- ARGV: now (ms), the callback log's oldest id to keep (ms), the answer ('confirmed' or
 -- 'declined'), the channel, who answered (the number's digest), when (ISO), the number
 -- of questions answered, then for each: its reference, the question as read, the SHA1 of
 -- the appointment's state as read, the version asked, the location, the fingerprint of
 -- what was asked, '1' if past the cancellation deadline else '0', and when the response
--- is kept (seconds).
+-- is kept (seconds); then each marker's TTL (seconds).
 -- Records a patient's answer to one or more questions, only if each question and each
 -- appointment's state is still as the caller read and re-checked them; else nothing,
 -- and the caller reads again. The latest answer wins: an answer that changes an
@@ -13,9 +14,17 @@
 -- booking system (appointment.patient_confirmed or appointment.patient_declined); one
 -- that repeats it writes nothing. Scripts run one at a time, so the last entry logged for
 -- an appointment is its stored response.
--- Returns {'stale'} or {'recorded', how many responses changed}.
+-- A text already processed (one of its markers is there) writes nothing; one that
+-- records, even a repeat, writes its markers with the answer.
+-- Returns {'duplicate'}, {'stale'} or {'recorded', how many responses changed}.
 --! include callback_log
+--! include message_markers
 local count, per = tonumber(ARGV[7]), 8
+local first_marker = 3 + 2 * count
+local markers = #KEYS - first_marker + 1
+if already_processed(first_marker, markers) then
+  return {'duplicate'}
+end
 for i = 0, count - 1 do
   local a = 8 + i * per
   if redis.call('HGET', KEYS[1], ARGV[a]) ~= ARGV[a + 1] then
@@ -44,4 +53,5 @@ for i = 0, count - 1 do
     changed = changed + 1
   end
 end
+mark_processed(first_marker, markers, 8 + count * per)
 return {'recorded', changed}
