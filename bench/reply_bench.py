@@ -27,12 +27,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import redis
 from twilio.request_validator import RequestValidator
 
 from bench.http_load import ROOT, Request, compare, web_process
-from bench.webhook_bench import AUTH_TOKEN, PATH, PUBLIC_BASE_URL
+from bench.webhook_bench import AUTH_TOKEN, PATH, PUBLIC_BASE_URL, signed_text
 from notifier.domain import Channel
 from notifier.local_redis import running_redis
 from notifier.messages.samples import SAMPLE_LOCATION
@@ -101,23 +100,8 @@ def answer_requests(count: int, *, active: int) -> Iterator[Request]:
     """Signed webhook calls: number n % active answers, "1" and "2" in turn."""
     validator = RequestValidator(AUTH_TOKEN)
     for n in range(count):
-        params = {
-            "AccountSid": "AC" + "0" * 32,
-            "MessageSid": f"SM{time.time_ns():020d}{n:012d}",
-            "From": active_number(n % active),
-            "To": "+15145550000",
-            "Body": "1" if (n // active) % 2 == 0 else "2",
-            "NumMedia": "0",
-        }
-        headers = {"X-Twilio-Signature": validator.compute_signature(
-            PUBLIC_BASE_URL + PATH, params
-        )}
-
-        def call(http: httpx.Client, params: dict[str, str] = params,
-                 headers: dict[str, str] = headers) -> httpx.Response:
-            return http.post(PATH, data=params, headers=headers)
-
-        yield call
+        yield signed_text(validator, n, sender=active_number(n % active),
+                          body="1" if (n // active) % 2 == 0 else "2")
 
 
 def main() -> None:

@@ -10,9 +10,7 @@ from pathlib import Path
 
 from notifier.inbound.keywords import KeywordKind
 from notifier.inbound.replies import REPLY_LANGS, render_reply_text, reply_template
-from notifier.messages.checks import LintReport, describe_error
-from notifier.messages.sms import sms_encoding
-from notifier.messages.text_checks import invited_carrier_words, shouted_carrier_words
+from notifier.messages.checks import LintReport, check_reply_text, describe_error
 from notifier.settings import Settings
 
 
@@ -38,11 +36,4 @@ def check_replies(
                 report.problem(name, "does_not_render", variant=label,
                                error=describe_error(exc))
                 continue
-            sms = sms_encoding(text)
-            report.say("sms_line", name=name, variant=label, encoding=sms.encoding,
-                       characters=sms.characters, segments=sms.segments)
-            if sms.segments > 1:
-                report.problem(name, "reply_segments", segments=sms.segments)
-            words = invited_carrier_words(text) + shouted_carrier_words(text)
-            for word in dict.fromkeys(words):
-                report.problem(name, "opt_out_invite", word=word, variant=label)
+            check_reply_text(report, name, text, variant=label)

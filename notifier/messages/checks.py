@@ -36,6 +36,7 @@ from notifier.messages.catalogue import (
 )
 from notifier.messages.preview import fitting_steps
 from notifier.messages.samples import sample_state
+from notifier.messages.sms import sms_encoding
 from notifier.messages.text_checks import (
     invited_carrier_words,
     shouted_carrier_words,
@@ -407,6 +408,27 @@ def _lint_message(
         closed = results.get(variant.code)
         if closed is not None and link not in closed.text and phone not in closed.text:
             report.problem(names["text"], "no_phone", variant=variant.label(report.lang))
+
+
+def check_reply_text(report: LintReport, name: str, text: str, *, variant: str) -> None:
+    """An automatic answer to a patient's text, rendered: its line in the report, and a
+    problem when it takes more than one SMS segment (Canadian short-code rules want one)
+    or invites a carrier opt-out word other than ours.
+
+    Parameters:
+      report: where the line and problems go.
+      name: the template's name.
+      text: what it rendered.
+      variant: the sample it was rendered with.
+    """
+    sms = sms_encoding(text)
+    report.say("sms_line", name=name, variant=variant, encoding=sms.encoding,
+               characters=sms.characters, segments=sms.segments)
+    if sms.segments > 1:
+        report.problem(name, "reply_segments", segments=sms.segments)
+    words = invited_carrier_words(text) + shouted_carrier_words(text)
+    for word in dict.fromkeys(words):
+        report.problem(name, "opt_out_invite", word=word, variant=variant)
 
 
 def describe_error(exc: Exception) -> str:

@@ -9,10 +9,8 @@ import datetime as dt
 from pathlib import Path
 
 from notifier.domain import Channel, Lang
-from notifier.messages.checks import LintReport, describe_error
+from notifier.messages.checks import LintReport, check_reply_text, describe_error
 from notifier.messages.samples import SAMPLE_NOW, sample_state
-from notifier.messages.sms import sms_encoding
-from notifier.messages.text_checks import invited_carrier_words, shouted_carrier_words
 from notifier.responses.questions import OpenQuestion, plan_question, question_for
 from notifier.responses.replies import ResponseReply, render_response_reply, reply_template
 from notifier.settings import Settings
@@ -54,11 +52,4 @@ def check_response_replies(
                 continue
             if kind is ResponseReply.CLARIFY and "999" not in text:
                 text = "\n".join((text, "(2)"))  # both must fit: count it as over
-            sms = sms_encoding(text)
-            report.say("sms_line", name=name, variant=label, encoding=sms.encoding,
-                       characters=sms.characters, segments=sms.segments)
-            if sms.segments > 1:
-                report.problem(name, "reply_segments", segments=sms.segments)
-            words = invited_carrier_words(text) + shouted_carrier_words(text)
-            for word in dict.fromkeys(words):
-                report.problem(name, "opt_out_invite", word=word, variant=label)
+            check_reply_text(report, name, text, variant=label)
