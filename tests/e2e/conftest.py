@@ -15,13 +15,14 @@ import pytest
 import redis
 
 from notifier.integrators.model import EVENT_TYPES
+from notifier.names import CALLBACK_QUEUE, INTAKE_QUEUE, SEND_QUEUE
 from notifier.settings import Settings
 from notifier.store.integrators import IntegratorStore
 from notifier.store.keys import Keys
 from tests.factories import event
 from tests.fakes.conftest_fixtures import fake_smtp, fake_twilio
 from tests.fakes.smtp_server import FakeSmtp
-from tests.fakes.twilio_server import FakeTwilio
+from tests.fakes.twilio_server import FakeTwilio, rebase
 from tests.fakes.webhook_receiver import FakeReceiver
 from tests.harness import GatewayConfig, HarnessError, Processes
 
@@ -120,3 +121,16 @@ def booking_system(client: redis.Redis, settings: Settings, *,
         client.hset(Keys(settings.queue_prefix).endpoint(endpoint.id), "url",
                     receiver.url("/ok"))
         yield BookingSystem(token.token, receiver)
+
+
+def start_gateway(processes: Processes, fake_twilio: FakeTwilio, *, threads: int = 4) -> str:
+    """The whole gateway on loopback: a worker for the patients' queues, one for the
+    callbacks', the scheduler and the web process, with the fake Twilio's webhooks going
+    to that web process; returns its base URL."""
+    processes.start_worker(threads=threads, queues=(INTAKE_QUEUE, SEND_QUEUE))
+    processes.start_worker("callbacks", threads=2, queues=(CALLBACK_QUEUE,))
+    processes.start_scheduler()
+    web = processes.start_web()
+    base_url = f"http://127.0.0.1:{web.port}"
+    fake_twilio.deliver_to = rebase(PUBLIC, base_url)
+    return base_url

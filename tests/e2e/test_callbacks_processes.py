@@ -14,11 +14,10 @@ import httpx
 import pytest
 import redis
 
-from notifier.names import CALLBACK_QUEUE, INTAKE_QUEUE, SEND_QUEUE
-from tests.e2e.conftest import PUBLIC, Launch, booking, booking_system
+from tests.e2e.conftest import Launch, booking, booking_system, start_gateway
 from tests.factories import ZONE
 from tests.fakes.smtp_server import FakeSmtp
-from tests.fakes.twilio_server import FakeTwilio, rebase
+from tests.fakes.twilio_server import FakeTwilio
 from tests.harness import GatewayConfig, wait_until
 
 pytestmark = pytest.mark.slow
@@ -45,17 +44,13 @@ def test_a_booking_systems_receiver_hears_of_each_message_signed_and_without_the
                         locations=frozenset({"plateau"})) as agenda:
         receiver = agenda.receiver
         processes = launch(config)
-        processes.start_worker(threads=4, queues=(INTAKE_QUEUE, SEND_QUEUE))
-        processes.start_worker("callbacks", threads=2, queues=(CALLBACK_QUEUE,))
-        processes.start_scheduler()
-        web = processes.start_web()
-        fake_twilio.deliver_to = rebase(PUBLIC, f"http://127.0.0.1:{web.port}")
+        base = start_gateway(processes, fake_twilio)
         start = (now + dt.timedelta(days=5)).astimezone(ZONE).replace(
             hour=10, minute=30, second=0, microsecond=0)
 
         for patient, modes in ((PATIENT, ("sms", "email")), (LANDLINE, ("sms",))):
             answer = httpx.post(
-                f"http://127.0.0.1:{web.port}/v1/events",
+                f"{base}/v1/events",
                 json=booking(**patient, modes=modes, start=start, at=now),
                 headers={"Authorization": f"Bearer {agenda.token}"}, timeout=10)
             assert answer.status_code == 202, answer.text
@@ -90,7 +85,7 @@ def test_a_booking_systems_receiver_hears_of_each_message_signed_and_without_the
                     or data["sequence"] > latest[data["message_id"]]["sequence"]):
                 latest[data["message_id"]] = data
         for message_id, data in latest.items():
-            view = httpx.get(f"http://127.0.0.1:{web.port}/v1/messages/{message_id}",
+            view = httpx.get(f"{base}/v1/messages/{message_id}",
                              headers={"Authorization": f"Bearer {agenda.token}"}, timeout=10)
             assert view.status_code == 200, view.text
             assert (view.json()["status"], view.json()["reason"]) == (

@@ -18,14 +18,13 @@ import pytest
 import redis
 
 from notifier.messages.samples import SAMPLE_LOCATION
-from notifier.names import CALLBACK_QUEUE, INTAKE_QUEUE, SEND_QUEUE
 from notifier.store.deliveries import DeliveryLog
 from notifier.store.history import History
 from notifier.store.keys import Keys
-from tests.e2e.conftest import PUBLIC, Launch, booking, booking_system
+from tests.e2e.conftest import Launch, booking, booking_system, start_gateway
 from tests.factories import ZONE
 from tests.fakes.smtp_server import FakeSmtp
-from tests.fakes.twilio_server import FakeTwilio, Outcome, Record, rebase
+from tests.fakes.twilio_server import FakeTwilio, Outcome, Record
 from tests.fakes.webhook_receiver import FakeReceiver
 from tests.harness import GatewayConfig, wait_until
 
@@ -86,12 +85,7 @@ def test_a_fallback_reaches_the_patient_once_and_the_booking_system_hears_it_in_
                         locations=frozenset({SAMPLE_LOCATION.id})) as agenda:
         receiver = agenda.receiver
         processes = launch(config)
-        processes.start_worker(threads=4, queues=(INTAKE_QUEUE, SEND_QUEUE))
-        processes.start_worker("callbacks", threads=2, queues=(CALLBACK_QUEUE,))
-        processes.start_scheduler()
-        web = processes.start_web()
-        base = f"http://127.0.0.1:{web.port}"
-        fake_twilio.deliver_to = rebase(PUBLIC, base)
+        base = start_gateway(processes, fake_twilio)
         auth = {"Authorization": f"Bearer {agenda.token}"}
 
         def book(patient: dict[str, Any]) -> None:

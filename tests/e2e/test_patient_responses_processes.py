@@ -21,17 +21,16 @@ import redis
 from notifier.callbacks.events import callback_events
 from notifier.domain import Lang
 from notifier.messages.samples import SAMPLE_LOCATION
-from notifier.names import CALLBACK_QUEUE, INTAKE_QUEUE, SEND_QUEUE
 from notifier.responses import OpenQuestion
 from notifier.responses.replies import ResponseReply, render_response_reply
 from notifier.settings import Settings
 from notifier.store.callback_log import CallbackLog
 from notifier.store.keys import Keys
 from notifier.store.responses import ResponseStore
-from tests.e2e.conftest import PUBLIC, SMS_FROM, Launch, booking_system
+from tests.e2e.conftest import PUBLIC, SMS_FROM, Launch, booking_system, start_gateway
 from tests.factories import ZONE, event
 from tests.fakes.incoming_texts import Delivery, IncomingTexts
-from tests.fakes.twilio_server import FakeTwilio, Record, rebase
+from tests.fakes.twilio_server import FakeTwilio, Record
 from tests.fakes.webhook_receiver import FakeReceiver, Received
 from tests.harness import GatewayConfig, wait_until
 
@@ -134,12 +133,7 @@ def gateway(base_config: GatewayConfig, launch: Launch, fake_twilio: FakeTwilio,
     with booking_system(redis_client, settings,
                         locations=frozenset({SAMPLE_LOCATION.id})) as agenda:
         processes = launch(config)
-        processes.start_worker(threads=2, queues=(INTAKE_QUEUE, SEND_QUEUE))
-        processes.start_worker("callbacks", threads=2, queues=(CALLBACK_QUEUE,))
-        processes.start_scheduler()
-        web = processes.start_web()
-        web_url = f"http://127.0.0.1:{web.port}"
-        fake_twilio.deliver_to = rebase(PUBLIC, web_url)
+        web_url = start_gateway(processes, fake_twilio, threads=2)
         with IncomingTexts(fake_twilio, gateway_url=web_url, public_base_url=PUBLIC,
                            to=SMS_FROM) as texts:
             yield Gateway(settings, redis_client, web_url, agenda.token, fake_twilio,
