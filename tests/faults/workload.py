@@ -252,6 +252,13 @@ class Numbers:
 
     def __init__(self) -> None:
         self.count = 0
+        self.refusals = 0
+
+    def refused_channel(self) -> Channel:
+        """The channel the next FALLBACK patient's address is refused on: texts and calls
+        in turn, so that a run meets both."""
+        self.refusals += 1
+        return Channel.SMS if self.refusals % 2 else Channel.VOICE
 
     def phone(self) -> str:
         self.count += 1
@@ -269,13 +276,15 @@ def plan_workload(
     """Appointments booked over ``seconds`` from ``t0``, about ``per_second`` a second,
     each with its story's steps planned."""
     numbers = Numbers()
-    count = max(len(WEIGHTS), round(seconds * per_second))
     stories = list(WEIGHTS)
+    # Every story at least once (FALLBACK twice: a refused text and a refused call), then
+    # as weighted.
+    first = [*stories, Story.FALLBACK]
+    count = max(len(first), round(seconds * per_second))
     weights = [WEIGHTS[story] for story in stories]
     appointments = []
     for index in range(count):
-        # Every story at least once, then as weighted.
-        story = stories[index] if index < len(stories) else rng.choices(stories, weights)[0]
+        story = first[index] if index < len(first) else rng.choices(stories, weights)[0]
         booked_at = t0 + seconds * index / count + rng.uniform(0, 0.5)
         appointments.append(
             new_appointment(rng, numbers, story, index=index, booked_at=booked_at, timing=timing)
@@ -298,7 +307,7 @@ def new_appointment(
         modes.append(rng.choice(("email", "sms", "voice")))
     refused = None
     if story is Story.FALLBACK:
-        refused = rng.choice((Channel.SMS, Channel.VOICE))
+        refused = numbers.refused_channel()
         modes = [str(refused)]
     at_fallback = story is Story.FALLBACK or rng.random() < AT_FALLBACK_LOCATION
     first_name = rng.choice(FIRST_NAMES[lang])
