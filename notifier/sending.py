@@ -57,7 +57,7 @@ from notifier.planning.reasons import Reason
 from notifier.planning.send_check import NO_FACTS, Defer, Drop, FallbackFacts, decide_at_send
 from notifier.responses import (
     QuestionPlan,
-    appointment_fingerprint,
+    answered_as_is,
     asks,
     plan_question,
     question_for,
@@ -174,8 +174,7 @@ class SendStep:
         confirmed = reminders_skipped(opened.response, state)
         # A fallback or a call's retry is not sent once the patient answered about the
         # appointment as it is now.
-        answered = state is not None and opened.response is not None and (
-            opened.response.fingerprint == appointment_fingerprint(state.appointment))
+        answered = answered_as_is(opened.response, state)
         try:
             outcome = self._attempt(message, state, opened.record, now, confirmed=confirmed,
                                     answered=answered)

@@ -20,7 +20,12 @@ The small API the webhook, the voice keypress and the simulator call:
   confirms the appointment as it is now (a confirmed appointment may skip its reminders).
 """
 
-from notifier.responses.answers import PatientResponse, confirmed_as_is, reminders_skipped
+from notifier.responses.answers import (
+    PatientResponse,
+    answered_as_is,
+    confirmed_as_is,
+    reminders_skipped,
+)
 from notifier.responses.matching import Answered, Clarify, match
 from notifier.responses.questions import (
     OpenQuestion,
@@ -34,8 +39,23 @@ from notifier.responses.recheck import Changed, recheck, standing
 from notifier.responses.words import Answer, Reading, read_reply
 
 __all__ = [
-    "Answer", "Answered", "Changed", "Clarify", "OpenQuestion", "PatientResponse",
-    "QuestionPlan", "Reading", "appointment_fingerprint", "asks", "confirmed_as_is",
-    "match", "plan_question", "question_for", "read_reply", "recheck", "reminders_skipped",
+    "Answer",
+    "Answered",
+    "Changed",
+    "Clarify",
+    "OpenQuestion",
+    "PatientResponse",
+    "QuestionPlan",
+    "Reading",
+    "answered_as_is",
+    "appointment_fingerprint",
+    "asks",
+    "confirmed_as_is",
+    "match",
+    "plan_question",
+    "question_for",
+    "read_reply",
+    "recheck",
+    "reminders_skipped",
     "standing",
 ]

@@ -65,14 +65,20 @@ class PatientResponse:
         )
 
 
+def answered_as_is(response: PatientResponse | None, state: AppointmentState | None) -> bool:
+    """Whether ``response`` answers the appointment as ``state`` holds it now (either
+    way): an answer about a time that has moved since answers nothing."""
+    return (
+        response is not None and state is not None
+        and response.fingerprint == appointment_fingerprint(state.appointment)
+    )
+
+
 def confirmed_as_is(response: PatientResponse | None, state: AppointmentState | None) -> bool:
     """Whether ``response`` confirms the appointment as ``state`` holds it now: a
     confirmation of a time that has moved since confirms nothing."""
-    return (
-        response is not None and state is not None
-        and response.answer is Answer.CONFIRMED
-        and response.fingerprint == appointment_fingerprint(state.appointment)
-    )
+    return (answered_as_is(response, state) and response is not None
+            and response.answer is Answer.CONFIRMED)
 
 
 def reminders_skipped(response: PatientResponse | None, state: AppointmentState | None) -> bool:

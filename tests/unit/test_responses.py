@@ -27,6 +27,7 @@ from notifier.responses import (
     OpenQuestion,
     PatientResponse,
     Reading,
+    answered_as_is,
     asks,
     confirmed_as_is,
     match,
@@ -294,6 +295,16 @@ def test_a_confirmation_holds_for_the_appointment_as_confirmed_only() -> None:
     assert not confirmed_as_is(None, held)
     moved = state("modified", version=2, previous=held, start=START + dt.timedelta(days=1))
     assert not confirmed_as_is(confirmed, moved)
+
+
+def test_either_answer_holds_for_the_appointment_as_answered_only() -> None:
+    # What stops a fallback or a call's retry: the patient answered, either way.
+    held = state()
+    assert answered_as_is(_response(CONFIRMED, held), held)
+    assert answered_as_is(_response(DECLINED, held), held)
+    assert not answered_as_is(None, held)
+    moved = state("modified", version=2, previous=held, start=START + dt.timedelta(days=1))
+    assert not answered_as_is(_response(DECLINED, held), moved)
 
 
 def test_a_confirmed_appointment_skips_reminders_only_when_told_to() -> None:
