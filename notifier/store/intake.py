@@ -29,6 +29,7 @@ from notifier.planning.fallback import addresses
 from notifier.planning.plan import Ignored, plan_event
 from notifier.problems import Problem
 from notifier.settings import Settings
+from notifier.store.clinics import Clinics
 from notifier.store.contact_health import ContactHealth
 from notifier.store.decoding import text_list
 from notifier.store.history import History
@@ -92,6 +93,7 @@ class Intake:
         self.history = History(redis, keys=self.keys, retention=settings.event_retention)
         self._apply_script = load_script(redis, "intake_apply")
         self.contact_health = ContactHealth(redis, keys=self.keys)
+        self.clinics = Clinics(redis, keys=self.keys)
 
     def accept(self, event: Event, now: dt.datetime) -> IntakeAnswer:
         """Apply ``event`` once and return its answer; a repeat gets the stored answer.
@@ -129,6 +131,7 @@ class Intake:
             if isinstance(outcome, Plan):
                 self._stage_plan(writes, outcome, now)
                 self._stage_contact_health(writes, previous, outcome)
+                self.clinics.stage_seen(writes, event.appointment.location)
             writes.set(read_keys[0], answer.packed(), ex=self.settings.event_retention)
             self.history.stage(writes, reference, _history_line(event, answer, outcome, now))
             if self._apply_script(

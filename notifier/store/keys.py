@@ -73,6 +73,12 @@ class Keys:
         """Stream: what booking systems are told (the callbacks' outbox, and the feed)."""
         return f"{self.prefix}:callbacks"
 
+    @property
+    def clinics(self) -> str:
+        """Hash: location id -> its name and time zone as the latest event gave them (what
+        the console names clinics and shows their times by)."""
+        return f"{self.prefix}:clinics"
+
     def contact_locations(self, address_digest: str) -> str:
         """Set: the locations whose messages went to one number (a digest of it): their
         booking systems hear of its opt-outs."""

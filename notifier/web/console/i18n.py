@@ -15,10 +15,11 @@ from babel.numbers import format_decimal, format_percent
 
 from notifier.bilingual import LOCALES, Bilingual
 from notifier.domain import Lang
+from notifier.web.console.words import alerts, look, messages, places, story
 
 LANGS = (Lang.FR, Lang.EN)
 
-CATALOGUE: dict[str, Bilingual] = {
+_FRAME: dict[str, Bilingual] = {
     # Frame.
     "console": Bilingual("Console des opérations", "Operations console"),
     "skip_to_content": Bilingual("Aller au contenu", "Skip to content"),
@@ -439,6 +440,20 @@ CATALOGUE: dict[str, Bilingual] = {
     "replies.hidden": Bilingual("masqué (administrateurs seulement)", "hidden (admins only)"),
     "replies.none": Bilingual("Aucune réponse à traiter.", "No replies to handle."),
 }
+
+
+def _joined(*parts: dict[str, Bilingual]) -> dict[str, Bilingual]:
+    catalogue: dict[str, Bilingual] = {}
+    for part in parts:
+        twice = catalogue.keys() & part.keys()
+        if twice:
+            raise ValueError(f"console words written twice: {sorted(twice)}")
+        catalogue.update(part)
+    return catalogue
+
+
+CATALOGUE = _joined(_FRAME, messages.WORDS, places.WORDS, story.WORDS, look.WORDS,
+                    alerts.WORDS)
 
 
 def lang_of(value: str | None) -> Lang | None:
