@@ -5,6 +5,30 @@ from __future__ import annotations
 from notifier.bilingual import Bilingual
 
 WORDS: dict[str, Bilingual] = {
+    # Story.
+    "story.about_appointment": Bilingual("le rendez-vous lui-même", "the appointment itself"),
+    "story.attendance": Bilingual("Présence", "Attendance"),
+    "story.attendance.unconfirmed": Bilingual("pas encore indiquée", "not set yet"),
+    "story.attendance.present": Bilingual("présent", "present"),
+    "story.attendance.absent": Bilingual("absent", "absent"),
+    "story.appointment_history": Bilingual(
+        "Historique du rendez-vous ({count} lignes)",
+        "The appointment’s history ({count} lines)",
+    ),
+    "story.messages": Bilingual("Messages", "Messages"),
+    "story.message": Bilingual("Message", "Message"),
+    "story.state": Bilingual("État actuel", "Current state"),
+    "story.history": Bilingual("Historique ({count} lignes)", "History ({count} lines)"),
+    "story.received.sms": Bilingual("Texto reçu", "Text received"),
+    "story.received.voice": Bilingual("Paroles de l’appel", "What the call said"),
+    "story.received.email": Bilingual("Courriel reçu", "Email received"),
+    "story.received.subject": Bilingual("Objet", "Subject"),
+    "story.received.sms_count": Bilingual(
+        "{encoding}, {count} segment(s)",
+        "{encoding}, {count} segment(s)",
+    ),
+    "what.withdrawn": Bilingual("Retiré", "Withdrawn"),
+    "what.undelivered": Bilingual("Non livré", "Undelivered"),
     # Usage.
     "usage.nav": Bilingual("Consommation", "Usage"),
     "usage.title": Bilingual("Consommation par clinique et par jour", "Usage per clinic and day"),
