@@ -49,7 +49,7 @@ from notifier.delivery_status import HANDED_OVER, DeliveryStatus
 from notifier.domain import Channel
 from notifier.errors import CannotTell, DeliveryError, FailureClass, RetryLater, SmsOverBudget
 from notifier.fallback_triggers import classify_failure
-from notifier.messages.catalogue import ResponsePrompt, asks_question, render
+from notifier.messages.catalogue import Rendered, ResponsePrompt, asks_question, render
 from notifier.opt_outs import OptOutSource
 from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.planning.fallback import NOTHING, Next, Verdict
@@ -76,6 +76,7 @@ from notifier.store.redis_store import Redis
 from notifier.store.responses import QuestionOpening, ResponseStore
 from notifier.store.schedule import Schedule
 from notifier.store.send_records import Check, SendRecords
+from notifier.store.usage import usage_of
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +238,8 @@ class SendStep:
                              message.key)
                     return self._handed_over(message, found, now, state=state,
                                              question=self._opening(message, state, asked,
-                                                                    address, now))
+                                                                    address, now),
+                                             rendered=rendered)
             fields["ambiguous"] = resends + 1
             log.warning("message %s: resending after an interrupted attempt", message.key)
         last = self._last_check(message, address, rendered.sms.segments if rendered.sms else 1,
@@ -253,7 +255,8 @@ class SendStep:
             self.latency.record(message.channel, self.timer() - began)
             return self._failed_attempt(message, error, address, now, state)
         return self._handed_over(message, receipt, now, took=self.timer() - began, state=state,
-                                 question=self._opening(message, state, asked, address, now))
+                                 question=self._opening(message, state, asked, address, now),
+                                 rendered=rendered)
 
     def _question(self, message: PlannedMessage, state: AppointmentState, address: str,
                   now: dt.datetime) -> QuestionPlan | None:
@@ -326,9 +329,11 @@ class SendStep:
     def _handed_over(self, message: PlannedMessage, receipt: Receipt, now: dt.datetime,
                      *, took: float | None = None,
                      state: AppointmentState | None = None,
-                     question: QuestionOpening | None = None) -> SendOutcome:
+                     question: QuestionOpening | None = None,
+                     rendered: Rendered | None = None) -> SendOutcome:
         """Record what the provider took; ``took``: how long its answer took, None when
-        the message was found rather than sent; ``question``: the question it asks. Where
+        the message was found rather than sent; ``question``: the question it asks;
+        ``rendered``: what was sent (its SMS segments are what the clinic's usage counts). Where
         the location has a fallback, the record also keeps the message's deadline (a status
         callback's failure plans the fallback from it)."""
         fields: dict[str, str] = {}
@@ -338,6 +343,9 @@ class SendStep:
             message, provider_id=receipt.provider_id, status=DeliveryStatus(receipt.status),
             at=self.clock(), line=self._line(message, now, "sent"), took=took, fields=fields,
             question=question,
+            usage=None if state is None else usage_of(
+                state.appointment.location.id, message.channel,
+                segments=rendered.sms.segments if rendered and rendered.sms else None),
         )
         log.debug("message %s handed to its provider (%s)", message.key, receipt.status)
         return SendOutcome.SENT

@@ -43,9 +43,10 @@ from notifier.destinations import DestinationPolicy, destination_policy
 from notifier.domain import Event
 from notifier.logs import redact
 from notifier.message_summary import message_summary
-from notifier.names import INTAKE_ACTOR, QUEUES
+from notifier.names import INTAKE_ACTOR, QUEUES, SEND_ACTOR, SEND_EXHAUSTED_ACTOR
 from notifier.operations.queues import QueueKeys, queue_keys
 from notifier.operations.times import iso, require_aware
+from notifier.planning.entries import PlannedMessage
 from notifier.problems import describe, summary
 from notifier.settings import Settings
 from notifier.store.decoding import optional_text, text, text_map
@@ -89,6 +90,9 @@ class DeadLetter:
       delivery_status: for a send, the status of its delivery record now (a final one
         means requeueing will not send it again).
       dramatiq_message_id: Dramatiq's own id (kept by a requeue; appears in worker logs).
+      planned: for a send, its planned message (no address in it), to tell what a
+        requeue would do; None otherwise.
+      score: when it died as Dramatiq scores it (ms), the cursor of the next page.
     """
 
     queue: str
@@ -100,6 +104,8 @@ class DeadLetter:
     summary: dict[str, str] = field(default_factory=dict)
     delivery_status: str | None = None
     dramatiq_message_id: str = ""
+    planned: PlannedMessage | None = None
+    score: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {"queue": self.queue, "message_id": self.message_id, "actor": self.actor,
@@ -196,13 +202,23 @@ def list_dead(
     settings: Settings,
     queue: str | None = None,
     limit: int = 100,
+    *,
+    before: float | None = None,
 ) -> list[DeadLetter]:
-    """The most recent dead letters (of one queue, or all), newest first."""
+    """The most recent dead letters (of one queue, or all), newest first.
+
+    Parameters:
+      before: only those that died strictly before this score (ms since the epoch: the
+        last shown letter's ``score``), for the next page; None: from the newest.
+    """
     queues = QUEUES if queue is None else (queue_keys(settings, queue).queue,)
     found: list[tuple[str, str, float, dict[str, Any] | None]] = []
     for name in queues:
         keys = queue_keys(settings, name)
-        ranked: list[Any] = redis.zrevrange(keys.dead, 0, limit - 1, withscores=True)
+        ranked: list[Any] = (
+            redis.zrevrange(keys.dead, 0, limit - 1, withscores=True) if before is None
+            else redis.zrevrangebyscore(keys.dead, f"({before!r}", "-inf", start=0, num=limit,
+                                        withscores=True))
         if not ranked:
             continue
         ids = [text(member) for member, _ in ranked]
@@ -234,7 +250,20 @@ def _letter(
         reason=_reason(actor, options, args, failed_at, policy) if data else "message missing",
         summary=message_summary(actor, args),
         dramatiq_message_id=str(data.get("message_id", "")),
+        planned=_planned(actor, args), score=score,
     )
+
+
+def _planned(actor: str, args: Any) -> PlannedMessage | None:
+    first = args[0] if isinstance(args, list | tuple) and args else None
+    if actor == SEND_EXHAUSTED_ACTOR and isinstance(first, dict):
+        return _planned(SEND_ACTOR, first.get("args"))
+    if actor != SEND_ACTOR or not isinstance(first, dict):
+        return None
+    try:
+        return PlannedMessage.from_dict(first)
+    except (KeyError, ValueError, TypeError, AssertionError):
+        return None
 
 
 def _with_delivery_status(

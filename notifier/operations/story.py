@@ -23,7 +23,9 @@ from typing import Any
 
 from redis import Redis
 
-from notifier.domain import Channel
+from notifier.delivery_status import HANDED_OVER
+from notifier.domain import Channel, Kind
+from notifier.operations.received_text import Received, received_text
 from notifier.planning.entries import AppointmentState
 from notifier.privacy import mask_address
 from notifier.settings import Settings
@@ -77,12 +79,15 @@ class Story:
       appointment: the latest snapshot's non-identifying facts (version, status, start,
         attendance, language, modes, masked addresses), or None when no longer held.
       entries: the story's lines, oldest first.
+      received: send key -> what the patient received, masked (messages handed to a
+        provider, while the appointment is held).
     """
 
     reference: str
     location: str | None
     appointment: dict[str, Any] | None
     entries: list[StoryEntry]
+    received: dict[str, Received] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"reference": self.reference, "location": self.location,
@@ -148,7 +153,30 @@ def appointment_story(redis: Redis, settings: Settings, reference: str) -> Story
     entries.sort(key=lambda e: (e.at, e.key or "", _SOURCE_ORDER[e.source]))
     location = state.appointment.location.id if state else (locations[0] if locations else None)
     return Story(reference=reference, location=location,
-                 appointment=None if state is None else _facts(state), entries=entries)
+                 appointment=None if state is None else _facts(state), entries=entries,
+                 received={} if state is None else _received(state, entries, settings))
+
+
+def _received(state: AppointmentState, entries: list[StoryEntry],
+              settings: Settings) -> dict[str, Received]:
+    """What each message handed to a provider said, rendered again as of when it went."""
+    went: dict[str, dt.datetime] = {}
+    for entry in entries:
+        handed = (entry.what == "sent" or (
+            entry.what == "delivery" and entry.details.get("status") in HANDED_OVER))
+        if entry.key and handed and entry.key not in went:
+            went[entry.key] = entry.at
+    found: dict[str, Received] = {}
+    for key, at in went.items():
+        parts = key.split(":")
+        try:
+            kind, channel = Kind(parts[1]), Channel(parts[2])
+        except (IndexError, ValueError):
+            continue
+        received = received_text(state, kind, channel, settings, at)
+        if received is not None:
+            found[key] = received
+    return found
 
 
 def _event_keys(line: dict[str, Any]) -> list[str]:

@@ -112,6 +112,11 @@ class Keys:
         """Hash of delivery counts for one UTC hour (``YYYYMMDDHH``)."""
         return f"{self.prefix}:stats:{hour}"
 
+    def usage(self, hour: str) -> str:
+        """Hash: ``location|channel`` -> what one UTC hour (``YYYYMMDDHH``) handed to
+        providers, in billed units (SMS segments, calls, emails)."""
+        return f"{self.prefix}:usage:{hour}"
+
     def fallback_redundant(self, hour: str) -> str:
         """Hash: ``channel|kind|lang|location`` -> messages delivered late, after their
         fallback was handed to a provider, in one UTC hour (``YYYYMMDDHH``); apart from

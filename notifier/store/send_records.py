@@ -27,6 +27,7 @@ from notifier.store.provider_latency import ProviderLatency, bucket
 from notifier.store.rate_limit import RateSlot
 from notifier.store.redis_store import RedisStore
 from notifier.store.responses import QUESTIONS_GRACE, QuestionOpening
+from notifier.store.usage import USAGE_TTL_SECONDS, Usage, hour_label
 
 
 @dataclass(frozen=True)
@@ -132,12 +133,14 @@ class SendRecords(RedisStore):
         at: dt.datetime, line: dict[str, Any], took: float | None,
         fields: Mapping[str, str] | None = None,
         question: QuestionOpening | None = None,
+        usage: Usage | None = None,
     ) -> None:
         """Record, in one step, what the provider took: the answer time ``took`` (None
         when the message was found rather than sent), the provider id's link, the record's
         move to ``status`` at ``at`` (logged for the booking system) with ``fields``, the
         story's ``line``, the ``question`` the message asks opened (replacing its
-        appointment's earlier one to the number), and the attempt lock's release."""
+        appointment's earlier one to the number), the ``usage`` it costs counted (None when
+        it was found rather than sent), and the attempt lock's release."""
         record_keys, move = self.deliveries.move(message.key, status, at,
                                                  fields={"provider_id": provider_id,
                                                          **(fields or {})})
@@ -146,11 +149,14 @@ class SendRecords(RedisStore):
             keys=[*record_keys, self.keys.provider(provider_id),
                   self.keys.history(message.reference), self.keys.attempt_lock(message.key),
                   self.keys.provider_latency(str(message.channel)),
-                  question.key if question else record_keys[0]],
+                  question.key if question else record_keys[0],
+                  self.keys.usage(hour_label(at))],
             args=[json.dumps(line, ensure_ascii=False), MAX_LINES,
                   int(self.history.retention.total_seconds()),
                   "" if took is None else bucket(seconds), repr(seconds),
                   question.question.packed() if question else "",
                   question.question.reference if question else "",
-                  int(at.timestamp()), int(QUESTIONS_GRACE.total_seconds()), *move],
+                  int(at.timestamp()), int(QUESTIONS_GRACE.total_seconds()),
+                  usage.field if usage else "", usage.units if usage else 0,
+                  USAGE_TTL_SECONDS, *move],
         )

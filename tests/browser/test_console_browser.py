@@ -136,7 +136,8 @@ def test_an_admin_finds_a_story_and_requeues_a_dead_letter(
     page.press("#reference", "Enter")
     page.wait_for_url(f"**/console/story?reference={PLATEAU_REFERENCE}")
     assert page.inner_text("h2#appt") == f"Rendez-vous {PLATEAU_REFERENCE}"
-    timeline = page.inner_text("section[aria-labelledby=timeline]")
+    page.click("section[aria-labelledby=appt] details.history summary")
+    timeline = page.inner_text("section[aria-labelledby=appt]")
     assert "Événement reçu" in timeline and "rendez-vous pris" in timeline
     assert "e•••@example.org" in page.content()
     shoot(page, "story-fr")

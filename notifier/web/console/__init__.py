@@ -2,7 +2,8 @@
 
 Pages: the overview (queues, the schedule ahead, deliveries and failures), an
 appointment's story, dead letters, opt-outs, integrators (their callback endpoints),
-patients' replies that need a human, and undeliverable contacts per clinic.
+patients' replies that need a human, undeliverable contacts per clinic, and each
+clinic's usage per day.
 See :mod:`.access` for who sees what, :mod:`.passwords` to make an operator's password
 hash.
 """
@@ -20,12 +21,13 @@ from notifier.web.console import (
     replies_page,
     signin,
     undeliverable_pages,
+    usage_pages,
 )
 
 router = APIRouter()
 for _part in (signin.router, pages.router, dead_letter_pages.router, opt_out_pages.router,
               integrator_pages.router, replies_page.router, undeliverable_pages.router,
-              assets.router):
+              usage_pages.router, assets.router):
     router.include_router(_part)
 
 __all__ = ["router"]

@@ -1,4 +1,5 @@
-"""An appointment's story as the operator reads it: one row per line, in their language."""
+"""An appointment's story as the operator reads it: the appointment, then one row per
+message with its current state and its history, in their language."""
 
 from __future__ import annotations
 
@@ -7,11 +8,19 @@ import re
 from typing import Any
 
 from notifier.delivery_status import DeliveryStatus
+from notifier.domain import Channel
 from notifier.operations.failure_words import explain_failure
+from notifier.operations.received_text import Received
 from notifier.operations.story import Story, StoryEntry
 from notifier.planning.reasons import Reason, describe
 from notifier.privacy import mask_address
-from notifier.public_status import public_status, status_word
+from notifier.public_status import (
+    PublicStatus,
+    describe_reason,
+    public_reason,
+    public_status,
+    status_word,
+)
 from notifier.web.console.i18n import Words
 
 REFERENCE = re.compile(r"^\d{10}$")
@@ -27,6 +36,10 @@ def scrub(text: str) -> str:
 
 
 def _message(words: Words, details: dict[str, Any]) -> str:
+    """A message's kind and channel in words; a line about no one message (an event, a
+    version reset) is about the appointment itself."""
+    if not details.get("kind") and not details.get("channel"):
+        return words("story.about_appointment")
     parts = [words.maybe("kind", details.get("kind")), words.maybe("channel",
                                                                    details.get("channel"))]
     return " · ".join(parts)
@@ -88,8 +101,70 @@ def _lines(entry: StoryEntry, words: Words) -> list[str]:
     return [scrub(line) for line in lines]
 
 
+def _state(key: str, entries: list[StoryEntry], words: Words) -> tuple[str, str, str]:
+    """A message's current state: its public status word, the reason in words (empty
+    when nothing went wrong) and its tone (a CSS class)."""
+    record = next((e.details for e in reversed(entries) if e.what == "delivery"), None)
+    channel = _channel_of(key)
+    if record is not None:
+        try:
+            status = DeliveryStatus(str(record.get("status")))
+        except ValueError:
+            return words.maybe("status", record.get("status")), "", "unknown"
+        public = public_status(status)
+        code = None
+        if channel is not None:
+            code = public_reason(status, reason=record.get("reason"),
+                                 error_code=record.get("error_code"), channel=channel)
+        return (status_word(public, words.lang),
+                "" if code is None else describe_reason(code, words.lang), str(public))
+    last = entries[-1]
+    if last.what == "pending":
+        return status_word(PublicStatus.SCHEDULED, words.lang), "", "scheduled"
+    if last.what == "withdrawn":
+        return (status_word(PublicStatus.WITHDRAWN, words.lang),
+                describe(Reason.WITHDRAWN, words.lang), "withdrawn")
+    if last.what in ("suppressed", "failed"):
+        public = PublicStatus.SUPPRESSED if last.what == "suppressed" else PublicStatus.FAILED
+        reason = str(last.details.get("reason", ""))
+        return (status_word(public, words.lang),
+                describe_reason(reason, words.lang) if reason else "", str(public))
+    if last.what == "sent":
+        return status_word(PublicStatus.SENT, words.lang), "", "sent"
+    return status_word(PublicStatus.SCHEDULED, words.lang), "", "scheduled"
+
+
+def _channel_of(key: str) -> Channel | None:
+    try:
+        return Channel(key.split(":")[2])
+    except (IndexError, ValueError):
+        return None
+
+
+def _history(entries: list[StoryEntry], words: Words) -> list[dict[str, Any]]:
+    return [{"when": words.when(e.at), "what": words.maybe("what", e.what),
+             "lines": _lines(e, words)} for e in entries]
+
+
+def _received_view(received: Received | None, words: Words) -> dict[str, Any] | None:
+    if received is None:
+        return None
+    sms = None
+    if received.segments is not None:
+        sms = words("story.received.sms_count", encoding=received.encoding,
+                    count=words.number(received.segments))
+    return {"text": received.text, "subject": received.subject, "sms": sms,
+            "label": words(f"story.received.{received.channel}")}
+
+
 def story_view(story: Story, words: Words) -> dict[str, Any]:
-    """The template's values for one appointment's story."""
+    """The template's values for one appointment's story: the appointment (its facts and
+    its own history), then one row per message with its current state and history.
+
+    Parameters:
+      story: the appointment's story.
+      words: the operator's words.
+    """
     facts = story.appointment
     appointment = None
     if facts is not None:
@@ -98,19 +173,38 @@ def story_view(story: Story, words: Words) -> dict[str, Any]:
             "start": words.when(_time(facts.get("start"))),
             "version": facts.get("version"),
             "location": facts.get("location"),
+            "attendance": words.maybe("story.attendance", facts.get("attendance")),
             "lang": words.maybe("lang", facts.get("lang")),
             "modes": ", ".join(words.maybe("channel", m) for m in facts.get("modes", [])),
             "addresses": ", ".join(scrub(str(a)) for a in facts.get("addresses", {}).values()),
         }
+    by_key: dict[str, list[StoryEntry]] = {}
+    own: list[StoryEntry] = []
+    for entry in story.entries:
+        if entry.key:
+            by_key.setdefault(entry.key, []).append(entry)
+        else:
+            own.append(entry)
+        if entry.what == "event":
+            for key in entry.details.get("withdrawn") or []:
+                by_key.setdefault(str(key), []).append(StoryEntry(
+                    at=entry.at, source="history", what="withdrawn", key=str(key)))
+    messages = []
+    for key, entries in by_key.items():
+        entries.sort(key=lambda e: e.at)
+        status, reason, tone = _state(key, entries, words)
+        kind, channel = [*key.split(":"), "", "", ""][1:3]
+        messages.append({
+            "key": key, "about": _message(words, {"kind": kind, "channel": channel}),
+            "status": status, "reason": reason, "tone": tone,
+            "when": words.when(entries[-1].at),
+            "history": _history(entries, words),
+            "received": _received_view(story.received.get(key), words),
+        })
     return {
         "reference": story.reference,
         "location": story.location,
         "appointment": appointment,
-        "rows": [
-            {"when": words.when(entry.at), "what": words.maybe("what", entry.what),
-             "tone": str(entry.details.get("status", "")) if entry.what == "delivery"
-             else entry.what,
-             "lines": _lines(entry, words), "key": entry.key}
-            for entry in story.entries
-        ],
+        "own": _history(own, words),
+        "messages": messages,
     }
