@@ -19,12 +19,15 @@ function showLatestBars(root) {
 }
 
 // "Updated 12 s ago": the server renders when it read the page (data-read-at) and the
-// sentences for seconds, minutes and hours with an {n} to fill.
+// sentences for seconds, minutes and hours with an {n} to fill. The age counts from when
+// this browser received the page, as its clock and the server's may disagree.
 function showAge(root) {
   root.querySelectorAll("[data-read-at]").forEach(function (time) {
-    var readAt = Date.parse(time.getAttribute("data-read-at"));
-    if (isNaN(readAt)) { return; }
-    var seconds = Math.max(0, Math.floor((Date.now() - readAt) / 1000));
+    if (!time.hasAttribute("data-seen-at")) {
+      time.setAttribute("data-seen-at", String(Date.now()));
+    }
+    var seenAt = Number(time.getAttribute("data-seen-at"));
+    var seconds = Math.max(0, Math.floor((Date.now() - seenAt) / 1000));
     var pattern = "data-seconds", n = seconds;
     if (seconds >= 3600) { pattern = "data-hours"; n = Math.floor(seconds / 3600); }
     else if (seconds >= 60) { pattern = "data-minutes"; n = Math.floor(seconds / 60); }
