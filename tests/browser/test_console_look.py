@@ -24,7 +24,7 @@ __all__ = ["base_url", "browser", "gateway", "gateway_options"]  # fixtures
 def _within_viewport(page: Any, selector: str) -> dict[str, float]:
     box = page.locator(selector).bounding_box()
     assert box is not None, f"{selector} is not drawn"
-    assert 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"], (selector, box)
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (selector, box)
     return box
 
 
@@ -62,8 +62,9 @@ def test_the_keyboard_focus_is_ringed(browser: Any, base_url: str) -> None:
     sign_in(page, base_url, ALICE)
     page.keyboard.press("Tab")  # the skip link
     page.keyboard.press("Tab")  # the first link of the header
-    ring = page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
-        return [document.activeElement.tagName, s.outlineStyle, s.outlineWidth, s.outlineColor]; }""")
+    ring = page.evaluate("""() => {
+        const focused = document.activeElement, s = getComputedStyle(focused);
+        return [focused.tagName, s.outlineStyle, s.outlineWidth, s.outlineColor]; }""")
     assert ring[0] == "A" and ring[1] == "solid" and ring[2] == "3px", ring
     assert ring[3] == "rgb(255, 209, 102)", ring  # the light ring on the dark header
     page.focus("#refresh-toggle")
