@@ -807,7 +807,7 @@ def test_an_admin_looks_up_a_number_and_opts_it_back_in_with_a_reason(
 
     changed = console.post("/console/opt-outs/change",
                            {"token": token[1], "channel": "sms", "action": "in",
-                            "reason": "patient called the clinic"},
+                            "reason": "patient called the clinic", "consent": "yes"},
                            page="/console/opt-outs")
 
     assert changed.status_code == 200 and "État changé et consigné." in changed.text

@@ -15,7 +15,7 @@ from notifier.domain import Lang
 from notifier.errors import SettingsError
 from notifier.settings import load_settings
 from notifier.web.console import i18n
-from notifier.web.console.charts import Bar, _nice_ceiling, stacked_bars
+from notifier.web.console.charts import CHANNEL_COLOURS, Bar, _nice_ceiling, stacked_bars
 from notifier.web.console.passwords import hash_password, verify_password
 from notifier.web.console.session import Session, SessionCodec
 from notifier.web.console.throttle import Backoff, Tally, address_group, admit
@@ -162,7 +162,7 @@ def test_a_chart_scales_to_its_tallest_bar_and_escapes_its_labels() -> None:
     svg = str(stacked_bars(
         [Bar("<b>9 h</b>", {"sms": 3, "email": 1}), Bar("10 h", {"sms": 0})],
         series=["email", "sms"], names={"sms": "texto", "email": "courriel"},
-        title="Envois & échecs", empty="Rien",
+        title="Envois & échecs", empty="Rien", colours=CHANNEL_COLOURS,
     ))
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     assert "<b>" not in svg and "&lt;b&gt;9 h&lt;/b&gt;" in svg
@@ -171,7 +171,7 @@ def test_a_chart_scales_to_its_tallest_bar_and_escapes_its_labels() -> None:
     assert ">5<" in svg  # the axis top: 4 rounded up to 5
     assert "Rien" not in svg
     assert "Rien" in str(stacked_bars([Bar("a", {})], series=["sms"], names={}, title="t",
-                                      empty="Rien"))
+                                      empty="Rien", colours=CHANNEL_COLOURS))
 
 
 @given(st.integers(min_value=1, max_value=10**9))

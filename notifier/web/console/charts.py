@@ -3,7 +3,11 @@
 A chart is a row of stacked bars (one per hour or day, one colour per series), scaled to
 its tallest bar, with a legend. It stretches to its container (``viewBox``), so the same
 markup reads on a laptop and a phone; each bar carries a ``<title>`` that browsers show on
-hover and screen readers read.
+hover. The numbers behind a chart also come as a table (:func:`numbers_table`), which
+screen readers read and anyone can open.
+
+A colour means one thing across the console: channels have one palette, statuses another,
+and the two never share a colour (:data:`COLOURS`).
 """
 
 from __future__ import annotations
@@ -14,9 +18,28 @@ from html import escape
 
 from markupsafe import Markup
 
-# Colours chosen to stay apart for the common colour-vision deficiencies (Okabe-Ito).
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
-           "#000000")
+# One table of what each colour means. Channels are cool hues (blue, purple, teal);
+# statuses run from green (it arrived) through greys (on its way, held back) to orange
+# and red (it did not arrive), so a failure never looks like a channel.
+CHANNEL_COLOURS: Mapping[str, str] = {
+    "sms": "#1F5FA8",      # blue
+    "email": "#7B4FA0",    # purple
+    "voice": "#2A8C9C",    # teal
+}
+STATUS_COLOURS: Mapping[str, str] = {
+    "delivered": "#1E8A4C",    # green
+    "sent": "#7CC596",         # light green: sent by email, nothing more to learn
+    "accepted": "#B7C0CC",     # light grey: the provider has it, on its way
+    "submitting": "#D7DCE3",   # lighter grey
+    "retrying": "#8D7BB0",     # greyish violet: trying again
+    "suppressed": "#6B7480",   # dark grey: held back on purpose (opted out...)
+    "undelivered": "#E8871E",  # orange: the provider could not deliver it
+    "failed": "#C62828",       # red
+}
+COLOURS: Mapping[str, Mapping[str, str]] = {"channel": CHANNEL_COLOURS,
+                                            "status": STATUS_COLOURS}
+# A series in neither table (a status added later) shows in a neutral colour.
+OTHER_COLOUR = "#A0A7B0"
 
 _HEIGHT = 220
 _LEFT = 44
@@ -48,6 +71,7 @@ def stacked_bars(
     names: Mapping[str, str],
     title: str,
     empty: str,
+    colours: Mapping[str, str],
     width: int = 720,
 ) -> Markup:
     """The chart as SVG markup.
@@ -58,10 +82,11 @@ def stacked_bars(
       names: what to call each series in the legend and tooltips (the operator's language).
       title: the chart's accessible name.
       empty: what to say when every bar is zero.
+      colours: series name -> colour, one of :data:`COLOURS`' tables.
       width: the drawing's width in its own units; give a wide chart a larger one, so its
         text is drawn at the same size as a narrow chart's.
     """
-    colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(series)}
+    colours = {name: colours.get(name, OTHER_COLOUR) for name in series}
     tallest = max((bar.total for bar in bars), default=0)
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {_HEIGHT + 24}" role="img" '
@@ -112,6 +137,40 @@ def stacked_bars(
         x += 24 + 8 * len(label)
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def numbers_table(
+    bars: Sequence[Bar],
+    *,
+    series: Sequence[str],
+    names: Mapping[str, str],
+    title: str,
+    corner: str,
+    summary: str,
+) -> Markup:
+    """The chart's numbers as a table in a ``<details>``: closed, it costs a line; open,
+    it gives exact counts; a screen reader reads it instead of guessing from the drawing.
+
+    Parameters:
+      bars, series, names: as for :func:`stacked_bars`.
+      title: the table's caption (the chart's title).
+      corner: the header of the bars' labels column ("Hour", "Day").
+      summary: the words that open the table.
+    """
+    head = "".join(f'<th scope="col" class="n">{escape(names.get(name, name))}</th>'
+                   for name in series)
+    rows = "".join(
+        f'<tr><th scope="row">{escape(bar.label)}</th>'
+        + "".join(f'<td class="n">{bar.values.get(name, 0)}</td>' for name in series)
+        + "</tr>"
+        for bar in bars
+    )
+    return Markup(
+        f'<details class="chart-numbers"><summary class="small">{escape(summary)}</summary>'
+        f'<div class="scroll"><table class="small"><caption>{escape(title)}</caption>'
+        f'<thead><tr><th scope="col">{escape(corner)}</th>{head}</tr></thead>'
+        f"<tbody>{rows}</tbody></table></div></details>"
+    )
 
 
 def _nice_ceiling(value: int) -> int:

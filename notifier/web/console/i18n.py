@@ -92,7 +92,7 @@ _FRAME: dict[str, Bilingual] = {
     "queues.in_progress": Bilingual("En cours", "In progress"),
     "queues.delayed": Bilingual("Nouvelles tentatives différées", "Delayed retries"),
     "queues.dead": Bilingual("Abandonnés", "Dead letters"),
-    "queues.workers": Bilingual("Workers actifs", "Live workers"),
+    "queues.workers": Bilingual("Processus de traitement actifs", "Live workers"),
     "queues.scheduler": Bilingual("Dernier passage du planificateur", "Scheduler’s last run"),
     "queues.scheduler.never": Bilingual("jamais vu", "never seen"),
     "queues.scheduler.ago": Bilingual("il y a {seconds} s", "{seconds} s ago"),

@@ -102,8 +102,13 @@ def change(request: Request, viewer: AdminDep, form: FormDep) -> Response:
     if not reason or channel not in OPT_OUT_CHANNELS:
         return _page(request, viewer, status=422, number=number, token=token,
                      problem=words("optouts.reason.missing"))
+    opting_in = form.get("action") != "out"
+    if opting_in and form.get("consent") != "yes":
+        # Only the patient's own request undoes an opt-out (their STOP was a refusal).
+        return _page(request, viewer, status=422, number=number, token=token,
+                     problem=words("look.optin.consent.missing"))
     store = OptOutStore(context.redis, context.settings)
-    change_state = store.opt_out if form.get("action") == "out" else store.opt_in
+    change_state = store.opt_in if opting_in else store.opt_out
     changed = change_state(number, channel=channel, source=OptOutSource.OPERATOR,
                            reason=f"{viewer.operator.name}: {reason}", now=viewer.browser.now)
     return _page(request, viewer, number=number, token=token,

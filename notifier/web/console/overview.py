@@ -26,7 +26,13 @@ from notifier.operations.hourly_counts import Period
 from notifier.operations.schedule_ahead import bucket_starts, due_by_day, due_by_hour
 from notifier.operations.status import HealthSummary, describe_problem, health_summary
 from notifier.settings import Settings
-from notifier.web.console.charts import Bar, stacked_bars
+from notifier.web.console.charts import (
+    CHANNEL_COLOURS,
+    STATUS_COLOURS,
+    Bar,
+    numbers_table,
+    stacked_bars,
+)
 from notifier.web.console.i18n import Words
 
 PERIODS: tuple[Period, ...] = ("hour", "day", "week")
@@ -172,6 +178,8 @@ def overview_view(data: Overview, words: Words) -> dict[str, Any]:
         s for s in chosen.by_status if s not in STATUS_ORDER)
     status_names = {s: words.maybe("status", s) for s in (*STATUS_ORDER, *statuses)}
     channel_names = {c: words.maybe("channel", c) for c in CHANNELS}
+    over_time = [Bar(words.hour(h.hour) if len(data.over_time) <= 24 else words.day(h.hour),
+                     h.by_status) for h in data.over_time]
     view: dict[str, Any] = {
         "now": words.when(data.now),
         "deliveries_at": words.when(data.deliveries_at),
@@ -204,11 +212,14 @@ def overview_view(data: Overview, words: Words) -> dict[str, Any]:
             for f in (*chosen.failures, *chosen.suppressions)
         ],
         "over_time": stacked_bars(
-            [Bar(words.hour(h.hour) if len(data.over_time) <= 24 else words.day(h.hour),
-                 h.by_status) for h in data.over_time],
-            series=STATUS_ORDER, names=status_names,
-            title=words("deliveries.over_time"), empty=words("chart.empty"), width=1100,
+            over_time, series=STATUS_ORDER, names=status_names,
+            title=words("deliveries.over_time"), empty=words("chart.empty"),
+            colours=STATUS_COLOURS, width=1100,
         ),
+        "over_time_numbers": numbers_table(
+            over_time, series=STATUS_ORDER, names=status_names,
+            title=words("deliveries.over_time"), summary=words("look.chart.numbers"),
+            corner=words("look.chart.when")),
         "machinery": None,
     }
     parts = data.machinery
@@ -235,9 +246,9 @@ def overview_view(data: Overview, words: Words) -> dict[str, Any]:
                        seconds=words.number(max(0, int((data.now - last_run).total_seconds())))),
             "scheduled": words.number(sum(health.schedule_size.values())),
             "hours_chart": _ahead(parts.hours, [words.hour(s) for s in parts.hour_starts],
-                                  channel_names, words, "ahead.hours"),
+                                  channel_names, words, "ahead.hours", "look.chart.hour"),
             "days_chart": _ahead(parts.days, [words.day(s) for s in parts.day_starts],
-                                 channel_names, words, "ahead.days"),
+                                 channel_names, words, "ahead.days", "look.chart.day"),
             "hours_total": words("ahead.total", count=words.number(
                 sum(sum(v) for v in parts.hours.values()))),
             "days_total": words("ahead.total", count=words.number(
@@ -247,11 +258,15 @@ def overview_view(data: Overview, words: Words) -> dict[str, Any]:
 
 
 def _ahead(due: Mapping[Channel, list[int]], labels: list[str], names: Mapping[str, str],
-           words: Words, title: str) -> Any:
+           words: Words, title: str, corner: str) -> dict[str, Any]:
     bars = [Bar(label, {str(c): counts[i] for c, counts in due.items()})
             for i, label in enumerate(labels)]
-    return stacked_bars(bars, series=CHANNELS, names=names, title=words(title),
-                        empty=words("chart.empty"), width=560)
+    return {
+        "svg": stacked_bars(bars, series=CHANNELS, names=names, title=words(title),
+                            empty=words("chart.empty"), colours=CHANNEL_COLOURS, width=560),
+        "numbers": numbers_table(bars, series=CHANNELS, names=names, title=words(title),
+                                 summary=words("look.chart.numbers"), corner=words(corner)),
+    }
 
 
 def _tone(rate: float | None) -> str:

@@ -62,6 +62,7 @@ def page(browser: Browser, template: str, *, status: int = 200, path: str = "",
         path=path,
         here=browser.here,
         prefix=PREFIX,
+        read_at=browser.now,  # when the page was read ("updated 12 s ago")
         **context,
     )
     return browser.finish(HTMLResponse(html, status_code=status))
