@@ -12,6 +12,7 @@ from notifier.operations.hourly_counts import Period
 from notifier.operations.story import appointment_story
 from notifier.web.console.access import Viewer, ViewerDep
 from notifier.web.console.browser import PREFIX
+from notifier.web.console.clinic_names import ClinicNames
 from notifier.web.console.overview import PERIODS, Overview, read_overview
 from notifier.web.console.overview import overview_view as build_overview
 from notifier.web.console.render import page, refusal
@@ -67,7 +68,8 @@ def story(request: Request, viewer: ViewerDep, reference: str = "") -> Response:
         # Another clinic's appointment answers exactly like an unknown one.
         if found is None or not viewer.sees(found.location):
             raise refusal(browser, 404, "error.not_found.title", "error.not_found")
-        values["story"] = story_view(found, browser.words)
+        values["story"] = story_view(found, browser.words,
+                                     clinics=ClinicNames.read(context.redis, context.settings))
     return page(browser, "story.html", path=f"{PREFIX}/story", **values)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from notifier.delivery_status import DeliveryStatus
 from notifier.operations.failure_words import explain_failure
@@ -12,7 +13,9 @@ from notifier.operations.story import Story, StoryEntry
 from notifier.planning.reasons import Reason, describe
 from notifier.privacy import mask_address
 from notifier.public_status import public_status, status_word
+from notifier.web.console.clinic_names import ClinicNames
 from notifier.web.console.i18n import Words
+from notifier.web.console.send_keys import send_key_text
 
 REFERENCE = re.compile(r"^\d{10}$")
 
@@ -88,29 +91,45 @@ def _lines(entry: StoryEntry, words: Words) -> list[str]:
     return [scrub(line) for line in lines]
 
 
-def story_view(story: Story, words: Words) -> dict[str, Any]:
-    """The template's values for one appointment's story."""
+def _zone(name: Any) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(str(name)) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def story_view(story: Story, words: Words, *, clinics: ClinicNames) -> dict[str, Any]:
+    """The template's values for one appointment's story.
+
+    Parameters:
+      story: what the gateway holds of the appointment.
+      words: the operator's words.
+      clinics: the clinics' names and zones.
+    """
     facts = story.appointment
     appointment = None
+    # The start as the patient read it: in the zone of the appointment's own location.
+    zone = (_zone(facts.get("time_zone")) if facts else None) or clinics.zone(story.location)
     if facts is not None:
         appointment = {
             "status": words.maybe("appointment", facts.get("status")),
-            "start": words.when(_time(facts.get("start"))),
+            "start": words.where(_time(facts.get("start")), zone),
             "version": facts.get("version"),
-            "location": facts.get("location"),
+            "location": clinics.name(facts.get("location")),
             "lang": words.maybe("lang", facts.get("lang")),
             "modes": ", ".join(words.maybe("channel", m) for m in facts.get("modes", [])),
             "addresses": ", ".join(scrub(str(a)) for a in facts.get("addresses", {}).values()),
         }
     return {
         "reference": story.reference,
-        "location": story.location,
+        "location": clinics.name(story.location),
         "appointment": appointment,
         "rows": [
             {"when": words.when(entry.at), "what": words.maybe("what", entry.what),
              "tone": str(entry.details.get("status", "")) if entry.what == "delivery"
              else entry.what,
-             "lines": _lines(entry, words), "key": entry.key}
+             "lines": _lines(entry, words), "key": entry.key,
+             "key_text": send_key_text(entry.key, words, zone=zone) if entry.key else ""}
             for entry in story.entries
         ],
     }
