@@ -693,7 +693,10 @@ def test_a_clinic_scoped_viewer_sees_only_their_clinic(console: Console) -> None
         assert console.http.get(path).status_code == 403
     overview = console.http.get("/console/?period=day")
     assert overview.status_code == 200
-    assert "plateau" in overview.text and "rosemont" not in overview.text
+    # Clinics by name: the header's scope and the table of deliveries by clinic.
+    assert "Clinique médicale du Plateau seulement" in overview.text
+    assert "Clinique médicale du Plateau" in overview.text
+    assert "rosemont" not in overview.text.lower()
     assert "Files d’attente" not in overview.text
     data = console.http.get("/console/api/overview").json()
     assert "health" not in data

@@ -5,6 +5,7 @@ from __future__ import annotations
 from notifier.bilingual import Bilingual
 
 WORDS: dict[str, Bilingual] = {
+    "places.scope": Bilingual("{clinic} seulement", "{clinic} only"),
     "places.chart_zone": Bilingual(
         "Heures de {city} ({zone}).",
         "Times are {city} time ({zone}).",
