@@ -89,6 +89,7 @@ class DeadLetter:
       delivery_status: for a send, the status of its delivery record now (a final one
         means requeueing will not send it again).
       dramatiq_message_id: Dramatiq's own id (kept by a requeue; appears in worker logs).
+      location: for a send, its clinic's location id, as its delivery record names it.
     """
 
     queue: str
@@ -100,13 +101,15 @@ class DeadLetter:
     summary: dict[str, str] = field(default_factory=dict)
     delivery_status: str | None = None
     dramatiq_message_id: str = ""
+    location: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"queue": self.queue, "message_id": self.message_id, "actor": self.actor,
                 "failed_at": iso(self.failed_at), "retries": self.retries,
                 "reason": self.reason, "summary": self.summary,
                 "delivery_status": self.delivery_status,
-                "dramatiq_message_id": self.dramatiq_message_id}
+                "dramatiq_message_id": self.dramatiq_message_id,
+                "location": self.location}
 
 
 @dataclass(frozen=True)
@@ -246,14 +249,16 @@ def _with_delivery_status(
     keys = Keys(settings.queue_prefix)
     with redis.pipeline(transaction=False) as pipe:
         for i in sends:
-            pipe.hmget(keys.delivery(letters[i].summary["key"]), ["status", "reason"])
+            pipe.hmget(keys.delivery(letters[i].summary["key"]),
+                       ["status", "reason", "location"])
         records = pipe.execute()
     updated = list(letters)
-    for i, (status, why) in zip(sends, records, strict=True):
+    for i, (status, why, location) in zip(sends, records, strict=True):
         letter = letters[i]
         reason = letter.reason or ("" if why is None else text(why))
         updated[i] = dataclasses.replace(
-            letter, delivery_status=optional_text(status), reason=reason
+            letter, delivery_status=optional_text(status), reason=reason,
+            location=optional_text(location),
         )
     return updated
 

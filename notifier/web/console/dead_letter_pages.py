@@ -17,8 +17,11 @@ from notifier.names import QUEUES
 from notifier.operations import dead_letters
 from notifier.web.console.access import AdminDep, FormDep, UnscopedDep, Viewer
 from notifier.web.console.browser import PREFIX
+from notifier.web.console.clinic_names import ClinicNames
+from notifier.web.console.i18n import Words
 from notifier.web.console.render import page
 from notifier.web.console.routing import console_router
+from notifier.web.console.send_keys import send_key_text
 from notifier.web.console.story_view import scrub
 from notifier.web.context import web_context
 
@@ -34,6 +37,7 @@ def dead_letter_list(request: Request, viewer: UnscopedDep, done: str = "",
     words = viewer.browser.words
     letters = dead_letters.list_dead(context.redis, context.settings, limit=LIMIT)
     actions = dead_letters.operator_actions(context.redis, context.settings, count=20)
+    clinics = ClinicNames.read(context.redis, context.settings)
     notice = {"requeued": words("dead.requeued", count=count),
               "discarded": words("dead.discarded"), "gone": words("dead.gone")}.get(done, "")
     rows: list[dict[str, Any]] = [
@@ -54,7 +58,12 @@ def dead_letter_list(request: Request, viewer: UnscopedDep, done: str = "",
             "delivery_status": words.maybe("status", letter.delivery_status)
             if letter.delivery_status else "",
             "fields": {k: scrub(str(v)) for k, v in letter.to_dict().items()
-                       if k != "summary"} | {k: scrub(v) for k, v in letter.summary.items()},
+                       if k != "summary"} | {k: scrub(v) for k, v in letter.summary.items()}
+            | _readable(letter, words, clinics),
+            "key": letter.summary.get("key", ""),
+            "key_text": send_key_text(letter.summary["key"], words,
+                                      zone=clinics.zone(letter.location))
+            if "key" in letter.summary else "",
         }
         for letter in letters
     ]
@@ -66,8 +75,20 @@ def dead_letter_list(request: Request, viewer: UnscopedDep, done: str = "",
                   "what": words.maybe("action", a.action), "queue": a.queue,
                   "about": scrub(a.summary.get("key") or a.summary.get("event_id") or
                                  a.summary.get("reference") or a.message_id),
+                  "about_text": send_key_text(a.summary["key"], words, zone=None)
+                  if "key" in a.summary else "",
                   "reason": scrub(a.reason)} for a in actions],
     )
+
+
+def _readable(letter: dead_letters.DeadLetter, words: Words,
+              clinics: ClinicNames) -> dict[str, str]:
+    """The details a person reads: times in the console's zone, the clinic by name; the
+    send key stays as stored (its reading is shown above it)."""
+    fields = {"failed_at": words.when(letter.failed_at)}
+    if letter.location:
+        fields["location"] = clinics.name(letter.location)
+    return fields
 
 
 def _done(viewer: Viewer, outcome: str, count: int = 0) -> Response:
