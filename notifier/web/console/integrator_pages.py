@@ -107,8 +107,9 @@ def integrators(request: Request, viewer: UnscopedDep) -> Response:
     age = summary.oldest_due_age
     rows = [
         {"id": report.integrator.id, "name": report.integrator.name,
-         "locations": ", ".join(sorted(clinics.name(location)
-                                       for location in report.integrator.locations)),
+         "locations": ", ".join(sorted((clinics.name(location)
+                                        for location in report.integrator.locations),
+                                       key=str.casefold)),
          "endpoints": [_endpoint_row(words, r, name=report.integrator.name, complete=complete)
                        for r in report.endpoints]}
         for report in reports
