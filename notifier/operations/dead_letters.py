@@ -93,6 +93,7 @@ class DeadLetter:
       planned: for a send, its planned message (no address in it), to tell what a
         requeue would do; None otherwise.
       score: when it died as Dramatiq scores it (ms), the cursor of the next page.
+      location: for a send, its clinic's location id, as its delivery record names it.
     """
 
     queue: str
@@ -106,13 +107,15 @@ class DeadLetter:
     dramatiq_message_id: str = ""
     planned: PlannedMessage | None = None
     score: float = 0.0
+    location: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"queue": self.queue, "message_id": self.message_id, "actor": self.actor,
                 "failed_at": iso(self.failed_at), "retries": self.retries,
                 "reason": self.reason, "summary": self.summary,
                 "delivery_status": self.delivery_status,
-                "dramatiq_message_id": self.dramatiq_message_id}
+                "dramatiq_message_id": self.dramatiq_message_id,
+                "location": self.location}
 
 
 @dataclass(frozen=True)
@@ -275,14 +278,16 @@ def _with_delivery_status(
     keys = Keys(settings.queue_prefix)
     with redis.pipeline(transaction=False) as pipe:
         for i in sends:
-            pipe.hmget(keys.delivery(letters[i].summary["key"]), ["status", "reason"])
+            pipe.hmget(keys.delivery(letters[i].summary["key"]),
+                       ["status", "reason", "location"])
         records = pipe.execute()
     updated = list(letters)
-    for i, (status, why) in zip(sends, records, strict=True):
+    for i, (status, why, location) in zip(sends, records, strict=True):
         letter = letters[i]
         reason = letter.reason or ("" if why is None else text(why))
         updated[i] = dataclasses.replace(
-            letter, delivery_status=optional_text(status), reason=reason
+            letter, delivery_status=optional_text(status), reason=reason,
+            location=optional_text(location),
         )
     return updated
 

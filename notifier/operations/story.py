@@ -77,7 +77,8 @@ class Story:
       location: its clinic's location id (for clinic-scoped operators); None when the
         gateway no longer holds the appointment and no record names it.
       appointment: the latest snapshot's non-identifying facts (version, status, start,
-        attendance, language, modes, masked addresses), or None when no longer held.
+        its clinic's time zone, attendance, language, modes, masked addresses), or None
+        when no longer held.
       entries: the story's lines, oldest first.
       received: send key -> what the patient received, masked (messages handed to a
         provider, while the appointment is held).
@@ -201,6 +202,8 @@ def _facts(state: AppointmentState) -> dict[str, Any]:
         "duration_minutes": appointment.duration_minutes,
         "attendance": str(appointment.attendance),
         "location": appointment.location.id,
+        # The zone the patient's messages read the start in.
+        "time_zone": appointment.location.time_zone,
         "lang": str(patient.language),
         "modes": sorted(str(mode) for mode in patient.modes),
         "addresses": {str(c): mask_address(str(a)) for c, a in addresses.items() if a},

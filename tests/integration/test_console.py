@@ -693,7 +693,10 @@ def test_a_clinic_scoped_viewer_sees_only_their_clinic(console: Console) -> None
         assert console.http.get(path).status_code == 403
     overview = console.http.get("/console/?period=day")
     assert overview.status_code == 200
-    assert "plateau" in overview.text and "rosemont" not in overview.text
+    # Clinics by name: the header's scope and the table of deliveries by clinic.
+    assert "Clinique médicale du Plateau seulement" in overview.text
+    assert "Clinique médicale du Plateau" in overview.text
+    assert "rosemont" not in overview.text.lower()
     assert "Files d’attente" not in overview.text
     data = console.http.get("/console/api/overview").json()
     assert "health" not in data
@@ -745,7 +748,8 @@ def test_a_clinic_operator_sees_their_clinics_undeliverable_contacts_from_the_ov
 
     page = console.http.get("/console/undeliverable")
     assert page.status_code == 200
-    assert "Clinique plateau" in page.text and "+1•••••••188" in page.text
+    assert '<h2 id="contacts">Clinique médicale du Plateau</h2>' in page.text
+    assert "+1•••••••188" in page.text
     assert "<code>landline</code>" in page.text and "ligne fixe" in page.text
     assert "<code>bounced</code>" not in page.text and "rosemont" not in page.text
     assert "Par clinique" not in page.text  # one clinic: no table of clinics
@@ -766,7 +770,8 @@ def test_an_unscoped_operator_sees_every_clinics_count_and_opens_one(
     assert 'href="/console/undeliverable?location=rosemont"' in clinics.text
     assert 'id="contacts"' not in clinics.text  # no clinic chosen yet
     rosemont = console.http.get("/console/undeliverable?location=rosemont").text
-    assert "Clinic rosemont" in rosemont and "j•••@example.net" in rosemont
+    assert '<h2 id="contacts">Clinique Rosemont</h2>' in rosemont
+    assert "j•••@example.net" in rosemont
     assert "<code>bounced</code>" in rosemont and "another address" in rosemont
     assert "+1•••••••188" not in rosemont
     assert "No undeliverable contacts." in console.http.get(
@@ -888,7 +893,8 @@ def test_the_integrators_page_tells_each_endpoints_state_and_what_to_do(
     for answer in (french, english):
         assert answer.status_code == 200
         assert 'href="/console/integrators" aria-current="page"' in answer.text
-        assert "Agenda Plus" in answer.text and "plateau, rosemont" in answer.text
+        assert "Agenda Plus" in answer.text and (
+            "Clinique médicale du Plateau, Clinique Rosemont" in answer.text)
         assert "RDV Express" in answer.text
         # The host and port only: the path and query may carry the integrator's token.
         assert "https://hooks.agenda.example:8443" in answer.text

@@ -152,7 +152,7 @@ def test_every_catalogue_key_used_by_a_template_exists_in_both_languages() -> No
 def test_times_read_as_in_quebec_and_in_english_canada() -> None:
     zone = i18n.ZoneInfo("America/Toronto")
     at = dt.datetime(2026, 11, 24, 20, 5, tzinfo=dt.UTC)
-    assert i18n.Words(Lang.FR, zone=zone).when(at) == "24 nov. 2026, 15 h 05"
+    assert i18n.Words(Lang.FR, zone=zone).when(at) == "24 nov. 2026, 15 h 05 HNE"
     assert i18n.Words(Lang.EN, zone=zone).when(at).startswith("Nov 24, 2026, 3:05")
     assert i18n.Words(Lang.FR, zone=zone).percent(0.973) == "97,3\xa0%"
     assert i18n.Words(Lang.EN, zone=zone).percent(0.973) == "97.3%"

@@ -20,6 +20,7 @@ from redis import Redis
 
 from notifier.domain import Lang
 from notifier.settings import Operator, Settings
+from notifier.store.clinics import Clinics
 from notifier.store.keys import Keys
 from notifier.web.console.i18n import Words, negotiate
 from notifier.web.console.known_browsers import KnownBrowsers
@@ -46,6 +47,7 @@ class Console:
       zone: the time zone times are shown in.
       throttle: slows down repeated sign-in attempts.
       deliveries: recent delivery counts, shared by the app's requests.
+      clinics: the clinics' directory (names a scoped operator's clinic in the header).
     """
 
     operators: Mapping[str, Operator]
@@ -57,6 +59,7 @@ class Console:
     zone: ZoneInfo
     throttle: SignInThrottle
     deliveries: DeliveriesCache
+    clinics: Clinics
 
     @classmethod
     def from_settings(cls, settings: Settings, redis: Redis) -> Console:
@@ -74,6 +77,7 @@ class Console:
             zone=ZoneInfo(settings.console_time_zone),
             throttle=SignInThrottle(redis, keys=keys),
             deliveries=DeliveriesCache(),
+            clinics=Clinics(redis, keys=keys),
         )
 
     async def authenticate(self, name: str, password: str) -> Operator | None:

@@ -24,10 +24,13 @@ from notifier.settings import Settings
 from notifier.store.intake import Intake
 from notifier.web.console.access import AdminDep, FormDep, UnscopedDep, Viewer
 from notifier.web.console.browser import PREFIX
+from notifier.web.console.clinic_names import ClinicNames
 from notifier.web.console.i18n import Words
 from notifier.web.console.render import page
 from notifier.web.console.routing import console_router
+from notifier.web.console.send_keys import send_key_text
 from notifier.web.console.story_view import scrub
+from notifier.web.console.times import city
 from notifier.web.context import web_context
 
 router = console_router()
@@ -44,27 +47,32 @@ def dead_letter_list(request: Request, viewer: UnscopedDep, done: str = "",
     letters = dead_letters.list_dead(context.redis, context.settings, limit=LIMIT,
                                      before=before)
     actions = dead_letters.operator_actions(context.redis, context.settings, count=20)
+    clinics = ClinicNames.read(context.redis, context.settings)
     notice = {"requeued": words("dead.requeued", count=count),
               "discarded": words("dead.discarded"), "gone": words("dead.gone")}.get(done, "")
     intake = Intake(context.redis, context.settings)
-    rows = [_row(letter, intake, context.settings, browser.now, words) for letter in letters]
+    rows = [_row(letter, intake, context.settings, browser.now, words, clinics)
+            for letter in letters]
     queues = sorted({row["queue"] for row in rows}, key=QUEUES.index)
     more = (f"{PATH}?{urlencode({'before': repr(letters[-1].score)})}"
             if len(letters) == LIMIT else "")
     return page(
         browser, "dead_letters.html", path=PATH, rows=rows, queues=queues,
         notice=notice, can_act=viewer.is_admin, more=more,
-        first=f"{PATH}" if before is not None else "", zone=str(browser.console.zone),
+        first=f"{PATH}" if before is not None else "",
+        zone=city(browser.console.zone, browser.lang),
         actions=[{"at": words.when(a.at), "who": a.actor,
                   "what": words.maybe("action", a.action), "queue": a.queue,
                   "about": scrub(a.summary.get("key") or a.summary.get("event_id") or
                                  a.summary.get("reference") or a.message_id),
+                  "about_text": send_key_text(a.summary["key"], words, zone=None)
+                  if "key" in a.summary else "",
                   "reason": scrub(a.reason)} for a in actions],
     )
 
 
 def _row(letter: dead_letters.DeadLetter, intake: Intake, settings: Settings,
-         now: dt.datetime, words: Words) -> dict[str, Any]:
+         now: dt.datetime, words: Words, clinics: ClinicNames) -> dict[str, Any]:
     """One dead letter as the page shows it: what it was, why it died, and what a requeue
     would do now."""
     reference = letter.summary.get("reference", "")
@@ -75,8 +83,8 @@ def _row(letter: dead_letters.DeadLetter, intake: Intake, settings: Settings,
         outlook = event_outlook(state, now)
     else:
         outlook = Outlook(Outcome.UNKNOWN)
-    fields = {k: v for k, v in letter.to_dict().items() if k != "summary"} | letter.summary
-    fields["failed_at"] = words.when(letter.failed_at)
+    fields = ({k: v for k, v in letter.to_dict().items() if k != "summary"} | letter.summary
+              | _readable(letter, words, clinics))
     return {
         "queue": letter.queue, "queue_word": words.maybe("dead.queue", letter.queue),
         "id": letter.message_id, "actor": words.maybe("dead.actor", letter.actor),
@@ -99,6 +107,10 @@ def _row(letter: dead_letters.DeadLetter, intake: Intake, settings: Settings,
         "next": _next_step(letter, outlook, reference, words),
         "fields": {words.maybe("dead.field", k): scrub(str(v)) for k, v in fields.items()
                    if v not in (None, "")},
+        "key": letter.summary.get("key", ""),
+        "key_text": send_key_text(letter.summary["key"], words,
+                                  zone=clinics.zone(letter.location))
+        if "key" in letter.summary else "",
     }
 
 
@@ -155,6 +167,16 @@ def _next_step(letter: dead_letters.DeadLetter, outlook: Outlook, reference: str
         return {"href": f"{PREFIX}/story?{urlencode({'reference': reference})}",
                 "label": words("dead.next.story")}
     return None
+
+
+def _readable(letter: dead_letters.DeadLetter, words: Words,
+              clinics: ClinicNames) -> dict[str, str]:
+    """The details a person reads: times in the console's zone, the clinic by name; the
+    send key stays as stored (its reading is shown above it)."""
+    fields = {"failed_at": words.when(letter.failed_at)}
+    if letter.location:
+        fields["location"] = clinics.name(letter.location)
+    return fields
 
 
 def _done(viewer: Viewer, outcome: str, count: int = 0) -> Response:

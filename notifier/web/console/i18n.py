@@ -15,6 +15,7 @@ from babel.numbers import format_decimal, format_percent
 
 from notifier.bilingual import LOCALES, Bilingual
 from notifier.domain import Lang
+from notifier.web.console import times
 from notifier.web.console.words import alerts, look, messages, places, story
 
 LANGS = (Lang.FR, Lang.EN)
@@ -519,11 +520,31 @@ class Words:
         return format_percent(value, pattern, locale=self.locale)
 
     def when(self, at: dt.datetime | None) -> str:
-        """A date and time an operator reads at a glance, in the console's zone."""
+        """A date and time an operator reads at a glance, in the console's zone, with the
+        zone's abbreviation (``24 nov. 2026, 15 h 05 HNE``)."""
         if at is None:
             return "—"
-        pattern = "d MMM y, HH 'h' mm" if self.lang is Lang.FR else "MMM d, y, h:mm a"
-        return format_datetime(at.astimezone(self.zone), pattern, locale=self.locale)
+        return times.labelled(at, self.zone, self.lang)
+
+    def where(self, at: dt.datetime | None, zone: ZoneInfo | None) -> str:
+        """A moment in a place's zone (a clinic's), with the console's hour after it when
+        the clocks differ there (see :func:`.times.in_place`); in the console's zone when
+        the place's is unknown.
+
+        Parameters:
+          at: the instant, or None (a dash).
+          zone: the place's zone, or None.
+        """
+        if at is None:
+            return "—"
+        if zone is None:
+            return self.when(at)
+        return times.in_place(at, zone, console=self.zone, lang=self.lang)
+
+    def zone_note(self, at: dt.datetime) -> str:
+        """The caption of a chart whose axis reads hours in the console's zone."""
+        return self("places.chart_zone", zone=times.abbreviation(at, self.zone, self.lang),
+                    city=times.city(self.zone, self.lang))
 
     def hour(self, at: dt.datetime) -> str:
         pattern = "H 'h'" if self.lang is Lang.FR else "h a"

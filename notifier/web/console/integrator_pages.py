@@ -18,6 +18,7 @@ from notifier.integrators.model import EndpointState
 from notifier.operations.callbacks import EndpointReport, callback_summary, integrator_reports
 from notifier.web.console.access import UnscopedDep
 from notifier.web.console.browser import PREFIX
+from notifier.web.console.clinic_names import ClinicNames
 from notifier.web.console.i18n import Words
 from notifier.web.console.render import page
 from notifier.web.console.routing import console_router
@@ -101,11 +102,14 @@ def integrators(request: Request, viewer: UnscopedDep) -> Response:
     browser = viewer.browser
     words = browser.words
     reports, complete = integrator_reports(context.redis, context.settings, browser.now)
+    clinics = ClinicNames.read(context.redis, context.settings)
     summary = callback_summary(context.redis, context.settings, browser.now)
     age = summary.oldest_due_age
     rows = [
         {"id": report.integrator.id, "name": report.integrator.name,
-         "locations": ", ".join(sorted(report.integrator.locations)),
+         "locations": ", ".join(sorted((clinics.name(location)
+                                        for location in report.integrator.locations),
+                                       key=str.casefold)),
          "endpoints": [_endpoint_row(words, r, name=report.integrator.name, complete=complete)
                        for r in report.endpoints]}
         for report in reports

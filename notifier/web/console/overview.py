@@ -16,6 +16,7 @@ from redis import Redis
 
 from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel
+from notifier.operations.clinic_ahead import ClinicAhead, clinic_ahead
 from notifier.operations.delivery_stats import (
     DeliveryCounts,
     HourCount,
@@ -33,6 +34,7 @@ from notifier.web.console.charts import (
     numbers_table,
     stacked_bars,
 )
+from notifier.web.console.clinic_names import ClinicNames
 from notifier.web.console.i18n import Words
 
 PERIODS: tuple[Period, ...] = ("hour", "day", "week")
@@ -42,6 +44,8 @@ STATUS_ORDER = tuple(str(s) for s in (
     DeliveryStatus.DELIVERED, DeliveryStatus.SENT, DeliveryStatus.ACCEPTED,
     DeliveryStatus.SUPPRESSED, DeliveryStatus.UNDELIVERED, DeliveryStatus.FAILED,
 ))
+# What a clinic's operator is told has failed.
+FAILED = (DeliveryStatus.FAILED, DeliveryStatus.UNDELIVERED)
 # The chart of deliveries over time: hours shown for each period.
 CHART_HOURS = {"hour": 24, "day": 24, "week": 7 * 24}
 # Delivery counts are read from one hash per hour, so their cost grows with the hours
@@ -117,6 +121,10 @@ class Overview:
       totals: the chosen period's counts (reading a week of hourly counts is the page's
         dearest part, so only the period asked for is read).
       over_time: hourly counts for the chart.
+      location: the clinic the deliveries are of (None: every clinic).
+      ahead: for a clinic-scoped operator, their clinic's messages due soon.
+      failed_last_hour: for a clinic-scoped operator, their clinic's deliveries that
+        failed in the last hour.
     """
 
     now: dt.datetime
@@ -125,6 +133,9 @@ class Overview:
     machinery: Machinery | None
     totals: DeliveryCounts
     over_time: list[HourCount]
+    location: str | None = None
+    ahead: ClinicAhead | None = None
+    failed_last_hour: int = 0
 
 
 def read_overview(
@@ -149,8 +160,14 @@ def read_overview(
             day_starts=bucket_starts(now, step="day", count=7, tz=zone)[:-1],
         )
     deliveries = cache.get(redis, settings, now, period=period, location=location)
+    ahead, failed = None, 0
+    if not machinery and location is not None:
+        ahead = clinic_ahead(redis, settings, now, location)
+        last_hour = cache.get(redis, settings, now, period="hour", location=location).totals
+        failed = sum(last_hour.by_status.get(str(s), 0) for s in FAILED)
     return Overview(now=now, deliveries_at=deliveries.read_at, period=period,
-                    machinery=parts, totals=deliveries.totals, over_time=deliveries.over_time)
+                    machinery=parts, totals=deliveries.totals, over_time=deliveries.over_time,
+                    location=location, ahead=ahead, failed_last_hour=failed)
 
 
 def finished(counts: DeliveryCounts) -> int:
@@ -171,8 +188,16 @@ def _table(words: Words, prefix: str, rows: Mapping[str, Mapping[str, int]],
     ]
 
 
-def overview_view(data: Overview, words: Words) -> dict[str, Any]:
-    """The template's values for :func:`read_overview`'s numbers, in ``words``' language."""
+def overview_view(data: Overview, words: Words, *, clinics: ClinicNames,
+                  undeliverable: int = 0) -> dict[str, Any]:
+    """The template's values for :func:`read_overview`'s numbers, in ``words``' language.
+
+    Parameters:
+      data: the numbers.
+      words: the operator's words.
+      clinics: the clinics' names.
+      undeliverable: the undeliverable contacts the operator sees (a clinic's health).
+    """
     chosen = data.totals
     statuses = [s for s in STATUS_ORDER if s in chosen.by_status] + sorted(
         s for s in chosen.by_status if s not in STATUS_ORDER)
@@ -203,7 +228,9 @@ def overview_view(data: Overview, words: Words) -> dict[str, Any]:
              None),
             ("deliveries.by.kind", _table(words, "kind", chosen.by_kind, statuses), None),
             ("deliveries.by.lang", _table(words, "lang", chosen.by_lang, statuses), None),
-            ("deliveries.by.location", _table(words, "", chosen.by_location, statuses), None),
+            ("deliveries.by.location",
+             _table(words, "", {clinics.name(k) or k: v for k, v in chosen.by_location.items()},
+                    statuses), None),
         ],
         "failures": [
             {"reason": f.reason or "—", "channel": channel_names.get(f.channel, f.channel),
@@ -220,6 +247,10 @@ def overview_view(data: Overview, words: Words) -> dict[str, Any]:
             over_time, series=STATUS_ORDER, names=status_names,
             title=words("deliveries.over_time"), summary=words("look.chart.numbers"),
             corner=words("look.chart.when")),
+        "zone_note": words.zone_note(data.now),
+        "clinic": clinics.name(data.location),
+        "clinic_view": None if data.machinery is not None or data.location is None
+        else _clinic_view(data, words, clinics, undeliverable),
         "machinery": None,
     }
     parts = data.machinery
@@ -255,6 +286,36 @@ def overview_view(data: Overview, words: Words) -> dict[str, Any]:
                 sum(sum(v) for v in parts.days.values()))),
         }
     return view
+
+
+def clinic_health(words: Words, *, failed: int, undeliverable: int) -> tuple[str, list[str]]:
+    """A clinic's health in a line or two, and its tone.
+
+    Parameters:
+      words: the operator's words.
+      failed: its deliveries that failed in the last hour.
+      undeliverable: its undeliverable contacts.
+    """
+    lines = []
+    if failed:
+        lines.append(words("places.health.failures", count=words.number(failed)))
+    if undeliverable:
+        lines.append(words("places.health.undeliverable", count=words.number(undeliverable)))
+    return ("warn", lines) if lines else ("ok", [words("places.health.ok")])
+
+
+def _clinic_view(data: Overview, words: Words, clinics: ClinicNames,
+                 undeliverable: int) -> dict[str, Any]:
+    tone, lines = clinic_health(words, failed=data.failed_last_hour,
+                                undeliverable=undeliverable)
+    ahead = data.ahead
+    return {
+        "tone": tone, "health": lines,
+        "title": words("places.ahead.title", clinic=clinics.name(data.location)),
+        "day": words.number(ahead.day) if ahead else "—",
+        "week": words.number(ahead.week) if ahead else "—",
+        "capped": bool(ahead and ahead.capped),
+    }
 
 
 def _ahead(due: Mapping[Channel, list[int]], labels: list[str], names: Mapping[str, str],

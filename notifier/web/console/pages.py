@@ -12,6 +12,7 @@ from notifier.operations.hourly_counts import Period
 from notifier.operations.story import appointment_story
 from notifier.web.console.access import Viewer, ViewerDep
 from notifier.web.console.browser import PREFIX
+from notifier.web.console.clinic_names import ClinicNames
 from notifier.web.console.overview import PERIODS, Overview, read_overview
 from notifier.web.console.overview import overview_view as build_overview
 from notifier.web.console.render import page, refusal
@@ -30,27 +31,41 @@ def _period(value: str) -> Period:
     return "day"
 
 
-def _overview_data(request: Request, viewer: Viewer, period: str) -> Overview:
-    """What the overview shows this operator, for the page and its JSON alike."""
+def _overview_data(request: Request, viewer: Viewer, period: str, clinic: str,
+                   clinics: ClinicNames) -> Overview:
+    """What the overview shows this operator, for the page and its JSON alike: a
+    clinic-scoped operator's own clinic; for the others, the clinic they chose (one the
+    directory knows: any other value shows every clinic)."""
     context = web_context(request)
     browser = viewer.browser
+    location = viewer.location or (clinic if clinic in clinics.clinics else None)
     return read_overview(
         context.redis, context.settings, browser.now, period=_period(period),
-        location=viewer.location, machinery=viewer.unscoped, zone=browser.console.zone,
+        location=location, machinery=viewer.unscoped, zone=browser.console.zone,
         cache=browser.console.deliveries,
     )
 
 
+def _clinics(request: Request) -> ClinicNames:
+    context = web_context(request)
+    return ClinicNames.read(context.redis, context.settings)
+
+
 @router.get("/")
-def overview(request: Request, viewer: ViewerDep, period: str = "day") -> Response:
+def overview(request: Request, viewer: ViewerDep, period: str = "day",
+             clinic: str = "") -> Response:
     browser = viewer.browser
-    data = _overview_data(request, viewer, period)
+    clinics = _clinics(request)
+    data = _overview_data(request, viewer, period, clinic, clinics)
     # The health summary counted every clinic's already; a scoped operator's is one read.
     undeliverable = (data.machinery.health.undeliverable_contacts if data.machinery
                      else undeliverable_counts(request, viewer))
+    count = sum(undeliverable.values())
     return page(browser, "overview.html", path=f"{PREFIX}/",
-                view=build_overview(data, browser.words),
-                undeliverable=browser.words.number(sum(undeliverable.values())))
+                view=build_overview(data, browser.words, clinics=clinics, undeliverable=count),
+                undeliverable=browser.words.number(count),
+                clinic_choices=clinics.choices() if viewer.unscoped else [],
+                chosen=data.location if viewer.unscoped else None)
 
 
 @router.get("/story")
@@ -67,15 +82,17 @@ def story(request: Request, viewer: ViewerDep, reference: str = "") -> Response:
         # Another clinic's appointment answers exactly like an unknown one.
         if found is None or not viewer.sees(found.location):
             raise refusal(browser, 404, "error.not_found.title", "error.not_found")
-        values["story"] = story_view(found, browser.words)
+        values["story"] = story_view(found, browser.words,
+                                     clinics=ClinicNames.read(context.redis, context.settings))
     return page(browser, "story.html", path=f"{PREFIX}/story", **values)
 
 
 @router.get("/api/overview")
-def overview_json(request: Request, viewer: ViewerDep, period: str = "day") -> Response:
+def overview_json(request: Request, viewer: ViewerDep, period: str = "day",
+                  clinic: str = "") -> Response:
     """The overview's delivery numbers (and, for unscoped operators, the queues)."""
     browser = viewer.browser
-    data = _overview_data(request, viewer, period)
+    data = _overview_data(request, viewer, period, clinic, _clinics(request))
     body: dict[str, Any] = {
         "now": data.now.isoformat(),
         "deliveries_read_at": data.deliveries_at.isoformat(),

@@ -42,6 +42,15 @@ def _nav(browser: Browser) -> list[tuple[str, str]]:
     return items
 
 
+def _scope(browser: Browser) -> str:
+    """The clinics the operator sees, as the header names them."""
+    operator = browser.operator
+    if operator is None or operator.location is None:
+        return browser.words("scope.all")
+    clinic = browser.console.clinics.get(operator.location)
+    return browser.words("places.scope", clinic=clinic.name if clinic else operator.location)
+
+
 def page(browser: Browser, template: str, *, status: int = 200, path: str = "",
          **context: Any) -> Response:
     """Render ``template`` for this browser.
@@ -54,6 +63,7 @@ def page(browser: Browser, template: str, *, status: int = 200, path: str = "",
       context: the template's own values.
     """
     html = _env.get_template(template).render(
+        scope=_scope(browser),
         t=browser.words,
         lang=str(browser.lang),
         operator=browser.operator,

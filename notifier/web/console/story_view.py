@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Channel
@@ -21,7 +22,9 @@ from notifier.public_status import (
     public_status,
     status_word,
 )
+from notifier.web.console.clinic_names import ClinicNames
 from notifier.web.console.i18n import Words
+from notifier.web.console.send_keys import send_key_text
 
 REFERENCE = re.compile(r"^\d{10}$")
 
@@ -157,22 +160,32 @@ def _received_view(received: Received | None, words: Words) -> dict[str, Any] | 
             "label": words(f"story.received.{received.channel}")}
 
 
-def story_view(story: Story, words: Words) -> dict[str, Any]:
+def _zone(name: Any) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(str(name)) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def story_view(story: Story, words: Words, *, clinics: ClinicNames) -> dict[str, Any]:
     """The template's values for one appointment's story: the appointment (its facts and
     its own history), then one row per message with its current state and history.
 
     Parameters:
       story: the appointment's story.
       words: the operator's words.
+      clinics: the clinics' names and zones.
     """
     facts = story.appointment
     appointment = None
+    # The start as the patient read it: in the zone of the appointment's own location.
+    zone = (_zone(facts.get("time_zone")) if facts else None) or clinics.zone(story.location)
     if facts is not None:
         appointment = {
             "status": words.maybe("appointment", facts.get("status")),
-            "start": words.when(_time(facts.get("start"))),
+            "start": words.where(_time(facts.get("start")), zone),
             "version": facts.get("version"),
-            "location": facts.get("location"),
+            "location": clinics.name(facts.get("location")),
             "attendance": words.maybe("story.attendance", facts.get("attendance")),
             "lang": words.maybe("lang", facts.get("lang")),
             "modes": ", ".join(words.maybe("channel", m) for m in facts.get("modes", [])),
@@ -199,11 +212,12 @@ def story_view(story: Story, words: Words) -> dict[str, Any]:
             "status": status, "reason": reason, "tone": tone,
             "when": words.when(entries[-1].at),
             "history": _history(entries, words),
+            "key_text": send_key_text(key, words, zone=zone),
             "received": _received_view(story.received.get(key), words),
         })
     return {
         "reference": story.reference,
-        "location": story.location,
+        "location": clinics.name(story.location),
         "appointment": appointment,
         "own": _history(own, words),
         "messages": messages,

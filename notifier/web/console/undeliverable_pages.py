@@ -20,6 +20,7 @@ from notifier.store.contact_health import ContactHealth, UndeliverableContact
 from notifier.store.keys import Keys
 from notifier.web.console.access import Viewer, ViewerDep, forbidden
 from notifier.web.console.browser import PREFIX
+from notifier.web.console.clinic_names import ClinicNames
 from notifier.web.console.i18n import Words
 from notifier.web.console.render import page
 from notifier.web.console.routing import console_router
@@ -55,17 +56,18 @@ def undeliverable(request: Request, viewer: ViewerDep, location: str = "") -> Re
     location = location.strip() or (viewer.location or "")
     if location and not LOCATION_ID.fullmatch(location):
         return page(browser, "undeliverable.html", status=422, path=PATH, clinics={},
-                    location="", rows=[], total=0, shown=0,
+                    location="", rows=[], total=0, shown=0, names=str,
                     problem=browser.words("undeliverable.bad_location"))
     if not viewer.sees(location or None):
         raise forbidden(browser)
     clinics = undeliverable_counts(request, viewer)
+    context = web_context(request)
+    names = ClinicNames.read(context.redis, context.settings)
     rows: list[dict[str, Any]] = []
     if location:
-        context = web_context(request)
         health = ContactHealth(context.redis, keys=Keys(context.settings.queue_prefix))
         rows = [_row(contact, browser.words)
                 for contact in health.undeliverable(location, browser.now, limit=LIMIT)]
     return page(browser, "undeliverable.html", path=PATH, clinics=clinics,
                 location=location, rows=rows, total=clinics.get(location, 0),
-                shown=len(rows), problem="")
+                shown=len(rows), problem="", names=names.name)

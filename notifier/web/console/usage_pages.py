@@ -20,6 +20,7 @@ from notifier.web.console.access import Viewer, ViewerDep
 from notifier.web.console.browser import PREFIX
 from notifier.web.console.render import page
 from notifier.web.console.routing import console_router
+from notifier.web.console.times import city
 from notifier.web.context import web_context
 
 router = console_router()
@@ -55,7 +56,7 @@ def usage(request: Request, viewer: ViewerDep, days: int = DEFAULT_DAYS) -> Resp
     ]
     totals = [words.number(sum(row.of(channel) for row in found)) for channel in CHANNELS]
     return page(browser, "usage.html", path=PATH, rows=rows, totals=totals, days=days,
-                choices=(1, 7, 31), zone=str(browser.console.zone))
+                choices=(1, 7, 31), zone=city(browser.console.zone, browser.lang))
 
 
 @router.get("/usage.csv")
