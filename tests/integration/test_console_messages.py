@@ -166,3 +166,14 @@ def test_the_export_is_the_filtered_list_as_csv_in_the_operators_language(
     capped = list(csv.reader(io.StringIO(
         console.http.get("/console/messages.csv").text.lstrip("\ufeff"))))
     assert len(capped) == 4 and "limité aux 2 premiers" in capped[-1][0]
+
+
+def test_each_failure_count_of_the_overview_opens_its_messages(console: Console) -> None:
+    console.sign_in(ALICE)
+    overview = console.http.get("/console/").text
+    links = set(re.findall(r'href="(/console/messages\?[^"]+)"', overview))
+    landline = "/console/messages?status=failed&amp;channel=sms&amp;reason=landline"
+    assert landline in links
+    for link in links:
+        listed = console.http.get(link.replace("&amp;", "&"))
+        assert listed.status_code == 200 and rows(listed.text) > 0, link

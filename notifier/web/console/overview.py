@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from redis import Redis
 
@@ -25,6 +26,8 @@ from notifier.operations.delivery_stats import (
 from notifier.operations.hourly_counts import Period
 from notifier.operations.schedule_ahead import bucket_starts, due_by_day, due_by_hour
 from notifier.operations.status import HealthSummary, describe_problem, health_summary
+from notifier.planning.reasons import Reason
+from notifier.public_status import public_reason, public_status
 from notifier.settings import Settings
 from notifier.web.console.charts import Bar, stacked_bars
 from notifier.web.console.i18n import Words
@@ -165,6 +168,29 @@ def _table(words: Words, prefix: str, rows: Mapping[str, Mapping[str, int]],
     ]
 
 
+_REASONS = frozenset(str(reason) for reason in Reason)
+
+
+def messages_query(status: str, code: str, channel: str) -> str:
+    """The query string of the Messages page filtered on one line of the failures table,
+    in the page's public words.
+
+    Parameters:
+      status: the line's record status (undelivered, failed, suppressed).
+      code: its count's code (a provider's code, or the gateway's reason).
+      channel: its channel.
+    """
+    try:
+        record = DeliveryStatus(status)
+        ours = code in _REASONS
+        reason = public_reason(record, reason=code if ours else None,
+                               error_code=None if ours else code, channel=Channel(channel))
+    except ValueError:
+        return ""
+    query = {"status": str(public_status(record)), "channel": channel, "reason": reason or ""}
+    return urlencode({k: v for k, v in query.items() if v})
+
+
 def overview_view(data: Overview, words: Words) -> dict[str, Any]:
     """The template's values for :func:`read_overview`'s numbers, in ``words``' language."""
     chosen = data.totals
@@ -200,7 +226,8 @@ def overview_view(data: Overview, words: Words) -> dict[str, Any]:
         "failures": [
             {"reason": f.reason or "—", "channel": channel_names.get(f.channel, f.channel),
              "status": words.maybe("status", f.status), "count": words.number(f.count),
-             "explanation": f.explanation_fr if words.lang == "fr" else f.explanation_en}
+             "explanation": f.explanation_fr if words.lang == "fr" else f.explanation_en,
+             "query": messages_query(f.status, f.reason, f.channel)}
             for f in (*chosen.failures, *chosen.suppressions)
         ],
         "over_time": stacked_bars(
