@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from notifier.operations.message_list import normal_address
-from notifier.operations.next_steps import NEXT_STEPS, next_step
+from notifier.message_list import normal_address
+from notifier.next_steps import NEXT_STEPS, next_step
 from notifier.planning.reasons import Reason
 from notifier.public_status import ProviderReason
 

@@ -23,7 +23,7 @@ from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
 from notifier.domain import LOCATION_ID, Kind
-from notifier.operations.message_list import (
+from notifier.message_list import (
     CHANNELS,
     STATUSES,
     MessageQuery,
@@ -31,7 +31,7 @@ from notifier.operations.message_list import (
     normal_address,
     reason_of,
 )
-from notifier.operations.next_steps import next_step
+from notifier.next_steps import next_step
 from notifier.public_status import PublicStatus, describe_reason, status_word
 from notifier.store.clinics import Clinic, Clinics
 from notifier.store.keys import Keys
