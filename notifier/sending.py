@@ -55,6 +55,7 @@ from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.planning.fallback import NOTHING, Next, Verdict
 from notifier.planning.reasons import Reason
 from notifier.planning.send_check import NO_FACTS, Defer, Drop, FallbackFacts, decide_at_send
+from notifier.privacy import mask_address
 from notifier.responses import (
     QuestionPlan,
     answered_as_is,
@@ -204,7 +205,9 @@ class SendStep:
         assert state is not None
         address = verdict.address
         client = self.channels[message.channel]
-        fields = _dimensions(state)
+        # The console's message list shows where a fallback went (its planned row knows only
+        # the planned address), masked: the record never holds an address in clear.
+        fields = {**_dimensions(state), "masked": mask_address(address)}
         asked = self._question(message, state, address, now)
         prompt = None if asked is None else ResponsePrompt(
             code=asked.code if asked.show_code else None, decline=asked.decline)

@@ -79,7 +79,7 @@ class DeliveryLog(RedisStore):
         oldest_kept = max(0, now_ms - int(self.callback_retention.total_seconds() * 1000))
         return ([self.keys.delivery(key), self.keys.stats(hour), self.keys.callback_log],
                 [str(status), now.isoformat(), self.ttl, STATS_TTL_SECONDS, key, now_ms,
-                 oldest_kept, address or "", *pairs])
+                 oldest_kept, address or "", self.keys.prefix, *pairs])
 
     def count_failure(self, key: str) -> int:
         """Count one more failed try of ``key`` (a create or a look-up the provider failed)
@@ -91,7 +91,8 @@ class DeliveryLog(RedisStore):
         used, or an interrupted attempt it would not repeat): the record goes back to
         ``retrying``. The one move backwards, and only from those two failures."""
         return bool(self.script("delivery_reopen")(keys=[self.keys.delivery(key)],
-                                                   args=[now.isoformat(), by, self.ttl]))
+                                                   args=[now.isoformat(), by, self.ttl, key,
+                                                         now.timestamp(), self.keys.prefix]))
 
     def unlock_attempt(self, key: str) -> None:
         """Release the attempt lock of ``key``: the attempt ended without a provider

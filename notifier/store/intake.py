@@ -35,6 +35,7 @@ from notifier.store.decoding import text_list
 from notifier.store.history import History
 from notifier.store.keys import Keys
 from notifier.store.lua import load_script
+from notifier.store.message_index import MessageIndex
 from notifier.store.schedule import Schedule
 from notifier.store.staged_writes import StagedWrites
 
@@ -94,6 +95,8 @@ class Intake:
         self._apply_script = load_script(redis, "intake_apply")
         self.contact_health = ContactHealth(redis, keys=self.keys)
         self.clinics = Clinics(redis, keys=self.keys)
+        self.message_index = MessageIndex(redis, keys=self.keys,
+                                          retention=settings.delivery_retention)
 
     def accept(self, event: Event, now: dt.datetime) -> IntakeAnswer:
         """Apply ``event`` once and return its answer; a repeat gets the stored answer.
@@ -130,6 +133,7 @@ class Intake:
             writes = StagedWrites()
             if isinstance(outcome, Plan):
                 self._stage_plan(writes, outcome, now)
+                self.message_index.stage_plan(writes, outcome, previous=previous, now=now)
                 self._stage_contact_health(writes, previous, outcome)
                 self.clinics.stage_seen(writes, event.appointment.location)
             writes.set(read_keys[0], answer.packed(), ex=self.settings.event_retention)

@@ -68,6 +68,24 @@ class Keys:
     def schedules(self) -> list[str]:
         return [self.schedule(channel) for channel in ("email", "sms", "voice")]
 
+    def message_row(self, send_key: str) -> str:
+        """Hash: what the console's message list shows of a planned message that its
+        delivery record may not hold yet: ``l`` its location, ``a`` its address masked
+        (never in clear). Written at planning; lives as long as the record."""
+        return f"{self.prefix}:message:{send_key}"
+
+    def messages(self, location: str, status: str, channel: str) -> str:
+        """Sorted set: the send keys of one location's messages in one public status on
+        one channel, scored by their latest change (a scheduled one: when it is due), in
+        epoch seconds plus a fraction of the key's hash that breaks ties
+        (:mod:`notifier.store.message_index`)."""
+        return f"{self.prefix}:messages:{location}:{status}:{channel}"
+
+    def messages_to(self, address_digest: str) -> str:
+        """Sorted set: the send keys of the messages planned to one address (a digest of
+        it, never the address), scored by when each is due: the console's search."""
+        return f"{self.prefix}:messages-to:{address_digest}"
+
     @property
     def callback_log(self) -> str:
         """Stream: what booking systems are told (the callbacks' outbox, and the feed)."""

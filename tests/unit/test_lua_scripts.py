@@ -52,3 +52,12 @@ def test_a_record_is_told_to_booking_systems_as_its_public_status() -> None:
     told = dict(re.findall(r"\['(\w+)'\] = 'message\.(\w+)'", found[1]))
     assert told == {str(status): str(public_status(status)) for status in DeliveryStatus
                     if public_status(status) is not PublicStatus.SENDING}
+
+
+def test_the_message_index_files_a_record_under_its_public_status() -> None:
+    found = re.search(r"local index_status = \{(.*?)\}", script_source("delivery_advance"), re.S)
+    assert found is not None
+    filed = dict(re.findall(r"\['(\w+)'\] = '(\w+)'", found[1]))
+    assert filed == {str(status): str(public_status(status)) for status in DeliveryStatus}
+    reopened = script_source("delivery_reopen")
+    assert reopened.count("local function index_message(") == 1

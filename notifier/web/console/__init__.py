@@ -2,8 +2,8 @@
 
 Pages: the overview (queues, the schedule ahead, deliveries and failures), an
 appointment's story, dead letters, opt-outs, integrators (their callback endpoints),
-patients' replies that need a human, undeliverable contacts per clinic, and each
-clinic's usage per day.
+patients' replies that need a human, every message (filtered, searched, exported),
+undeliverable contacts per clinic, and each clinic's usage per day.
 See :mod:`.access` for who sees what, :mod:`.passwords` to make an operator's password
 hash.
 """
@@ -16,6 +16,7 @@ from notifier.web.console import (
     assets,
     dead_letter_pages,
     integrator_pages,
+    message_pages,
     opt_out_pages,
     pages,
     replies_page,
@@ -27,7 +28,7 @@ from notifier.web.console import (
 router = APIRouter()
 for _part in (signin.router, pages.router, dead_letter_pages.router, opt_out_pages.router,
               integrator_pages.router, replies_page.router, undeliverable_pages.router,
-              usage_pages.router, assets.router):
+              message_pages.router, usage_pages.router, assets.router):
     router.include_router(_part)
 
 __all__ = ["router"]

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from redis import Redis
 
@@ -23,9 +24,11 @@ from notifier.operations.delivery_stats import (
     deliveries_over_time,
     delivery_counts,
 )
-from notifier.operations.hourly_counts import Period
+from notifier.operations.hourly_counts import PERIOD_HOURS, Period
 from notifier.operations.schedule_ahead import bucket_starts, due_by_day, due_by_hour
 from notifier.operations.status import HealthSummary, describe_problem, health_summary
+from notifier.planning.reasons import Reason
+from notifier.public_status import public_reason, public_status
 from notifier.settings import Settings
 from notifier.web.console.charts import (
     CHANNEL_COLOURS,
@@ -188,6 +191,38 @@ def _table(words: Words, prefix: str, rows: Mapping[str, Mapping[str, int]],
     ]
 
 
+_REASONS = frozenset(str(reason) for reason in Reason)
+
+
+def messages_query(status: str, code: str, channel: str, *, clinic: str | None = None,
+                   since: dt.date | None = None) -> str:
+    """The query string of the Messages page filtered on one line of the failures table,
+    in the page's public words.
+
+    Parameters:
+      status: the line's record status (undelivered, failed, suppressed).
+      code: its count's code (a provider's code, or the gateway's reason).
+      channel: its channel.
+      clinic: the clinic the overview is narrowed to, if any.
+      since: the first day the overview's period covers (in the console's zone).
+    """
+    try:
+        record = DeliveryStatus(status)
+        ours = code in _REASONS
+        reason = public_reason(record, reason=code if ours else None,
+                               error_code=None if ours else code, channel=Channel(channel))
+    except ValueError:
+        return ""
+    query = {"status": str(public_status(record)), "channel": channel, "reason": reason or "",
+             "clinic": clinic or "", "from": since.isoformat() if since else ""}
+    return urlencode({k: v for k, v in query.items() if v})
+
+
+def _first_day(data: Overview, words: Words) -> dt.date:
+    """The first day, in the console's zone, of the period the overview counts."""
+    return (data.now - dt.timedelta(hours=PERIOD_HOURS[data.period])).astimezone(words.zone).date()
+
+
 def overview_view(data: Overview, words: Words, *, clinics: ClinicNames,
                   undeliverable: int = 0) -> dict[str, Any]:
     """The template's values for :func:`read_overview`'s numbers, in ``words``' language.
@@ -235,7 +270,9 @@ def overview_view(data: Overview, words: Words, *, clinics: ClinicNames,
         "failures": [
             {"reason": f.reason or "—", "channel": channel_names.get(f.channel, f.channel),
              "status": words.maybe("status", f.status), "count": words.number(f.count),
-             "explanation": f.explanation_fr if words.lang == "fr" else f.explanation_en}
+             "explanation": f.explanation_fr if words.lang == "fr" else f.explanation_en,
+             "query": messages_query(f.status, f.reason, f.channel, clinic=data.location,
+                                     since=_first_day(data, words))}
             for f in (*chosen.failures, *chosen.suppressions)
         ],
         "over_time": stacked_bars(

@@ -33,8 +33,9 @@ def _nav(browser: Browser) -> list[tuple[str, str]]:
     operator = browser.operator
     if operator is None:
         return []
-    items = [(f"{PREFIX}/", "nav.overview"), (f"{PREFIX}/story", "nav.story"),
-             (f"{PREFIX}/replies", "nav.replies"), (f"{PREFIX}/usage", "usage.nav")]
+    items = [(f"{PREFIX}/", "nav.overview"), (f"{PREFIX}/messages", "messages.nav"),
+             (f"{PREFIX}/story", "nav.story"), (f"{PREFIX}/replies", "nav.replies"),
+             (f"{PREFIX}/usage", "usage.nav")]
     if operator.location is None:
         items += [(f"{PREFIX}/dead-letters", "nav.dead_letters"),
                   (f"{PREFIX}/opt-outs", "nav.opt_outs"),

@@ -1,17 +1,18 @@
 --! include callback_log
+--! include message_index
 -- move_delivery(k, a): move a delivery record forward, count it, and log what booking
 -- systems are told of it.
 -- k: the record, this hour's counts, the callback log.
 -- a: the status, now (ISO), the record's ttl, the counts' ttl, the send key, now (ms), the
--- callback log's oldest id to keep (ms), the address a failure concerns ('' if none), then
--- field/value pairs to write with the status.
+-- callback log's oldest id to keep (ms), the address a failure concerns ('' if none), the
+-- keys' prefix (for the message index), then field/value pairs to write with the status.
 -- Moves forward only; among the in-flight statuses (rank 0) any move is allowed. Each
 -- status a record reaches (but the in-flight ones) is counted in the hour's counts hash by
 -- status|channel|kind|language|location|reason, so dashboards read a few small hashes
 -- instead of scanning every record. A move that changes what booking systems are told
 -- (sent, delivered, failed, suppressed) appends one entry to the callback log, with the
--- record as it now is. Returns the previous status ('' if none) and whether the record
--- changed.
+-- record as it now is. The message index follows the move (index_message). Returns the
+-- previous status ('' if none) and whether the record changed.
 -- The ranks of RANK in notifier/delivery_status.py, which a unit test holds equal.
 local ranks = {
   ['submitting'] = 0, ['retrying'] = 0, ['accepted'] = 1, ['sent'] = 2,
@@ -38,11 +39,12 @@ local function move_delivery(k, a)
   if previous == '' then
     redis.call('HSET', record, 'created_at', now)
   end
-  redis.call('HSET', record, 'status', status, 'updated_at', now, unpack(a, 9))
+  redis.call('HSET', record, 'status', status, 'updated_at', now, unpack(a, 10))
   if status == 'submitting' then
     redis.call('HINCRBY', record, 'attempts', 1)
   end
   redis.call('EXPIRE', record, a[3])
+  index_message(a[9], a[5], record, previous, status, tonumber(a[6]) / 1000, tonumber(a[3]))
   if new > 0 then
     local r = redis.call('HMGET', record, 'channel', 'kind', 'lang', 'location',
                          'error_code', 'reason')

@@ -1,0 +1,41 @@
+-- index_message(prefix, key, record, previous, status, now, ttl): keep the message index
+-- (notifier/store/message_index.py) in step with a delivery record's move.
+-- prefix: the keys' prefix; key: the send key; record: its delivery record's key;
+-- previous, status: the record's status before and after ('' before its first move, when
+-- the message was scheduled); now: epoch seconds; ttl: the records' ttl (seconds).
+-- The message leaves its previous public status's set of its location and channel and
+-- joins the new one, scored by now (plus the key's tie-breaking fraction); the set
+-- written drops what is older than the records, and lives as long as they do. A record
+-- without a location (nor a planned message's row to read it from) is not indexed.
+-- The public statuses of notifier/public_status.py (a unit test holds them equal).
+local index_status = {
+  ['submitting'] = 'sending', ['retrying'] = 'sending', ['accepted'] = 'sent',
+  ['sent'] = 'sent', ['delivered'] = 'delivered', ['undelivered'] = 'failed',
+  ['failed'] = 'failed', ['suppressed'] = 'suppressed',
+}
+local function index_score(key, now)
+  return math.floor(now) + tonumber(string.sub(redis.sha1hex(key), 1, 5), 16) / 1048576
+end
+local function index_message(prefix, key, record, previous, status, now, ttl)
+  local new = index_status[status]
+  if new == nil then
+    return
+  end
+  local old = index_status[previous] or 'scheduled'
+  local row = prefix .. ':message:' .. key
+  local f = redis.call('HMGET', record, 'location', 'channel')
+  local location = f[1] or redis.call('HGET', row, 'l')
+  if not location then
+    return
+  end
+  local channel = f[2] or string.match(key, '^[^:]*:[^:]*:([^:]*)')
+  local base = prefix .. ':messages:' .. location .. ':'
+  if old ~= new then
+    redis.call('ZREM', base .. old .. ':' .. channel, key)
+  end
+  local set = base .. new .. ':' .. channel
+  redis.call('ZADD', set, index_score(key, now), key)
+  redis.call('ZREMRANGEBYSCORE', set, '-inf', '(' .. (now - ttl))
+  redis.call('EXPIRE', set, ttl)
+  redis.call('EXPIRE', row, ttl)
+end
