@@ -266,6 +266,10 @@ class OptOutStore(RedisStore):
         )
         return MessageChange(duplicate=changed < 0, changed=changed > 0, answered=answered == 1)
 
+    def changes(self) -> Iterator[AuditEntry]:
+        """Every change the audit keeps, newest first, read a batch at a time."""
+        return self._newest_first()
+
     def _newest_first(self) -> Iterator[AuditEntry]:
         upper = "+"
         while True:

@@ -15,6 +15,7 @@ from notifier.web.console import (
     assets,
     dead_letter_pages,
     integrator_pages,
+    opt_out_export,
     opt_out_pages,
     pages,
     replies_page,
@@ -24,6 +25,7 @@ from notifier.web.console import (
 
 router = APIRouter()
 for _part in (signin.router, pages.router, dead_letter_pages.router, opt_out_pages.router,
+              opt_out_export.router,
               integrator_pages.router, replies_page.router, undeliverable_pages.router,
               assets.router):
     router.include_router(_part)

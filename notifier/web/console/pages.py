@@ -9,9 +9,12 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from notifier.operations.hourly_counts import Period
+from notifier.operations.status import health_summary
 from notifier.operations.story import appointment_story
 from notifier.web.console.access import Viewer, ViewerDep
+from notifier.web.console.alerts_card import alerts_card
 from notifier.web.console.browser import PREFIX
+from notifier.web.console.i18n import Words
 from notifier.web.console.overview import PERIODS, Overview, read_overview
 from notifier.web.console.overview import overview_view as build_overview
 from notifier.web.console.render import page, refusal
@@ -50,7 +53,17 @@ def overview(request: Request, viewer: ViewerDep, period: str = "day") -> Respon
                      else undeliverable_counts(request, viewer))
     return page(browser, "overview.html", path=f"{PREFIX}/",
                 view=build_overview(data, browser.words),
-                undeliverable=browser.words.number(sum(undeliverable.values())))
+                undeliverable=browser.words.number(sum(undeliverable.values())),
+                alerts=_alerts(request, data, browser.words))
+
+
+def _alerts(request: Request, data: Overview, words: Words) -> dict[str, Any]:
+    """The alerts card (the rules concern the gateway, not a clinic: every operator sees
+    them; a scoped operator's overview read no health summary, so it is read here)."""
+    context = web_context(request)
+    health = (data.machinery.health if data.machinery
+              else health_summary(context.redis, context.settings, data.now))
+    return alerts_card(context.redis, health, words, prefix=context.settings.queue_prefix)
 
 
 @router.get("/story")
