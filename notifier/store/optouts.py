@@ -260,7 +260,8 @@ class OptOutStore(RedisStore):
             args=[
                 number, "1" if opted_out else "0", json.dumps(state), max(oldest_kept, 0), at_ms,
                 len(claim.markers), claim.answer_limit, claim.answer_count_ttl,
-                max(oldest_told, 0), *claim.markers.values(),
+                max(oldest_told, 0), self.keys.outcomes_prefix(),
+                now.astimezone(dt.UTC).strftime("%Y-%m"), *claim.markers.values(),
                 *(item for pair in audit.items() for item in pair),
             ],
         )

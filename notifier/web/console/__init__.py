@@ -17,6 +17,7 @@ from notifier.web.console import (
     integrator_pages,
     opt_out_export,
     opt_out_pages,
+    outcomes_page,
     pages,
     replies_page,
     signin,
@@ -25,7 +26,7 @@ from notifier.web.console import (
 
 router = APIRouter()
 for _part in (signin.router, pages.router, dead_letter_pages.router, opt_out_pages.router,
-              opt_out_export.router,
+              opt_out_export.router, outcomes_page.router,
               integrator_pages.router, replies_page.router, undeliverable_pages.router,
               assets.router):
     router.include_router(_part)

@@ -34,7 +34,7 @@ def _nav(browser: Browser) -> list[tuple[str, str]]:
     if operator is None:
         return []
     items = [(f"{PREFIX}/", "nav.overview"), (f"{PREFIX}/story", "nav.story"),
-             (f"{PREFIX}/replies", "nav.replies")]
+             (f"{PREFIX}/replies", "nav.replies"), (f"{PREFIX}/outcomes", "outcomes.nav")]
     if operator.location is None:
         items += [(f"{PREFIX}/dead-letters", "nav.dead_letters"),
                   (f"{PREFIX}/opt-outs", "nav.opt_outs"),

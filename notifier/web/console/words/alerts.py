@@ -30,6 +30,61 @@ WORDS: dict[str, Bilingual] = {
         "Chaque désabonnement et réabonnement conservé, numéros masqués.",
         "Every opt-out and opt-in kept, numbers masked.",
     ),
+    "outcomes.nav": Bilingual("Résultats", "Outcomes"),
+    "outcomes.title": Bilingual("Résultats par clinique", "Outcomes by clinic"),
+    "outcomes.help": Bilingual(
+        "Par clinique et par mois (les six derniers) : messages livrés par canal, "
+        "désabonnements, et absences selon que le patient a reçu un rappel ou non.",
+        "Per clinic and month (the last six): messages delivered by channel, opt-outs, "
+        "and no-shows by whether a reminder reached the patient.",
+    ),
+    "outcomes.caution": Bilingual(
+        "Ces chiffres montrent des associations, pas des effets : les patients que les "
+        "rappels joignent peuvent différer des autres à bien des égards (coordonnées à "
+        "jour, type de rendez-vous, habitudes), ce qui peut expliquer à lui seul un écart "
+        "d’absences.",
+        "These figures show associations, not effects: patients whom reminders reach may "
+        "differ from the others in many ways (up-to-date contact details, kind of "
+        "appointment, habits), which alone may explain a gap in no-shows.",
+    ),
+    "outcomes.month": Bilingual("Mois", "Month"),
+    "outcomes.delivered": Bilingual("Taux de livraison", "Delivery rate"),
+    "outcomes.opt_outs": Bilingual("Désabonnements", "Opt-outs"),
+    "outcomes.no_show": Bilingual("Taux d’absence", "No-show rate"),
+    "outcomes.reached": Bilingual("rappel reçu", "reminder reached"),
+    "outcomes.unreached": Bilingual("sans rappel reçu", "no reminder reached"),
+    "outcomes.of": Bilingual("{part} sur {whole}", "{part} of {whole}"),
+    "outcomes.small": Bilingual("< {limit}", "< {limit}"),
+    "outcomes.none": Bilingual("Rien n’a encore été compté pour ces mois.",
+                               "Nothing has been counted for these months yet."),
+    "outcomes.how.title": Bilingual("Comment ces chiffres sont comptés",
+                                    "How these figures are counted"),
+    "outcomes.how.delivered": Bilingual(
+        "Taux de livraison : messages livrés (par courriel : remis au serveur de courriel) "
+        "sur ceux qui ont abouti ou échoué, dans le mois (UTC) où c’est arrivé.",
+        "Delivery rate: messages delivered (by email: handed to the mail server) of those "
+        "that were delivered or failed, in the month (UTC) it happened.",
+    ),
+    "outcomes.how.opt_outs": Bilingual(
+        "Désabonnements : numéros auxquels la clinique a écrit qui se sont désabonnés, sur "
+        "les textos et appels qu’elle a livrés dans le mois.",
+        "Opt-outs: numbers the clinic wrote to that opted out, of the texts and calls it "
+        "delivered that month.",
+    ),
+    "outcomes.how.no_show": Bilingual(
+        "Taux d’absence : rendez-vous manqués sur ceux dont la présence est connue, selon "
+        "le mois du rendez-vous ; « rappel reçu » veut dire qu’un rappel a été livré (par "
+        "courriel : envoyé) avant que la présence soit indiquée.",
+        "No-show rate: appointments missed of those whose attendance is known, by the "
+        "appointment’s month; “reminder reached” means a reminder was delivered (by email: "
+        "sent) before attendance was set.",
+    ),
+    "outcomes.how.small": Bilingual(
+        "Les nombres de 1 à 4 sont affichés « < {limit} », et aucun taux n’est calculé sur "
+        "moins de {limit} : aucun chiffre ne peut désigner un patient.",
+        "Counts from 1 to 4 read “< {limit}”, and no rate is computed from fewer than "
+        "{limit}: no figure can point to a patient.",
+    ),
     **{f"alerts.rule.{rule}": words.name for rule, words in RULE_WORDS.items()},
     **{f"alerts.action.{rule}": words.action for rule, words in RULE_WORDS.items()},
 }
