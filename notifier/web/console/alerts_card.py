@@ -19,7 +19,7 @@ from notifier.web.console.i18n import Words
 
 
 def alerts_card(redis: Redis, health: HealthSummary, words: Words, *,
-                prefix: str) -> dict[str, Any]:
+                prefix: str, scoped: bool) -> dict[str, Any]:
     """The card's values.
 
     Parameters:
@@ -27,6 +27,8 @@ def alerts_card(redis: Redis, health: HealthSummary, words: Words, *,
       health: the health summary the overview read.
       words: the operator's language.
       prefix: the queue prefix (the records' keys).
+      scoped: the operator sees one clinic: the gateway's pages that the actions point
+        to are not theirs, so what they can do is tell whoever runs the gateway.
     """
     recorded = AlertRecords(redis, keys=Keys(prefix)).firing_since()
     rows = []
@@ -39,7 +41,8 @@ def alerts_card(redis: Redis, health: HealthSummary, words: Words, *,
             "state": words("alerts.firing") if state.firing else words("alerts.fine"),
             "since": words("alerts.since", when=words.when(state.since))
             if state.since is not None else "",
-            "action": words(f"alerts.action.{rule}") if state.firing else "",
+            "action": "" if not state.firing else words("alerts.action.scoped") if scoped
+            else words(f"alerts.action.{rule}"),
         })
     firing = sum(1 for row in rows if row["firing"])
     return {"rows": rows, "tone": "error" if firing else "ok",

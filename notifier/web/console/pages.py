@@ -63,7 +63,8 @@ def _alerts(request: Request, data: Overview, words: Words) -> dict[str, Any]:
     context = web_context(request)
     health = (data.machinery.health if data.machinery
               else health_summary(context.redis, context.settings, data.now))
-    return alerts_card(context.redis, health, words, prefix=context.settings.queue_prefix)
+    return alerts_card(context.redis, health, words, prefix=context.settings.queue_prefix,
+                       scoped=data.machinery is None)
 
 
 @router.get("/story")

@@ -13,6 +13,12 @@ WORDS: dict[str, Bilingual] = {
     "alerts.summary.fine": Bilingual("Aucune alerte : tout va bien.",
                                      "No alert: all is well."),
     "alerts.summary.firing": Bilingual("Alertes en cours : {count}", "Alerts firing: {count}"),
+    "alerts.action.scoped": Bilingual(
+        "Les messages de votre clinique peuvent être retardés : si l’alerte dure, "
+        "prévenez l’équipe qui exploite la passerelle.",
+        "Your clinic's messages may be delayed: if the alert lasts, tell the team that "
+        "runs the gateway.",
+    ),
     "alerts.help": Bilingual(
         "Les mêmes règles que la surveillance Prometheus ; l’adresse de garde, si elle est "
         "configurée, reçoit un courriel quand une alerte commence et quand elle cesse.",
