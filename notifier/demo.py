@@ -2,7 +2,9 @@
 
 Starts a private redis-server (unless NOTIFIER_REDIS_URL is set), the web app, a worker and
 a scheduler as separate processes, posts a sample clinic's appointment events through the
-real HTTP door, and prints each message as it lands in the outbox. Ctrl-C stops everything.
+real HTTP door, and prints each message as it lands in the outbox. It also prints the
+operators' console's address, with a name and a password made at start, so that a
+newcomer can open it at once. Ctrl-C stops everything.
 
 So that a person sees every kind of message within a minute, whatever the hour, the demo
 opens all sending windows around the clock, shortens the no-show delay to seconds and
@@ -25,6 +27,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,7 @@ DEMO_SETTINGS = {
     "NOTIFIER_NO_SHOW_DEADLINE": "10m",
     "NOTIFIER_SCHEDULER_POLL": "1s",
 }
+DEMO_OPERATOR = "demo"
 
 
 def main(settings: Settings, *, stop_after: float | None = None) -> int:
@@ -61,11 +65,15 @@ def main(settings: Settings, *, stop_after: float | None = None) -> int:
             print(f"started a private redis-server on port {redis_server.port}")
         token = settings.api_token.get_secret_value() if settings.api_token else _new_token()
         port = free_port()
+        operator = DemoOperator.new()
         env = {**os.environ, **DEMO_SETTINGS, "NOTIFIER_REDIS_URL": redis_url,
-               "NOTIFIER_API_TOKEN": token, "NOTIFIER_OUTBOX_DIR": str(outbox)}
+               "NOTIFIER_API_TOKEN": token, "NOTIFIER_OUTBOX_DIR": str(outbox),
+               **operator.settings()}
         processes = _start_processes(env, port)
         try:
             _wait_for_web(port, processes)
+            print(f"console: http://127.0.0.1:{port}/console/  (sign in as "
+                  f"{operator.name}, password {operator.password})")
             _post_events(port, token, sample_events(dt.datetime.now(dt.UTC)))
             print(f"messages land in {outbox} (one .txt per message, .html for email)")
             print("watching the outbox; press Ctrl-C to stop")
@@ -77,6 +85,32 @@ def main(settings: Settings, *, stop_after: float | None = None) -> int:
                 redis_server.stop()
     print("demo stopped")
     return 0
+
+
+@dataclass(frozen=True)
+class DemoOperator:
+    """The console's one operator while the demo runs: an admin who sees every clinic,
+    with a password made at start and never stored (only its hash, in the processes'
+    environment).
+
+    Parameters:
+      name: what to type to sign in.
+      password: the password printed for the person running the demo.
+    """
+
+    name: str
+    password: str
+
+    @classmethod
+    def new(cls) -> DemoOperator:
+        return cls(DEMO_OPERATOR, secrets.token_urlsafe(12))
+
+    def settings(self) -> dict[str, str]:
+        """``NOTIFIER_OPERATORS`` with this operator, and a session key made now."""
+        from notifier.web.console.passwords import hash_password
+
+        return {"NOTIFIER_OPERATORS": f"{self.name}:admin:*:{hash_password(self.password)}",
+                "NOTIFIER_CONSOLE_SECRET_KEY": secrets.token_urlsafe(32)}
 
 
 def _ensure_redis_server() -> bool:

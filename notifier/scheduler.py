@@ -23,6 +23,7 @@ from typing import Protocol
 from redis import Redis, RedisError
 
 from notifier.callbacks.dispatch import CallbackDispatch
+from notifier.operations.alert_mail import AlertMail, smtp_send
 from notifier.settings import Settings
 from notifier.store.handoff import SendHandoff
 from notifier.store.integrators import IntegratorStore
@@ -44,6 +45,8 @@ class Scheduler:
         for fault-injection tests).
       handoff: hands claimed payloads to the ``send`` queue; by default a
         :class:`SendHandoff` on ``redis``.
+      alerts: emails the on-call address when an alert rule starts firing or clears
+        (checked after each pass, at most once a minute); None when none is set.
     """
 
     def __init__(
@@ -55,6 +58,7 @@ class Scheduler:
         batch: int = 500,
         after_claim: Callable[[list[str]], None] | None = None,
         handoff: HandOff | None = None,
+        alerts: AlertMail | None = None,
     ) -> None:
         self.redis = redis
         self.keys = Keys(settings.queue_prefix)
@@ -64,6 +68,7 @@ class Scheduler:
         self.batch = batch
         self.poll = settings.scheduler_poll
         self.after_claim = after_claim
+        self.alerts = alerts
         self.callbacks = CallbackDispatch(
             redis, keys=self.keys, endpoints=IntegratorStore(redis, settings), clock=clock,
             concurrency=settings.callback_concurrency, batch=batch)
@@ -84,6 +89,8 @@ class Scheduler:
             if len(claimed) < self.batch:
                 self.callbacks.run_once()
                 self.redis.set(self.keys.scheduler_heartbeat, now.isoformat())
+                if self.alerts is not None:
+                    self.alerts.check()
                 return handed
 
     def run(self, stop: threading.Event) -> None:
@@ -128,5 +135,13 @@ def run(settings: Settings) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    Scheduler(redis, settings, clock=utc_now).run(stop)
+    alerts, close = None, None
+    if settings.alert_email:
+        send, close = smtp_send(settings)
+        alerts = AlertMail(redis, settings, clock=utc_now, send=send)
+    try:
+        Scheduler(redis, settings, clock=utc_now, alerts=alerts).run(stop)
+    finally:
+        if close is not None:
+            close()
     return 0

@@ -247,6 +247,11 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_timeout: Duration = dt.timedelta(seconds=15)
     email_from_address: str = "no-reply@rendez-vous.example.org"
+    alert_email: str | None = Field(
+        default=None, pattern=r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$",
+        description="On-call address the scheduler emails when an alert rule starts "
+        "firing or clears (through the NOTIFIER_SMTP_* relay)",
+    )
     delivery_retention: Duration = dt.timedelta(days=30)
     callback_concurrency: int = Field(
         default=4, ge=1, le=64,
@@ -328,10 +333,11 @@ class Settings(BaseSettings):
             raise ValueError(f"use at least {MIN_CONSOLE_SECRET_LENGTH} random characters")
         return value
 
-    @field_validator("templates_dir", mode="before")
+    @field_validator("templates_dir", "alert_email", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
-        # An empty NOTIFIER_TEMPLATES_DIR= would otherwise be "." (whatever the cwd holds).
+        # An empty NOTIFIER_TEMPLATES_DIR= would otherwise be "." (whatever the cwd holds);
+        # an empty NOTIFIER_ALERT_EMAIL= means no on-call email.
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("templates_dir")
@@ -388,12 +394,13 @@ class Settings(BaseSettings):
             needs.append("twilio_sms_from")
         if self.voice_provider == "twilio":
             needs.append("twilio_voice_from")
-        if self.email_provider == "smtp":
+        if self.email_provider == "smtp" or self.alert_email:
             needs.append("smtp_host")
         missing = [name for name in needs if not getattr(self, name)]
         if missing:
             raise ValueError(
                 f"NOTIFIER_{missing[0].upper()} is required by the chosen provider"
+                + (" (or by NOTIFIER_ALERT_EMAIL)" if self.alert_email else "")
             )
         return self
 

@@ -79,7 +79,9 @@ class DeliveryLog(RedisStore):
         oldest_kept = max(0, now_ms - int(self.callback_retention.total_seconds() * 1000))
         return ([self.keys.delivery(key), self.keys.stats(hour), self.keys.callback_log],
                 [str(status), now.isoformat(), self.ttl, STATS_TTL_SECONDS, key, now_ms,
-                 oldest_kept, address or "", self.keys.prefix, *pairs])
+                 oldest_kept, address or "", self.keys.prefix,
+                 self.keys.outcomes_prefix(),
+                 now.astimezone(dt.UTC).strftime("%Y-%m"), self.keys.reached(""), *pairs])
 
     def count_failure(self, key: str) -> int:
         """Count one more failed try of ``key`` (a create or a look-up the provider failed)

@@ -29,9 +29,10 @@ from notifier.planning.fallback import addresses
 from notifier.planning.plan import Ignored, plan_event
 from notifier.problems import Problem
 from notifier.settings import Settings
+from notifier.store.attendance_counts import stage_attendance
 from notifier.store.clinics import Clinics
 from notifier.store.contact_health import ContactHealth
-from notifier.store.decoding import text_list
+from notifier.store.decoding import text_list, text_map
 from notifier.store.history import History
 from notifier.store.keys import Keys
 from notifier.store.lua import load_script
@@ -120,7 +121,8 @@ class Intake:
             self.keys.pending(reference),
         )
         while True:
-            stored, raw_state, pending = self._read(*read_keys)
+            stored, raw_state, pending, tracked = self._read(*read_keys,
+                                                             self.keys.reached(reference))
             if stored is not None:
                 answer = IntakeAnswer.from_json(stored)
                 _refuse_reuse(printed, answer)
@@ -136,6 +138,8 @@ class Intake:
                 self.message_index.stage_plan(writes, outcome, previous=previous, now=now)
                 self._stage_contact_health(writes, previous, outcome)
                 self.clinics.stage_seen(writes, event.appointment.location)
+                stage_attendance(writes, self.keys, outcome.state.appointment, tracked,
+                                 expire_at=self._expire_at(outcome, now))
             writes.set(read_keys[0], answer.packed(), ex=self.settings.event_retention)
             self.history.stage(writes, reference, _history_line(event, answer, outcome, now))
             if self._apply_script(
@@ -154,20 +158,25 @@ class Intake:
             # Another writer answered the event or changed the appointment since the read.
 
     def _read(
-        self, event_key: str, state_key: str, pending_key: str
-    ) -> tuple[bytes | str | None, bytes | str | None, frozenset[str]]:
-        """The event's stored answer, the appointment's state and its pending slots, in
-        one round trip."""
+        self, event_key: str, state_key: str, pending_key: str, reached_key: str
+    ) -> tuple[bytes | str | None, bytes | str | None, frozenset[str], dict[str, str]]:
+        """The event's stored answer, the appointment's state, its pending slots and
+        whether a reminder reached its patient (:mod:`.attendance_counts`), in one round
+        trip."""
         with self.redis.pipeline(transaction=False) as pipe:
             pipe.get(event_key)
             pipe.get(state_key)
             pipe.hkeys(pending_key)
-            stored, raw_state, slots = pipe.execute()
-        return stored, raw_state, frozenset(text_list(slots))
+            pipe.hgetall(reached_key)
+            stored, raw_state, slots, tracked = pipe.execute()
+        return stored, raw_state, frozenset(text_list(slots)), text_map(tracked)
+
+    def _expire_at(self, plan: Plan, now: dt.datetime) -> dt.datetime:
+        return max(plan.state.appointment.start_utc(), now) + self.settings.event_retention
 
     def _stage_plan(self, writes: StagedWrites, plan: Plan, now: dt.datetime) -> None:
         reference = plan.state.appointment.reference
-        expire_at = max(plan.state.appointment.start_utc(), now) + self.settings.event_retention
+        expire_at = self._expire_at(plan, now)
         writes.set(self.keys.appointment(reference), plan.state.packed(), exat=expire_at)
         self.schedule.stage_changes(
             writes, reference, upserts=plan.upserts, removals=plan.removals, expire_at=expire_at

@@ -150,6 +150,26 @@ class Keys:
     def scheduler_heartbeat(self) -> str:
         return f"{self.prefix}:scheduler:last-run"
 
+    def alert_firing(self, rule: str) -> str:
+        """String: since when an alert rule fires (ISO), present only while it does."""
+        return f"{self.prefix}:alert:{rule}:firing"
+
+    def outcomes_prefix(self) -> str:
+        """What the per-clinic, per-month outcome hashes' names start with (the delivery
+        scripts add ``<location>:<YYYY-MM>``)."""
+        return f"{self.prefix}:outcomes:"
+
+    def outcomes(self, location: str, month: str) -> str:
+        """Hash: one clinic's outcome counts for one month (``YYYY-MM``): deliveries by
+        channel and status, opt-outs by channel, attendance by whether a reminder reached
+        the patient."""
+        return f"{self.outcomes_prefix()}{location}:{month}"
+
+    def reached(self, reference: str) -> str:
+        """Hash: whether a reminder reached an appointment's patient (``reached``), and
+        which attendance count the appointment is in (``counted``)."""
+        return f"{self.prefix}:outcomes-appointment:{reference}"
+
     def optout_states(self, scope: str, channel: str) -> str:
         """Hash: E.164 number -> its latest opt-out state JSON, per sender scope and channel."""
         return f"{self.prefix}:optout:{scope}:{channel}"

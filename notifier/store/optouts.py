@@ -260,11 +260,16 @@ class OptOutStore(RedisStore):
             args=[
                 number, "1" if opted_out else "0", json.dumps(state), max(oldest_kept, 0), at_ms,
                 len(claim.markers), claim.answer_limit, claim.answer_count_ttl,
-                max(oldest_told, 0), *claim.markers.values(),
+                max(oldest_told, 0), self.keys.outcomes_prefix(),
+                now.astimezone(dt.UTC).strftime("%Y-%m"), *claim.markers.values(),
                 *(item for pair in audit.items() for item in pair),
             ],
         )
         return MessageChange(duplicate=changed < 0, changed=changed > 0, answered=answered == 1)
+
+    def changes(self) -> Iterator[AuditEntry]:
+        """Every change the audit keeps, newest first, read a batch at a time."""
+        return self._newest_first()
 
     def _newest_first(self) -> Iterator[AuditEntry]:
         upper = "+"

@@ -6,10 +6,11 @@
 -- to keep (milliseconds: older entries are dropped), the change's time (milliseconds,
 -- the entry's id unless an entry already has a later one), the number of markers, the
 -- answers a day may have and the count's TTL (both unused without the count key), the
--- callback log's oldest id to keep (ms), each marker's TTL, then the audit entry's
--- field/value pairs.
+-- callback log's oldest id to keep (ms), the clinics' outcome hashes' prefix and this
+-- month (YYYY-MM), each marker's TTL, then the audit entry's field/value pairs.
 -- A change is also logged for the booking systems of the locations that wrote to the
--- number (contact.opted_out or contact.opted_in).
+-- number (contact.opted_out or contact.opted_in), and an opt-out is counted in each of
+-- those locations' outcome hash for the month.
 -- Returns {changed, answered}: changed is 1 if the state changed, 0 if it already was so,
 -- -1 if a marker is there already (a duplicate: nothing is written); answered is 1 if one
 -- more answer may go (and it is counted).
@@ -17,7 +18,8 @@
 --! include message_markers
 local number = ARGV[1]
 local markers = tonumber(ARGV[6])
-local FIRST_MARKER_KEY, FIRST_MARKER_TTL = 6, 10
+local FIRST_MARKER_KEY, FIRST_MARKER_TTL = 6, 12
+local OUTCOMES_TTL = 400 * 86400
 local count = KEYS[FIRST_MARKER_KEY + markers]
 local audit = {unpack(ARGV, FIRST_MARKER_TTL + markers)}
 
@@ -38,6 +40,20 @@ local function tell_booking_systems()
     fields[#fields + 1] = told[name] or ''
   end
   log_callback(KEYS[4], ARGV[5], ARGV[9], fields)
+end
+
+local function count_opt_out()
+  local channel = ''
+  for i = 1, #audit, 2 do
+    if audit[i] == 'channel' then
+      channel = audit[i + 1]
+    end
+  end
+  for _, location in ipairs(redis.call('SMEMBERS', KEYS[5])) do
+    local outcomes = ARGV[10] .. location .. ':' .. ARGV[11]
+    redis.call('HINCRBY', outcomes, 'optout|' .. channel, 1)
+    redis.call('EXPIRE', outcomes, OUTCOMES_TTL)
+  end
 end
 
 local function change_state()
@@ -66,6 +82,9 @@ local function change_state()
     'previous_since', previous_since,
     unpack(audit))
   tell_booking_systems()
+  if ARGV[2] == '1' then
+    count_opt_out()
+  end
   return 1
 end
 

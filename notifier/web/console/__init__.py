@@ -17,7 +17,9 @@ from notifier.web.console import (
     dead_letter_pages,
     integrator_pages,
     message_pages,
+    opt_out_export,
     opt_out_pages,
+    outcomes_page,
     pages,
     replies_page,
     signin,
@@ -27,6 +29,7 @@ from notifier.web.console import (
 
 router = APIRouter()
 for _part in (signin.router, pages.router, dead_letter_pages.router, opt_out_pages.router,
+              opt_out_export.router, outcomes_page.router,
               integrator_pages.router, replies_page.router, undeliverable_pages.router,
               message_pages.router, usage_pages.router, assets.router):
     router.include_router(_part)

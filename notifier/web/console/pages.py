@@ -9,10 +9,13 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from notifier.operations.hourly_counts import Period
+from notifier.operations.status import health_summary
 from notifier.operations.story import appointment_story
 from notifier.web.console.access import Viewer, ViewerDep
+from notifier.web.console.alerts_card import alerts_card
 from notifier.web.console.browser import PREFIX
 from notifier.web.console.clinic_names import ClinicNames
+from notifier.web.console.i18n import Words
 from notifier.web.console.overview import PERIODS, Overview, read_overview
 from notifier.web.console.overview import overview_view as build_overview
 from notifier.web.console.render import page, refusal
@@ -65,7 +68,18 @@ def overview(request: Request, viewer: ViewerDep, period: str = "day",
                 view=build_overview(data, browser.words, clinics=clinics, undeliverable=count),
                 undeliverable=browser.words.number(count),
                 clinic_choices=clinics.choices() if viewer.unscoped else [],
-                chosen=data.location if viewer.unscoped else None)
+                chosen=data.location if viewer.unscoped else None,
+                alerts=_alerts(request, data, browser.words))
+
+
+def _alerts(request: Request, data: Overview, words: Words) -> dict[str, Any]:
+    """The alerts card (the rules concern the gateway, not a clinic: every operator sees
+    them; a scoped operator's overview read no health summary, so it is read here)."""
+    context = web_context(request)
+    health = (data.machinery.health if data.machinery
+              else health_summary(context.redis, context.settings, data.now))
+    return alerts_card(context.redis, health, words, prefix=context.settings.queue_prefix,
+                       scoped=data.machinery is None)
 
 
 @router.get("/story")

@@ -35,7 +35,7 @@ def _nav(browser: Browser) -> list[tuple[str, str]]:
         return []
     items = [(f"{PREFIX}/", "nav.overview"), (f"{PREFIX}/messages", "messages.nav"),
              (f"{PREFIX}/story", "nav.story"), (f"{PREFIX}/replies", "nav.replies"),
-             (f"{PREFIX}/usage", "usage.nav")]
+             (f"{PREFIX}/usage", "usage.nav"), (f"{PREFIX}/outcomes", "outcomes.nav")]
     if operator.location is None:
         items += [(f"{PREFIX}/dead-letters", "nav.dead_letters"),
                   (f"{PREFIX}/opt-outs", "nav.opt_outs"),

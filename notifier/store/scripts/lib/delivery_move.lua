@@ -5,11 +5,15 @@
 -- k: the record, this hour's counts, the callback log.
 -- a: the status, now (ISO), the record's ttl, the counts' ttl, the send key, now (ms), the
 -- callback log's oldest id to keep (ms), the address a failure concerns ('' if none), the
--- keys' prefix (for the message index), then field/value pairs to write with the status.
+-- keys' prefix (for the message index), the clinics' outcome hashes' prefix, this month
+-- (YYYY-MM), the prefix of the appointments' "reached" hashes, then field/value pairs to
+-- write with the status.
 -- Moves forward only; among the in-flight statuses (rank 0) any move is allowed. Each
 -- status a record reaches (but the in-flight ones) is counted in the hour's counts hash by
 -- status|channel|kind|language|location|reason, so dashboards read a few small hashes
--- instead of scanning every record. A move that changes what booking systems are told
+-- instead of scanning every record; it is also counted in its location's outcome hash for
+-- the month (channel|status), and a reminder delivered (or, by email, sent) marks its
+-- appointment as reached by a reminder. A move that changes what booking systems are told
 -- (sent, delivered, failed, suppressed) appends one entry to the callback log, with the
 -- record as it now is. The message index follows the move (index_message). Returns the
 -- previous status ('' if none) and whether the record changed.
@@ -28,6 +32,22 @@ local told_as = {
 -- What the log keeps of the record (never an address: a failure's comes apart, in a[8]).
 local logged = {'reference', 'location', 'kind', 'channel', 'lang', 'version', 'reason',
                 'error_code', 'attempts', 'created_at'}
+local OUTCOMES_TTL = 400 * 86400
+local function count_outcome(record, status, channel, kind, location, a)
+  if location ~= '' then
+    local outcomes = a[10] .. location .. ':' .. a[11]
+    redis.call('HINCRBY', outcomes, 'delivery|' .. channel .. '|' .. status, 1)
+    redis.call('EXPIRE', outcomes, OUTCOMES_TTL)
+  end
+  if kind == 'reminder' and (status == 'delivered' or (status == 'sent' and channel == 'email')) then
+    local reference = redis.call('HGET', record, 'reference')
+    if reference then
+      local reached = a[12] .. reference
+      redis.call('HSET', reached, 'reached', '1')
+      redis.call('EXPIRE', reached, a[3])
+    end
+  end
+end
 local function move_delivery(k, a)
   local record, status, now = k[1], a[1], a[2]
   local previous = redis.call('HGET', record, 'status') or ''
@@ -39,7 +59,7 @@ local function move_delivery(k, a)
   if previous == '' then
     redis.call('HSET', record, 'created_at', now)
   end
-  redis.call('HSET', record, 'status', status, 'updated_at', now, unpack(a, 10))
+  redis.call('HSET', record, 'status', status, 'updated_at', now, unpack(a, 13))
   if status == 'submitting' then
     redis.call('HINCRBY', record, 'attempts', 1)
   end
@@ -56,6 +76,7 @@ local function move_delivery(k, a)
                                '|')
     redis.call('HINCRBY', k[2], field, 1)
     redis.call('EXPIRE', k[2], a[4])
+    count_outcome(record, status, r[1] or '', r[2] or '', r[4] or '', a)
   end
   local told = told_as[status]
   if told and told ~= told_as[previous] then
