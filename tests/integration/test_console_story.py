@@ -56,7 +56,7 @@ def test_usage_counts_segments_calls_and_emails_per_clinic_and_day(console: Cons
     page = _flat(console.http.get("/console/usage").text)
     assert "heure de Toronto" in page and "Segments de texto" in page
     csv = console.http.get("/console/usage.csv").text.splitlines()
-    assert csv[0] == "day,location,sms_segments,calls,emails"
+    assert csv[0] == "\ufeffday,location,sms_segments,calls,emails"  # a BOM, then the header
     plateau = next(line for line in csv if ",plateau," in line).split(",")
     assert plateau[3:] == ["1", "1"]  # the seed's call and email went; its text did not
     rosemont = next(line for line in csv if ",rosemont," in line).split(",")

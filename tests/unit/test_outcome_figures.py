@@ -7,7 +7,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from notifier.operations.outcomes import Ratio, figures, months_back
-from notifier.web.console.opt_out_export import spreadsheet_safe
+from notifier.web.console.csv_files import spreadsheet_safe
 
 TORONTO = ZoneInfo("America/Toronto")
 

@@ -10,9 +10,7 @@ operator sees their clinic only: asking for another answers an empty list.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +36,7 @@ from notifier.store.keys import Keys
 from notifier.store.message_index import Cursor, IndexedMessage, MessageIndex
 from notifier.web.console.access import FormDep, Viewer, ViewerDep
 from notifier.web.console.browser import PREFIX
+from notifier.web.console.csv_files import csv_download
 from notifier.web.console.i18n import Words
 from notifier.web.console.render import page
 from notifier.web.console.routing import console_router
@@ -54,8 +53,6 @@ KINDS = tuple(str(kind) for kind in Kind)
 _FILTERS = ("status", "reason", "channel", "kind", "clinic", "from", "to")
 _CODE = re.compile(r"[a-z_]{1,40}")
 _REFERENCE = re.compile(r"[0-9A-Za-z_-]{1,40}")
-# A cell a spreadsheet would read as a formula.
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -199,11 +196,6 @@ def search(request: Request, viewer: ViewerDep, form: FormDep) -> Response:
                    rows=[_row(row, words, clinics) for row in found], searched=masked)
 
 
-def _cell(value: str) -> str:
-    """``value`` as a spreadsheet shows it and never runs it."""
-    return f"'{value}" if value.startswith(_FORMULA) else value
-
-
 @router.get("/messages.csv")
 def export(request: Request, viewer: ViewerDep) -> Response:
     clinics = _clinics(request)
@@ -212,28 +204,26 @@ def export(request: Request, viewer: ViewerDep) -> Response:
     index = _index(request)
     columns = ("time", "clinic", "reference", "kind", "channel", "address", "status",
                "reason", "next")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([words(f"messages.col.{name}", zone=words.zone.key) if name == "time"
-                     else words(f"messages.col.{name}") for name in columns])
-    capped = False
-    for count, row in enumerate(_all_rows(index, asked.query)):
-        if count == EXPORT_CAP:
-            capped = True
-            break
-        shown = _row(row, words, clinics)
-        writer.writerow([_cell(value) for value in (
-            row.at.astimezone(words.zone).isoformat(timespec="minutes"), shown["clinic"],
-            shown["reference"], shown["kind"], shown["channel"], shown["masked"],
-            shown["status_word"], shown["reason_words"], shown["next"])])
-    if capped:
-        writer.writerow([words("messages.capped", count=words.number(EXPORT_CAP))])
+    zone = city(words.zone, words.lang)
+    header = [words(f"messages.col.{name}", zone=zone) if name == "time"
+              else words(f"messages.col.{name}") for name in columns]
     stamp = viewer.browser.now.astimezone(words.zone).strftime("%Y%m%d-%H%M")
-    response = Response(
-        "\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="messages-{stamp}.csv"'},
-    )
-    return viewer.browser.finish(response)
+    return csv_download(viewer.browser, _export_rows(index, asked.query, header, words, clinics),
+                        filename=f"messages-{stamp}.csv")
+
+
+def _export_rows(index: MessageIndex, query: MessageQuery, header: list[str], words: Words,
+                 clinics: dict[str, Clinic]) -> Iterator[list[str]]:
+    """The export's header, then its rows, then a last line when the cap cut it short."""
+    yield header
+    for count, row in enumerate(_all_rows(index, query)):
+        if count == EXPORT_CAP:
+            yield [words("messages.capped", count=words.number(EXPORT_CAP))]
+            return
+        shown = _row(row, words, clinics)
+        yield [row.at.astimezone(words.zone).isoformat(timespec="minutes"), shown["clinic"],
+               shown["reference"], shown["kind"], shown["channel"], shown["masked"],
+               shown["status_word"], shown["reason_words"], shown["next"]]
 
 
 def _all_rows(index: MessageIndex, query: MessageQuery) -> Iterator[IndexedMessage]:

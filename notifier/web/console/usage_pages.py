@@ -6,8 +6,6 @@ The CSV holds the same counts (no patient data: clinics, days and numbers).
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from babel.dates import format_date
@@ -18,6 +16,7 @@ from notifier.store.clinics import Clinics
 from notifier.store.keys import Keys
 from notifier.web.console.access import Viewer, ViewerDep
 from notifier.web.console.browser import PREFIX
+from notifier.web.console.csv_files import csv_download
 from notifier.web.console.render import page
 from notifier.web.console.routing import console_router
 from notifier.web.console.times import city
@@ -65,15 +64,9 @@ def usage_csv(request: Request, viewer: ViewerDep, days: int = DEFAULT_DAYS) -> 
     (days in the console's zone, named in the file name)."""
     browser = viewer.browser
     days = _days(days)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["day", "location", "sms_segments", "calls", "emails"])
-    for row in _usage(request, viewer, days):
-        writer.writerow([row.day.isoformat(), row.location,
-                         *(row.of(channel) for channel in CHANNELS)])
     zone = str(browser.console.zone).replace("/", "-")
     today = browser.now.astimezone(browser.console.zone).date().isoformat()
-    name = f"usage-{today}-{days}d-{zone}.csv"
-    return browser.finish(Response(
-        out.getvalue(), media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'}))
+    rows: list[list[object]] = [["day", "location", "sms_segments", "calls", "emails"]]
+    rows += [[row.day.isoformat(), row.location, *(row.of(channel) for channel in CHANNELS)]
+             for row in _usage(request, viewer, days)]
+    return csv_download(browser, rows, filename=f"usage-{today}-{days}d-{zone}.csv")
