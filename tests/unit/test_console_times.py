@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from notifier.delivery_status import DeliveryStatus
 from notifier.domain import Lang
+from notifier.public_status import public_status, status_word
 from notifier.web.console import times
 from notifier.web.console.i18n import Words
 from notifier.web.console.send_keys import parse_send_key, send_key_text
@@ -103,3 +105,12 @@ def test_other_keys_read_as_their_version_and_route() -> None:
 def test_a_key_of_another_shape_is_shown_as_it_is(key: str) -> None:
     assert parse_send_key(key) is None
     assert send_key_text(key, Words(Lang.EN, zone=TORONTO), zone=None) == key
+
+
+@pytest.mark.parametrize("status", list(DeliveryStatus))
+@pytest.mark.parametrize("lang", list(Lang))
+def test_a_record_status_reads_first_as_its_public_status(status: DeliveryStatus,
+                                                          lang: Lang) -> None:
+    word = Words(lang, zone=ZoneInfo("America/Toronto")).maybe("status", str(status))
+    public = status_word(public_status(status), lang).replace("'", "’")
+    assert word == public or word.startswith(public + (" :" if lang is Lang.FR else ":"))

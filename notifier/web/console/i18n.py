@@ -140,14 +140,18 @@ _FRAME: dict[str, Bilingual] = {
     "chart.empty": Bilingual("Rien à afficher.", "Nothing to show."),
     "chart.summary": Bilingual("{label} : {count}", "{label}: {count}"),
     # Values.
-    "status.submitting": Bilingual("en cours d’envoi", "submitting"),
-    "status.retrying": Bilingual("nouvel essai prévu", "retrying"),
-    "status.accepted": Bilingual("accepté par le fournisseur", "accepted by the provider"),
+    # A delivery record's status: the public status's word first (the integrators' API's
+    # vocabulary), then what the record says more.
+    "status.submitting": Bilingual("en cours d’envoi", "sending"),
+    "status.retrying": Bilingual("en cours d’envoi : nouvel essai prévu",
+                                 "sending: another try planned"),
+    "status.accepted": Bilingual("envoyé : accepté par le fournisseur",
+                                 "sent: accepted by the provider"),
     "status.sent": Bilingual("envoyé", "sent"),
     "status.delivered": Bilingual("livré", "delivered"),
-    "status.undelivered": Bilingual("non livré", "undelivered"),
+    "status.undelivered": Bilingual("échec : non livré", "failed: not delivered"),
     "status.failed": Bilingual("échec", "failed"),
-    "status.suppressed": Bilingual("retenu", "held back"),
+    "status.suppressed": Bilingual("non envoyé", "suppressed"),
     "channel.email": Bilingual("courriel", "email"),
     "channel.sms": Bilingual("texto", "SMS"),
     "channel.voice": Bilingual("appel vocal", "voice call"),
