@@ -152,11 +152,13 @@ local function index_planned_and_moved(prefix, key, location, channel, masked, d
                                        due, status, at, ttl)
   local row = prefix .. ':message:' .. key
   local oldest = due - ttl
-  redis.call('HSET', row, 'l', location, 'a', masked)
+  redis.call('HSET', row, 'l', location, 'a', masked, 's', 'scheduled')
   redis.call('EXPIREAT', row, math.floor(due) + ttl)
   local base = prefix .. ':messages:' .. location .. ':'
-  redis.call('ZADD', base .. 'scheduled:' .. channel, index_score(key, due), key)
-  redis.call('ZREMRANGEBYSCORE', base .. 'scheduled:' .. channel, '-inf', '(' .. oldest)
+  for _, set in ipairs({base .. 'scheduled:' .. channel, base .. 'all'}) do
+    redis.call('ZADD', set, index_score(key, due), key)
+    redis.call('ZREMRANGEBYSCORE', set, '-inf', '(' .. oldest)
+  end
   redis.call('ZREM', base .. 'withdrawn:' .. channel, key)
   if digest ~= '' then
     local to = prefix .. ':messages-to:' .. digest

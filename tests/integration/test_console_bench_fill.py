@@ -62,7 +62,7 @@ def test_the_fill_indexes_a_message_as_the_real_write_path_does(
     key = PlannedMessage.from_dict(payload).key
     real = index_holding(client, prefix, key)
     names = index_names(client, prefix)
-    assert len(real) == 3  # the row, the address's set and the status's set
+    assert len(real) == 4  # the row, the address's set, the status's set, every message's
 
     for name in real:  # the real write's traces of this message, gone
         if name.startswith(f"{prefix}:message:"):
