@@ -71,7 +71,8 @@ class Keys:
     def message_row(self, send_key: str) -> str:
         """Hash: what the console's message list shows of a planned message that its
         delivery record may not hold yet: ``l`` its location, ``a`` its address masked
-        (never in clear). Written at planning; lives as long as the record."""
+        (never in clear), ``s`` its public status. Written at planning and at each move;
+        lives as long as the record."""
         return f"{self.prefix}:message:{send_key}"
 
     def messages(self, location: str, status: str, channel: str) -> str:
@@ -80,6 +81,12 @@ class Keys:
         epoch seconds plus a fraction of the key's hash that breaks ties
         (:mod:`notifier.store.message_index`)."""
         return f"{self.prefix}:messages:{location}:{status}:{channel}"
+
+    def messages_of(self, location: str) -> str:
+        """Sorted set: the send keys of every message of one location, whatever its status
+        and channel, scored as in :meth:`messages`: the unfiltered list, and what a
+        filter on kind or channel alone walks."""
+        return f"{self.prefix}:messages:{location}:all"
 
     def messages_to(self, address_digest: str) -> str:
         """Sorted set: the send keys of the messages planned to one address (a digest of

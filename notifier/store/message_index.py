@@ -7,8 +7,12 @@ Keys (:class:`~notifier.store.keys.Keys`):
   message's latest change (a scheduled one: when it is due) in epoch seconds, plus a
   fraction taken from the key's SHA-1 (:func:`index_score`) so that the many messages due
   the same second still have an order a cursor can resume from;
-- ``message:<send key>`` (hash): ``l`` the location and ``a`` the address masked, written
-  at planning (the delivery record does not exist yet, and never holds the address);
+- ``messages:<location>:all`` (sorted sets): every message of the location, scored the
+  same way: the unfiltered list, and what a filter on kind or channel alone walks (one set
+  per location instead of one per status and channel);
+- ``message:<send key>`` (hash): ``l`` the location, ``a`` the address masked, written
+  at planning (the delivery record does not exist yet, and never holds the address), and
+  ``s`` the public status, written with every change;
 - ``messages-to:<digest>`` (sorted sets): the send keys planned to one address, under a
   digest of it (:func:`address_digest`), scored by when each is due.
 
@@ -33,6 +37,7 @@ import hashlib
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from redis import Redis
@@ -58,6 +63,15 @@ _TIES = 100
 # message by the records' ttl.
 _PLANNING_HORIZON = dt.timedelta(days=366)
 _RECORD_FIELDS = ("status", "reason", "error_code", "updated_at")
+CHANNELS = frozenset({"email", "sms", "voice"})
+# A delivery record's status -> the index's, as ``scripts/lib/message_index.lua`` files it
+# (a unit test holds the two equal): what a row written before rows kept their status
+# reads as.
+FROM_RECORD = {
+    "submitting": "sending", "retrying": "sending", "accepted": "sent", "sent": "sent",
+    "delivered": "delivered", "undelivered": "failed", "failed": "failed",
+    "suppressed": "suppressed",
+}
 
 
 def index_score(key: str, at: float) -> float:
@@ -184,14 +198,17 @@ class MessageIndex(RedisStore):
             address = appointment.patient.address_for(message.channel) or ""
             row = self.keys.message_row(message.key)
             writes.hset(row, mapping={"l": location, "a": mask_address(address) if address
-                                      else ""})
+                                      else "", "s": SCHEDULED})
             writes.expireat(row, int(due.timestamp()) + self.ttl)
-            scheduled = self.keys.messages(location, SCHEDULED, channel)
-            writes.zadd(scheduled, {message.key: index_score(message.key, due.timestamp())})
-            writes.zremrangebyscore(scheduled, "-inf", f"({oldest!r}")
+            score = index_score(message.key, due.timestamp())
+            for joined in (self.keys.messages(location, SCHEDULED, channel),
+                           self.keys.messages_of(location)):
+                writes.zadd(joined, {message.key: score})
+                writes.zremrangebyscore(joined, "-inf", f"({oldest!r}")
             writes.zrem(self.keys.messages(location, WITHDRAWN, channel), message.key)
             if before != location:
                 writes.zrem(self.keys.messages(before, SCHEDULED, channel), message.key)
+                writes.zrem(self.keys.messages_of(before), message.key)
             if address:
                 to = self.keys.messages_to(address_digest(address))
                 writes.zadd(to, {message.key: due.timestamp()})
@@ -200,10 +217,15 @@ class MessageIndex(RedisStore):
         for key in plan.withdrawn:
             channel = key_part(key, 2)
             writes.zrem(self.keys.messages(before, SCHEDULED, channel), key)
+            score = index_score(key, now.timestamp())
             withdrawn = self.keys.messages(before, WITHDRAWN, channel)
-            writes.zadd(withdrawn, {key: index_score(key, now.timestamp())})
-            writes.zremrangebyscore(withdrawn, "-inf", f"({oldest!r}")
+            for joined in (withdrawn, self.keys.messages_of(before)):
+                writes.zadd(joined, {key: score})
+                writes.zremrangebyscore(joined, "-inf", f"({oldest!r}")
             writes.expire(withdrawn, self.ttl)
+            row = self.keys.message_row(key)
+            writes.hset(row, "s", WITHDRAWN)
+            writes.expire(row, self.ttl)
 
     # -- reads --
 
@@ -216,7 +238,9 @@ class MessageIndex(RedisStore):
         """One page of messages, newest first, and the cursor of the next (None at the end).
 
         Parameters:
-          locations, statuses, channels: the sets to merge (every combination).
+          locations, statuses, channels: the sets to merge (every combination); when
+            every status is asked, each location's set of every message instead, its
+            channels kept by the send keys.
           kinds: the kinds kept (all when empty), read from the send keys.
           since, until: the period (``until`` excluded), by each message's score.
           cursor: where the previous page stopped (None for the first page).
@@ -224,13 +248,26 @@ class MessageIndex(RedisStore):
           keep: a predicate on each row (a reason filter); with one, a page looks at up to
             :data:`SCAN_BUDGET` messages and may come back short with a cursor.
         """
-        sets = [(loc, status, channel) for loc in dict.fromkeys(locations)
-                for status in dict.fromkeys(statuses) for channel in dict.fromkeys(channels)]
-        if not sets or size <= 0:
+        statuses, channels = list(dict.fromkeys(statuses)), list(dict.fromkeys(channels))
+        places = list(dict.fromkeys(locations))
+        # Every status asked: one set per location, its channels read from the keys.
+        every_status = set(STATUSES) <= set(statuses)
+        sets = ([(loc, "", "") for loc in places] if every_status else
+                [(loc, status, channel) for loc in places for status in statuses
+                 for channel in channels])
+        if not sets or size <= 0 or not channels:
             return [], None
         wanted = frozenset(kinds)
-        batch = size if keep is None and not wanted else max(size, SCAN_BUDGET)
-        candidates, boundary = self._candidates(sets, batch, since, until, cursor)
+        on_channels = frozenset(channels) if every_status and set(channels) < CHANNELS \
+            else frozenset()
+        filtered = keep is not None or bool(wanted) or bool(on_channels)
+        batch = max(size, SCAN_BUDGET) if filtered else size
+        # A filtered page looks at the newest ``batch`` messages of all the sets together:
+        # twice its share from each set is enough unless one set holds most of the newest
+        # (then the page comes back short, with a cursor), and it keeps the read bounded
+        # by the budget rather than by the budget times the number of sets.
+        per_set = min(batch, max(size, -(-2 * batch // len(sets)))) if filtered else size
+        candidates, boundary = self._candidates(sets, per_set, since, until, cursor)
         certain = [c for c in candidates
                    if boundary is None or (c.score, c.key) >= (boundary.score, boundary.key)]
         looked: list[_Candidate] = []
@@ -238,7 +275,8 @@ class MessageIndex(RedisStore):
             if len(looked) >= batch:
                 break
             looked.append(candidate)
-        chosen = [c for c in looked if not wanted or key_part(c.key, 1) in wanted]
+        chosen = [c for c in looked if (not wanted or key_part(c.key, 1) in wanted)
+                  and (not on_channels or c.channel in on_channels)]
         rows = self._rows(chosen)
         kept: list[IndexedMessage] = []
         last = looked[-1] if looked else None
@@ -269,7 +307,8 @@ class MessageIndex(RedisStore):
             high = "+inf"
         with self.redis.pipeline(transaction=False) as pipe:
             for location, status, channel in sets:
-                key = self.keys.messages(location, status, channel)
+                key = (self.keys.messages(location, status, channel) if status
+                       else self.keys.messages_of(location))
                 if cursor is not None:
                     pipe.zrevrangebyscore(key, cursor.score, cursor.score, start=0, num=_TIES,
                                           withscores=True)
@@ -289,11 +328,12 @@ class MessageIndex(RedisStore):
                 key = text(member)
                 if cursor is not None and float(score) == cursor.score and key >= cursor.key:
                     continue
-                candidate = _Candidate(float(score), key, location, status, channel)
+                candidate = _Candidate(float(score), key, location, status,
+                                       channel or key_part(key, 2))
                 held = found.get(key)
                 if held is None or (held.score, held.key) < (candidate.score, key):
                     found[key] = candidate
-        ordered = sorted(found.values(), key=lambda c: (c.score, c.key), reverse=True)
+        ordered = sorted(found.values(), key=attrgetter("score", "key"), reverse=True)
         return ordered, max(boundaries) if boundaries else None
 
     def _rows(self, chosen: Sequence[_Candidate]) -> list[IndexedMessage]:
@@ -303,18 +343,20 @@ class MessageIndex(RedisStore):
             return []
         with self.redis.pipeline(transaction=False) as pipe:
             for candidate in chosen:
-                pipe.hmget(self.keys.message_row(candidate.key), "a")
+                pipe.hmget(self.keys.message_row(candidate.key), "a", "s")
                 pipe.hmget(self.keys.delivery(candidate.key), *_RECORD_FIELDS, "masked")
             replies = pipe.execute()
         rows = []
         for i, candidate in enumerate(chosen):
-            (masked,) = replies[2 * i]
+            masked, filed = replies[2 * i]
             *fields, record_masked = replies[2 * i + 1]
             record = {name: text(value) for name, value in zip(_RECORD_FIELDS, fields,
                                                                 strict=True)
                       if value is not None}
+            status = (candidate.status or optional_text(filed)
+                      or FROM_RECORD.get(record.get("status", ""), SCHEDULED))
             rows.append(IndexedMessage(
-                key=candidate.key, location=candidate.location, status=candidate.status,
+                key=candidate.key, location=candidate.location, status=status,
                 channel=candidate.channel, score=candidate.score,
                 masked=optional_text(masked) or optional_text(record_masked) or "",
                 record=record,

@@ -9,6 +9,7 @@ from notifier.delivery_status import RANK, DeliveryStatus
 from notifier.planning.reasons import Reason
 from notifier.public_status import PublicStatus, public_status
 from notifier.store.lua import script_source
+from notifier.store.message_index import FROM_RECORD
 
 
 def test_the_delivery_script_ranks_statuses_as_the_delivery_log_does() -> None:
@@ -59,5 +60,6 @@ def test_the_message_index_files_a_record_under_its_public_status() -> None:
     assert found is not None
     filed = dict(re.findall(r"\['(\w+)'\] = '(\w+)'", found[1]))
     assert filed == {str(status): str(public_status(status)) for status in DeliveryStatus}
+    assert filed == FROM_RECORD  # what a row without its status reads as
     reopened = script_source("delivery_reopen")
     assert reopened.count("local function index_message(") == 1

@@ -4,8 +4,9 @@
 -- previous, status: the record's status before and after ('' before its first move, when
 -- the message was scheduled); now: epoch seconds; ttl: the records' ttl (seconds).
 -- The message leaves its previous public status's set of its location and channel and
--- joins the new one, scored by now (plus the key's tie-breaking fraction); the set
--- written drops what is older than the records, and lives as long as they do. A record
+-- joins the new one, and moves up in its location's set of every message, scored by now
+-- (plus the key's tie-breaking fraction); its row keeps the status. A set written drops
+-- what is older than the records, and lives as long as they do. A record
 -- without a location (nor a planned message's row to read it from) is not indexed.
 -- The public statuses of notifier/public_status.py (a unit test holds them equal).
 local index_status = {
@@ -33,9 +34,16 @@ local function index_message(prefix, key, record, previous, status, now, ttl)
   if old ~= new then
     redis.call('ZREM', base .. old .. ':' .. channel, key)
   end
+  local score = index_score(key, now)
   local set = base .. new .. ':' .. channel
-  redis.call('ZADD', set, index_score(key, now), key)
+  redis.call('ZADD', set, score, key)
   redis.call('ZREMRANGEBYSCORE', set, '-inf', '(' .. (now - ttl))
   redis.call('EXPIRE', set, ttl)
+  -- No expiry on the set of every message: it also holds messages due later than the
+  -- records' ttl from now; it is trimmed on each write instead.
+  local all = base .. 'all'
+  redis.call('ZADD', all, score, key)
+  redis.call('ZREMRANGEBYSCORE', all, '-inf', '(' .. (now - ttl))
+  redis.call('HSET', row, 's', new)
   redis.call('EXPIRE', row, ttl)
 end
