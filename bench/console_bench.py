@@ -140,32 +140,18 @@ return count
 
 # What the real write path puts in the message index for one message planned at ``due``
 # (epoch s) to an address (its mask and digest; '' for none) that then moved to
-# ``status`` at ``at``: MessageIndex.stage_plan for a new appointment (its Python, as Lua),
-# then the gateway's own index_message (scripts/lib/message_index.lua), as move_delivery
-# runs it. The record's intermediate moves (submitting, accepted...) leave nothing behind
-# once it has moved on, so one move from '' writes what they all would.
+# ``status`` at ``at``: the gateway's own index_planned, as intake runs it for a new
+# appointment, then its index_message (both in scripts/lib/message_index.lua), as
+# move_delivery runs it. The record's intermediate moves (submitting, accepted...) leave
+# nothing behind once it has moved on, so one move from '' writes what they all would.
 _INDEX_ONE = (
     files("notifier.store").joinpath("scripts/lib/message_index.lua").read_text("utf-8")
     + """
 local PLANNING_HORIZON = 366 * 86400
 local function index_planned_and_moved(prefix, key, location, channel, masked, digest,
                                        due, status, at, ttl)
-  local row = prefix .. ':message:' .. key
-  local oldest = due - ttl
-  redis.call('HSET', row, 'l', location, 'a', masked, 's', 'scheduled')
-  redis.call('EXPIREAT', row, math.floor(due) + ttl)
-  local base = prefix .. ':messages:' .. location .. ':'
-  for _, set in ipairs({base .. 'scheduled:' .. channel, base .. 'all'}) do
-    redis.call('ZADD', set, index_score(key, due), key)
-    redis.call('ZREMRANGEBYSCORE', set, '-inf', '(' .. oldest)
-  end
-  redis.call('ZREM', base .. 'withdrawn:' .. channel, key)
-  if digest ~= '' then
-    local to = prefix .. ':messages-to:' .. digest
-    redis.call('ZADD', to, due, key)
-    redis.call('ZREMRANGEBYSCORE', to, '-inf', '(' .. oldest)
-    redis.call('EXPIRE', to, ttl + PLANNING_HORIZON)
-  end
+  index_planned(prefix, key, location, location, channel, masked, digest, due, due, ttl,
+                PLANNING_HORIZON)
   index_message(prefix, key, prefix .. ':delivery:' .. key, '', status, at, ttl)
 end
 """)

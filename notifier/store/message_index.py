@@ -38,7 +38,6 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any
 
 from redis import Redis
 
@@ -47,6 +46,7 @@ from notifier.privacy import mask_address
 from notifier.store.decoding import optional_text, text
 from notifier.store.keys import Keys
 from notifier.store.redis_store import RedisStore
+from notifier.store.staged_writes import StagedWrites
 
 SCHEDULED = "scheduled"
 WITHDRAWN = "withdrawn"
@@ -175,14 +175,16 @@ class MessageIndex(RedisStore):
 
     # -- writes --
 
-    def stage_plan(self, writes: Any, plan: Plan, *, previous: AppointmentState | None,
-                   now: dt.datetime) -> None:
-        """Queue on ``writes`` (a pipeline or :class:`StagedWrites`) what ``plan`` changes
-        in the index: each message planned joins its location's ``scheduled`` set (and the
-        address's set), each one taken back moves to ``withdrawn``.
+    def stage_plan(self, writes: StagedWrites, plan: Plan, *,
+                   previous: AppointmentState | None, now: dt.datetime) -> None:
+        """Queue on ``writes`` what ``plan`` changes in the index: each message planned
+        joins its location's ``scheduled`` set (and the address's set), each one taken back
+        moves to ``withdrawn``. Each is one step of ``scripts/lib/message_index.lua``
+        (``index_planned``, ``index_withdrawn``) that ``intake_apply`` runs among the
+        writes: a dozen commands a message, built in Redis rather than here.
 
         Parameters:
-          writes: where the commands go.
+          writes: the staged writes ``intake_apply`` runs.
           plan: the plan intake stores.
           previous: the appointment as it was stored (where withdrawn messages were
             planned), None for a new one.
@@ -191,41 +193,18 @@ class MessageIndex(RedisStore):
         appointment = plan.state.appointment
         location = appointment.location.id
         before = location if previous is None else previous.appointment.location.id
-        oldest = now.timestamp() - self.ttl
+        prefix, stamp = self.keys.prefix, repr(now.timestamp())
         for message in plan.upserts:
-            due = max(message.send_at, now)
-            channel = str(message.channel)
             address = appointment.patient.address_for(message.channel) or ""
-            row = self.keys.message_row(message.key)
-            writes.hset(row, mapping={"l": location, "a": mask_address(address) if address
-                                      else "", "s": SCHEDULED})
-            writes.expireat(row, int(due.timestamp()) + self.ttl)
-            score = index_score(message.key, due.timestamp())
-            for joined in (self.keys.messages(location, SCHEDULED, channel),
-                           self.keys.messages_of(location)):
-                writes.zadd(joined, {message.key: score})
-                writes.zremrangebyscore(joined, "-inf", f"({oldest!r}")
-            writes.zrem(self.keys.messages(location, WITHDRAWN, channel), message.key)
-            if before != location:
-                writes.zrem(self.keys.messages(before, SCHEDULED, channel), message.key)
-                writes.zrem(self.keys.messages_of(before), message.key)
-            if address:
-                to = self.keys.messages_to(address_digest(address))
-                writes.zadd(to, {message.key: due.timestamp()})
-                writes.zremrangebyscore(to, "-inf", f"({oldest!r}")
-                writes.expire(to, self.ttl + int(_PLANNING_HORIZON.total_seconds()))
+            writes.execute_command(
+                "index_planned", prefix, message.key, location, before, str(message.channel),
+                mask_address(address) if address else "",
+                address_digest(address) if address else "",
+                repr(max(message.send_at, now).timestamp()), stamp, self.ttl,
+                int(_PLANNING_HORIZON.total_seconds()))
         for key in plan.withdrawn:
-            channel = key_part(key, 2)
-            writes.zrem(self.keys.messages(before, SCHEDULED, channel), key)
-            score = index_score(key, now.timestamp())
-            withdrawn = self.keys.messages(before, WITHDRAWN, channel)
-            for joined in (withdrawn, self.keys.messages_of(before)):
-                writes.zadd(joined, {key: score})
-                writes.zremrangebyscore(joined, "-inf", f"({oldest!r}")
-            writes.expire(withdrawn, self.ttl)
-            row = self.keys.message_row(key)
-            writes.hset(row, "s", WITHDRAWN)
-            writes.expire(row, self.ttl)
+            writes.execute_command("index_withdrawn", prefix, key, before, key_part(key, 2),
+                                   stamp, self.ttl)
 
     # -- reads --
 
