@@ -56,9 +56,9 @@ RULE_WORDS: dict[Rule, RuleWords] = {
                   "scheduler process."),
     ),
     Rule.NO_LIVE_WORKERS: RuleWords(
-        Bilingual("Aucun worker actif", "No live workers"),
+        Bilingual("Aucun processus d’envoi actif", "No live workers"),
         Bilingual("Rien n’est envoyé : demandez à l’équipe technique de redémarrer les "
-                  "workers.",
+                  "processus d’envoi (workers).",
                   "Nothing is being sent: ask the technical team to restart the workers."),
     ),
     Rule.DELIVERY_RATE_FALLING: RuleWords(

@@ -4,6 +4,8 @@ the appointment's story."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ from tests.browser.console_seed import ALICE, PLATEAU_REFERENCE
 from tests.browser.test_console_browser import (
     LAPTOP,
     PHONE,
+    README_SHOT,
     base_url,
     browser,
     open_page,
@@ -22,6 +25,8 @@ from tests.browser.test_console_browser import (
 from tests.integration.conftest import gateway, gateway_options
 
 __all__ = ["base_url", "browser", "gateway", "gateway_options"]  # fixtures
+
+MESSAGES_SHOT = README_SHOT.with_name("console-messages.png")
 
 WORDS = {
     "fr-CA": ("échec", "Demandez au patient un numéro de cellulaire", "Rendez-vous"),
@@ -46,7 +51,9 @@ def test_a_failure_count_leads_to_its_messages_and_then_to_the_story(
     row = listed.first.inner_text()
     assert failed in row and next_step in row and "+1•••••••188" in row
     name = f"messages-{locale[:2]}-{'phone' if viewport is PHONE else 'laptop'}"
-    shoot(page, name)
+    shot = shoot(page, name)
+    if os.environ.get("UPDATE_README_SCREENSHOT") and name == "messages-fr-laptop":
+        shutil.copyfile(shot, MESSAGES_SHOT)  # only on demand, as the overview's
 
     listed.first.locator(f"a[href$='reference={PLATEAU_REFERENCE}']").click()
     page.wait_for_url(f"**/console/story?reference={PLATEAU_REFERENCE}")

@@ -64,12 +64,13 @@ def test_a_rule_is_emailed_once_when_it_fires_and_once_when_it_clears(
     scheduler.run_once()  # no worker has ever beaten: the rule fires
     (fired,) = fake_smtp.messages
     assert fired.rcpt_tos == (ON_CALL,)
-    assert subjects(fake_smtp)[0] == ("[Passerelle] Alerte : Aucun worker actif / "
+    assert subjects(fake_smtp)[0] == ("[Passerelle] Alerte : Aucun processus d’envoi actif / "
                        "[Gateway] Alert: No live workers")
     body = fired.message.get_content()
-    assert body.index("L’alerte « Aucun worker actif »") < body.index("The “No live workers”")
+    french = body.index("L’alerte « Aucun processus d’envoi actif »")
+    assert french < body.index("The “No live workers”")
     assert "2026-11-24 10:00 (America/Toronto)" in body
-    assert "redémarrer les workers" in body and "restart the workers" in body
+    assert "redémarrer les processus d’envoi (workers)" in body and "restart the workers" in body
 
     clock.advance(dt.timedelta(seconds=30))
     worker_beats(gateway.client, settings, clock)
@@ -78,7 +79,7 @@ def test_a_rule_is_emailed_once_when_it_fires_and_once_when_it_clears(
 
     clock.advance(dt.timedelta(seconds=31))
     scheduler.run_once()
-    assert subjects(fake_smtp)[1] == ("[Passerelle] Rétabli : Aucun worker actif / "
+    assert subjects(fake_smtp)[1] == ("[Passerelle] Rétabli : Aucun processus d’envoi actif / "
                                       "[Gateway] Resolved: No live workers")
     clock.advance(dt.timedelta(minutes=2))
     worker_beats(gateway.client, settings, clock)
