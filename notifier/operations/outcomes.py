@@ -40,10 +40,17 @@ class Ratio:
     whole: int
 
     @property
+    def small(self) -> bool:
+        """Whether the part, or what is left of the whole, is 1 to 4: a rate would let
+        someone work out a count that could point to a patient."""
+        rest = self.whole - self.part
+        return 0 < self.part < SMALL or 0 < rest < SMALL
+
+    @property
     def rate(self) -> float | None:
-        """``part / whole``, or None when ``whole`` is under :data:`SMALL` (too few to
-        show without pointing to someone)."""
-        return self.part / self.whole if self.whole >= SMALL else None
+        """``part / whole``, or None when it is :attr:`small` (too few to show without
+        pointing to someone)."""
+        return None if self.small or not self.whole else self.part / self.whole
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ def test_on_a_phone_the_requeue_button_and_the_latest_bar_are_on_screen(
     # Each cell says which column it is, drawn before its content.
     label = page.evaluate("""() => getComputedStyle(
         document.querySelector('tr[data-dead-id] td[data-label]'), '::before').content""")
-    assert label == '"Abandonné le (heure de Toronto)"'
+    assert label == '"Date d’abandon (heure de Toronto)"'
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert problems == []
     page.context.close()

@@ -29,7 +29,7 @@ __all__ = ["base_url", "browser", "gateway", "gateway_options"]  # fixtures
 SIZES = pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["laptop", "phone"])
 LOCALES = pytest.mark.parametrize("locale", ["fr-CA", "en-CA"])
 WORDS = {
-    "fr-CA": {"results": "Messages envoyés à +1•••••••177", "export": "Exporter en CSV",
+    "fr-CA": {"results": "Messages destinés à +1•••••••177", "export": "Exporter en CSV",
               "clinic": "Clinique", "reference": "rendez-vous", "coming": "À venir pour",
               "outlook": "Si on le remet en file"},
     "en-CA": {"results": "Messages to +1•••••••177", "export": "Export as CSV",

@@ -157,7 +157,7 @@ def test_the_export_is_the_filtered_list_as_csv_in_the_operators_language(
     assert answer.headers["content-disposition"].startswith('attachment; filename="messages-')
     assert_masked(answer.text, "the export")
     header, *lines = list(csv.reader(io.StringIO(answer.text.lstrip("\ufeff"))))
-    assert header[0].startswith("Moment (") and "Quoi faire" in header
+    assert header[0].startswith("Moment (") and "Que faire" in header
     assert len(lines) == listed
     assert all(line[6] == "échec" for line in lines)
     phones = [line[5] for line in lines if "@" not in line[5]]
@@ -166,7 +166,7 @@ def test_the_export_is_the_filtered_list_as_csv_in_the_operators_language(
     monkeypatch.setattr(message_pages, "EXPORT_CAP", 2)
     capped = list(csv.reader(io.StringIO(
         console.http.get("/console/messages.csv").text.lstrip("\ufeff"))))
-    assert len(capped) == 4 and "limité aux 2 premiers" in capped[-1][0]
+    assert len(capped) == 4 and "limitée aux 2 premiers" in capped[-1][0]
 
 
 def test_each_failure_count_of_the_overview_opens_its_messages(console: Console) -> None:
@@ -179,3 +179,18 @@ def test_each_failure_count_of_the_overview_opens_its_messages(console: Console)
     for link in links:
         listed = console.http.get(link.replace("&amp;", "&"))
         assert listed.status_code == 200 and rows(listed.text) > 0, link
+
+
+def test_messages_waiting_to_try_again_open_the_sending_list_and_other_queues_do_not(
+    console: Console,
+) -> None:
+    gateway = console.gateway
+    gateway.actors.send.send_with_options(args=({"reference": "0000000001"},), delay=600_000)
+    gateway.actors.callback.send_with_options(args=("evt",), delay=600_000)
+    console.sign_in(ALICE)
+    overview = console.http.get("/console/").text
+    rows = re.findall(r"<tr><td data-label=\"[^\"]+\"><code>(\w+)</code></td>(.*?)</tr>",
+                      overview, re.S)
+    delayed = {queue: "/console/messages?status=sending" in cells for queue, cells in rows}
+    assert delayed["send"] is True and delayed["callbacks"] is False
+    assert rows and all(not linked for queue, linked in delayed.items() if queue != "send")

@@ -63,7 +63,7 @@ def test_the_overview_narrows_to_the_chosen_clinic(console: Console) -> None:
 def test_every_time_on_the_overview_carries_its_zone(console: Console) -> None:
     console.sign_in(ALICE)
     page = console.http.get("/console/").text
-    assert "Lu le 24 nov. 2026, 10 h 00 HNE" in page
+    assert "Données lues le 24 nov. 2026, 10 h 00 HNE" in page
     assert page.count("Heures de Toronto (HNE).") == 3  # one caption under each chart
 
 

@@ -32,7 +32,7 @@ def test_the_story_has_one_row_per_message_its_history_and_what_the_patient_rece
     assert text.count('<details class="history">') == 10  # each message, and the appointment
     assert "(inconnu)" not in text and "(unknown)" not in text
     assert "pas encore indiquée" in text  # attendance
-    assert "Texto reçu" in text and "Courriel reçu" in text and "Paroles de l’appel" in text
+    assert "Texto reçu" in text and "Courriel reçu" in text and "Texte de l’appel" in text
     assert re.search(r"GSM-7|UCS-2", text) and "segment(s)" in text
     assert "•••" in text  # the patient's name, masked in what they received
     assert "Clinique médicale du Plateau" in text  # the clinic's name is no patient data

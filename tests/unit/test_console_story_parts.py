@@ -8,6 +8,8 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from notifier.domain import Channel, Kind, Status
 from notifier.operations.received_text import mask_patient, received_text
 from notifier.operations.requeue_outlook import Outcome, event_outlook, send_outlook
@@ -16,6 +18,7 @@ from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.planning.reasons import Reason
 from notifier.settings import Settings
 from notifier.store.usage import usage_of
+from notifier.web.console.story_view import scrub
 from tests.factories import event, local
 
 TORONTO = ZoneInfo("America/Toronto")
@@ -121,3 +124,17 @@ def test_a_received_text_is_rendered_again_with_its_encoding_and_segments() -> N
     assert str(state.appointment.patient.first_name) not in found.text
     email = received_text(state, Kind.CONFIRMATION, Channel.EMAIL, SETTINGS, NOW)
     assert email is not None and email.subject and email.segments is None
+
+
+@pytest.mark.parametrize("written", [
+    "+15145550188", "514-555-0188", "(514) 555-0188", "(514)555-0188", "1-514-555-0188",
+    "514.555.0188", "1 514 555 0188", "emilie.tremblay@example.org",
+])
+def test_a_provider_error_shows_no_number_or_email_however_written(written: str) -> None:
+    shown = scrub(f"Twilio 21211: The 'To' number {written} is not a valid phone number")
+    assert written not in shown and "555" not in shown and "emilie" not in shown
+
+
+def test_a_reference_and_times_stay_readable() -> None:
+    text = "appointment 0000000001 at 2026-11-24 10:00, key 0000000001:reminder:sms"
+    assert scrub(text) == text

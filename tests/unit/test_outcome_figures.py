@@ -6,8 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from notifier.domain import Lang
 from notifier.operations.outcomes import Ratio, figures, months_back
 from notifier.web.console.csv_files import spreadsheet_safe
+from notifier.web.console.i18n import Words
+from notifier.web.console.outcomes_page import outcome_cell
 
 TORONTO = ZoneInfo("America/Toronto")
 
@@ -23,6 +26,8 @@ def test_rates_count_email_sent_as_delivered_and_ignore_messages_still_in_flight
     assert month.delivered["voice"] == Ratio(10, 10)
     assert month.opt_outs == Ratio(4, 100)  # of the texts and calls delivered
     assert month.delivered["sms"].rate == 0.9
+    assert month.delivered["email"].rate is None  # 1 failure would show through 90 %
+    assert month.opt_outs.rate is None  # 4 opt-outs would show through 4 %
 
 
 def test_no_show_is_split_by_reach_and_no_rate_comes_from_fewer_than_five() -> None:
@@ -30,7 +35,8 @@ def test_no_show_is_split_by_reach_and_no_rate_comes_from_fewer_than_five() -> N
               "attendance|unreached|absent": 1, "attendance|unreached|present": 3}
     month = figures("plateau", "2026-11", counts)
     assert month.no_show["reached"] == Ratio(2, 20)
-    assert month.no_show["reached"].rate == 0.1
+    assert month.no_show["reached"].rate is None  # 2 absences would show through 10 %
+    assert Ratio(5, 20).rate == 0.25 and Ratio(16, 20).rate is None
     assert month.no_show["unreached"] == Ratio(1, 4)
     assert month.no_show["unreached"].rate is None
 
@@ -53,3 +59,10 @@ def test_cells_a_spreadsheet_would_run_are_written_as_text() -> None:
         assert spreadsheet_safe(value) == "'" + value
     for value in ("opted_out", "2026-11-24T15:00:00+00:00", "sms_keyword", ""):
         assert spreadsheet_safe(value) == value
+
+
+def test_a_count_within_four_of_its_total_is_shown_as_a_bound_and_no_rate() -> None:
+    words = Words(Lang.FR, zone=TORONTO)
+    assert outcome_cell(Ratio(9, 10), words) == {"rate": "—", "detail": "> 5 sur 10"}
+    assert outcome_cell(Ratio(2, 10), words) == {"rate": "—", "detail": "< 5 sur 10"}
+    assert outcome_cell(Ratio(5, 10), words)["rate"] == "50,0\u00a0%"

@@ -40,18 +40,22 @@ def shown(count: int, words: Words) -> str:
     return words("outcomes.small", limit=SMALL) if 0 < count < SMALL else words.number(count)
 
 
-def _cell(ratio: Ratio, words: Words) -> dict[str, str]:
+def outcome_cell(ratio: Ratio, words: Words) -> dict[str, str]:
+    """One ratio as the page shows it: its rate (or a dash) and its counts."""
     rate = ratio.rate
+    part = shown(ratio.part, words)
+    if ratio.whole >= SMALL and 0 < ratio.whole - ratio.part < SMALL:
+        # What is left is 1 to 4: the part says only that it is within 4 of the whole.
+        part = words("outcomes.more", limit=words.number(ratio.whole - SMALL))
     return {"rate": words.percent(rate) if rate is not None else "—",
-            "detail": words("outcomes.of", part=shown(ratio.part, words),
-                            whole=shown(ratio.whole, words))}
+            "detail": words("outcomes.of", part=part, whole=shown(ratio.whole, words))}
 
 
 def _row(month: MonthFigures, words: Words) -> dict[str, Any]:
     return {"month": month.month,
-            "delivered": [_cell(month.delivered[c], words) for c in CHANNELS],
-            "opt_outs": _cell(month.opt_outs, words),
-            "no_show": [_cell(month.no_show[r], words) for r in REACHES]}
+            "delivered": [outcome_cell(month.delivered[c], words) for c in CHANNELS],
+            "opt_outs": outcome_cell(month.opt_outs, words),
+            "no_show": [outcome_cell(month.no_show[r], words) for r in REACHES]}
 
 
 @router.get("/outcomes")

@@ -31,11 +31,16 @@ REFERENCE = re.compile(r"^\d{10}$")
 # A phone number in international form or an email address: masked if one ever reaches
 # a story line (the story holds none; this is a second line of defence).
 _ADDRESS = re.compile(r"\+\d{8,15}|[^\s@\"'<>,;]+@[^\s@\"'<>,;]+")
+# A number written as people and providers' messages write it: (514) 555-0188,
+# 514.555.0188, 1-514-555-0188 (never ten bare digits: an appointment's reference is).
+_NATIONAL = re.compile(
+    r"(?<![\w+])(?:1[\s.-])?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?!\w)")
 
 
 def scrub(text: str) -> str:
     """``text`` with any phone number or email address in it masked."""
-    return _ADDRESS.sub(lambda m: mask_address(m[0]), text)
+    masked = _ADDRESS.sub(lambda m: mask_address(m[0]), text)
+    return _NATIONAL.sub(lambda m: "•" * (len(m[0]) - 3) + m[0][-3:], masked)
 
 
 def _message(words: Words, details: dict[str, Any]) -> str:

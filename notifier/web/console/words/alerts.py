@@ -61,6 +61,7 @@ WORDS: dict[str, Bilingual] = {
     "outcomes.unreached": Bilingual("sans rappel reçu", "no reminder reached"),
     "outcomes.of": Bilingual("{part} sur {whole}", "{part} of {whole}"),
     "outcomes.small": Bilingual("< {limit}", "< {limit}"),
+    "outcomes.more": Bilingual("> {limit}", "> {limit}"),
     "outcomes.none": Bilingual("Rien n’a encore été compté pour ces mois.",
                                "Nothing has been counted for these months yet."),
     "outcomes.how.title": Bilingual("Comment ces chiffres sont comptés",
@@ -86,10 +87,12 @@ WORDS: dict[str, Bilingual] = {
         "sent) before attendance was set.",
     ),
     "outcomes.how.small": Bilingual(
-        "Les nombres de 1 à 4 sont affichés « < {limit} », et aucun taux n’est calculé sur "
-        "moins de {limit} : aucun chiffre ne peut désigner un patient.",
-        "Counts from 1 to 4 read “< {limit}”, and no rate is computed from fewer than "
-        "{limit}: no figure can point to a patient.",
+        "Les nombres de 1 à 4 sont affichés « < {limit} » (et un nombre à moins de {limit} "
+        "du total, « > » le total moins {limit}) ; aucun taux n’est montré quand il "
+        "permettrait de retrouver un tel nombre.",
+        "Counts from 1 to 4 read “< {limit}” (and a count within {limit} of the total, "
+        "“>” the total less {limit}); no rate is shown where it would give such a count "
+        "away.",
     ),
     **{f"alerts.rule.{rule}": words.name for rule, words in RULE_WORDS.items()},
     **{f"alerts.action.{rule}": words.action for rule, words in RULE_WORDS.items()},

@@ -11,7 +11,7 @@ WORDS: dict[str, Bilingual] = {
     "look.chart.day": Bilingual("Jour", "Day"),
     "look.chart.when": Bilingual("Moment", "Time"),
     # Pages that keep themselves fresh ({n} is filled by the page's script).
-    "look.fresh.at": Bilingual("Lu le {when}", "Read on {when}"),
+    "look.fresh.at": Bilingual("Données lues le {when}", "Read on {when}"),
     "look.fresh.seconds": Bilingual("Mis à jour il y a {n} s", "Updated {n} s ago"),
     "look.fresh.minutes": Bilingual("Mis à jour il y a {n} min", "Updated {n} min ago"),
     "look.fresh.hours": Bilingual("Mis à jour il y a {n} h", "Updated {n} h ago"),

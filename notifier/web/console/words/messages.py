@@ -23,7 +23,7 @@ WORDS: dict[str, Bilingual] = {
     "messages.clinic": Bilingual("Clinique", "Clinic"),
     "messages.from": Bilingual("Du", "From"),
     "messages.to": Bilingual("Au", "To"),
-    "messages.any": Bilingual("Tous", "Any"),
+    "messages.any": Bilingual("Indifférent", "Any"),
     "messages.apply": Bilingual("Filtrer", "Filter"),
     "messages.export": Bilingual("Exporter en CSV", "Export as CSV"),
     "messages.search": Bilingual("Chercher un patient", "Find a patient"),
@@ -42,7 +42,7 @@ WORDS: dict[str, Bilingual] = {
         "This is neither a valid phone number nor an email address: check it and type it in "
         "full.",
     ),
-    "messages.search.results": Bilingual("Messages envoyés à {masked}",
+    "messages.search.results": Bilingual("Messages destinés à {masked}",
                                          "Messages to {masked}"),
     "messages.bad_date": Bilingual(
         "Une date de la période n’est pas valide : utilisez AAAA-MM-JJ.",
@@ -60,19 +60,18 @@ WORDS: dict[str, Bilingual] = {
     "messages.col.address": Bilingual("Adresse (masquée)", "Address (masked)"),
     "messages.col.status": Bilingual("État", "Status"),
     "messages.col.reason": Bilingual("Raison", "Reason"),
-    "messages.col.next": Bilingual("Quoi faire", "What to do"),
+    "messages.col.next": Bilingual("Que faire", "What to do"),
     "messages.none": Bilingual("Aucun message ne correspond.", "No message matches."),
     "messages.next_page": Bilingual("Page suivante", "Next page"),
     "messages.first_page": Bilingual("Première page", "First page"),
     "messages.short_page": Bilingual(
-        "Cette page a parcouru sa part des messages sans en trouver assez; la page suivante "
-        "continue la recherche.",
+        "Moins de résultats sur cette page : la page suivante poursuit la recherche.",
         "This page looked through its share of messages without finding enough; the next "
         "page goes on looking.",
     ),
     "messages.capped": Bilingual(
-        "Export limité aux {count} premiers messages : resserrez les filtres pour avoir le "
-        "reste.",
+        "Exportation limitée aux {count} premiers messages : resserrez les filtres pour "
+        "obtenir le reste.",
         "Export limited to the first {count} messages: narrow the filters to get the rest.",
     ),
 }

@@ -32,7 +32,7 @@ WORDS: dict[str, Bilingual] = {
     "places.ahead.day": Bilingual("Prochaines 24 heures", "Next 24 hours"),
     "places.ahead.week": Bilingual("Prochains 7 jours", "Next 7 days"),
     "places.ahead.at_least": Bilingual(
-        "Au moins ce nombre\u00a0: l’horaire compte trop de messages pour les lire tous.",
+        "Au moins ce nombre\u00a0: trop de messages sont prévus pour tous les compter.",
         "At least this many: the schedule holds too many messages to read them all.",
     ),
     "places.health.ok": Bilingual(

@@ -12,15 +12,15 @@ WORDS: dict[str, Bilingual] = {
     "story.attendance.present": Bilingual("présent", "present"),
     "story.attendance.absent": Bilingual("absent", "absent"),
     "story.appointment_history": Bilingual(
-        "Historique du rendez-vous ({count} lignes)",
-        "The appointment’s history ({count} lines)",
+        "Historique du rendez-vous ({count})",
+        "The appointment’s history ({count})",
     ),
     "story.messages": Bilingual("Messages", "Messages"),
     "story.message": Bilingual("Message", "Message"),
     "story.state": Bilingual("État actuel", "Current state"),
-    "story.history": Bilingual("Historique ({count} lignes)", "History ({count} lines)"),
+    "story.history": Bilingual("Historique ({count})", "History ({count})"),
     "story.received.sms": Bilingual("Texto reçu", "Text received"),
-    "story.received.voice": Bilingual("Paroles de l’appel", "What the call said"),
+    "story.received.voice": Bilingual("Texte de l’appel", "What the call said"),
     "story.received.email": Bilingual("Courriel reçu", "Email received"),
     "story.received.subject": Bilingual("Objet", "Subject"),
     "story.received.sms_count": Bilingual(
@@ -33,8 +33,8 @@ WORDS: dict[str, Bilingual] = {
     "usage.nav": Bilingual("Consommation", "Usage"),
     "usage.title": Bilingual("Consommation par clinique et par jour", "Usage per clinic and day"),
     "usage.help": Bilingual(
-        "Ce que chaque clinique a remis aux fournisseurs : segments de texto (ce que les "
-        "opérateurs facturent), appels et courriels. Jours du calendrier à l’heure de "
+        "Ce que chaque clinique a remis aux fournisseurs : segments de texto (ce que facturent "
+        "les fournisseurs de téléphonie), appels et courriels. Jours du calendrier à l’heure de "
         "{zone}.",
         "What each clinic handed to the providers: SMS segments (what carriers bill), calls "
         "and emails. Calendar days in the {zone} time zone.",
@@ -53,7 +53,8 @@ WORDS: dict[str, Bilingual] = {
         "Nothing handed to the providers in this period.",
     ),
     # Dead letters: what a requeue would do, and the next step.
-    "dead.failed_at.zone": Bilingual("Abandonné le (heure de {zone})", "Failed ({zone} time)"),
+    "dead.failed_at.zone": Bilingual("Date d’abandon (heure de {zone})",
+                                    "Failed ({zone} time)"),
     "dead.when.zone": Bilingual("Quand (heure de {zone})", "When ({zone} time)"),
     "dead.outlook": Bilingual("Si on le remet en file", "If requeued"),
     "dead.outlook.send_now": Bilingual("Il part tout de suite.", "It goes right away."),
@@ -102,7 +103,7 @@ WORDS: dict[str, Bilingual] = {
     "dead.field.queue": Bilingual("File", "Queue"),
     "dead.field.message_id": Bilingual("Identifiant", "Id"),
     "dead.field.actor": Bilingual("Tâche", "Task"),
-    "dead.field.failed_at": Bilingual("Abandonné le", "Failed"),
+    "dead.field.failed_at": Bilingual("Date d’abandon", "Failed"),
     "dead.field.retries": Bilingual("Nouvelles tentatives", "Retries"),
     "dead.field.reason": Bilingual("Raison", "Reason"),
     "dead.field.delivery_status": Bilingual("État de l’envoi", "Delivery status"),
