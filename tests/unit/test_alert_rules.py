@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import pytest
+
 from notifier.domain import Lang
 from notifier.operations.alerts import RULE_WORDS, RULES, Rule, RuleState, changes, evaluate
 from notifier.operations.callbacks import CallbackSummary
 from notifier.operations.status import HealthSummary
+from notifier.settings import Settings
 
 NOW = dt.datetime(2026, 11, 24, 15, 0, tzinfo=dt.UTC)
 
@@ -85,3 +88,10 @@ def test_every_rule_has_words_in_both_languages() -> None:
             assert text.strip()
         assert words.name[Lang.FR] != words.name[Lang.EN]
         assert "'" not in words.action[Lang.FR]  # the typographic apostrophe in French
+
+
+def test_an_on_call_address_needs_a_mail_server_to_send_through() -> None:
+    with pytest.raises(ValueError, match="NOTIFIER_SMTP_HOST is required"):
+        Settings(api_token="t" * 32, alert_email="on-call@clinic.example.org")
+    assert Settings(api_token="t" * 32, alert_email="on-call@clinic.example.org",
+                    smtp_host="127.0.0.1").alert_email == "on-call@clinic.example.org"
