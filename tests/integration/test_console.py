@@ -667,6 +667,22 @@ def test_an_admin_requeues_a_dead_letter_and_the_action_is_recorded(console: Con
     assert "1 message(s) remis en file." in page.text and "fixed upstream" in page.text
 
 
+def test_an_admin_requeues_every_dead_letter_of_a_queue(console: Console) -> None:
+    console.sign_in(ALICE)
+    assert len(console.dead_ids()) == 1
+
+    answer = console.post("/console/dead-letters/requeue-all",
+                          {"queue": INTAKE_QUEUE, "reason": "bad deploy rolled back"},
+                          page="/console/dead-letters")
+
+    assert answer.status_code == 303
+    assert console.dead_ids() == []
+    (action,) = operator_actions(console.gateway.client, console.gateway.settings)
+    assert (action.actor, action.reason) == ("alice", "bad deploy rolled back")
+    page = console.http.get(answer.headers["location"])
+    assert "1 message(s) remis en file." in page.text
+
+
 def test_an_admin_discards_a_dead_letter(console: Console) -> None:
     console.sign_in(ALICE)
     (dead_id,) = console.dead_ids()

@@ -10,14 +10,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from notifier.domain import Channel, Kind, Status
+from notifier.domain import Channel, Kind, Lang, Status
+from notifier.operations.dead_letters import DeadLetter
 from notifier.operations.received_text import mask_patient, received_text
-from notifier.operations.requeue_outlook import Outcome, event_outlook, send_outlook
+from notifier.operations.requeue_outlook import Outcome, Outlook, event_outlook, send_outlook
 from notifier.operations.usage import day_hours, sum_days
 from notifier.planning.entries import AppointmentState, PlannedMessage
 from notifier.planning.reasons import Reason
 from notifier.settings import Settings
 from notifier.store.usage import usage_of
+from notifier.web.console.dead_letter_pages import next_step_of
+from notifier.web.console.i18n import Words
 from notifier.web.console.story_view import scrub
 from tests.factories import event, local
 
@@ -138,3 +141,26 @@ def test_a_provider_error_shows_no_number_or_email_however_written(written: str)
 def test_a_reference_and_times_stay_readable() -> None:
     text = "appointment 0000000001 at 2026-11-24 10:00, key 0000000001:reminder:sms"
     assert scrub(text) == text
+
+
+def _dead(reason: str = "TimeoutError", status: str | None = None) -> DeadLetter:
+    return DeadLetter(queue="send", message_id="m1", actor="send_message",
+                      failed_at=dt.datetime(2026, 11, 24, 15, tzinfo=dt.UTC), retries=3,
+                      reason=reason, summary={"reference": "0000000001"},
+                      delivery_status=status)
+
+
+@pytest.mark.parametrize(("letter", "outlook", "goes_to"), [
+    (_dead(), Outlook(Outcome.HELD_BACK, reason=Reason.OPTED_OUT), "/console/opt-outs"),
+    (_dead("opted_out"), Outlook(Outcome.UNKNOWN), "/console/opt-outs"),
+    (_dead(), Outlook(Outcome.HELD_BACK, reason=Reason.CANCELLED),
+     "/console/story?reference=0000000001"),
+    (_dead(status="undelivered"), Outlook(Outcome.SEND_NOW),
+     "/console/story?reference=0000000001"),
+    (_dead(), Outlook(Outcome.SEND_NOW), None),
+])
+def test_a_dead_letter_links_to_its_next_step(letter: DeadLetter, outlook: Outlook,
+                                              goes_to: str | None) -> None:
+    words = Words(Lang.EN, zone=ZoneInfo("America/Toronto"))
+    step = next_step_of(letter, outlook, "0000000001", words)
+    assert (step["href"] if step else None) == goes_to

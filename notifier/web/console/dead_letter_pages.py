@@ -104,7 +104,7 @@ def _row(letter: dead_letters.DeadLetter, intake: Intake, settings: Settings,
         "delivery_status": _status_words(letter.delivery_status, words)
         if letter.delivery_status else "",
         "outlook": outlook_lines(outlook, words),
-        "next": _next_step(letter, outlook, reference, words),
+        "next": next_step_of(letter, outlook, reference, words),
         "fields": {words.maybe("dead.field", k): scrub(str(v)) for k, v in fields.items()
                    if v not in (None, "")},
         "key": letter.summary.get("key", ""),
@@ -155,7 +155,7 @@ def _status_words(status: str, words: Words) -> str:
         return words.maybe("status", status)
 
 
-def _next_step(letter: dead_letters.DeadLetter, outlook: Outlook, reference: str,
+def next_step_of(letter: dead_letters.DeadLetter, outlook: Outlook, reference: str,
                words: Words) -> dict[str, str] | None:
     """Where to go next: the opt-out page for a number that opted out, else the
     appointment's story for a send that failed for good or is held back."""
