@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.console_seed import ALICE, SOPHIE, assert_masked
+from tests.browser.console_seed import ALICE, SOPHIE, Account, assert_masked
 from tests.browser.test_console_browser import (
     LAPTOP,
     PHONE,
@@ -42,6 +42,15 @@ def _name(what: str, locale: str, viewport: dict[str, int]) -> str:
     return f"{what}-{locale[:2]}-{'phone' if viewport is PHONE else 'laptop'}"
 
 
+def _signed_in(browser: Any, base_url: str, account: Account, *, locale: str,
+               viewport: dict[str, int]) -> tuple[Any, list[str]]:
+    """A new page signed in as ``account``, and what goes wrong in it from now on."""
+    page = open_page(browser, locale=locale, viewport=viewport)
+    problems = watch(page, base_url)
+    sign_in(page, base_url, account)
+    return page, problems
+
+
 def _within_width(page: Any, selector: str) -> None:
     box = page.locator(selector).first.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1
@@ -53,9 +62,7 @@ def test_a_number_typed_as_spoken_finds_its_messages_and_the_list_exports(
     browser: Any, base_url: str, locale: str, viewport: dict[str, int],
 ) -> None:
     words = WORDS[locale]
-    page = open_page(browser, locale=locale, viewport=viewport)
-    problems = watch(page, base_url)
-    sign_in(page, base_url, ALICE)
+    page, problems = _signed_in(browser, base_url, ALICE, locale=locale, viewport=viewport)
     page.goto(f"{base_url}/console/messages")
     page.fill("#address", "(514) 555-0177")
     page.click("form[action$='/messages/search'] button[type=submit]")
@@ -87,9 +94,7 @@ def test_the_overview_narrows_to_one_clinic_and_a_clinic_sees_its_own(
     browser: Any, base_url: str, locale: str, viewport: dict[str, int],
 ) -> None:
     words = WORDS[locale]
-    page = open_page(browser, locale=locale, viewport=viewport)
-    problems = watch(page, base_url)
-    sign_in(page, base_url, ALICE)
+    page, problems = _signed_in(browser, base_url, ALICE, locale=locale, viewport=viewport)
     page.select_option("#clinic", "rosemont")
     page.click("#clinic-filter button[type=submit]")
     page.wait_for_url("**/console/?period=day&clinic=rosemont")
@@ -100,9 +105,8 @@ def test_the_overview_narrows_to_one_clinic_and_a_clinic_sees_its_own(
     shoot(page, _name("overview-clinic", locale, viewport))
     page.context.close()
 
-    page = open_page(browser, locale=locale, viewport=viewport)
-    problems += watch(page, base_url)
-    sign_in(page, base_url, SOPHIE)
+    page, more = _signed_in(browser, base_url, SOPHIE, locale=locale, viewport=viewport)
+    problems += more
     assert page.inner_text("#clinic-ahead").startswith(words["coming"])
     assert page.inner_text("#clinic-health").strip()
     if viewport is PHONE:
@@ -118,9 +122,7 @@ def test_a_dead_letter_says_what_requeueing_it_would_do(
     browser: Any, base_url: str, locale: str, viewport: dict[str, int],
 ) -> None:
     words = WORDS[locale]
-    page = open_page(browser, locale=locale, viewport=viewport)
-    problems = watch(page, base_url)
-    sign_in(page, base_url, ALICE)
+    page, problems = _signed_in(browser, base_url, ALICE, locale=locale, viewport=viewport)
     page.goto(f"{base_url}/console/dead-letters")
     outlook = page.locator("[data-outlook]").first
     assert outlook.inner_text().strip()

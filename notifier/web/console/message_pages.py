@@ -31,11 +31,11 @@ from notifier.message_list import (
 )
 from notifier.next_steps import NEXT_STEPS, next_step
 from notifier.public_status import PublicStatus, describe_reason, status_word
-from notifier.store.clinics import Clinic, Clinics
 from notifier.store.keys import Keys
 from notifier.store.message_index import Cursor, IndexedMessage, MessageIndex
 from notifier.web.console.access import FormDep, Viewer, ViewerDep
 from notifier.web.console.browser import PREFIX
+from notifier.web.console.clinic_names import ClinicNames
 from notifier.web.console.csv_files import csv_download
 from notifier.web.console.i18n import Words
 from notifier.web.console.render import page
@@ -71,9 +71,9 @@ def _index(request: Request) -> MessageIndex:
                         retention=context.settings.delivery_retention)
 
 
-def _clinics(request: Request) -> dict[str, Clinic]:
+def _clinics(request: Request) -> ClinicNames:
     context = web_context(request)
-    return Clinics(context.redis, keys=Keys(context.settings.queue_prefix)).all()
+    return ClinicNames.read(context.redis, context.settings)
 
 
 def _day(value: str, words: Words) -> dt.datetime | None:
@@ -83,7 +83,7 @@ def _day(value: str, words: Words) -> dt.datetime | None:
     return dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), tzinfo=words.zone)
 
 
-def _asked(request: Request, viewer: Viewer, clinics: dict[str, Clinic]) -> _Asked:
+def _asked(request: Request, viewer: Viewer, clinics: ClinicNames) -> _Asked:
     params = request.query_params
     words = viewer.browser.words
     values = {name: params.get(name, "").strip()[:64] for name in _FILTERS}
@@ -102,7 +102,7 @@ def _asked(request: Request, viewer: Viewer, clinics: dict[str, Clinic]) -> _Ask
         locations: tuple[str, ...] = (viewer.location,) if clinic in ("", viewer.location) \
             else ()
     else:
-        locations = (clinic,) if clinic else tuple(clinics)
+        locations = (clinic,) if clinic else tuple(clinics.clinics)
     try:
         since = _day(values["from"], words)
         last = _day(values["to"], words)
@@ -122,13 +122,12 @@ def _asked(request: Request, viewer: Viewer, clinics: dict[str, Clinic]) -> _Ask
     return _Asked(values, query, problem)
 
 
-def _row(row: IndexedMessage, words: Words, clinics: dict[str, Clinic]) -> dict[str, Any]:
+def _row(row: IndexedMessage, words: Words, clinics: ClinicNames) -> dict[str, Any]:
     reason = reason_of(row)
     step = next_step(reason)
-    clinic = clinics.get(row.location)
     return {
         "at": words.when(row.at),
-        "clinic": clinic.name if clinic else row.location,
+        "clinic": clinics.name(row.location),
         "reference": row.reference,
         "story": f"{PREFIX}/story?{urlencode({'reference': row.reference})}",
         "kind": words.maybe("kind", row.kind),
@@ -142,13 +141,13 @@ def _row(row: IndexedMessage, words: Words, clinics: dict[str, Clinic]) -> dict[
     }
 
 
-def _render(viewer: Viewer, clinics: dict[str, Clinic], *, asked: _Asked | None,
+def _render(viewer: Viewer, clinics: ClinicNames, *, asked: _Asked | None,
             rows: list[dict[str, Any]], next_link: str = "", short: bool = False,
             searched: str = "", problem: str = "", status: int = 200) -> Response:
     browser = viewer.browser
     values = asked.values if asked else dict.fromkeys(_FILTERS, "")
-    visible = {name: clinic.name for name, clinic in clinics.items()
-               if viewer.sees(name)}
+    visible = {location: name for location, name in clinics.choices()
+               if viewer.sees(location)}
     export = f"{PATH}.csv?{urlencode({k: v for k, v in values.items() if v})}"
     return page(browser, "messages.html", status=status, path=PATH, rows=rows,
                 values=values,
@@ -213,7 +212,7 @@ def export(request: Request, viewer: ViewerDep) -> Response:
 
 
 def _export_rows(index: MessageIndex, query: MessageQuery, header: list[str], words: Words,
-                 clinics: dict[str, Clinic]) -> Iterator[list[str]]:
+                 clinics: ClinicNames) -> Iterator[list[str]]:
     """The export's header, then its rows, then a last line when the cap cut it short."""
     yield header
     for count, row in enumerate(_all_rows(index, query)):

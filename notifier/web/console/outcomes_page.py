@@ -20,10 +20,10 @@ from notifier.operations.outcomes import (
     months_back,
     read_outcomes,
 )
-from notifier.store.clinics import Clinics
 from notifier.store.keys import Keys
 from notifier.web.console.access import ViewerDep
 from notifier.web.console.browser import PREFIX
+from notifier.web.console.clinic_names import ClinicNames
 from notifier.web.console.i18n import Words
 from notifier.web.console.render import page
 from notifier.web.console.routing import console_router
@@ -63,16 +63,16 @@ def outcomes(request: Request, viewer: ViewerDep) -> Response:
     context = web_context(request)
     browser = viewer.browser
     keys = Keys(context.settings.queue_prefix)
-    clinics = Clinics(context.redis, keys=keys).all()
-    locations = [viewer.location] if viewer.location is not None else sorted(clinics)
+    clinics = ClinicNames.read(context.redis, context.settings)
+    locations = ([viewer.location] if viewer.location is not None
+                 else sorted(clinics.clinics))
     months = months_back(browser.now, count=MONTHS, zone=browser.console.zone)
     found = read_outcomes(context.redis, keys=keys, locations=locations, months=months)
     sections = []
     for location in locations:
         rows = [_row(m, browser.words) for m in found if m.location == location]
         if rows:
-            clinic = clinics.get(location)
-            sections.append({"location": location,
-                             "name": clinic.name if clinic else location, "rows": rows})
+            sections.append({"location": location, "name": clinics.name(location),
+                             "rows": rows})
     return page(browser, "outcomes.html", path=PATH, sections=sections,
                 channels=[browser.words.maybe("channel", c) for c in CHANNELS])

@@ -12,10 +12,9 @@ from babel.dates import format_date
 from fastapi import Request, Response
 
 from notifier.operations.usage import CHANNELS, MAX_DAYS, DayUsage, read_usage
-from notifier.store.clinics import Clinics
-from notifier.store.keys import Keys
 from notifier.web.console.access import Viewer, ViewerDep
 from notifier.web.console.browser import PREFIX
+from notifier.web.console.clinic_names import ClinicNames
 from notifier.web.console.csv_files import csv_download
 from notifier.web.console.render import page
 from notifier.web.console.routing import console_router
@@ -44,12 +43,12 @@ def usage(request: Request, viewer: ViewerDep, days: int = DEFAULT_DAYS) -> Resp
     words = browser.words
     days = _days(days)
     context = web_context(request)
-    clinics = Clinics(context.redis, keys=Keys(context.settings.queue_prefix)).all()
+    clinics = ClinicNames.read(context.redis, context.settings)
     found = _usage(request, viewer, days)
     rows: list[dict[str, Any]] = [
         {"day": format_date(row.day, "EEEE d MMMM y" if words.lang == "fr" else "EEEE, MMMM d, y",
                             locale=words.locale), "location": row.location,
-         "clinic": clinics[row.location].name if row.location in clinics else row.location,
+         "clinic": clinics.name(row.location),
          "units": [words.number(row.of(channel)) for channel in CHANNELS]}
         for row in found
     ]
