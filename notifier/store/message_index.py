@@ -65,8 +65,8 @@ _PLANNING_HORIZON = dt.timedelta(days=366)
 _RECORD_FIELDS = ("status", "reason", "error_code", "updated_at")
 CHANNELS = frozenset({"email", "sms", "voice"})
 # A delivery record's status -> the index's, as ``scripts/lib/message_index.lua`` files it
-# (a unit test holds the two equal): what a row written before rows kept their status
-# reads as.
+# (a unit test holds the two equal): what a message reads as when its row has lapsed
+# before its set's entry was trimmed.
 FROM_RECORD = {
     "submitting": "sending", "retrying": "sending", "accepted": "sent", "sent": "sent",
     "delivered": "delivered", "undelivered": "failed", "failed": "failed",
