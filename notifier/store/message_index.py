@@ -49,7 +49,6 @@ from notifier.store.redis_store import RedisStore
 from notifier.store.staged_writes import StagedWrites
 
 SCHEDULED = "scheduled"
-WITHDRAWN = "withdrawn"
 # The index's statuses: the public ones (notifier.public_status, which the store does not
 # import; a unit test holds them equal).
 STATUSES = ("scheduled", "withdrawn", "sending", "sent", "delivered", "failed", "suppressed")
@@ -62,7 +61,7 @@ _TIES = 100
 # Appointments are planned up to a year ahead: an address's set outlives its latest due
 # message by the records' ttl.
 _PLANNING_HORIZON = dt.timedelta(days=366)
-_RECORD_FIELDS = ("status", "reason", "error_code", "updated_at")
+_RECORD_FIELDS = ("status", "reason", "error_code")
 CHANNELS = frozenset({"email", "sms", "voice"})
 # A delivery record's status -> the index's, as ``scripts/lib/message_index.lua`` files it
 # (a unit test holds the two equal): what a message reads as when its row has lapsed
@@ -127,8 +126,8 @@ class IndexedMessage:
       key: the send key; location, status, channel: the set it was found in (the status
         is a public one); score: its score there.
       masked: its address, masked ('' when unknown).
-      record: what its delivery record holds of ``status``, ``reason``, ``error_code``,
-        ``updated_at`` (empty while scheduled or withdrawn).
+      record: what its delivery record holds of ``status``, ``reason`` and
+        ``error_code`` (empty while scheduled or withdrawn).
     """
 
     key: str
@@ -358,23 +357,19 @@ class MessageIndex(RedisStore):
             return []
         with self.redis.pipeline(transaction=False) as pipe:
             for key in keys:
-                pipe.hmget(self.keys.message_row(key), "l")
-            places = [optional_text(found) for (found,) in pipe.execute()]
-        located = [(key, place) for key, place in zip(keys, places, strict=True)
+                pipe.hmget(self.keys.message_row(key), "l", "s")
+            rows = [(optional_text(place), optional_text(status))
+                    for place, status in pipe.execute()]
+        located = [(key, place, status) for key, (place, status) in zip(keys, rows, strict=True)
                    if place is not None and locations(place)]
         with self.redis.pipeline(transaction=False) as pipe:
-            for key, place in located:
-                for status in STATUSES:
-                    pipe.zscore(self.keys.messages(place, status, key_part(key, 2)), key)
+            for key, place, _ in located:
+                pipe.zscore(self.keys.messages_of(place), key)
             scores = pipe.execute()
-        candidates = []
-        for i, (key, place) in enumerate(located):
-            held = scores[i * len(STATUSES): (i + 1) * len(STATUSES)]
-            found = [(float(score), status) for score, status in zip(held, STATUSES,
-                                                                       strict=True)
-                     if score is not None]
-            if found:
-                score, status = max(found)
-                candidates.append(_Candidate(score, key, place, status, key_part(key, 2)))
+        # A message no longer in its clinic's set was trimmed with its records: gone.
+        candidates = [_Candidate(float(score), key, place, status or SCHEDULED,
+                                 key_part(key, 2))
+                      for (key, place, status), score in zip(located, scores, strict=True)
+                      if score is not None]
         candidates.sort(key=lambda c: (c.score, c.key), reverse=True)
         return self._rows(candidates)

@@ -15,13 +15,11 @@ from notifier.web.console.access import Viewer, ViewerDep
 from notifier.web.console.alerts_card import alerts_card
 from notifier.web.console.browser import PREFIX
 from notifier.web.console.clinic_names import ClinicNames
-from notifier.web.console.i18n import Words
 from notifier.web.console.overview import PERIODS, Overview, read_overview
 from notifier.web.console.overview import overview_view as build_overview
 from notifier.web.console.render import page, refusal
 from notifier.web.console.routing import console_router
 from notifier.web.console.story_view import REFERENCE, story_view
-from notifier.web.console.undeliverable_pages import undeliverable_counts
 from notifier.web.context import web_context
 
 router = console_router()
@@ -60,26 +58,22 @@ def overview(request: Request, viewer: ViewerDep, period: str = "day",
     browser = viewer.browser
     clinics = _clinics(request)
     data = _overview_data(request, viewer, period, clinic, clinics)
-    # The health summary counted every clinic's already; a scoped operator's is one read.
-    undeliverable = (data.machinery.health.undeliverable_contacts if data.machinery
-                     else undeliverable_counts(request, viewer))
-    count = sum(undeliverable.values())
+    context = web_context(request)
+    # The alert rules concern the gateway, not a clinic: every operator sees them, so a
+    # scoped operator's overview, which reads no machinery, reads the health summary here.
+    health = (data.machinery.health if data.machinery
+              else health_summary(context.redis, context.settings, data.now))
+    undeliverable = health.undeliverable_contacts
+    count = (sum(undeliverable.values()) if viewer.unscoped
+             else undeliverable.get(viewer.location or "", 0))
     return page(browser, "overview.html", path=f"{PREFIX}/",
                 view=build_overview(data, browser.words, clinics=clinics, undeliverable=count),
                 undeliverable=browser.words.number(count),
                 clinic_choices=clinics.choices() if viewer.unscoped else [],
                 chosen=data.location if viewer.unscoped else None,
-                alerts=_alerts(request, data, browser.words))
-
-
-def _alerts(request: Request, data: Overview, words: Words) -> dict[str, Any]:
-    """The alerts card (the rules concern the gateway, not a clinic: every operator sees
-    them; a scoped operator's overview read no health summary, so it is read here)."""
-    context = web_context(request)
-    health = (data.machinery.health if data.machinery
-              else health_summary(context.redis, context.settings, data.now))
-    return alerts_card(context.redis, health, words, prefix=context.settings.queue_prefix,
-                       scoped=data.machinery is None)
+                alerts=alerts_card(context.redis, health, browser.words,
+                                   prefix=context.settings.queue_prefix,
+                                   scoped=data.machinery is None))
 
 
 @router.get("/story")
