@@ -48,6 +48,7 @@ from notifier.problems import describe, summary
 from notifier.send_summary import SendSummary, Tried
 from notifier.sending import RATE_LIMIT_MAX_WAIT, SendOutcome, SendStep
 from notifier.settings import Settings
+from notifier.store.connect import connect_redis
 from notifier.store.intake import Intake
 from notifier.store.integrators import IntegratorStore
 from notifier.store.keys import Keys
@@ -84,16 +85,15 @@ def broker_middleware() -> list[dramatiq.Middleware]:
 
 
 def build_broker(
-    settings: Settings, *, url: str | None = None, outage_wait: dt.timedelta | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    settings: Settings, *, outage_wait: dt.timedelta | None = None,
+    sleep: Callable[[float], None] = time.sleep, needed_by: str = "worker",
 ) -> RedisBroker:
-    """The deployment's Dramatiq broker. ``outage_wait``: for a worker, how long an enqueue
-    (a retry falling due) waits for Redis to come back rather than failing."""
-    redis_url = url or settings.redis_url
-    if not redis_url:
-        raise ValueError("NOTIFIER_REDIS_URL is not set")
+    """The deployment's Dramatiq broker, on a client of :func:`connect_redis` (which
+    follows a Sentinel failover). ``outage_wait``: for a worker, how long an enqueue (a
+    retry falling due) waits for Redis to come back rather than failing."""
     options: dict[str, Any] = {
-        "url": redis_url, "namespace": broker_namespace(settings.queue_prefix),
+        "client": connect_redis(settings, needed_by=needed_by),
+        "namespace": broker_namespace(settings.queue_prefix),
         "heartbeat_timeout": int(settings.worker_heartbeat_timeout.total_seconds() * 1000),
         "maintenance_chance": settings.broker_maintenance_chance,
         "middleware": broker_middleware(),

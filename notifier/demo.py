@@ -48,7 +48,7 @@ DEMO_OPERATOR = "demo"
 
 def main(settings: Settings, *, stop_after: float | None = None) -> int:
     """Run the demo until Ctrl-C (or for ``stop_after`` seconds); returns an exit code."""
-    if settings.redis_url is None and not _ensure_redis_server():
+    if not settings.redis_configured and not _ensure_redis_server():
         return 2
     outbox = settings.outbox_dir.resolve()
     outbox.mkdir(parents=True, exist_ok=True)
@@ -57,16 +57,16 @@ def main(settings: Settings, *, stop_after: float | None = None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     with tempfile.TemporaryDirectory(prefix="notifier-demo-") as scratch:
         redis_server = None
-        redis_url = settings.redis_url
-        if redis_url is None:
+        private: dict[str, str] = {}
+        if not settings.redis_configured:
             redis_server = RedisServer(Path(scratch) / "redis")
             redis_server.start()
-            redis_url = redis_server.url
+            private["NOTIFIER_REDIS_URL"] = redis_server.url
             print(f"started a private redis-server on port {redis_server.port}")
         token = settings.api_token.get_secret_value() if settings.api_token else _new_token()
         port = free_port()
         operator = DemoOperator.new()
-        env = {**os.environ, **DEMO_SETTINGS, "NOTIFIER_REDIS_URL": redis_url,
+        env = {**os.environ, **DEMO_SETTINGS, **private,
                "NOTIFIER_API_TOKEN": token, "NOTIFIER_OUTBOX_DIR": str(outbox),
                **operator.settings()}
         processes = _start_processes(env, port)

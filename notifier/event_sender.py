@@ -22,6 +22,7 @@ from typing import Any
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from pydantic import ValidationError
+from redis import Redis
 
 from notifier.arrival import Arrival
 from notifier.clock import utc_now
@@ -38,16 +39,23 @@ class EventSender:
     """Enqueues appointment events for the gateway.
 
     Parameters:
-      redis_url: the gateway's Redis (the one its workers use).
+      redis_url: the gateway's Redis (the one its workers use); ignored when ``redis`` is
+        given.
+      redis: a client of that Redis instead, for example one a
+        ``redis.sentinel.Sentinel(...).master_for(service)`` gives, which follows a
+        failover.
       prefix: the gateway's NOTIFIER_QUEUE_PREFIX, if it changed the default.
       clock: the time now (aware), against which the event's dates are checked.
     """
 
     def __init__(
-        self, redis_url: str, *, prefix: str = "notifier",
-        clock: Callable[[], dt.datetime] = utc_now,
+        self, redis_url: str = "", *, prefix: str = "notifier",
+        clock: Callable[[], dt.datetime] = utc_now, redis: Redis | None = None,
     ) -> None:
-        self.broker = RedisBroker(url=redis_url, namespace=broker_namespace(prefix))
+        if redis is None and not redis_url:
+            raise ValueError("give the gateway's Redis: a redis_url, or a redis client")
+        self.broker = (RedisBroker(client=redis, namespace=broker_namespace(prefix)) if redis
+                       else RedisBroker(url=redis_url, namespace=broker_namespace(prefix)))
         self.clock = clock
 
     def send(self, event: Event | Mapping[str, Any]) -> str:

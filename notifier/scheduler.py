@@ -25,6 +25,7 @@ from redis import Redis, RedisError
 from notifier.callbacks.dispatch import CallbackDispatch
 from notifier.operations.alert_mail import AlertMail, smtp_send
 from notifier.settings import Settings
+from notifier.store.connect import connect_redis
 from notifier.store.handoff import SendHandoff
 from notifier.store.integrators import IntegratorStore
 from notifier.store.keys import Keys
@@ -131,7 +132,7 @@ def run(settings: Settings) -> int:
     from notifier.logs import configure_logging
 
     configure_logging()
-    redis = Redis.from_url(settings.require_redis_url("scheduler"))
+    redis = connect_redis(settings, needed_by="scheduler")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -74,6 +74,7 @@ from notifier.store.optouts import OptOutCheck
 from notifier.store.provider_latency import ProviderLatency
 from notifier.store.rate_limit import RateLimiter
 from notifier.store.redis_store import Redis
+from notifier.store.replication import Replication
 from notifier.store.responses import QuestionOpening, ResponseStore
 from notifier.store.schedule import Schedule
 from notifier.store.send_records import Check, SendRecords
@@ -157,7 +158,8 @@ class SendStep:
         self.history = History(redis, keys=keys, retention=settings.event_retention)
         self.latency = ProviderLatency(redis, keys=keys)
         self.records = SendRecords(redis, keys=keys, deliveries=self.deliveries,
-                                   history=self.history, latency=self.latency)
+                                   history=self.history, latency=self.latency,
+                                   replication=Replication.of(redis, settings))
         self.fallbacks = Fallbacks(redis, keys=keys, deliveries=self.deliveries,
                                    history=self.history, event_retention=settings.event_retention)
         self.responses = ResponseStore(redis, settings)

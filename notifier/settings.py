@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -69,6 +70,19 @@ def _regions(value: object) -> object:
     if not regions <= phonenumbers.SUPPORTED_REGIONS:
         raise ValueError("use two-letter region codes (ISO 3166), for example CA,US,FR")
     return regions
+
+
+def _addresses(value: str) -> tuple[tuple[str, int], ...]:
+    """``"10.0.0.1:26379,sentinel-b:26379"``: host:port pairs."""
+    found: list[tuple[str, int]] = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        host, colon, port = part.rpartition(":")
+        if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{part!r} is not host:port; write e.g. 10.0.0.1:26379")
+        found.append((host.strip("[]"), int(port)))
+    return tuple(found)
 
 
 # Operators' console ---------------------------------------------------------------------
@@ -141,7 +155,41 @@ class Settings(BaseSettings):
 
     redis_url: str | None = Field(
         default=None,
-        description="redis://host:port/db; when unset, `notifier demo` starts a private Redis",
+        description="redis://host:port/db (rediss:// for TLS); when unset, `notifier demo` "
+        "starts a private Redis. With NOTIFIER_REDIS_SENTINELS it gives only the primary's "
+        "scheme, password and database, its host being the Sentinel service: "
+        "redis://:password@notifier/0",
+    )
+    redis_sentinels: Annotated[tuple[tuple[str, int], ...], NoDecode] = Field(
+        default=(),
+        description="host:port of each Redis Sentinel, comma-separated; when set, every "
+        "process finds the primary through them and follows a failover",
+    )
+    redis_sentinel_service: str = Field(
+        default="notifier", pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description="The name the sentinels monitor the primary under",
+    )
+    redis_sentinel_password: SecretStr | None = Field(
+        default=None, description="The sentinels' own password, when they require one",
+    )
+    redis_sentinel_tls: bool = Field(
+        default=False, description="Talk to the sentinels over TLS",
+    )
+    redis_ca_file: Path | None = Field(
+        default=None,
+        description="CA bundle that signs the certificates of Redis and the sentinels "
+        "(managed Redis over rediss://)",
+    )
+    redis_wait_replicas: int | None = Field(
+        default=None, ge=0, le=10,
+        description="Replicas that must hold an acknowledged write (an accepted event, an "
+        "opt-out, a send about to start) before the gateway acknowledges it; unset: 1 when "
+        "Redis has replicas, else 0",
+    )
+    redis_wait_timeout: Duration = Field(
+        default=dt.timedelta(seconds=1),
+        description="How long an acknowledged write waits for its replicas before the "
+        "gateway answers as if Redis were down",
     )
     api_token: SecretStr | None = Field(
         default=None, description="Bearer token booking systems present to POST /v1/events"
@@ -361,6 +409,41 @@ class Settings(BaseSettings):
             raise ValueError("must be a time zone name such as America/Toronto") from None
         return value
 
+    @field_validator("redis_sentinels", mode="before")
+    @classmethod
+    def _sentinel_addresses(cls, value: object) -> object:
+        return _addresses(value) if isinstance(value, str) else value
+
+    @field_validator("redis_wait_replicas", mode="before")
+    @classmethod
+    def _auto_replicas(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in ("", "auto") else value
+
+    @field_validator("redis_wait_timeout")
+    @classmethod
+    def _short_wait(cls, value: dt.timedelta) -> dt.timedelta:
+        if not dt.timedelta(0) < value <= dt.timedelta(seconds=30):
+            raise ValueError("must be between 1s and 30s")
+        return value
+
+    @field_validator("redis_ca_file")
+    @classmethod
+    def _readable_ca_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no file at {value}; give the CA bundle's path")
+        return value
+
+    @model_validator(mode="after")
+    def _sentinel_url_names_the_service(self) -> Settings:
+        if self.redis_sentinels and self.redis_url:
+            host = urlsplit(self.redis_url).hostname
+            if host and host != self.redis_sentinel_service.lower():
+                raise ValueError(
+                    "with NOTIFIER_REDIS_SENTINELS, NOTIFIER_REDIS_URL gives only the "
+                    "primary's scheme, password and database; write its host as the "
+                    f"service name: redis://:password@{self.redis_sentinel_service}/0")
+        return self
+
     @field_validator("metrics_token")
     @classmethod
     def _long_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
@@ -448,10 +531,20 @@ class Settings(BaseSettings):
         return self.cancel_link_pattern.format(reference=reference, lang=code)
 
     def require_redis_url(self, process: str) -> str:
-        """The Redis URL, or a one-line stop naming the setting."""
+        """The Redis URL (with Sentinel, the primary's scheme, password and database), or a
+        one-line stop naming the setting."""
+        if self.redis_sentinels:
+            return self.redis_url or f"redis://{self.redis_sentinel_service}/0"
         if not self.redis_url:
-            raise SettingsError(f"setting NOTIFIER_REDIS_URL is missing: the {process} needs it")
+            raise SettingsError(
+                f"setting NOTIFIER_REDIS_URL is missing: the {process} needs it (or "
+                "NOTIFIER_REDIS_SENTINELS)")
         return self.redis_url
+
+    @property
+    def redis_configured(self) -> bool:
+        """Whether a Redis is named, by URL or through Sentinel."""
+        return bool(self.redis_url or self.redis_sentinels)
 
 
 def load_settings(**overrides: object) -> Settings:

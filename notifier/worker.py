@@ -1,6 +1,7 @@
 """The worker process's module: ``dramatiq notifier.worker`` (or ``notifier worker``).
 
-Reads the settings, builds the broker on NOTIFIER_REDIS_URL and declares the actors.
+Reads the settings, builds the broker on the deployment's Redis (NOTIFIER_REDIS_URL, or
+the primary NOTIFIER_REDIS_SENTINELS name) and declares the actors.
 With ``NOTIFIER_WORKER_METRICS_PORT`` set, Dramatiq's Prometheus middleware serves its
 worker metrics (messages processed, errors, retries, durations, in progress) on that port
 (see :mod:`notifier.worker_metrics`).
@@ -20,10 +21,9 @@ from notifier.worker_metrics import check_metrics_environment
 
 configure_logging()
 settings = load_settings()
-redis_url = settings.require_redis_url("worker")
 broker = build_broker(settings, outage_wait=REDIS_OUTAGE_WAIT)
 dramatiq.set_broker(broker)
-redis = Redis.from_url(redis_url)
+redis: Redis = broker.client
 channels = channel_clients(settings, clock=utc_now, redis=redis)
 actors = declare_actors(broker, settings, redis=redis, channels=channels)
 

@@ -18,6 +18,7 @@ from notifier.channels.twilio.voice import TwilioVoiceClient
 from notifier.domain import Channel, Location
 from notifier.planning.entries import AppointmentState
 from notifier.settings import Settings
+from notifier.store.connect import connect_redis
 from notifier.store.keys import Keys
 
 
@@ -56,7 +57,7 @@ def channel_clients(
       settings: ``sms_provider``, ``voice_provider``, ``email_provider`` and theirs.
       clock: the current time, aware.
       redis: the Redis client voice calls and email read appointments from (and voice
-        keeps its TwiML in); one from ``settings.redis_url`` when not given.
+        keeps its TwiML in); one of the deployment's Redis when not given.
     """
     chosen: dict[Channel, ChannelClient] = {
         channel: OutboxClient(settings.outbox_dir, clock=clock,
@@ -69,7 +70,7 @@ def channel_clients(
             chosen[Channel.SMS] = TwilioSmsClient(settings, twilio=twilio)
     if settings.voice_provider == "twilio" or settings.email_provider == "smtp":
         if redis is None:
-            redis = Redis.from_url(settings.require_redis_url("worker"))
+            redis = connect_redis(settings, needed_by="worker")
         locations = stored_locations(redis, settings)
         if settings.voice_provider == "twilio":
             chosen[Channel.VOICE] = TwilioVoiceClient(

@@ -17,15 +17,17 @@ if TYPE_CHECKING:
 def redis_connection(
     settings: Settings, *, needed_by: str, say_nothing_changed: bool
 ) -> Iterator[Redis]:
-    """A client of ``NOTIFIER_REDIS_URL``, closed on the way out.
+    """A client of the deployment's Redis (:func:`connect_redis`), closed on the way out.
 
     ``needed_by`` names the command in the error when the setting is missing. A Redis error
     in the block becomes :class:`RedisUnreachable`, naming the error's type and, with
     ``say_nothing_changed``, telling the operator that nothing changed.
     """
-    from redis import Redis, RedisError
+    from redis import RedisError
 
-    redis = Redis.from_url(settings.require_redis_url(needed_by))
+    from notifier.store.connect import connect_redis
+
+    redis = connect_redis(settings, needed_by=needed_by)
     try:
         yield redis
     except RedisError as exc:

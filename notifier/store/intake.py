@@ -37,6 +37,7 @@ from notifier.store.history import History
 from notifier.store.keys import Keys
 from notifier.store.lua import load_script
 from notifier.store.message_index import MessageIndex
+from notifier.store.replication import Replication
 from notifier.store.schedule import Schedule
 from notifier.store.staged_writes import StagedWrites
 
@@ -94,6 +95,7 @@ class Intake:
         self.schedule = Schedule(redis, keys=self.keys, lease=settings.scheduler_lease)
         self.history = History(redis, keys=self.keys, retention=settings.event_retention)
         self._apply_script = load_script(redis, "intake_apply")
+        self.replication = Replication.of(redis, settings)
         self.contact_health = ContactHealth(redis, keys=self.keys)
         self.clinics = Clinics(redis, keys=self.keys)
         self.message_index = MessageIndex(redis, keys=self.keys,
@@ -126,6 +128,7 @@ class Intake:
             if stored is not None:
                 answer = IntakeAnswer.from_json(stored)
                 _refuse_reuse(printed, answer)
+                self.replication.confirm(read_keys[0])
                 log.info("event %s already accepted; same answer", event.event_id)
                 return answer
             previous = None if raw_state is None else AppointmentState.from_json(raw_state)
@@ -142,13 +145,9 @@ class Intake:
                                  expire_at=self._expire_at(outcome, now))
             writes.set(read_keys[0], answer.packed(), ex=self.settings.event_retention)
             self.history.stage(writes, reference, _history_line(event, answer, outcome, now))
-            if self._apply_script(
-                keys=read_keys,
-                args=[
-                    "0" if raw_state is None else "1", raw_state or "", len(pending), *pending,
-                    *writes.flat(),
-                ],
-            ):
+            args = ["0" if raw_state is None else "1", raw_state or "", len(pending),
+                    *pending, *writes.flat()]
+            if self.replication.run(self._apply_script, keys=read_keys, args=args):
                 log.info(
                     "event %s (%s v%d) for appointment %s: %s",
                     event.event_id, event.type, event.version, reference,

@@ -65,6 +65,12 @@ class Keys:
         return f"{self.prefix}:schedule:{channel}"
 
     @property
+    def replication_mark(self) -> str:
+        """Counter written after a write found already made, so that a ``WAIT`` on the
+        same connection confirms the replicas hold it (:mod:`notifier.store.replication`)."""
+        return f"{self.prefix}:replication:mark"
+
+    @property
     def schedules(self) -> list[str]:
         return [self.schedule(channel) for channel in ("email", "sms", "voice")]
 

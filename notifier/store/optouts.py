@@ -43,6 +43,7 @@ from notifier.store.decoding import text, text_map
 from notifier.store.inbound_claims import MessageClaim
 from notifier.store.keys import Keys
 from notifier.store.redis_store import RedisStore
+from notifier.store.replication import Replication
 
 # Entries read per XREVRANGE call when looking for one number's history.
 _AUDIT_BATCH = 500
@@ -118,6 +119,7 @@ class OptOutStore(RedisStore):
         self.scope = settings.optout_scope
         self.audit_retention = settings.optout_audit_retention
         self.callback_retention = settings.callback_retention
+        self.replication = Replication.of(redis, settings)
 
     # Key names -------------------------------------------------------------------------
 
@@ -250,21 +252,29 @@ class OptOutStore(RedisStore):
         oldest_kept = int((now - self.audit_retention).timestamp() * 1000)
         answer_count = [] if claim.answer_count is None else [claim.answer_count]
         oldest_told = int((now - self.callback_retention).timestamp() * 1000)
-        changed, answered = self.script("optout_change")(
-            keys=[
-                self.states_key(channel), self.opted_out_key(channel), self.audit_key,
-                self.keys.callback_log,
-                self.keys.contact_locations(number_digest(self.scope, number)),
-                *claim.markers, *answer_count,
-            ],
-            args=[
-                number, "1" if opted_out else "0", json.dumps(state), max(oldest_kept, 0), at_ms,
-                len(claim.markers), claim.answer_limit, claim.answer_count_ttl,
-                max(oldest_told, 0), self.keys.outcomes_prefix(),
-                now.astimezone(dt.UTC).strftime("%Y-%m"), *claim.markers.values(),
-                *(item for pair in audit.items() for item in pair),
-            ],
-        )
+        keys = [
+            self.states_key(channel), self.opted_out_key(channel), self.audit_key,
+            self.keys.callback_log, self.keys.contact_locations(number_digest(self.scope, number)),
+            *claim.markers, *answer_count,
+        ]
+        args = [
+            number, "1" if opted_out else "0", json.dumps(state), max(oldest_kept, 0), at_ms,
+            len(claim.markers), claim.answer_limit, claim.answer_count_ttl,
+            max(oldest_told, 0), self.keys.outcomes_prefix(),
+            now.astimezone(dt.UTC).strftime("%Y-%m"), *claim.markers.values(),
+            *(item for pair in audit.items() for item in pair),
+        ]
+        script = self.script("optout_change")
+
+        def release_markers(reply: Any) -> None:
+            # The change is on the primary only. Its text's markers go, so that Twilio's
+            # redelivery is processed (and answered) again rather than taken for a
+            # duplicate, unless this delivery was itself a duplicate of an earlier one.
+            if int(reply[0]) >= 0 and claim.markers:
+                self.redis.delete(*claim.markers)
+
+        changed, answered = self.replication.run(script, keys=keys, args=args,
+                                                 unconfirmed=release_markers)
         return MessageChange(duplicate=changed < 0, changed=changed > 0, answered=answered == 1)
 
     def changes(self) -> Iterator[AuditEntry]:

@@ -26,6 +26,7 @@ from notifier.store.optouts import OptOutCheck
 from notifier.store.provider_latency import ProviderLatency, bucket
 from notifier.store.rate_limit import RateSlot
 from notifier.store.redis_store import RedisStore
+from notifier.store.replication import Replication
 from notifier.store.responses import QUESTIONS_GRACE, QuestionOpening
 from notifier.store.usage import USAGE_TTL_SECONDS, Usage, hour_label
 
@@ -79,13 +80,16 @@ class SendRecords(RedisStore):
       deliveries: the delivery log (records, provider ids, attempt locks).
       history: the appointments' stories.
       latency: the providers' answer times.
+      replication: waits for the replicas to hold a record's move to ``submitting``
+        before the provider is called.
     """
 
     def __init__(
         self, redis: Redis, *, keys: Keys, deliveries: DeliveryLog, history: History,
-        latency: ProviderLatency,
+        latency: ProviderLatency, replication: Replication,
     ) -> None:
         super().__init__(redis, keys=keys)
+        self.replication = replication
         self.deliveries = deliveries
         self.history = history
         self.latency = latency
@@ -116,7 +120,8 @@ class SendRecords(RedisStore):
         record_keys, move = self.deliveries.move(message.key, DeliveryStatus.SUBMITTING, now,
                                                  message=message, fields=fields)
         location = str(fields.get("location", ""))
-        answer = self.script("send_begin")(
+        answer = self.replication.run(
+            self.script("send_begin"),
             keys=[*record_keys, opt_out.key if opt_out else record_keys[0],
                   slot.key if slot else record_keys[0],
                   self.keys.contact_locations(opt_out.digest) if opt_out else record_keys[0]],

@@ -22,6 +22,7 @@ from notifier.destinations import destination_policy
 from notifier.domain import Event
 from notifier.errors import SettingsError
 from notifier.settings import MIN_TOKEN_LENGTH, Settings
+from notifier.store.connect import connect_redis
 from notifier.store.intake import Intake
 from notifier.store.integrators import IntegratorStore
 from notifier.web import (
@@ -90,7 +91,7 @@ def create_app(
     Parameters:
       settings: the deployment's settings; ``api_token`` is required, and ``redis_url``
         unless ``redis`` is given.
-      redis: a Redis client to use instead of one made from ``settings.redis_url``
+      redis: a Redis client to use instead of one of the deployment's Redis
         (the app then leaves closing it to the caller).
       clock: the current time, aware UTC.
 
@@ -100,7 +101,7 @@ def create_app(
     token = _api_token(settings)
     owns_redis = redis is None
     if redis is None:
-        redis = Redis.from_url(settings.require_redis_url("web process"))
+        redis = connect_redis(settings, needed_by="web process")
     app_redis = redis
 
     @asynccontextmanager
