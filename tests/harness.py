@@ -49,12 +49,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Self
 
-import redis
 from pydantic import SecretStr
 
 from notifier.local_redis import free_port
 from notifier.planning.entries import PlannedMessage
 from notifier.settings import Settings
+from notifier.store.connect import connect_redis
 from notifier.store.keys import Keys
 
 READY_TIMEOUT = 30.0
@@ -183,7 +183,8 @@ class Processes:
     """The gateway's processes for one test, against the test's own Redis.
 
     Parameters:
-      config: the settings of every process (``redis_url`` is required).
+      config: the settings of every process (``redis_url`` or ``redis_sentinels`` is
+        required).
       workdir: where the processes run and their output files go.
       ready_timeout: seconds a process gets to become ready.
       stop_timeout: seconds a process gets to exit after SIGTERM before SIGKILL.
@@ -200,7 +201,7 @@ class Processes:
         self.stop_timeout = stop_timeout
         self.keys = Keys(self.settings.queue_prefix)
         self.namespace = f"{self.settings.queue_prefix}-dramatiq"
-        self.redis = redis.Redis.from_url(self.settings.require_redis_url("test harness"))
+        self.redis = connect_redis(self.settings, needed_by="test harness")
         self.processes: dict[str, Managed] = {}
         workdir.mkdir(parents=True, exist_ok=True)
 
