@@ -187,7 +187,7 @@ class Settings(BaseSettings):
         "Redis has replicas, else 0",
     )
     redis_wait_timeout: Duration = Field(
-        default=dt.timedelta(seconds=1),
+        default=dt.timedelta(seconds=2),
         description="How long an acknowledged write waits for its replicas before the "
         "gateway answers as if Redis were down",
     )
