@@ -2,7 +2,8 @@
 and ``/readyz``.
 
 Problems make the gateway unhealthy (messages stop going out): the scheduler has not
-finished a pass recently, or no worker is alive. Warnings call for a look but messages
+finished a pass recently, no worker is alive, or fewer Redis replicas than an
+acknowledged write needs confirm one. Warnings call for a look but messages
 still flow: dead letters, a low delivery rate, overdue schedule entries, callbacks
 late, given up or held back by a suspended endpoint.
 """
@@ -26,6 +27,7 @@ from notifier.operations.queues import (
     queue_depths,
     scheduler_last_run,
 )
+from notifier.operations.redis_topology import RedisTopology, redis_topology
 from notifier.operations.schedule_ahead import due_within, overdue, schedule_size
 from notifier.operations.times import iso, require_aware
 from notifier.settings import Settings
@@ -77,6 +79,15 @@ _WORDS: dict[str, Bilingual] = {
         "Some callbacks to booking systems were given up: send them again with "
         "'notifier integrators recover' once the endpoint is fixed.",
     ),
+    "replicas_unconfirmed": Bilingual(
+        "Moins de réplicas Redis que requis confirment les écritures : les événements, les "
+        "désabonnements et les envois sont refusés (503, nouvel essai) jusqu'à ce qu'ils "
+        "le fassent. Vérifiez les réplicas et leur lien avec le primaire, ou abaissez "
+        "NOTIFIER_REDIS_WAIT_REPLICAS.",
+        "Fewer Redis replicas than required confirm writes: events, opt-outs and sends are "
+        "refused (503, retried) until they do. Check the replicas and their link to the "
+        "primary, or lower NOTIFIER_REDIS_WAIT_REPLICAS.",
+    ),
     "endpoints_suspended": Bilingual(
         "Un point de réception d'intégrateur est suspendu (il échouait depuis des jours) : "
         "« notifier integrators endpoint test » le réactive s'il répond.",
@@ -124,6 +135,7 @@ class HealthSummary:
       warnings: codes of what needs a look.
       undeliverable_contacts: per clinic, the addresses known undeliverable (the
         contact-health registry; none listed when none is).
+      redis: the Redis primary and its replicas (None when not read).
     """
 
     checked_at: dt.datetime
@@ -143,6 +155,7 @@ class HealthSummary:
     warnings: list[str] = field(default_factory=list)
     undeliverable_contacts: dict[str, int] = field(default_factory=dict)
     fallback_redundant_last_hour: int = 0
+    redis: RedisTopology | None = None
 
     @property
     def healthy(self) -> bool:
@@ -177,6 +190,7 @@ class HealthSummary:
             "problems": self.problems,
             "warnings": self.warnings,
             "undeliverable_contacts": self.undeliverable_contacts,
+            "redis": None if self.redis is None else self.redis.to_dict(),
         }
 
 
@@ -196,8 +210,11 @@ def health_summary(redis: Redis, settings: Settings, now: dt.datetime) -> Health
     counts = delivery_counts(redis, settings, now, "hour")
     dead = sum(q.dead for q in queues)
     callbacks = callback_summary(redis, settings, now)
+    topology = redis_topology(redis, settings)
 
     problems = []
+    if topology.short:
+        problems.append("replicas_unconfirmed")
     if last_run is None:
         problems.append("scheduler_never_ran")
     elif stale:
@@ -240,4 +257,5 @@ def health_summary(redis: Redis, settings: Settings, now: dt.datetime) -> Health
         undeliverable_contacts=ContactHealth(redis, keys=Keys(settings.queue_prefix))
         .by_location(now),
         fallback_redundant_last_hour=sum(counts.fallback_redundant.values()),
+        redis=topology,
     )

@@ -14,6 +14,7 @@ from babel.numbers import format_decimal, format_percent
 from notifier.bilingual import LOCALES, Bilingual
 from notifier.domain import Lang
 from notifier.operations.dead_letters import DeadLetter
+from notifier.operations.redis_topology import RedisTopology
 from notifier.operations.status import HealthSummary, describe_problem
 
 # Every word the terminal prints.
@@ -49,6 +50,16 @@ _WORDS: dict[str, Bilingual] = {
     "suspended": Bilingual("suspendus", "suspended"),
     "disabled": Bilingual("désactivés", "disabled"),
     "changes": Bilingual("changements consignés", "changes recorded"),
+    "redis": Bilingual("Redis", "Redis"),
+    "primary": Bilingual("primaire {at}", "primary {at}"),
+    "through_sentinel": Bilingual("trouvé par Sentinel « {service} », {answering} sentinelles "
+                                  "sur {listed} répondent",
+                                  "found through Sentinel '{service}', {answering} of {listed} "
+                                  "sentinels answer"),
+    "replicas": Bilingual("réplicas connectés {connected}, qui confirment une écriture "
+                          "{acknowledged} ; les écritures confirmées en attendent {required}",
+                          "replicas connected {connected}, confirming a write "
+                          "{acknowledged}; acknowledged writes wait for {required}"),
     "problems": Bilingual("Problèmes", "Problems"),
     "warnings": Bilingual("Avertissements", "Warnings"),
     "none": Bilingual("aucune", "none"),
@@ -163,6 +174,8 @@ def render_status(summary: HealthSummary, lang: Lang = Lang.EN) -> str:
         [word("callbacks", lang), _callbacks(summary, lang)],
         [word("endpoints", lang), _pairs(summary.callbacks.endpoints, lang)],
     ]
+    if summary.redis is not None:
+        facts.append([word("redis", lang), _redis(summary.redis, lang)])
     if summary.fallback_redundant_last_hour:
         facts.append([word("redundant", lang),
                       number(summary.fallback_redundant_last_hour, lang)])
@@ -175,6 +188,18 @@ def render_status(summary: HealthSummary, lang: Lang = Lang.EN) -> str:
             out += ["", f"{word(title, lang)}{colon(lang)}"]
             out += [f"  - {describe_problem(code, lang)}" for code in codes]
     return "\n".join(out)
+
+
+def _redis(topology: RedisTopology, lang: Lang) -> str:
+    parts = [word("primary", lang).format(at=topology.primary)]
+    if topology.service is not None:
+        parts.append(word("through_sentinel", lang).format(
+            service=topology.service, answering=topology.sentinels_answering,
+            listed=topology.sentinels_listed))
+    parts.append(word("replicas", lang).format(
+        connected=topology.replicas, acknowledged=topology.acknowledged,
+        required=topology.required))
+    return "; ".join(parts) if lang is Lang.EN else " ; ".join(parts)
 
 
 def _callbacks(summary: HealthSummary, lang: Lang) -> str:

@@ -5,6 +5,7 @@ them, and answered as if Redis were down when none confirms in time."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,8 +16,10 @@ import redis
 from fastapi.testclient import TestClient
 
 from notifier.channels.registry import channel_clients
-from notifier.domain import Channel
+from notifier.domain import Channel, Lang
 from notifier.local_redis import RedisServer
+from notifier.operations.status import health_summary
+from notifier.operations.terminal import render_status
 from notifier.opt_outs import OptOutSource
 from notifier.sending import SendStep
 from notifier.settings import Settings
@@ -27,6 +30,7 @@ from notifier.store.replication import Replication
 from notifier.store.schedule import Schedule
 from notifier.web import create_app
 from notifier.web.examples import BOOKED
+from tests.browser.console_seed import SECRET_KEY, VICTOR, operators_setting
 from tests.factories import Clock, event, local
 from tests.harness import wait_until
 from tests.integration.test_inbound_webhook import TwilioSender, inbound_settings, reply_text
@@ -233,3 +237,50 @@ def test_a_primary_that_does_not_know_a_script_is_given_it(pair: Pair) -> None:
     answer = intake.accept(event("booked", start=START, at=NOW), NOW)
 
     assert answer.body["status"] == "accepted"
+
+
+def test_status_names_the_primary_and_counts_the_replicas_that_confirm(pair: Pair) -> None:
+    settings = settings_of(pair)
+    confirming = health_summary(pair.client, settings, dt.datetime.now(dt.UTC))
+    pair.freeze_replica()
+    try:
+        unconfirmed = health_summary(pair.client, settings, dt.datetime.now(dt.UTC))
+    finally:
+        pair.thaw_replica()
+
+    topology = confirming.redis
+    assert topology is not None
+    assert (topology.primary, topology.replicas, topology.acknowledged, topology.required) == (
+        f"127.0.0.1:{pair.primary.port}", 1, 1, 1)
+    assert "replicas_unconfirmed" not in confirming.problems
+    assert "primary 127.0.0.1:" in render_status(confirming, Lang.EN)
+    assert unconfirmed.redis is not None and unconfirmed.redis.acknowledged == 0
+    assert "replicas_unconfirmed" in unconfirmed.problems and not unconfirmed.healthy
+    french = render_status(unconfirmed, Lang.FR)
+    assert "qui confirment une écriture 0 ; les écritures confirmées en attendent 1" in french
+    assert "Moins de réplicas Redis que requis confirment les écritures" in french
+
+
+def test_the_console_overview_shows_the_primary_and_its_confirming_replicas(
+    pair: Pair, outbox: Path,
+) -> None:
+    settings = settings_of(pair, operators=operators_setting(), console_secret_key=SECRET_KEY,
+                           api_token="t" * 32, outbox_dir=outbox)
+    app = create_app(settings, redis=pair.client, clock=lambda: dt.datetime.now(dt.UTC))
+    with TestClient(app, headers={"Accept-Language": "en"}) as http:
+        page = http.get("/console/sign-in").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert csrf
+        http.post("/console/sign-in", data={"csrf": csrf[1], "name": VICTOR.name,
+                                            "password": VICTOR.password, "next": "/console/"})
+        overview = http.get("/console/").text
+        pair.freeze_replica()
+        try:
+            short = http.get("/console/").text
+        finally:
+            pair.thaw_replica()
+
+    assert f"<code>127.0.0.1:{pair.primary.port}</code>" in overview
+    assert "replicas confirming a write: 1 of 1 connected (1 required)" in overview
+    assert "replicas confirming a write: 0 of 1 connected (1 required)" in short
+    assert "Fewer Redis replicas than required confirm writes" in short

@@ -96,6 +96,15 @@ _FRAME: dict[str, Bilingual] = {
     "queues.workers": Bilingual("Processus de traitement actifs", "Live workers"),
     "queues.scheduler": Bilingual("Dernier passage du planificateur", "Scheduler’s last run"),
     "queues.scheduler.never": Bilingual("jamais vu", "never seen"),
+    "queues.redis": Bilingual("Redis primaire", "Redis primary"),
+    "queues.redis.sentinel": Bilingual(
+        "trouvé par Sentinel « {service} » : {answering} sentinelles sur {listed} répondent",
+        "found through Sentinel '{service}': {answering} of {listed} sentinels answer"),
+    "queues.redis.replicas": Bilingual(
+        "réplicas qui confirment une écriture : {acknowledged} sur {connected} connectés "
+        "(il en faut {required})",
+        "replicas confirming a write: {acknowledged} of {connected} connected "
+        "({required} required)"),
     "queues.scheduler.ago": Bilingual("il y a {seconds} s", "{seconds} s ago"),
     "queues.schedule_size": Bilingual("Messages planifiés", "Scheduled messages"),
     "ahead.title": Bilingual("À venir", "Coming up"),

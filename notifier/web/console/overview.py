@@ -25,6 +25,7 @@ from notifier.operations.delivery_stats import (
     delivery_counts,
 )
 from notifier.operations.hourly_counts import PERIOD_HOURS, Period
+from notifier.operations.redis_topology import RedisTopology
 from notifier.operations.schedule_ahead import bucket_starts, due_by_day, due_by_hour
 from notifier.operations.status import HealthSummary, describe_problem, health_summary
 from notifier.planning.reasons import Reason
@@ -308,6 +309,7 @@ def overview_view(data: Overview, words: Words, *, clinics: ClinicNames,
                 for q in health.queues
             ],
             "workers": health.live_workers,
+            "redis": None if health.redis is None else _redis(health.redis, words),
             "scheduler": words.when(last_run) if last_run else words("queues.scheduler.never"),
             "scheduler_age": None if last_run is None
             else words("queues.scheduler.ago",
@@ -323,6 +325,18 @@ def overview_view(data: Overview, words: Words, *, clinics: ClinicNames,
                 sum(sum(v) for v in parts.days.values()))),
         }
     return view
+
+
+def _redis(topology: RedisTopology, words: Words) -> dict[str, object]:
+    """Which Redis the console reads, and whether its replicas confirm writes."""
+    lines = [words("queues.redis.replicas", acknowledged=words.number(topology.acknowledged),
+                   connected=words.number(topology.replicas),
+                   required=words.number(topology.required))]
+    if topology.service is not None:
+        lines.insert(0, words("queues.redis.sentinel", service=topology.service,
+                              answering=words.number(topology.sentinels_answering or 0),
+                              listed=words.number(topology.sentinels_listed)))
+    return {"primary": topology.primary, "lines": lines, "short": topology.short}
 
 
 def clinic_health(words: Words, *, failed: int, undeliverable: int) -> tuple[str, list[str]]:
