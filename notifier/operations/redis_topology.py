@@ -1,5 +1,5 @@
 """Which Redis the gateway writes to, and how well what it acknowledges is replicated:
-for ``notifier status``, the console's overview and ``/readyz``.
+for ``notifier status`` and the console's overview.
 
 The replicas that acknowledge are counted, not assumed: a marker is written and a
 ``WAIT`` on the same connection, bounded by :data:`ACK_PROBE`, counts the replicas that
