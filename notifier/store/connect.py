@@ -2,12 +2,14 @@
 
 Through Sentinel, redis-py's ``SentinelConnectionPool`` asks the sentinels for the primary
 each time it opens a connection, and closes a connection whose server answers READONLY
-(a primary demoted to replica). After a failover the next command therefore reaches the
-new primary, and a refused connection is tried again (:data:`RETRY`: ten tries, backing
-off from 20 ms to 1 s, about five seconds in all), which carries a command across a
-switch that takes a few seconds; one that takes longer fails as a
-``redis.ConnectionError``, which every caller already answers (503 to a booking system, a
-retry for a send).
+(a primary demoted to replica). :class:`PrimaryConnection` also closes one whose server
+refuses writes for want of replicas (NOREPLICAS, with ``min-replicas-to-write``): an old
+primary woken from a freeze answers so until Sentinel demotes it. After a failover the
+next command therefore reaches the new primary. A refused connection is tried again
+(:data:`RETRY`: ten tries, backing off from 20 ms to 1 s, about five seconds in all),
+which carries a command across a switch that takes a few seconds; one that takes longer
+fails as a ``redis.ConnectionError``, which every caller already answers (503 to a
+booking system, a retry for a send).
 
 Every connection has a socket timeout: a primary frozen rather than dead would otherwise
 hold a command for as long as the kernel keeps the connection open. A command that times
@@ -26,8 +28,9 @@ from redis import ConnectionError as RedisConnectionError
 from redis import Redis, RedisError
 from redis.backoff import ExponentialBackoff
 from redis.connection import SSLConnection, parse_url
+from redis.exceptions import ResponseError
 from redis.retry import Retry
-from redis.sentinel import Sentinel
+from redis.sentinel import Sentinel, SentinelManagedConnection
 
 from notifier.errors import SettingsError
 from notifier.settings import Settings
@@ -61,6 +64,27 @@ def connect_redis(settings: Settings, *, needed_by: str) -> Redis:
     primary: Redis = sentinel.master_for(settings.redis_sentinel_service,
                                          **_primary_options(url, settings), **options)
     return primary
+
+
+class PrimaryConnection(SentinelManagedConnection):
+    """A connection to the primary Sentinel names, dropped (and the command tried again
+    on a new one, which asks the sentinels) when its server refuses writes for want of
+    replicas, as it drops one that answers READONLY."""
+
+    def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().read_response(*args, **kwargs)
+        except ResponseError as error:
+            if not str(error).startswith("NOREPLICAS"):
+                raise
+            self.disconnect()
+            raise RedisConnectionError(
+                "the Redis primary refuses writes: fewer replicas are connected to it than "
+                "its min-replicas-to-write") from error
+
+
+class PrimarySSLConnection(PrimaryConnection, SSLConnection):
+    """:class:`PrimaryConnection` over TLS."""
 
 
 def sentinels_of(settings: Settings) -> Sentinel:
@@ -146,8 +170,9 @@ def _primary_options(url: str, settings: Settings) -> dict[str, Any]:
     options: dict[str, Any] = dict(parse_url(url))
     options.pop("host", None)
     options.pop("port", None)
-    if options.pop("connection_class", None) is SSLConnection:
-        options["ssl"] = True
+    options["connection_class"] = PrimaryConnection
+    if parse_url(url).get("connection_class") is SSLConnection:
+        options["connection_class"] = PrimarySSLConnection
         if settings.redis_ca_file is not None:
             options["ssl_ca_certs"] = str(settings.redis_ca_file)
     return options

@@ -24,7 +24,7 @@ import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,27 +38,31 @@ from notifier.messages.samples import SAMPLE_LOCATION
 from notifier.names import CALLBACK_QUEUE, INTAKE_QUEUE, SEND_QUEUE
 from notifier.store.callback_deliveries import CallbackDeliveries
 from notifier.store.callback_log import CallbackLog
+from notifier.store.connect import connect_redis
 from notifier.store.decoding import text
 from notifier.store.history import History
 from notifier.store.integrators import IntegratorStore
 from notifier.store.keys import Keys
+from notifier.store.optouts import OptOutStore
 from notifier.store.schedule import Schedule
 from tests.fakes.conftest_fixtures import fake_smtp, fake_twilio
 from tests.fakes.smtp_server import FakeSmtp
 from tests.fakes.twilio_server import FakeTwilio, Outcome, rebase
 from tests.fakes.twilio_server import Record as TwilioRequest
 from tests.fakes.webhook_receiver import FakeReceiver
-from tests.faults.injector import DurableRedis, Injector, Tally, plan_faults
+from tests.faults.injector import DurableRedis, Fault, Injector, Tally, plan_faults
 from tests.faults.ledger import Delivered, Findings, Record, check, delivered, delivery_records
 from tests.faults.workload import (
     FALLBACK_LOCATION,
     Appointment,
     Driver,
+    Story,
     Timing,
     plan_workload,
     reminder_dues,
 )
 from tests.harness import GatewayConfig, HarnessError, Processes, wait_until
+from tests.sentinel_cluster import SentinelCluster
 
 __all__ = ["fake_smtp", "fake_twilio"]  # fixtures, for the outage test
 
@@ -111,6 +115,8 @@ class FaultRun:
         of arrival, with whether its signature verified.
       undeliverable_told: per appointment, the distinct ``contact.undeliverable`` events
         the receiver got (their ``webhook-id``).
+      opted_out: per appointment whose patient texted ARRET, whether the number is
+        opted out at the end.
     """
 
     seed: int
@@ -133,6 +139,7 @@ class FaultRun:
     callbacks_owed: set[str]
     callbacks_received: list[tuple[str, bool]]
     undeliverable_told: dict[str, set[str]]
+    opted_out: dict[str, bool]
 
     @property
     def callbacks_lost(self) -> set[str]:
@@ -154,8 +161,8 @@ class FaultRun:
             f"({', '.join(f'{c} {n}' for c, n in sorted(f.by_channel.items()))}); "
             f"Twilio create requests {self.twilio_requests}",
             f"  kills: workers {t.worker_kills}, schedulers {t.scheduler_kills}; Redis "
-            f"restarts {t.redis_restarts}; Twilio windows {len(t.windows)}; SMTP refusals "
-            f"{t.smtp_refusals}",
+            f"restarts {t.redis_restarts}; failovers {t.failovers}; Twilio windows "
+            f"{len(t.windows)}; SMTP refusals {t.smtp_refusals}",
             f"  duplicates at providers {f.duplicate_copies} "
             f"({', '.join(f'{c} {n}' for c, n in sorted(f.duplicates_by_channel.items()))}"
             "), ambiguous sends counted "
@@ -231,12 +238,14 @@ def callbacks_owed(client: redis.Redis, keys: Keys) -> set[str]:
 
 
 def gateway_config(
-    redis_url: str, twilio: FakeTwilio, smtp: FakeSmtp, outbox: Path, timing: Timing,
+    redis_url: str | None, twilio: FakeTwilio, smtp: FakeSmtp, outbox: Path, timing: Timing,
+    **redis_settings: object,
 ) -> GatewayConfig:
     """Every channel through the loopback providers, every window open, short timeouts
-    and leases so that what a fault interrupts comes back within seconds."""
+    and leases so that what a fault interrupts comes back within seconds. Redis is at
+    ``redis_url``, or where ``redis_settings`` (``redis_sentinels``...) say."""
     return GatewayConfig(
-        redis_url=redis_url, api_token=API_TOKEN, outbox_dir=outbox,
+        redis_url=redis_url, api_token=API_TOKEN, outbox_dir=outbox, **redis_settings,
         window_sms="always", window_voice="always", window_email="always",
         callbacks_allow_private=True, public_base_url=PUBLIC, twilio_sms_from=SMS_FROM,
         twilio_voice_from=VOICE_FROM,
@@ -253,15 +262,29 @@ def fault_run(
     durable_redis: DurableRedis, providers: tuple[FakeTwilio, FakeSmtp],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[FaultRun]:
+    yield run_faults(providers, tmp_path_factory.mktemp("faults"), plan=plan_faults,
+                     durable=durable_redis, redis_url=durable_redis.url)
+
+
+def run_faults(
+    providers: tuple[FakeTwilio, FakeSmtp], workdir: Path, *,
+    plan: Callable[..., list[Fault]], durable: DurableRedis | None = None,
+    cluster: SentinelCluster | None = None, redis_url: str | None = None,
+    **redis_settings: object,
+) -> FaultRun:
+    """One run: the processes started on the Redis that ``redis_url`` or
+    ``redis_settings`` name, the workload driven through them while the faults of
+    ``plan(rng, length=..., until=...)`` happen (to ``durable`` or ``cluster``), then
+    everything settled and read back for the checks."""
     twilio, smtp = providers
     seed, seconds, timing = run_seed(), soak_seconds(), Timing()
     print(f"\nfault suite: seed {seed} (NOTIFIER_FAULTS_SEED={seed} replays it), "
           f"{seconds:g}s of traffic")
     rng = random.Random(seed)
-    workdir = tmp_path_factory.mktemp("faults")
-    config = gateway_config(durable_redis.url, twilio, smtp, workdir / "outbox", timing)
+    config = gateway_config(redis_url, twilio, smtp, workdir / "outbox", timing,
+                            **redis_settings)
     processes = Processes(config, workdir=workdir / "processes")
-    client = redis.Redis.from_url(durable_redis.url)
+    client = connect_redis(config.settings(), needed_by="fault suite")
     keys = Keys(config.settings().queue_prefix)
     receiver = add_callback_receiver(client, config, [])
     receiver.__enter__()
@@ -278,11 +301,11 @@ def fault_run(
         appointments = plan_workload(rng, t0=t0, seconds=seconds, timing=timing,
                                      per_second=APPOINTMENTS_PER_SECOND)
         refuse_numbers(twilio, appointments)
-        plan = plan_faults(rng, length=seconds + 50,
-                           until=last_due(appointments, timing) - t0 - 10)
+        faults = plan(rng, length=seconds + 50,
+                      until=last_due(appointments, timing) - t0 - 10)
         failed = threading.Event()
-        injector = Injector(plan, t0=t0, processes=processes, durable=durable_redis,
-                            twilio=twilio, smtp=smtp, failed=failed,
+        injector = Injector(faults, t0=t0, processes=processes, durable=durable,
+                            cluster=cluster, twilio=twilio, smtp=smtp, failed=failed,
                             worker_threads=WORKER_THREADS)
         driver = Driver(base_url=f"http://127.0.0.1:{web.port}", api_token=API_TOKEN,
                         public_base_url=PUBLIC, twilio=twilio, sms_to=SMS_FROM)
@@ -294,7 +317,7 @@ def fault_run(
             raise
         finally:
             driver.close()
-            injector.join(timeout=max(1.0, t0 + plan[-1].at + 300 - time.time()))
+            injector.join(timeout=max(1.0, t0 + faults[-1].at + 300 - time.time()))
         if injector.is_alive() or injector.error:
             raise HarnessError(f"the fault injector failed: {injector.error or 'still running'}"
                                f"\n{chr(10).join(injector.tally.log)}")
@@ -323,6 +346,7 @@ def fault_run(
             callbacks_received=[(r.headers.get("webhook-id", ""), r.verified)
                                 for r in receiver.received],
             undeliverable_told=undeliverable_told(receiver),
+            opted_out=opted_out(client, config, appointments),
         )
     finally:
         try:
@@ -333,7 +357,15 @@ def fault_run(
     run.output = processes.output()
     print(run.summary())
     print("  faults:\n    " + "\n    ".join(run.tally.log))
-    yield run
+    return run
+
+
+def opted_out(client: redis.Redis, config: GatewayConfig,
+              appointments: list[Appointment]) -> dict[str, bool]:
+    """Per appointment whose patient texted ARRET, whether the number is opted out now."""
+    store = OptOutStore(client, config.settings())
+    return {a.reference: store.is_opted_out(a.mobile) for a in appointments
+            if a.story in (Story.ARRET, Story.REPRISE)}
 
 
 def refuse_numbers(twilio: FakeTwilio, appointments: list[Appointment]) -> None:
@@ -367,7 +399,8 @@ def undeliverable_told(receiver: FakeReceiver) -> dict[str, set[str]]:
 def ambiguous_bound(tally: Tally, requests: list[TwilioRequest]) -> int:
     """How many ambiguous sends the injected faults could cause at most: every Twilio
     create answered 5xx, left unanswered or held past the timeout, plus, for every
-    worker killed and every Redis restart, every send a worker thread had in hand."""
+    worker killed and every Redis restart or failover, every send a worker thread had in
+    hand."""
     answered_badly = 0
     for request in requests:
         held = any(window.name.startswith("twilio timeout")
@@ -375,7 +408,8 @@ def ambiguous_bound(tally: Tally, requests: list[TwilioRequest]) -> int:
                    for window in tally.windows)
         if request.status is None or request.status >= 500 or held:
             answered_badly += 1
-    in_hand = WORKER_THREADS * (tally.worker_kills + 2 * tally.redis_restarts)
+    in_hand = WORKER_THREADS * (tally.worker_kills
+                                + 2 * (tally.redis_restarts + tally.failovers))
     return answered_badly + in_hand
 
 

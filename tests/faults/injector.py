@@ -38,6 +38,7 @@ from notifier.local_redis import RedisServer
 from tests.fakes.smtp_server import FakeSmtp
 from tests.fakes.twilio_server import FakeTwilio, Outcome
 from tests.harness import Processes
+from tests.sentinel_cluster import SentinelCluster
 
 REDIS_CONF = Path(__file__).parents[2] / "config" / "redis.conf"
 
@@ -101,7 +102,8 @@ class Fault:
     Parameters:
       at: seconds after the run's start.
       name: what: ``kill <process>``, ``kill workers``, ``crash redis``,
-        ``shutdown redis``, ``smtp 451``, ``smtp slow``, or a Twilio window.
+        ``shutdown redis``, ``kill primary``, ``freeze primary``, ``smtp 451``,
+        ``smtp slow``, or a Twilio window.
       seconds: how long it lasts (Redis down, a window open).
       count: how many (messages refused).
     """
@@ -156,6 +158,7 @@ class Tally:
     worker_kills: int = 0
     scheduler_kills: int = 0
     redis_restarts: int = 0
+    failovers: int = 0
     smtp_refusals: int = 0
     windows: list[Window] = field(default_factory=list)
     redis_outages: list[Window] = field(default_factory=list)
@@ -171,13 +174,15 @@ class Injector(threading.Thread):
     Parameters:
       plan: the faults, by time.
       t0: the run's start.
-      processes, durable, twilio, smtp: what the faults act on.
+      processes, durable, cluster, twilio, smtp: what the faults act on (``durable``
+        for a Redis restart, ``cluster`` for a failover).
       failed: set when the injector fails.
       worker_threads: threads per worker (for ``Processes.start_worker``).
     """
 
     def __init__(
-        self, plan: list[Fault], *, t0: float, processes: Processes, durable: DurableRedis,
+        self, plan: list[Fault], *, t0: float, processes: Processes,
+        durable: DurableRedis | None = None, cluster: SentinelCluster | None = None,
         twilio: FakeTwilio, smtp: FakeSmtp, failed: threading.Event, worker_threads: int,
     ) -> None:
         super().__init__(name="fault-injector", daemon=True)
@@ -185,6 +190,7 @@ class Injector(threading.Thread):
         self.t0 = t0
         self.processes = processes
         self.durable = durable
+        self.cluster = cluster
         self.twilio = twilio
         self.smtp = smtp
         self.failed = failed
@@ -229,7 +235,9 @@ class Injector(threading.Thread):
 
     def _apply(self, fault: Fault) -> None:
         name = fault.name
-        if name.startswith("kill "):
+        if name.endswith(" primary"):
+            self._fail_over(fault)
+        elif name.startswith("kill "):
             self._kill(name.removeprefix("kill "))
         elif name.endswith(" redis"):
             self._restart_redis(fault)
@@ -258,6 +266,7 @@ class Injector(threading.Thread):
         self._note(f"{' and '.join(names)} running again")
 
     def _restart_redis(self, fault: Fault) -> None:
+        assert self.durable is not None, "a Redis restart needs the durable Redis"
         outage = Window(fault.name, time.time())
         self.tally.redis_outages.append(outage)
         if fault.name == "crash redis":
@@ -270,6 +279,29 @@ class Injector(threading.Thread):
         outage.end = time.time()
         self.tally.redis_restarts += 1
         self._note("Redis back (same folder and port, config/redis.conf)")
+
+    def _fail_over(self, fault: Fault) -> None:
+        """The primary SIGKILLed (``kill primary``) or frozen with SIGSTOP past the
+        sentinels' timeout (``freeze primary``) until a replica is promoted; then the old
+        primary is started again or thawed, and Sentinel makes it a replica."""
+        cluster = self.cluster
+        assert cluster is not None, "a failover needs the Sentinel cluster"
+        outage = Window(fault.name, time.time())
+        self.tally.redis_outages.append(outage)
+        old = cluster.primary_port()
+        killed = fault.name == "kill primary"
+        node = cluster.kill_primary() if killed else cluster.freeze_primary()
+        self._note(f"{fault.name} (port {old})")
+        new = cluster.wait_for_failover(old, timeout=60)
+        outage.end = time.time()
+        self.tally.failovers += 1
+        self._note(f"replica on port {new} promoted after {outage.end - outage.start:.1f}s")
+        if killed:
+            cluster.restart(node)
+        else:
+            cluster.thaw(node)
+        cluster.wait_settled(timeout=60)
+        self._note(f"old primary (port {old}) back as a replica, replicas in sync")
 
     def _twilio_window(self, fault: Fault) -> None:
         outcome = {
