@@ -121,23 +121,23 @@ class SentinelView:
 
 
 def sentinel_view(sentinel: Sentinel, service: str) -> SentinelView:
-    """Ask each sentinel in turn until one monitors ``service``."""
-    answered = 0
+    """Ask every sentinel; the first that monitors ``service`` describes it."""
+    answered, found = 0, None
     for node in sentinel.sentinels:
         try:
             masters: dict[str, dict[str, Any]] = node.sentinel_masters()  # type: ignore[assignment]
         except RedisError:
             continue
         answered += 1
-        state = masters.get(service)
-        if state:
-            return SentinelView(
-                answered=answered, asked=len(sentinel.sentinels),
-                primary=f"{state['ip']}:{state['port']}",
-                primary_down=not sentinel.check_master_state(state, service),
-                replicas=int(state.get("num-slaves", 0)))
-    return SentinelView(answered=answered, asked=len(sentinel.sentinels), primary=None,
-                        primary_down=False, replicas=0)
+        found = found or masters.get(service)
+    if found is None:
+        return SentinelView(answered=answered, asked=len(sentinel.sentinels), primary=None,
+                            primary_down=False, replicas=0)
+    return SentinelView(
+        answered=answered, asked=len(sentinel.sentinels),
+        primary=f"{found['ip']}:{found['port']}",
+        primary_down=not sentinel.check_master_state(found, service),
+        replicas=int(found.get("num-slaves", 0)))
 
 
 def check_sentinels(sentinel: Sentinel, settings: Settings) -> SentinelView:

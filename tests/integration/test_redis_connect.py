@@ -74,8 +74,8 @@ def test_no_sentinel_answering_stops_the_process_with_one_line_naming_the_settin
 def test_a_service_the_sentinels_do_not_monitor_stops_the_process_naming_it(
     cluster: SentinelCluster,
 ) -> None:
-    with pytest.raises(SettingsError, match="setting NOTIFIER_REDIS_SENTINEL_SERVICE is wrong: "
-                                            "the sentinels at .* do not monitor 'mymaster'"):
+    with pytest.raises(SettingsError, match=r"setting NOTIFIER_REDIS_SENTINEL_SERVICE is wrong: "
+                                            r"the sentinels at .* do not monitor 'mymaster'"):
         connect_redis(through(cluster, redis_sentinel_service="mymaster"), needed_by="web")
 
 
@@ -88,7 +88,7 @@ def test_a_process_started_on_a_wrong_sentinel_list_exits_with_that_line() -> No
 
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().splitlines() == [
-        f"setting NOTIFIER_REDIS_SENTINELS is wrong: none of "
+        f"notifier: setting NOTIFIER_REDIS_SENTINELS is wrong: none of "
         f"{env['NOTIFIER_REDIS_SENTINELS']} answered as a Redis Sentinel; check the "
         "addresses, NOTIFIER_REDIS_SENTINEL_PASSWORD and NOTIFIER_REDIS_SENTINEL_TLS"]
 
