@@ -111,6 +111,8 @@ class SendOutcome(enum.StrEnum):
 class OptOuts(Protocol):
     def send_check(self, number: str, channel: Channel) -> OptOutCheck: ...
 
+    def is_opted_out(self, number: str, channel: Channel = ...) -> bool: ...
+
     def opt_out(self, number: str, *, channel: Channel = ..., source: str,
                 keyword: str | None = ..., provider_message_id: str | None = ...,
                 reason: str | None = ..., now: dt.datetime) -> bool: ...
@@ -313,6 +315,9 @@ class SendStep:
                              counted=False)
         if last.check is Check.BEGUN and last.wait > 0:
             self.sleep(last.wait)
+            # An ARRET may have come in while the message waited for its turn.
+            if opt_out is not None and self.opt_outs.is_opted_out(address, message.channel):
+                return Check.OPTED_OUT
         return last.check
 
     def _belongs_elsewhere(self, message: PlannedMessage) -> Callable[[str], bool]:

@@ -5,7 +5,7 @@ Redis replicates asynchronously: a primary that dies right after answering takes
 last writes with it, and the replica promoted in its place never had them. Three writes
 are promises to someone outside, so each waits for ``WAIT`` before the promise is made:
 
-- an accepted event (the booking system's 200 or 201);
+- an accepted event (the booking system's answer);
 - an opt-out or opt-in change (the patient's confirmation, the operator's page);
 - a delivery record's move to ``submitting``, right before a provider is called (after a
   failover, the send step must still know it may have sent, and ask before sending again).
@@ -97,22 +97,35 @@ class Replication:
         by its SHA1 in a pipeline with the marker and the ``WAIT`` (one round trip); a
         Redis that does not know it yet (a new primary) is given it, and the pipeline is
         sent again."""
+        reply, _ = self.run_then_read(script, keys=keys, args=args, unconfirmed=unconfirmed)
+        return reply
+
+    def run_then_read(
+        self, script: Script, *, keys: Sequence[Any], args: Sequence[Any],
+        read: Callable[[Pipeline], object] | None = None,
+        unconfirmed: Callable[[Any], object] | None = None,
+    ) -> tuple[Any, Any]:
+        """:meth:`run`, then the command ``read`` adds, sent in the same round trip but
+        run by Redis once the ``WAIT`` is over: what changed while the write waited for
+        its replicas. Returns the script's reply and the read's (None when no replica is
+        required: there was no wait)."""
         needed = self.required()
         if not needed:
-            return script(keys=keys, args=args)
+            return script(keys=keys, args=args), None
         for _ in range(2):
-            reply, confirmed = self._waited(
-                lambda pipe: pipe.evalsha(script.sha, len(keys), *keys, *args), needed)
+            reply, confirmed, after = self._waited(
+                lambda pipe: pipe.evalsha(script.sha, len(keys), *keys, *args), needed, read)
             if not isinstance(reply, NoScriptError):
                 break
             self.redis.script_load(script.script)
-        if isinstance(reply, Exception):
-            raise reply
+        for found in (reply, after):
+            if isinstance(found, Exception):
+                raise found
         if confirmed < needed:
             if unconfirmed is not None:
                 unconfirmed(reply)
             raise self._unconfirmed(confirmed, needed)
-        return reply
+        return reply, after
 
     def confirm(self, key: str) -> None:
         """Wait until the replicas hold ``key``, a write found already made and about to be
@@ -121,7 +134,7 @@ class Replication:
         needed = self.required()
         if not needed:
             return
-        exists, confirmed = self._waited(lambda pipe: pipe.exists(key), needed)
+        exists, confirmed, _ = self._waited(lambda pipe: pipe.exists(key), needed)
         if isinstance(exists, Exception):
             raise exists
         if not exists:
@@ -131,18 +144,23 @@ class Replication:
         if confirmed < needed:
             raise self._unconfirmed(confirmed, needed)
 
-    def _waited(self, command: Callable[[Pipeline], object], needed: int) -> tuple[Any, int]:
-        """``command``'s reply (an error as a value) and how many replicas confirmed it,
-        with the marker written between them so that the ``WAIT`` also covers what the
-        command found already written, by this connection or another."""
+    def _waited(self, command: Callable[[Pipeline], object], needed: int,
+                read: Callable[[Pipeline], object] | None = None) -> tuple[Any, int, Any]:
+        """``command``'s reply (an error as a value), how many replicas confirmed it, and
+        ``read``'s reply. The marker between them makes the ``WAIT`` also cover what the
+        command found already written, by this connection or another; Redis runs
+        ``read`` only once the ``WAIT`` is over (a waiting client's next command waits)."""
         with self.redis.pipeline(transaction=False) as pipe:
             command(pipe)
             pipe.incr(self.mark_key)
             pipe.wait(needed, self.timeout_ms)
-            reply, _, confirmed = pipe.execute(raise_on_error=False)
+            if read is not None:
+                read(pipe)
+            replies = pipe.execute(raise_on_error=False)
+        reply, _, confirmed = replies[:3]
         if isinstance(confirmed, Exception):
             raise confirmed
-        return reply, int(confirmed)
+        return reply, int(confirmed), replies[3] if read is not None else None
 
     def _unconfirmed(self, confirmed: int, needed: int) -> RedisConnectionError:
         log.warning(

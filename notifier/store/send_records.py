@@ -1,7 +1,8 @@
 """The send step's round trips, each one script: what an attempt reads as it takes its
 lock, its last checks right before the provider is called, and what a message handed to
 its provider writes. With the provider's call between the last two, a message sent at
-the first try costs three round trips.
+the first try costs three round trips (one more when it waits for its rate-limit slot:
+the opt-out is read again after the wait).
 """
 
 from __future__ import annotations
@@ -116,11 +117,14 @@ class SendRecords(RedisStore):
         (when ``opt_out`` is given), reserve the rate-limit ``slot`` (when given), and mark
         the record ``submitting`` with ``fields``, in one step that stops at the first
         check that fails. A number checked also remembers the message's location (whose
-        booking system hears of the number's opt-outs)."""
+        booking system hears of the number's opt-outs). When the move waits for replicas,
+        the opt-out is read again once the wait is over, in the same round trip: an
+        ``OPTED_OUT`` then finds the record ``submitting``, and suppressing it moves it
+        on."""
         record_keys, move = self.deliveries.move(message.key, DeliveryStatus.SUBMITTING, now,
                                                  message=message, fields=fields)
         location = str(fields.get("location", ""))
-        answer = self.replication.run(
+        answer, opted_out_since = self.replication.run_then_read(
             self.script("send_begin"),
             keys=[*record_keys, opt_out.key if opt_out else record_keys[0],
                   slot.key if slot else record_keys[0],
@@ -128,8 +132,13 @@ class SendRecords(RedisStore):
             args=[opt_out.number if opt_out else "",
                   *((slot.now_ms, slot.cost_ms, slot.longest_wait_ms) if slot else ("",) * 3),
                   location, self.deliveries.ttl, *move],
+            read=(lambda pipe: pipe.sismember(opt_out.key, opt_out.number)) if opt_out else None,
         )
         check = Check(text(answer[0]))
+        if check is Check.BEGUN and opted_out_since:
+            # The number opted out while the move waited for its replicas: the patient
+            # may have been told so already.
+            return LastCheck(Check.OPTED_OUT)
         wait = int(answer[1]) / 1000.0 if check in (Check.BEGUN, Check.TOO_FAR) else 0.0
         return LastCheck(check, wait)
 

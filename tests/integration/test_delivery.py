@@ -20,6 +20,7 @@ from notifier.channels.twilio.twiml import keypress_url
 from notifier.domain import Channel, Lang
 from notifier.errors import RetryLater
 from notifier.local_redis import free_port
+from notifier.opt_outs import OptOutSource
 from notifier.planning.entries import PlannedMessage
 from notifier.sending import SendOutcome, SendStep
 from notifier.settings import Settings
@@ -437,7 +438,7 @@ def test_the_rate_limit_counts_segments_and_waits_without_burning_retries(
     assert _retry_send(1_000, _as_retry(throttled.value))
 
 
-def test_a_text_sent_at_its_first_try_costs_three_round_trips_to_redis(
+def test_a_text_sent_at_its_first_try_costs_three_round_trips_and_one_after_a_wait(
     delivery: Delivery, redis_url: str,
 ) -> None:
     from notifier.actors import rate_limiters
@@ -455,8 +456,9 @@ def test_a_text_sent_at_its_first_try_costs_three_round_trips_to_redis(
     sent = commands_sent(redis_url, lambda: outcomes.append(step(second)), by=own)
 
     assert outcomes == [SendOutcome.SENT]
-    # The lock and the reads; the opt-out, the rate slot and "submitting"; the answer.
-    assert sent == ["EVALSHA"] * 3
+    # The lock and the reads; the opt-out, the rate slot and "submitting"; after the wait
+    # for the slot, the opt-out again; the answer.
+    assert sent == ["EVALSHA", "EVALSHA", "SISMEMBER", "EVALSHA"]
     record = delivery.record(second)
     assert record["attempts"] == "1" and record["provider_id"].startswith("SM")
     assert delivery.waits == [int(delivery.fake.messages[0].get("NumSegments") or 2) * 1.0]
@@ -592,3 +594,31 @@ def test_a_call_is_placed_and_completed(delivery: Delivery) -> None:
     assert delivery.fake.callback(call.sid, "completed", answered_by="machine_end_beep") == 200
     record = delivery.record(payload)
     assert record["status"] == "delivered" and record["answered_by"] == "machine_end_beep"
+
+
+def test_an_arret_that_comes_in_while_a_text_waits_for_its_turn_stops_it(
+    delivery: Delivery,
+) -> None:
+    from notifier.actors import rate_limiters
+
+    first, second = (delivery.book("sms", reference=f"000000050{n}")[0] for n in range(2))
+    opt_outs = OptOutStore(delivery.client, delivery.settings)
+    number = "+15145550188"  # the booking's mobile number
+
+    def wait_while_the_patient_texts_arret(seconds: float) -> None:
+        delivery.waits.append(seconds)
+        opt_outs.opt_out(number, source=OptOutSource.SMS_KEYWORD, keyword="ARRET",
+                         now=delivery.clock())
+
+    step = SendStep(delivery.client, delivery.settings,
+                    channels=channel_clients(delivery.settings, clock=delivery.clock),
+                    opt_outs=opt_outs, limiters=rate_limiters(delivery.settings),
+                    clock=delivery.clock, sleep=wait_while_the_patient_texts_arret)
+    assert step(first) is SendOutcome.SENT
+
+    assert step(second) is SendOutcome.SUPPRESSED
+
+    assert delivery.waits and delivery.waits[0] > 0  # it did wait for the rate limit
+    assert len(delivery.fake.messages) == 1
+    record = delivery.record(second)
+    assert (record["status"], record["reason"]) == ("suppressed", "opted_out")

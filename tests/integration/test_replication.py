@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import signal
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +22,11 @@ from notifier.local_redis import RedisServer
 from notifier.operations.status import health_summary
 from notifier.operations.terminal import render_status
 from notifier.opt_outs import OptOutSource
-from notifier.sending import SendStep
+from notifier.sending import SendOutcome, SendStep
 from notifier.settings import Settings
 from notifier.store.intake import Intake
 from notifier.store.keys import Keys
+from notifier.store.lua import script_source
 from notifier.store.optouts import OptOutStore
 from notifier.store.replication import Replication
 from notifier.store.schedule import Schedule
@@ -284,3 +286,37 @@ def test_the_console_overview_shows_the_primary_and_its_confirming_replicas(
     assert "replicas confirming a write: 1 of 1 connected (1 required)" in overview
     assert "replicas confirming a write: 0 of 1 connected (1 required)" in short
     assert "Fewer Redis replicas than required confirm writes" in short
+
+
+def test_an_arret_that_comes_in_while_the_move_to_submitting_waits_for_its_replica_stops_it(
+    pair: Pair, outbox: Path,
+) -> None:
+    settings = settings_of(pair, outbox_dir=outbox, redis_wait_timeout=dt.timedelta(seconds=10))
+    clock = Clock(NOW)
+    Intake(pair.client, settings).accept(event("booked", start=START, at=NOW, modes=("sms",)),
+                                         NOW)
+    message = Schedule(pair.client, keys=Keys(), lease=settings.scheduler_lease).pending(
+        "0000000001")[0]
+    step = SendStep(pair.client, settings, channels=channel_clients(settings, clock=clock),
+                    opt_outs=OptOutStore(pair.client, settings), clock=clock)
+    outcomes: list[SendOutcome] = []
+    # Redis knows the script already: the move itself, not a first NOSCRIPT, waits.
+    pair.client.script_load(script_source("send_begin"))
+    pair.freeze_replica()
+    sending = threading.Thread(target=lambda: outcomes.append(step(message.to_dict())))
+    sending.start()
+    try:
+        wait_until(lambda: pair.client.info("clients")["blocked_clients"] == 1, timeout=10,
+                   what="the move to submitting to wait for the replica")
+        # The ARRET lands on the primary while the send waits (acknowledged once the
+        # replica is back, as the send's own wait is).
+        OptOutStore(pair.client, settings_of(pair, redis_wait_replicas=0)).opt_out(
+            "+15145550188", source=OptOutSource.SMS_KEYWORD, keyword="ARRET", now=NOW)
+    finally:
+        pair.thaw_replica()
+        sending.join(timeout=15)
+
+    assert outcomes == [SendOutcome.SUPPRESSED]
+    assert list(outbox.glob("*/*.txt")) == []
+    record = pair.client.hgetall(Keys().delivery(message.key))
+    assert (record[b"status"], record[b"reason"]) == (b"suppressed", b"opted_out")
