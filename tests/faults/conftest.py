@@ -1,14 +1,15 @@
 """The fault suite's run: the gateway's real processes (web, two workers, two schedulers)
-against the suite's own durable Redis, the loopback Twilio and SMTP servers, a booking
+against the suite's own durable Redis (or, in :mod:`tests.faults.test_failover`, a
+Redis Sentinel deployment), the loopback Twilio and SMTP servers, a booking
 system's callback receiver on loopback, a stream of appointment stories through the web
 process (some at a clinic with a channel fallback, whose patients' numbers Twilio refuses
 for good), and faults injected all along (see :mod:`tests.faults.injector`). The run
-happens once per module (:func:`fault_run`); each test then checks one promise against
-what it left.
+happens once per module (:func:`fault_run`, built by :func:`run_faults`); each test
+then checks one promise against what it left.
 
 Short mode (the default, in CI): 45 s of traffic, one cycle of faults; the run takes
 about 2.3 minutes, the whole folder (with the two focused tests, one of them a
-minute-long Twilio outage) about 6. Long mode:
+minute-long Twilio outage) about 6, and the failover module two such runs. Long mode:
 ``NOTIFIER_SOAK_SECONDS=600 pytest tests/faults -s`` runs the same scenario with that many
 seconds of traffic and as many cycles of faults as fit. Set ``NOTIFIER_FAULTS_SEED`` to
 replay a run: the seed is printed at the start of each.

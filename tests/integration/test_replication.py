@@ -22,6 +22,7 @@ from notifier.local_redis import RedisServer
 from notifier.operations.status import health_summary
 from notifier.operations.terminal import render_status
 from notifier.opt_outs import OptOutSource
+from notifier.planning.entries import PlannedMessage
 from notifier.sending import SendOutcome, SendStep
 from notifier.settings import Settings
 from notifier.store.intake import Intake
@@ -209,17 +210,23 @@ def test_an_operator_opt_out_no_replica_confirms_is_refused(pair: Pair) -> None:
     replica.close()
 
 
-def test_no_provider_is_called_before_a_replica_holds_the_move_to_submitting(
-    pair: Pair, outbox: Path,
-) -> None:
-    settings = settings_of(pair, outbox_dir=outbox)
+def booked_text(pair: Pair, settings: Settings) -> tuple[PlannedMessage, SendStep]:
+    """A booking's SMS confirmation, planned and due, and the send step that sends it."""
     clock = Clock(NOW)
     Intake(pair.client, settings).accept(event("booked", start=START, at=NOW, modes=("sms",)),
                                          NOW)
     message = Schedule(pair.client, keys=Keys(), lease=settings.scheduler_lease).pending(
         "0000000001")[0]
-    step = SendStep(pair.client, settings, channels=channel_clients(settings, clock=clock),
-                    opt_outs=OptOutStore(pair.client, settings), clock=clock)
+    return message, SendStep(pair.client, settings,
+                             channels=channel_clients(settings, clock=clock),
+                             opt_outs=OptOutStore(pair.client, settings), clock=clock)
+
+
+def test_no_provider_is_called_before_a_replica_holds_the_move_to_submitting(
+    pair: Pair, outbox: Path,
+) -> None:
+    settings = settings_of(pair, outbox_dir=outbox)
+    message, step = booked_text(pair, settings)
     pair.freeze_replica()
     try:
         with pytest.raises(redis.ConnectionError):
@@ -292,13 +299,7 @@ def test_an_arret_that_comes_in_while_the_move_to_submitting_waits_for_its_repli
     pair: Pair, outbox: Path,
 ) -> None:
     settings = settings_of(pair, outbox_dir=outbox, redis_wait_timeout=dt.timedelta(seconds=10))
-    clock = Clock(NOW)
-    Intake(pair.client, settings).accept(event("booked", start=START, at=NOW, modes=("sms",)),
-                                         NOW)
-    message = Schedule(pair.client, keys=Keys(), lease=settings.scheduler_lease).pending(
-        "0000000001")[0]
-    step = SendStep(pair.client, settings, channels=channel_clients(settings, clock=clock),
-                    opt_outs=OptOutStore(pair.client, settings), clock=clock)
+    message, step = booked_text(pair, settings)
     outcomes: list[SendOutcome] = []
     # Redis knows the script already: the move itself, not a first NOSCRIPT, waits.
     pair.client.script_load(script_source("send_begin"))
