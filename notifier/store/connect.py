@@ -105,23 +105,17 @@ class SentinelView:
     """What the sentinels say about the service.
 
     Parameters:
-      answered: how many sentinels answered, of ``asked``.
-      asked: how many are listed.
-      primary: the primary's ``host:port`` as the first answering sentinel knows it, or
-        None when none monitors the service.
-      primary_down: whether that sentinel sees the primary down (a failover under way).
-      replicas: the replicas it knows.
+      answered: how many sentinels answered.
+      primary: the primary's ``host:port`` as the first of them that monitors the
+        service knows it, or None when none does.
     """
 
     answered: int
-    asked: int
     primary: str | None
-    primary_down: bool
-    replicas: int
 
 
 def sentinel_view(sentinel: Sentinel, service: str) -> SentinelView:
-    """Ask every sentinel; the first that monitors ``service`` describes it."""
+    """Ask every sentinel; the first that monitors ``service`` names its primary."""
     answered, found = 0, None
     for node in sentinel.sentinels:
         try:
@@ -130,17 +124,11 @@ def sentinel_view(sentinel: Sentinel, service: str) -> SentinelView:
             continue
         answered += 1
         found = found or masters.get(service)
-    if found is None:
-        return SentinelView(answered=answered, asked=len(sentinel.sentinels), primary=None,
-                            primary_down=False, replicas=0)
-    return SentinelView(
-        answered=answered, asked=len(sentinel.sentinels),
-        primary=f"{found['ip']}:{found['port']}",
-        primary_down=not sentinel.check_master_state(found, service),
-        replicas=int(found.get("num-slaves", 0)))
+    return SentinelView(answered=answered,
+                        primary=None if found is None else f"{found['ip']}:{found['port']}")
 
 
-def check_sentinels(sentinel: Sentinel, settings: Settings) -> SentinelView:
+def check_sentinels(sentinel: Sentinel, settings: Settings) -> None:
     """Stop with one line naming the setting when no sentinel answers, or when none of
     those that answer monitors the service."""
     service = settings.redis_sentinel_service
@@ -155,7 +143,6 @@ def check_sentinels(sentinel: Sentinel, settings: Settings) -> SentinelView:
         raise SettingsError(
             f"setting NOTIFIER_REDIS_SENTINEL_SERVICE is wrong: the sentinels at {listed} "
             f"do not monitor {service!r}; use the name of their 'sentinel monitor' line")
-    return view
 
 
 def _timeouts(settings: Settings) -> dict[str, Any]:
@@ -170,9 +157,8 @@ def _primary_options(url: str, settings: Settings) -> dict[str, Any]:
     options: dict[str, Any] = dict(parse_url(url))
     options.pop("host", None)
     options.pop("port", None)
-    options["connection_class"] = PrimaryConnection
-    if parse_url(url).get("connection_class") is SSLConnection:
-        options["connection_class"] = PrimarySSLConnection
-        if settings.redis_ca_file is not None:
-            options["ssl_ca_certs"] = str(settings.redis_ca_file)
+    tls = options.pop("connection_class", None) is SSLConnection
+    options["connection_class"] = PrimarySSLConnection if tls else PrimaryConnection
+    if tls and settings.redis_ca_file is not None:
+        options["ssl_ca_certs"] = str(settings.redis_ca_file)
     return options
