@@ -82,13 +82,17 @@ def redis_topology(redis: Redis, settings: Settings) -> RedisTopology:
     pool = redis.connection_pool
     service, answering = None, None
     if isinstance(pool, SentinelConnectionPool):
-        host, port = pool.get_master_address()
+        # One question to each sentinel gives both who answers and the primary.
         service = settings.redis_sentinel_service
-        answering = sentinel_view(pool.sentinel_manager, service).answered
+        view = sentinel_view(pool.sentinel_manager, service)
+        answering = view.answered
+        # No sentinel names one: redis-py's own discovery raises, as for Redis down.
+        primary = view.primary or "{}:{}".format(*pool.get_master_address())
     else:
-        host, port = pool.connection_kwargs.get("host"), pool.connection_kwargs.get("port")
+        kwargs = pool.connection_kwargs
+        primary = f"{kwargs.get('host')}:{kwargs.get('port')}"
     return RedisTopology(
-        primary=f"{host}:{port}", service=service, sentinels_answering=answering,
+        primary=primary, service=service, sentinels_answering=answering,
         sentinels_listed=len(settings.redis_sentinels), replicas=len(replicas),
         acknowledged=int(acknowledged), required=Replication.of(redis, settings).required(),
         lag_seconds=tuple(int(replica.get("lag", 0)) for replica in replicas))
